@@ -1,0 +1,117 @@
+// The small contract between chat surfaces (console, Slack, Discord) and the shared chat core.
+// A surface turns platform events into ChatCore calls and implements Surface to post; it knows no node kinds.
+
+export type SurfaceName = "console" | "slack" | "discord";
+
+/** A thread the bot posts into: Slack channel + root ts, a Discord thread channel, a console session. */
+export type ThreadRef = {
+  surface: SurfaceName;
+  channelId: string;
+  /** Platform id of the thread: Slack root message ts, Discord thread channel id (or DM channel id). */
+  threadId: string;
+};
+
+/** A posted message that can be edited later. */
+export type MessageRef = { thread: ThreadRef; messageId: string };
+
+/** A button or select option the core wants shown; clicks come back through ChatCore.action with these ids. */
+export type ChoiceAction = { id: string; label: string; value: string; style?: "primary" | "danger" };
+
+/**
+ * A platform-neutral message. `text` is Markdown (headings, bold, lists, links); each surface's
+ * render.ts turns it into blocks/embeds within that platform's limits.
+ */
+export type OutMessage = {
+  text: string;
+  /** Buttons (a surface may show many as a select menu instead). */
+  actions?: ChoiceAction[];
+  /** What the message is for, so a surface can style it (e.g. a checklist in a context block). */
+  role?: "root" | "question" | "progress" | "result" | "document" | "draft" | "notice" | "error";
+};
+
+/** A finished document: posted split at headings, with the whole attached as a Markdown file. */
+export type OutDocument = { title: string; markdown: string; filename: string; actions?: ChoiceAction[] };
+
+/** Where a command was typed; `reply` is an opaque handle the same surface gets back (response_url, interaction). */
+export type Place = {
+  channelId: string;
+  /** A direct message with the bot (no channel threads on some platforms). */
+  isDirect: boolean;
+  reply?: unknown;
+};
+
+/** What every surface implements; every method may throw, and the core reports failures to the teacher. */
+export interface Surface {
+  /** Which platform this is. */
+  readonly name: SurfaceName;
+  /** Post the root message of a request where the command was typed; returns the thread it opens. */
+  openThread(place: Place, user: ChatUser, message: OutMessage): Promise<ThreadRef>;
+  /** Post a message in a thread; returns its reference for later edits. */
+  post(thread: ThreadRef, message: OutMessage): Promise<MessageRef>;
+  /** Replace the content of a message posted earlier. */
+  edit(ref: MessageRef, message: OutMessage): Promise<void>;
+  /** Update the root message of a thread (final status, total time). */
+  editRoot(thread: ThreadRef, message: OutMessage): Promise<void>;
+  /** Post a long document: split within the platform's limits, whole attached as a Markdown file. */
+  postDocument(thread: ThreadRef, document: OutDocument): Promise<MessageRef>;
+  /** Tell one user something only they see (refusals, errors before a thread exists). */
+  notify(place: Place, user: ChatUser, message: OutMessage): Promise<void>;
+}
+
+export type ChatUser = { id: string; name?: string; teamId?: string };
+
+/** Context of one inbound event, built by a surface's inbound.ts. */
+export type Inbound = {
+  surface: Surface;
+  user: ChatUser;
+  place: Place;
+  /** Platform delivery id (Slack event_id/trigger_id, Discord interaction id); repeats are ignored. */
+  dedupeKey?: string;
+};
+
+/** A command's arguments: free text as typed, and/or typed fields (Discord options). */
+export type CommandArgs = { text?: string; fields?: Record<string, string | number | boolean> };
+
+/** Field of a command's options as surfaces need it to register typed commands. */
+export type CommandField = {
+  name: string;
+  description: string;
+  type: "string" | "integer" | "number" | "boolean";
+  required: boolean;
+  choices?: { value: string; label: string }[];
+  min?: number;
+  max?: number;
+  maxLength?: number;
+  /** Offer completions from the teacher's history. */
+  autocomplete?: boolean;
+};
+
+export type CommandSpec = {
+  /** Without the slash: "lesson-plan", "staffroom". */
+  name: string;
+  description: string;
+  usage: string;
+  fields: CommandField[];
+  /** For "staffroom": its subcommands. */
+  subcommands?: { name: string; description: string; arg?: { name: string; description: string; required: boolean } }[];
+  /** Handles student data: keep to staff spaces (Discord: guild-only). */
+  studentData: boolean;
+};
+
+/** What surfaces call; implemented once in src/adapters/chat/core.ts. */
+export interface ChatCore {
+  /** The commands to register or list in a manifest. */
+  commands(): CommandSpec[];
+  /** A slash command (the surface has already acknowledged it). */
+  command(inbound: Inbound, name: string, args: CommandArgs): Promise<void>;
+  /** A message typed in a thread the bot opened (answers, revision instructions). */
+  message(inbound: Inbound, thread: ThreadRef, text: string): Promise<void>;
+  /** A button click or select choice on a message the bot posted. */
+  action(inbound: Inbound, thread: ThreadRef, actionId: string, value: string): Promise<void>;
+  /** Completions for a field being typed (Discord autocomplete). */
+  complete(user: ChatUser, command: string, field: string, partial: string): Promise<{ value: string; label: string }[]>;
+  /** Re-attach a surface after start-up: running and waiting executions resume posting into their threads. */
+  attach(surface: Surface): Promise<void>;
+  /** Whether a thread is one the bot is running something in (so surfaces can ignore other chatter cheaply). */
+  owns(thread: ThreadRef): Promise<boolean>;
+}

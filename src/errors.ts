@@ -1,0 +1,110 @@
+// Error classes shared by every layer: a stable `code`, a message written for the person who reads it,
+// and whether trying again may help. Nothing decides retry by matching message strings.
+
+export class StaffroomError extends Error {
+  readonly code: string;
+  readonly retryable: boolean;
+  /** Extra structured detail for logs and API problem bodies (never student text). */
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: string, message: string, opts: { retryable?: boolean; cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retryable = opts.retryable ?? false;
+    this.details = opts.details;
+  }
+}
+
+/** A teacher's or caller's input does not fit what is expected. */
+export class InvalidInputError extends StaffroomError {
+  readonly issues: { path: string; message: string }[];
+  constructor(message: string, issues: { path: string; message: string }[] = []) {
+    super("invalid_input", message, { details: { issues } });
+    this.issues = issues;
+  }
+}
+
+/** A workflow definition breaks one or more rules; `problems` lists every one with its path. */
+export class WorkflowInvalidError extends StaffroomError {
+  readonly problems: { path: string; message: string }[];
+  constructor(workflowId: string, problems: { path: string; message: string }[]) {
+    const first = problems[0];
+    super(
+      "workflow_invalid",
+      `Workflow "${workflowId}" has ${problems.length} problem${problems.length === 1 ? "" : "s"}${first ? `, first at ${first.path}: ${first.message}` : ""}.`,
+      { details: { problems } },
+    );
+    this.problems = problems;
+  }
+}
+
+export class NotFoundError extends StaffroomError {
+  constructor(what: string, id: string) {
+    super("not_found", `No ${what} with id "${id}" was found.`);
+  }
+}
+
+/** The model endpoint could not be reached or answered with a server error. */
+export class ModelUnavailableError extends StaffroomError {
+  constructor(message: string, opts: { cause?: unknown; status?: number } = {}) {
+    super("model_unavailable", message, { retryable: true, cause: opts.cause, details: { status: opts.status } });
+  }
+}
+
+/** The model endpoint asked us to slow down; `retryAfterMs` is honoured by the retry policy. */
+export class ModelRateLimitError extends StaffroomError {
+  readonly retryAfterMs: number | undefined;
+  constructor(message: string, retryAfterMs?: number) {
+    super("model_rate_limited", message, { retryable: true, details: { retryAfterMs } });
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** The model endpoint refused the request itself (bad key, unknown model, bad request): retrying will not help. */
+export class ModelRequestError extends StaffroomError {
+  constructor(message: string, opts: { cause?: unknown; status?: number } = {}) {
+    super("model_request_rejected", message, { cause: opts.cause, details: { status: opts.status } });
+  }
+}
+
+/** The model's answer did not fit the node's output schema, even after one repair attempt. */
+export class ModelOutputError extends StaffroomError {
+  constructor(nodeId: string, issues: string) {
+    super("model_output_invalid", `The model's answer for step "${nodeId}" did not match the expected shape: ${issues}`);
+  }
+}
+
+/** A node attempt took longer than its timeout and was aborted. */
+export class NodeTimeoutError extends StaffroomError {
+  constructor(nodeId: string, timeoutMs: number) {
+    super("node_timeout", `Step "${nodeId}" took longer than ${timeoutMs} ms and was stopped.`, { retryable: true });
+  }
+}
+
+/** The execution was cancelled while this work was in flight. */
+export class CancelledError extends StaffroomError {
+  constructor(message = "The request was cancelled.") {
+    super("cancelled", message);
+  }
+}
+
+/** Configuration from the environment is invalid; one line per problem. */
+export class ConfigError extends StaffroomError {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super("config_invalid", `Configuration problem${problems.length === 1 ? "" : "s"}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.problems = problems;
+  }
+}
+
+/** Friendly one-line text for any thrown value; never a stack trace. */
+export function describeError(error: unknown): string {
+  if (error instanceof StaffroomError) return error.message;
+  if (error instanceof Error) return `Unexpected error: ${error.message}`;
+  return `Unexpected error: ${String(error)}`;
+}
+
+export function isRetryable(error: unknown): boolean {
+  return error instanceof StaffroomError && error.retryable;
+}
