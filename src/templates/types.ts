@@ -1,0 +1,58 @@
+// The Template type: a teacher workflow as data (zod input schema with question metadata, a workflow
+// definition, offline drafters and a renderer). The conversation layer reads the schema alone.
+import type { z } from "zod";
+import type { RegisteredWorkflow } from "../engine/api.ts";
+import type { ExecutionView } from "../engine/records.ts";
+import type { ModelRequest } from "../model/types.ts";
+
+/**
+ * Offline draft for one output schema: given the agent node's mapped inputs (`vars`) and the request,
+ * returns the structured answer (an object fitting the schema) or text. Deterministic.
+ */
+export type Drafter = (vars: Record<string, unknown>, request: ModelRequest) => unknown;
+
+/**
+ * Metadata every input field carries via `.meta(...)` (zod 4); read it with `fieldMeta(schema, name)`.
+ * `internal` fields are never asked by the conversation (e.g. revision inputs).
+ */
+export type FieldMeta = {
+  question: string;
+  help: string;
+  example: string;
+  label: string;
+  internal?: boolean;
+};
+
+/** A rendered final document with stable headings. */
+export type RenderedDocument = { title: string; markdown: string; filename: string };
+
+export type Template = {
+  /** Workflow id: "lesson-plan" | "assessment" | "student-feedback" | "parent-message" | admin ids. */
+  id: string;
+  /** Slash command without the slash: "lesson-plan", "assessment", "feedback", "parent-message". */
+  command: string;
+  title: string;
+  description: string;
+  /** Every field has `.meta(FieldMeta)`; enums via z.enum; optional fields `.optional()`; numbers bounded. */
+  inputSchema: z.ZodObject<z.ZodRawShape>;
+  /** What the engine registers: definition (inputs = Object.keys(shape)), inputSchema, transforms, schemas. */
+  workflow: RegisteredWorkflow;
+  /** Offline drafts keyed by output schema name. */
+  drafters: Record<string, Drafter>;
+  /** Final document from a completed execution; marked as an offline draft when `view.provider === "offline"`. */
+  render(view: ExecutionView): RenderedDocument;
+  /** Short Markdown for one node's result as it lands in the thread (undefined: nothing to show). */
+  renderStep?(nodeId: string, output: unknown): string | undefined;
+  /** Handles student data (keep to staff spaces). */
+  studentData: boolean;
+  /**
+   * Drafts can be revised: start again with the original inputs plus internal `previousDraft` and
+   * `revisionInstruction`, e.g. `engine.start(id, { inputs: { ...original, previousDraft, revisionInstruction } })`.
+   */
+  revisable?: boolean;
+  /** "builtin" or the admin file it came from. */
+  source?: string;
+};
+
+/** A problem found while loading standards or admin templates. */
+export type LoadProblem = { file: string; path: string; message: string };
