@@ -1,0 +1,209 @@
+// A local fake of the OpenAI Chat Completions API (127.0.0.1, ephemeral port) for end-to-end tests that run
+// the real `openai` SDK. Default answers fit the request's JSON schema; tests script one-shot behaviours.
+//
+//   const fake = await startFakeOpenAI();
+//   // point the app at it: OPENAI_BASE_URL=fake.url (and any OPENAI_API_KEY)
+//   fake.enqueue({ status: 429, retryAfter: 1 }, { json: { title: "x" } });  // next two calls
+//   fake.requests[0].messages   // bodies received, parsed
+//   await fake.close();
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { synthesizeFromJsonSchema } from "../../src/model/synthesize.ts";
+
+/** One scripted answer; `delayMs` (and `usage`) combine with any of the others. */
+export type FakeBehaviour = {
+  /**
+   * Wait this long before answering (the client may close meanwhile: counted in `aborted`).
+   * For streaming requests the wait falls after the headers and the first word, i.e. mid-stream.
+   */
+  delayMs?: number;
+  /** Answer with this value as JSON text. */
+  json?: unknown;
+  /** Answer with this text. */
+  text?: string;
+  /** Answer text that is not JSON (for structured-output repair paths). */
+  invalidJson?: true;
+  /** Answer with this value as JSON although it does not fit the schema (same as `json`, named for intent). */
+  notFitting?: unknown;
+  /** Answer with an error status (500, 401, 429, ...) and an OpenAI-style error body. */
+  status?: number;
+  /** With status 429: the Retry-After header, in seconds. */
+  retryAfter?: number;
+  /** Token usage to report; defaults to a word count. */
+  usage?: { prompt_tokens: number; completion_tokens: number };
+};
+
+export type FakeRequestBody = {
+  model: string;
+  messages: { role: string; content: string }[];
+  stream?: boolean;
+  response_format?: { type: string; json_schema?: { name: string; schema?: Record<string, unknown>; strict?: boolean } };
+  [key: string]: unknown;
+};
+
+export type FakeOpenAI = {
+  /** Base URL ending in /v1: use as OPENAI_BASE_URL. */
+  url: string;
+  /** Every request body received on /v1/chat/completions, in order. */
+  requests: FakeRequestBody[];
+  /** How many requests the client closed before the answer was sent. */
+  readonly aborted: number;
+  /** Script the next calls, one behaviour per call; afterwards the defaults apply again. */
+  enqueue(...behaviours: FakeBehaviour[]): void;
+  close(): Promise<void>;
+};
+
+export async function startFakeOpenAI(): Promise<FakeOpenAI> {
+  const queue: FakeBehaviour[] = [];
+  const requests: FakeRequestBody[] = [];
+  let aborted = 0;
+  let counter = 0;
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) sendError(res, 500, `fake server error: ${String(error)}`);
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = await readBody(req);
+    if (req.method !== "POST" || !req.url?.startsWith("/v1/chat/completions")) {
+      sendError(res, 404, `Unknown path ${req.method} ${req.url}`);
+      return;
+    }
+    let body: FakeRequestBody;
+    try {
+      body = JSON.parse(raw) as FakeRequestBody;
+    } catch {
+      sendError(res, 400, "Request body is not JSON");
+      return;
+    }
+    requests.push(body);
+    const behaviour = queue.shift() ?? {};
+    let closedEarly = false;
+    res.on("close", () => {
+      if (!res.writableFinished && !closedEarly) {
+        closedEarly = true;
+        aborted++;
+      }
+    });
+
+    const wait = async (): Promise<boolean> => {
+      if (!behaviour.delayMs) return true;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, behaviour.delayMs);
+        res.on("close", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      return !(closedEarly || res.destroyed);
+    };
+    const streaming = body.stream === true && !(behaviour.status && behaviour.status >= 400);
+    if (!streaming && !(await wait())) return;
+
+    if (behaviour.status && behaviour.status >= 400) {
+      const headers: Record<string, string> = {};
+      if (behaviour.retryAfter !== undefined) headers["retry-after"] = String(behaviour.retryAfter);
+      sendError(res, behaviour.status, statusMessage(behaviour.status), headers);
+      return;
+    }
+
+    const content = answerText(body, behaviour);
+    const usage = behaviour.usage ?? {
+      prompt_tokens: countWords(body.messages.map((m) => m.content).join(" ")),
+      completion_tokens: countWords(content),
+    };
+    const id = `chatcmpl-fake-${++counter}`;
+    const created = Math.floor(Date.now() / 1000);
+    if (body.stream) {
+      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+      const send = (chunk: unknown) => res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+      const base = { id, object: "chat.completion.chunk", created, model: body.model };
+      send({ ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] });
+      const pieces = content.match(/\S+\s*|\s+/g) ?? [];
+      const piece = (p: string) => send({ ...base, choices: [{ index: 0, delta: { content: p }, finish_reason: null }] });
+      if (pieces[0] !== undefined) piece(pieces[0]);
+      if (!(await wait())) return;
+      for (const p of pieces.slice(1)) piece(p);
+      send({ ...base, choices: [{ index: 0, delta: {}, finish_reason: "stop" }] });
+      const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage;
+      if (includeUsage) send({ ...base, choices: [], usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } });
+      res.end("data: [DONE]\n\n");
+      return;
+    }
+    sendJson(res, 200, {
+      id,
+      object: "chat.completion",
+      created,
+      model: body.model,
+      choices: [{ index: 0, message: { role: "assistant", content, refusal: null }, finish_reason: "stop", logprobs: null }],
+      usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens },
+    });
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    requests,
+    get aborted() {
+      return aborted;
+    },
+    enqueue(...behaviours) {
+      queue.push(...behaviours);
+    },
+    close() {
+      return new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+/** The default answer: a value fitting the requested JSON schema, else a short neutral text. */
+function answerText(body: FakeRequestBody, behaviour: FakeBehaviour): string {
+  if (behaviour.text !== undefined) return behaviour.text;
+  if (behaviour.json !== undefined) return JSON.stringify(behaviour.json);
+  if (behaviour.notFitting !== undefined) return JSON.stringify(behaviour.notFitting);
+  if (behaviour.invalidJson) return "Sure! Here is the plan you asked for (not JSON).";
+  const schema = body.response_format?.json_schema?.schema;
+  const userText = [...body.messages].reverse().find((m) => m.role === "user")?.content ?? "";
+  if (schema) {
+    return JSON.stringify(synthesizeFromJsonSchema(schema, { subject: "the requested topic", seed: userText }));
+  }
+  return `Fake model answer (${countWords(userText)} words of prompt received).`;
+}
+
+function statusMessage(status: number): string {
+  if (status === 401) return "Incorrect API key provided.";
+  if (status === 429) return "Rate limit reached for requests.";
+  if (status >= 500) return "The server had an error while processing your request.";
+  return `Request failed with status ${status}.`;
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(value);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+  const type = status === 429 ? "rate_limit_exceeded" : status >= 500 ? "server_error" : "invalid_request_error";
+  sendJson(res, status, { error: { message, type, param: null, code: type } }, headers);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function countWords(text: string): number {
+  return text.split(/\s+/).filter(Boolean).length;
+}
