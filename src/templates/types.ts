@@ -20,7 +20,10 @@ export type FieldMeta = {
   help: string;
   example: string;
   label: string;
+  /** Never asked by the conversation (e.g. revision inputs set by the chat core). */
   internal?: boolean;
+  /** Display order and labels of an enum's values (the values themselves come from the z.enum). */
+  choices?: { value: string; label: string }[];
 };
 
 /** A rendered final document with stable headings. */

@@ -1,0 +1,165 @@
+// Offline drafts for the lesson plan's agent steps: deterministic, built from the teacher's answers, and
+// complete enough to teach from after review. They see the same mapped inputs the model would.
+import { gradeLabel } from "../fields.ts";
+import type { GroundedStandards } from "../standards/match.ts";
+import type { Drafter } from "../types.ts";
+import {
+  CONTENT,
+  type Content,
+  DIFFERENTIATION,
+  type Differentiation,
+  OUTLINE,
+  type Outline,
+  SECTION_KEYS,
+  SECTION_WEIGHTS,
+} from "./schemas.ts";
+import { allocateMinutes } from "./timing.ts";
+
+const str = (v: unknown, fallback = ""): string => (typeof v === "string" && v.trim() ? v.trim() : fallback);
+
+/** Splits a teacher's list ("a; b", one per line, "a, b") into items. */
+export function splitList(text: string, commas = false): string[] {
+  const re = commas ? /\n|;|,(?![^(]*\))/ : /\n|;/;
+  return text
+    .split(re)
+    .map((s) => s.replace(/^\s*[-*•\d.)]+\s*/, "").trim())
+    .filter((s) => s.length > 1);
+}
+
+/** First clause of a standard's text, lower-cased at the start, for use inside a sentence. */
+function clause(text: string): string {
+  const first = text.split(/(?<=[.;])\s/)[0] ?? text;
+  const trimmed = first.replace(/[.;]$/, "");
+  return trimmed.charAt(0).toLowerCase() + trimmed.slice(1);
+}
+
+export const draftOutline: Drafter = (vars): Outline => {
+  const topic = str(vars.topic, "the topic");
+  const subject = str(vars.subject, "the subject");
+  const duration = typeof vars.duration === "number" ? vars.duration : 45;
+  const standards = (vars.standards as GroundedStandards | undefined)?.standards ?? [];
+  const given = splitList(str(vars.objectives));
+  const objectives =
+    given.length > 0
+      ? given.slice(0, 5).map((o) => (/^students? (will|can)/i.test(o) ? o : `Students will ${o.charAt(0).toLowerCase()}${o.slice(1)}`))
+      : [
+          `Students will explain the key idea of ${topic} in their own words, using accurate ${subject.toLowerCase()} vocabulary.`,
+          `Students will apply what they learned about ${topic} to a new example with a partner.`,
+          `Students will show their understanding of ${topic} on a short exit ticket.`,
+        ];
+  for (const s of standards.slice(0, 2)) objectives.push(`Students will work toward ${s.code}: ${clause(s.description)}.`);
+  const materials = [
+    ...splitList(str(vars.materials), true),
+    `Board or slides with the lesson question, key vocabulary and one worked example on ${topic}`,
+    `Practice sheet with 6-8 tasks on ${topic}, ordered from easier to harder`,
+    "Exit ticket slips (or a short online form)",
+  ];
+  const minutes = allocateMinutes(
+    duration,
+    SECTION_KEYS.map((k) => SECTION_WEIGHTS[k]),
+  );
+  const focus: Record<(typeof SECTION_KEYS)[number], string> = {
+    "warm-up": `Hook: a quick question or image about ${topic} to surface what students already know.`,
+    "direct-instruction": `Introduce the key idea and vocabulary of ${topic}, then model one example thinking aloud.`,
+    "guided-practice": `Work through examples on ${topic} together, moving from teacher-led to pairs.`,
+    "independent-practice": `Students apply the idea of ${topic} on their own, with a challenge task for early finishers.`,
+    "exit-ticket": `Two or three quick questions on ${topic} to check each objective.`,
+  };
+  return {
+    title: `${topic} (${gradeLabel(vars.grade)} ${subject})`,
+    objectives,
+    materials,
+    sections: SECTION_KEYS.map((key, i) => ({ key, minutes: minutes[i]!, focus: focus[key] })),
+  };
+};
+
+export const draftContent: Drafter = (vars): Content => {
+  const topic = str(vars.topic, "the topic");
+  const subject = str(vars.subject, "the subject").toLowerCase();
+  const outline = vars.outline as Outline | undefined;
+  const minutes = (key: string) => outline?.sections.find((s) => s.key === key)?.minutes;
+  const m = (key: string) => (minutes(key) ? ` (${minutes(key)} min)` : "");
+  const objectives = outline?.objectives ?? [];
+  return {
+    warmUp: {
+      summary: `Open with the lesson question about ${topic}${m("warm-up")}. Students think alone, then share with a partner.`,
+      teacher: [
+        `Post the question: "What do you already know or wonder about ${topic}?"`,
+        "Give 1 minute of silent think time before partners talk.",
+        "Collect 3-4 answers and note ideas and misconceptions on the board to revisit later.",
+      ],
+      students: ["Write one thing they know and one question they have.", "Share with a partner, then listen for a new idea."],
+    },
+    directInstruction: {
+      summary: `Teach the core idea of ${topic}${m("direct-instruction")} in short chunks, checking for understanding after each.`,
+      teacher: [
+        `Introduce 3-5 key ${subject} terms for ${topic} with a visual for each.`,
+        `Model one worked example, thinking aloud about each step and why.`,
+        "Pause after each chunk for a quick check (thumbs, mini whiteboards or a cold-call question).",
+        "Link back to the warm-up ideas and correct misconceptions explicitly.",
+      ],
+      students: ["Take guided notes with the key terms.", "Answer the quick checks on mini whiteboards."],
+    },
+    guidedPractice: {
+      summary: `Practise ${topic} together${m("guided-practice")}: I do, we do, you do with a partner.`,
+      teacher: [
+        "Work the first example together as a class.",
+        "Pairs try the next two examples while you circulate and give feedback.",
+        "Stop the class to share a strong answer and one common error.",
+      ],
+      students: [`Solve or explain two examples on ${topic} with a partner, taking turns to explain their reasoning.`],
+    },
+    independentPractice: {
+      summary: `Students practise ${topic} on their own${m("independent-practice")}, tasks ordered from easier to harder.`,
+      teacher: [
+        "Hand out the practice sheet and read the first task aloud.",
+        "Meet with a small group who need more support while others work.",
+        "Point early finishers to the challenge task.",
+      ],
+      students: [`Complete the practice tasks on ${topic}.`, "Check answers against the success criteria before handing in."],
+    },
+    exitTicket: {
+      summary: `A short exit ticket${m("exit-ticket")} checks each objective; sort the slips into "got it", "almost" and "not yet" to plan tomorrow.`,
+      questions: [
+        `In one or two sentences, explain the main idea of ${topic}.`,
+        `Give a new example of ${topic} and explain why it fits.`,
+        "What is one question you still have?",
+      ],
+      successCriteria:
+        objectives.length > 0
+          ? objectives.slice(0, 3).map((o) => `I can ${o.replace(/^students? will\s+/i, "").replace(/\.$/, "")}.`)
+          : [`I can explain ${topic} in my own words.`],
+    },
+  };
+};
+
+export const draftDifferentiation: Drafter = (vars): Differentiation => {
+  const topic = str(vars.topic, "the topic");
+  const profile = str(vars.classProfile).toLowerCase();
+  const languages = /\(([^)]+)\)/.exec(str(vars.classProfile))?.[1];
+  const ell = [
+    `Pre-teach the key vocabulary for ${topic} with pictures and gestures.`,
+    'Provide sentence frames for partner talk and the exit ticket, e.g. "I think ... because ...".',
+    "Pair English learners with a supportive partner and allow drawing or labelled diagrams as answers.",
+  ];
+  if (languages) ell.push(`Offer a glossary of key terms in ${languages}.`);
+  const support = [
+    "Give a partially completed example and a checklist of steps.",
+    "Chunk the independent practice into smaller sets and check in after the first two tasks.",
+    "Read task directions aloud and allow extra time.",
+  ];
+  if (/iep|504|accommodat/.test(profile))
+    support.push("Apply the accommodations in students' IEP/504 plans (e.g. read-aloud, extended time, reduced items).");
+  const extension = [
+    `Challenge task: create their own example or question about ${topic} and explain the answer.`,
+    `Connect ${topic} to a real-world situation and justify the connection in writing.`,
+  ];
+  if (/advanced|gifted|high/.test(profile)) extension.push("Let advanced learners lead a short explanation for their group.");
+  return { ell, support, extension };
+};
+
+export const lessonPlanDrafters: Record<string, Drafter> = {
+  [OUTLINE]: draftOutline,
+  [CONTENT]: draftContent,
+  [DIFFERENTIATION]: draftDifferentiation,
+};
