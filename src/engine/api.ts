@@ -11,6 +11,10 @@ export type RegisteredWorkflow = {
   definition: WorkflowDefinition;
   /** Validates and normalises inputs at start; its shape's keys should equal `definition.inputs`. */
   inputSchema?: z.ZodType;
+  /** Transforms its nodes name; merged into the engine's registry (prefix names to avoid clashes). */
+  transforms?: Record<string, TransformFn>;
+  /** Output/answer schemas its nodes name; merged into the engine's registry. */
+  schemas?: Record<string, z.ZodType>;
 };
 
 export type StartOptions = {

@@ -11,7 +11,12 @@ export type NodeStatus = z.infer<typeof NodeStatus>;
 export const TokenUsage = z.object({ inputTokens: z.number().int().min(0), outputTokens: z.number().int().min(0) });
 export type TokenUsage = z.infer<typeof TokenUsage>;
 
-export const ErrorInfo = z.object({ code: z.string(), message: z.string(), retryable: z.boolean().optional() });
+export const ErrorInfo = z.object({
+  code: z.string(),
+  message: z.string(),
+  retryable: z.boolean().optional(),
+  nodeId: z.string().optional(),
+});
 export type ErrorInfo = z.infer<typeof ErrorInfo>;
 
 /**
@@ -43,6 +48,8 @@ export const ExecutionRecord = z.object({
   error: ErrorInfo.optional(),
   /** Node ids in definition order, so readers can fetch node states without the definition. */
   nodeIds: z.array(z.string()),
+  /** Each node's title and kind, for progress checklists; `auxiliary` marks fallback/onFailure nodes that run only on errors. */
+  plan: z.array(z.object({ id: z.string(), title: z.string(), kind: z.string(), auxiliary: z.boolean() })),
 });
 export type ExecutionRecord = z.infer<typeof ExecutionRecord>;
 
