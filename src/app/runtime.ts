@@ -1,0 +1,80 @@
+// Process bootstrap shared by the CLI and the bot: store, model provider, engine and registered templates,
+// built once from the validated configuration and closed in the right order.
+import type { Config } from "../config.ts";
+import type { EngineApi } from "../engine/api.ts";
+import { createEngine, openStore, type Store } from "../engine/index.ts";
+import type { Logger } from "../log.ts";
+import { silentLogger } from "../log.ts";
+import { createModelProvider, type Drafter, type ModelProvider } from "../model/index.ts";
+import type { Template } from "../templates/types.ts";
+import { demoTemplate } from "./demo-workflow.ts";
+
+export type Runtime = {
+  config: Config;
+  logger: Logger;
+  store: Store;
+  engine: EngineApi;
+  model: ModelProvider;
+  /** Every registered template, built-in and admin-defined, in display order. */
+  templates: Template[];
+  template(id: string): Template | undefined;
+  /** Closes the engine, then the store; safe to call twice. */
+  close(): Promise<void>;
+};
+
+export type RuntimeOptions = {
+  logger?: Logger;
+  /** Where the one-line "using the offline model" notice goes (the CLI prints it plainly). */
+  notice?: (line: string) => void;
+  /** Templates to register instead of the loaded ones (tests). */
+  templates?: Template[];
+};
+
+export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
+  const logger = options.logger ?? silentLogger;
+  const templates = options.templates ?? (await loadTemplateList(config, logger));
+  const drafters: Record<string, Drafter> = {};
+  for (const t of templates) Object.assign(drafters, t.drafters);
+
+  const model = createModelProvider(config, { drafters, logger, ...(options.notice ? { notice: options.notice } : {}) });
+  const store = await openStore(config.STAFFROOM_STORE_URL, { retentionDays: config.STAFFROOM_RETENTION_DAYS });
+  let engine: EngineApi;
+  try {
+    engine = createEngine({
+      store,
+      model,
+      logger,
+      providerConcurrency: config.STAFFROOM_MODEL_CONCURRENCY,
+      defaultTimeoutMs: config.STAFFROOM_MODEL_TIMEOUT_MS,
+      defaultModel: config.STAFFROOM_MODEL,
+    });
+    for (const t of templates) engine.register(t.workflow);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+
+  const byId = new Map(templates.map((t) => [t.id, t]));
+  let closing: Promise<void> | undefined;
+  return {
+    config,
+    logger,
+    store,
+    engine,
+    model,
+    templates,
+    template: (id) => byId.get(id),
+    close() {
+      closing ??= (async () => {
+        await engine.close();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Every template to register: the built-in and admin ones, plus the demo workflow. */
+export async function loadTemplateList(_config: Config, _logger: Logger): Promise<Template[]> {
+  return [demoTemplate];
+}

@@ -1,0 +1,381 @@
+// The CLI's commands: each takes the runtime (or what it needs) and the process streams, returns an exit code.
+// Exit codes: 0 success, 1 a run or check failed, 2 bad input (unknown names, invalid inputs).
+import { userInfo } from "node:os";
+import { createInterface, type Interface } from "node:readline";
+import type { Runtime } from "../app/runtime.ts";
+import { validateWorkflowFile } from "../engine/load.ts";
+import type { EngineEvent, ExecutionView } from "../engine/records.ts";
+import { InvalidInputError, NotFoundError } from "../errors.ts";
+import { describeFields } from "../templates/fields.ts";
+import type { Template } from "../templates/types.ts";
+import { flagNumber, type ParsedArgs, parseInputs } from "./args.ts";
+import { executionJson, executionsTable, executionText, formatMs, progressLine, statsText } from "./format.ts";
+
+export type CliIO = {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream;
+};
+
+const say = (stream: NodeJS.WritableStream, text: string) => stream.write(text.endsWith("\n") ? text : `${text}\n`);
+const json = (io: CliIO, value: unknown) => say(io.stdout, JSON.stringify(value, null, 2));
+
+export function cliUserId(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return "cli:local";
+  }
+}
+
+export function templatesCommand(templates: Template[], args: ParsedArgs, io: CliIO): number {
+  const list = templates.map((t) => ({
+    id: t.id,
+    version: t.workflow.definition.version,
+    title: t.title,
+    description: t.description,
+    command: t.command,
+    inputs: describeFields(t.inputSchema)
+      .filter((f) => !f.internal)
+      .map((f) => ({
+        name: f.name,
+        label: f.label,
+        type: f.type,
+        required: f.required,
+        help: f.help,
+        example: f.example,
+        ...(f.choices ? { choices: f.choices.map((c) => c.value) } : {}),
+        ...(f.default === undefined ? {} : { default: f.default }),
+      })),
+  }));
+  if (args.flags.json) {
+    json(io, list);
+    return 0;
+  }
+  if (list.length === 0) {
+    say(io.stdout, "No templates are registered.");
+    return 0;
+  }
+  const blocks = list.map((t) => {
+    const inputs = t.inputs.map((f) => {
+      const notes = [
+        f.required ? "required" : "optional",
+        f.choices ? `one of ${f.choices.join(", ")}` : "",
+        f.default === undefined ? "" : `default ${String(f.default)}`,
+      ]
+        .filter(Boolean)
+        .join("; ");
+      return `    ${f.name} (${notes})${f.help ? `: ${f.help}` : ""}`;
+    });
+    const example = t.inputs
+      .filter((f) => f.required)
+      .map((f) => `${f.name}=${quote(f.example || "...")}`)
+      .join(" ");
+    return [
+      `${t.id} v${t.version}: ${t.title}`,
+      `  ${t.description}`,
+      "  inputs:",
+      ...inputs,
+      `  e.g. staffroom run ${t.id} ${example}`.trimEnd(),
+    ].join("\n");
+  });
+  say(io.stdout, blocks.join("\n\n"));
+  return 0;
+}
+
+function quote(value: string): string {
+  return /^[\w.,:/-]+$/.test(value) ? value : `"${value.replace(/"/g, '\\"')}"`;
+}
+
+/** Inputs a template does not know, and required ones that are missing, in friendly sentences. */
+export function checkInputs(template: Template, inputs: Record<string, string>): { path: string; message: string }[] {
+  const fields = describeFields(template.inputSchema);
+  const known = new Set(fields.map((f) => f.name));
+  const issues: { path: string; message: string }[] = [];
+  for (const key of Object.keys(inputs)) {
+    if (!known.has(key)) {
+      const asked = fields.filter((f) => !f.internal).map((f) => f.name);
+      issues.push({ path: key, message: `"${key}" is not an input of ${template.id}; its inputs are ${asked.join(", ")}.` });
+    }
+  }
+  for (const f of fields) {
+    if (f.required && !f.internal && (inputs[f.name] === undefined || inputs[f.name]!.trim() === "")) {
+      issues.push({ path: f.name, message: `${f.label} is missing: ${f.question} Add it as ${f.name}=${quote(f.example || "...")}.` });
+    }
+  }
+  return issues;
+}
+
+/** Schema issues name fields by key; teachers know them by label ("Minutes: ..."). */
+function labelIssues(template: Template, error: InvalidInputError): InvalidInputError {
+  const labels = new Map(describeFields(template.inputSchema).map((f) => [f.name, f.label]));
+  const issues = error.issues.map((i) => {
+    const field = i.path.split(/[.[]/)[0] ?? "";
+    const label = labels.get(field) ?? i.path;
+    return { path: i.path, message: label ? `${label}: ${i.message}` : i.message };
+  });
+  return new InvalidInputError(issues.map((i) => i.message).join(" "), issues);
+}
+
+function findTemplate(rt: Pick<Runtime, "templates" | "template">, id: string | undefined): Template {
+  const available = rt.templates.map((t) => t.id).join(", ");
+  if (!id)
+    throw new InvalidInputError(
+      `Name a template to run, e.g. staffroom run ${rt.templates[0]?.id ?? "<template>"} key=value. Templates: ${available}.`,
+    );
+  const template = rt.template(id) ?? rt.templates.find((t) => t.command === id);
+  if (!template) throw new InvalidInputError(`There is no template "${id}". Templates: ${available}.`);
+  return template;
+}
+
+export type PreparedRun = { template: Template; inputs: Record<string, string> };
+
+/** Checks the template name and inputs before anything is opened, so bad input fails fast and alone. */
+export function prepareRun(templates: Template[], args: ParsedArgs): PreparedRun {
+  const [templateId, ...words] = args.positionals;
+  const template = findTemplate({ templates, template: (id) => templates.find((t) => t.id === id) }, templateId);
+  const inputs = parseInputs(words);
+  const issues = checkInputs(template, inputs);
+  if (issues.length > 0) throw new InvalidInputError(issues.map((i) => i.message).join(" "), issues);
+  return { template, inputs };
+}
+
+export async function runCommand(
+  rt: Runtime,
+  { template, inputs }: PreparedRun,
+  args: ParsedArgs,
+  io: CliIO,
+  onStarted?: (executionId: string) => void,
+): Promise<number> {
+  const started = await rt.engine
+    .start(template.id, { inputs, userId: cliUserId(), origin: { surface: "cli" } })
+    .catch((error: unknown) => {
+      throw error instanceof InvalidInputError ? labelIssues(template, error) : error;
+    });
+  onStarted?.(started.id);
+  say(io.stderr, `${template.title}: started ${started.id}`);
+  const labels = Object.fromEntries(template.workflow.definition.nodes.map((n) => [n.id, n.title ?? n.id]));
+  const answers = new AnswerReader(io);
+  let noAnswer = false;
+  const stopWaiting = new AbortController();
+  const unsubscribe = rt.engine.subscribe(started.id, 1, (event) => {
+    const line = progressLine(event, labels);
+    if (line) say(io.stderr, line);
+    if (event.type === "execution.waiting" && !event.data?.reminder) {
+      void askHuman(rt, event, started.id, answers, io).then((answered) => {
+        if (!answered) {
+          noAnswer = true;
+          stopWaiting.abort();
+        }
+      });
+    }
+  });
+  let view: ExecutionView;
+  try {
+    view = await Promise.race([
+      rt.engine.wait(started.id),
+      new Promise<never>((_, reject) => stopWaiting.signal.addEventListener("abort", () => reject(new Error("no answer")))),
+    ]);
+  } catch (error) {
+    if (!noAnswer) throw error;
+    say(
+      io.stderr,
+      `No answer was given, so ${started.id} is still waiting. Answer it in chat, or stop it with: staffroom cancel ${started.id}`,
+    );
+    return 1;
+  } finally {
+    unsubscribe();
+    answers.close();
+  }
+  return finish(template, view, args, io);
+}
+
+function finish(template: Template | undefined, view: ExecutionView, args: ParsedArgs, io: CliIO): number {
+  if (args.flags.json) json(io, executionJson(view));
+  if (view.status === "completed") {
+    if (!args.flags.json) {
+      const doc = template?.render(view);
+      say(io.stdout, doc ? doc.markdown : JSON.stringify(executionJson(view).outputs, null, 2));
+    }
+    say(io.stderr, `Completed in ${formatMs(view.totalMs ?? view.durationMs)} (${view.id}).`);
+    return 0;
+  }
+  if (view.status === "failed") say(io.stderr, `Failed: ${view.error?.message ?? "the run did not finish"} (${view.id})`);
+  else if (view.status === "cancelled") say(io.stderr, `Cancelled (${view.id}).`);
+  else say(io.stderr, `${view.id} is ${view.status}.`);
+  return 1;
+}
+
+/** Reads answers to human steps from stdin, one line each; undefined once stdin has ended. */
+class AnswerReader {
+  private rl: Interface | undefined;
+  private lines: string[] = [];
+  private waiters: ((line: string | undefined) => void)[] = [];
+  private ended = false;
+
+  constructor(private readonly io: CliIO) {}
+
+  next(): Promise<string | undefined> {
+    if (!this.rl) {
+      this.rl = createInterface({ input: this.io.stdin, terminal: false });
+      this.rl.on("line", (line) => {
+        const waiter = this.waiters.shift();
+        if (waiter) waiter(line);
+        else this.lines.push(line);
+      });
+      this.rl.on("close", () => {
+        this.ended = true;
+        for (const w of this.waiters.splice(0)) w(undefined);
+      });
+    }
+    const line = this.lines.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    if (this.ended) return Promise.resolve(undefined);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  close(): void {
+    this.rl?.close();
+  }
+}
+
+async function askHuman(rt: Runtime, event: EngineEvent, rootId: string, answers: AnswerReader, io: CliIO): Promise<boolean> {
+  const data = (event.data ?? {}) as { prompt?: string; choices?: { value: string; label: string }[] };
+  const executionId = event.sub?.executionId ?? rootId;
+  const nodeId = event.nodeId!;
+  const choices = data.choices ?? [];
+  for (;;) {
+    say(io.stderr, `? ${data.prompt ?? "Your answer:"}`);
+    for (const [i, c] of choices.entries()) say(io.stderr, `  ${i + 1}. ${c.label}`);
+    say(io.stderr, choices.length > 0 ? "Type a number or a choice, then Enter:" : "Type your answer, then Enter:");
+    const line = await answers.next();
+    if (line === undefined) return false;
+    const answer = interpretAnswer(line, choices);
+    const result = await rt.engine.resume(executionId, nodeId, answer, { userId: cliUserId() });
+    if (result.accepted) return true;
+    if (result.reason === "already_answered" || result.reason === "not_waiting" || result.reason === "not_found") return true;
+    say(io.stderr, result.message);
+  }
+}
+
+export function interpretAnswer(line: string, choices: { value: string; label: string }[]): unknown {
+  const text = line.trim();
+  if (choices.length > 0) {
+    const n = Number(text);
+    if (Number.isInteger(n) && n >= 1 && n <= choices.length) return choices[n - 1]!.value;
+    const lower = text.toLowerCase();
+    return choices.find((c) => c.value.toLowerCase() === lower || c.label.toLowerCase() === lower)?.value ?? text;
+  }
+  if (/^[[{]/.test(text)) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+export async function validateCommand(templates: Template[], args: ParsedArgs, io: CliIO): Promise<number> {
+  const file = args.positionals[0];
+  if (!file) throw new InvalidInputError("Name the workflow file to check, e.g. staffroom validate workflows/my-flow.yaml.");
+  const transforms = new Set(templates.flatMap((t) => Object.keys(t.workflow.transforms ?? {})));
+  const schemas = new Set(templates.flatMap((t) => Object.keys(t.workflow.schemas ?? {})));
+  const problems = await validateWorkflowFile(file, {
+    transforms,
+    schemas,
+    workflowExists: (id, version) => templates.some((t) => t.workflow.definition.id === id && t.workflow.definition.version === version),
+  });
+  if (args.flags.json) json(io, { file, valid: problems.length === 0, problems });
+  else if (problems.length === 0) say(io.stdout, `${file} is a valid workflow.`);
+  else {
+    say(io.stdout, `${file} has ${problems.length} problem${problems.length === 1 ? "" : "s"}:`);
+    for (const p of problems) say(io.stdout, `  ${p.path}: ${p.message}`);
+  }
+  return problems.length === 0 ? 0 : 1;
+}
+
+export async function executionsCommand(rt: Runtime, args: ParsedArgs, io: CliIO): Promise<number> {
+  const status = typeof args.flags.status === "string" ? args.flags.status.split(",").map((s) => s.trim()) : undefined;
+  const valid = ["pending", "running", "waiting", "completed", "failed", "cancelled"] as const;
+  const bad = status?.filter((s) => !(valid as readonly string[]).includes(s)) ?? [];
+  if (bad.length > 0) throw new InvalidInputError(`Unknown status ${bad.join(", ")}; use one of ${valid.join(", ")}.`);
+  const records = await rt.engine.list({
+    limit: flagNumber(args.flags, "limit", 50),
+    ...(status ? { status: status as (typeof valid)[number][] } : {}),
+    ...(typeof args.flags.template === "string" ? { templateId: args.flags.template } : {}),
+  });
+  if (args.flags.json) json(io, records);
+  else say(io.stdout, executionsTable(records));
+  return 0;
+}
+
+async function getView(rt: Runtime, id: string | undefined, usage: string): Promise<ExecutionView> {
+  if (!id) throw new InvalidInputError(`Give an execution id, e.g. ${usage}. List them with: staffroom executions`);
+  const view = await rt.engine.get(id);
+  if (!view) throw new NotFoundError("execution", id);
+  return view;
+}
+
+export async function showCommand(rt: Runtime, args: ParsedArgs, io: CliIO): Promise<number> {
+  const view = await getView(rt, args.positionals[0], "staffroom show <id>");
+  if (args.flags.json) json(io, executionJson(view));
+  else say(io.stdout, executionText(view));
+  return 0;
+}
+
+export async function statsCommand(rt: Runtime, args: ParsedArgs, io: CliIO): Promise<number> {
+  const templateId = args.positionals[0];
+  if (templateId && !rt.template(templateId)) {
+    throw new InvalidInputError(`There is no template "${templateId}". Templates: ${rt.templates.map((t) => t.id).join(", ")}.`);
+  }
+  const stats = await rt.engine.stats(templateId);
+  if (args.flags.json) json(io, stats);
+  else say(io.stdout, statsText(stats));
+  return 0;
+}
+
+export async function cancelCommand(rt: Runtime, args: ParsedArgs, io: CliIO): Promise<number> {
+  const view = await getView(rt, args.positionals[0], "staffroom cancel <id>");
+  if (await rt.engine.cancel(view.id)) {
+    say(io.stdout, `Cancelled ${view.id}.`);
+    return 0;
+  }
+  say(io.stderr, `${view.id} has already finished (${view.status}); nothing to cancel.`);
+  return 1;
+}
+
+/** Resumes what a crash left running, waits for each (until finished or waiting for a person), prints them. */
+export async function resumeCommand(rt: Runtime, args: ParsedArgs, io: CliIO): Promise<number> {
+  const ids = await rt.engine.recover();
+  if (ids.length === 0) {
+    if (args.flags.json) json(io, []);
+    else say(io.stdout, "Nothing to resume: no execution was left running.");
+    return 0;
+  }
+  say(io.stderr, `Resuming ${ids.length} execution${ids.length === 1 ? "" : "s"}: ${ids.join(", ")}`);
+  const views = await Promise.all(ids.map((id) => rt.engine.wait(id, { untilWaiting: true })));
+  if (args.flags.json) json(io, views.map(executionJson));
+  else say(io.stdout, views.map((v) => executionText(v)).join("\n\n"));
+  return views.some((v) => v.status === "failed" || v.status === "cancelled") ? 1 : 0;
+}
+
+export const HELP = `staffroom: multi-step AI workflows for teachers
+
+Usage: staffroom <command> [options]
+
+  start                               Start the bot (Slack, Discord, or the console chat) after resuming interrupted runs
+  templates [--json]                  List templates with their inputs
+  run <template> key=value ... [--json]
+                                      Run a template to completion; progress on stderr, the result on stdout
+  validate <file> [--json]            Check a workflow file (JSON or YAML) and list every problem
+  executions [--json] [--status=running,failed] [--template=id] [--limit=50]
+                                      List executions, newest first
+  show <id> [--json]                  One execution with its nodes
+  stats [template] [--json]           Success rate and timings per template and node
+  cancel <id>                         Cancel a running or waiting execution
+  resume [--json]                     Resume executions a crash left running and wait for them
+  help                                This text
+
+Exit codes: 0 done, 1 a run or check failed, 2 bad input.
+Configuration comes from the environment or a .env file (see README).`;
