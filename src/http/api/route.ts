@@ -1,0 +1,70 @@
+// The route table's types: each route names its method, path, zod schemas and responses once; the
+// server dispatches on it and openapi.ts documents it, so the two cannot disagree.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { z } from "zod";
+import type { EngineApi } from "../../engine/api.ts";
+import type { Logger } from "../../log.ts";
+import type { Template } from "../../templates/types.ts";
+
+export type ApiDeps = {
+  engine: EngineApi;
+  /** Loaded templates, by workflow id. */
+  templates: ReadonlyMap<string, Template>;
+  logger: Logger;
+  /** Bounds of `?wait=true` on quick actions, in seconds. */
+  quickWait: { defaultSeconds: number; maxSeconds: number };
+  /** Seconds between SSE heartbeat comments (which also re-check a stream's execution). */
+  sseHeartbeatSeconds: number;
+  /** Open SSE streams, ended when the server closes. */
+  streams: Set<{ end(): void }>;
+};
+
+export type RouteContext = {
+  req: IncomingMessage;
+  res: ServerResponse;
+  params: Record<string, string>;
+  query: unknown;
+  body: unknown;
+  /** The JSON body as received, before the schema's transforms. */
+  rawBody: unknown;
+  /** Id of the API key that authenticated (never the key itself). */
+  keyId: string;
+  requestId: string;
+  deps: ApiDeps;
+  logger: Logger;
+};
+
+/** A JSON answer, or `handled` when the route wrote the response itself (SSE). */
+export type RouteResult = { status: number; body: unknown; headers?: Record<string, string> } | { handled: true };
+
+export type ResponseSpec = {
+  description: string;
+  /** Component name in the OpenAPI document (a key of responseComponents). */
+  component?: string;
+  contentType?: string;
+  headers?: Record<string, { description: string; schema: Record<string, unknown> }>;
+};
+
+export type Route = {
+  method: "GET" | "POST";
+  /** OpenAPI-style template: /api/workflows/executions/{id}. */
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  params?: Record<string, string>;
+  query?: z.ZodObject;
+  headers?: { name: string; description: string; schema: Record<string, unknown> }[];
+  body?: {
+    schema: z.ZodType;
+    component: string;
+    description: string;
+    /** A per-field fix appended to validation errors (template examples). */
+    hint?: (field: string) => string | undefined;
+  };
+  responses: Record<number, ResponseSpec>;
+  handle(ctx: RouteContext): Promise<RouteResult>;
+};
+
+export const json = (status: number, body: unknown, headers?: Record<string, string>): RouteResult => ({ status, body, headers });

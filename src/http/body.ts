@@ -1,0 +1,69 @@
+// Reads a JSON request body with a size cap and a nesting cap; anything else is a 4xx problem.
+import type { IncomingMessage } from "node:http";
+import { HttpProblem } from "./problem.ts";
+
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+const MAX_DEPTH = 32;
+
+/** Parsed JSON body, or undefined when the request has none. */
+export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const declared = req.headers["content-length"];
+  if (declared !== undefined && Number(declared) > maxBytes) {
+    req.resume();
+    throw tooLarge(maxBytes);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      // Stop reading; the server answers 413 and closes this connection.
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(chunk);
+  }
+  if (size === 0) return undefined;
+  const type = String(req.headers["content-type"] ?? "");
+  if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
+    throw new HttpProblem(415, "unsupported_media_type", "Send the body as JSON with the header Content-Type: application/json.");
+  }
+  const text = Buffer.concat(chunks, size).toString("utf8");
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const where = error instanceof SyntaxError ? error.message.replace(/^.*?(at position \d+).*$/s, "$1") : "";
+    throw new HttpProblem(
+      400,
+      "malformed_json",
+      `The body is not valid JSON${where.startsWith("at position") ? ` (${where})` : ""}; check quotes, commas and brackets.`,
+      {
+        errors: [{ field: "(body)", message: "is not valid JSON" }],
+      },
+    );
+  }
+  if (depthExceeds(value, MAX_DEPTH)) {
+    throw new HttpProblem(400, "body_too_deep", `The body nests objects or lists more than ${MAX_DEPTH} levels deep; flatten it.`, {
+      errors: [{ field: "(body)", message: `nests more than ${MAX_DEPTH} levels` }],
+    });
+  }
+  return value;
+}
+
+function tooLarge(maxBytes: number): HttpProblem {
+  return new HttpProblem(413, "body_too_large", `The body is larger than ${Math.floor(maxBytes / 1024)} KiB; send less text.`);
+}
+
+/** Iterative so a hostile body cannot overflow the stack. */
+function depthExceeds(root: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[root, 0]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (value === null || typeof value !== "object") continue;
+    if (depth >= max) return true;
+    for (const child of Array.isArray(value) ? value : Object.values(value)) {
+      if (child !== null && typeof child === "object") stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
