@@ -1,6 +1,6 @@
 // The durable workflow engine: schedules a workflow's DAG, runs nodes with retries, timeouts and
 // fallbacks, persists every step before announcing it, and resumes what a crash left behind.
-import { randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { z } from "zod";
 import {
   CancelledError,
@@ -40,7 +40,7 @@ import type {
 } from "./records.ts";
 import type { ConditionNode, HumanNode, SubWorkflowNode, WorkflowDefinition, WorkflowNode } from "./schema.ts";
 import { foldExecution, type StatsRecord, toWorkflowStats } from "./stats.ts";
-import type { Store } from "./store.ts";
+import { type Entry, Store } from "./store.ts";
 import { backoffDelay, type Clock, DEFAULT_RETRY, Limiter, systemClock } from "./timing.ts";
 import { formatPath, validateParsed } from "./validate.ts";
 
@@ -81,8 +81,12 @@ type Run = {
   seq: number;
   abort: AbortController;
   inFlight: Set<string>;
-  /** Writes of one execution happen in order, so its event log never has gaps, even after a crash. */
-  writes: Promise<unknown>;
+  /**
+   * Writes of one execution happen in order (so its event log never has gaps, even after a crash);
+   * writes queued while one is in flight go out together in a single statement.
+   */
+  queue: { entries: Entry[]; resolve: () => void; reject: (e: unknown) => void }[];
+  flushing: Promise<void> | undefined;
   done: Deferred;
   waitingWaiters: (() => void)[];
   deadlines: Map<string, AbortController>;
@@ -215,7 +219,7 @@ export class Engine implements EngineApi {
     const hash = definitionHash(def);
     const graph = buildGraph(def);
     const rec: ExecutionRecord = {
-      id: randomUUID(),
+      id: newExecutionId(),
       templateId: def.id,
       version: def.version,
       hash,
@@ -256,7 +260,8 @@ export class Engine implements EngineApi {
       seq: 0,
       abort: new AbortController(),
       inFlight: new Set(),
-      writes: Promise.resolve(),
+      queue: [],
+      flushing: undefined,
       done: deferred(),
       waitingWaiters: [],
       deadlines: new Map(),
@@ -269,27 +274,35 @@ export class Engine implements EngineApi {
 
   // ---- persistence and events ---------------------------------------------------------------
 
-  /** Queues a write behind the execution's earlier writes. */
-  private write(run: Run, fn: () => Promise<unknown>): Promise<void> {
-    const p = run.writes.then(fn);
-    run.writes = p.catch(() => undefined);
-    return p.then(
-      () => undefined,
-      (error: unknown) => {
+  /** Queues records behind the execution's earlier writes; resolves once they are stored. */
+  private write(run: Run, ...entries: Entry[]): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => run.queue.push({ entries, resolve, reject }));
+    if (!run.flushing) run.flushing = this.flush(run);
+    return done;
+  }
+
+  private async flush(run: Run): Promise<void> {
+    // Let the current tick queue its writes so they share one statement.
+    await Promise.resolve();
+    while (run.queue.length > 0) {
+      const batch = run.queue.splice(0);
+      try {
+        await this.store.putMany(batch.flatMap((b) => b.entries));
+        for (const b of batch) b.resolve();
+      } catch (error) {
         run.log.error({ err: errorInfo(error) }, "store write failed");
-        throw error;
-      },
-    );
+        for (const b of batch) b.reject(error);
+      }
+    }
+    run.flushing = undefined;
   }
 
   private saveNode(run: Run, state: NodeState): Promise<void> {
-    const copy = { ...state };
-    return this.write(run, () => this.store.putNode(run.rec.id, copy));
+    return this.write(run, Store.nodeEntry(run.rec.id, { ...state }));
   }
 
   private saveHeader(run: Run): Promise<void> {
-    const copy = { ...run.rec };
-    return this.write(run, () => this.store.putExecution(copy));
+    return this.write(run, Store.executionEntry({ ...run.rec }));
   }
 
   /** Appends an event: persisted first, then delivered to subscribers (and copied into a parent's log). */
@@ -303,7 +316,7 @@ export class Engine implements EngineApi {
       ...(data ? { data } : {}),
       ...(sub ? { sub } : {}),
     };
-    return this.write(run, () => this.store.putEvent(event)).then(() => this.deliver(run, event));
+    return this.write(run, Store.eventEntry(event)).then(() => this.deliver(run, event));
   }
 
   private deliver(run: Run, event: EngineEvent): void {
@@ -432,7 +445,7 @@ export class Engine implements EngineApi {
       if (stopped()) return "aborted";
       const attempt = ++st.attempts;
       const t0 = this.clock.now();
-      void this.saveNode(run, st).catch(() => undefined);
+      // No node write here: after a crash an unrecorded running node is pending, and runs again either way.
       void this.emit(run, "node.started", node.id, { attempt }).catch(() => undefined);
       try {
         const result = await this.attempt(run, node, scope, st, signal);
@@ -443,8 +456,9 @@ export class Engine implements EngineApi {
         st.status = "completed";
         st.endedAt = t1;
         st.durationMs = t1 - (st.startedAt ?? t1);
-        void this.write(run, () =>
-          this.store.putAttempt(run.rec.id, node.id, {
+        void this.write(
+          run,
+          Store.attemptEntry(run.rec.id, node.id, {
             attempt,
             startedAt: t0,
             endedAt: t1,
@@ -452,8 +466,8 @@ export class Engine implements EngineApi {
             ok: true,
             ...(result.usage ? { usage: result.usage } : {}),
           }),
+          Store.nodeEntry(run.rec.id, { ...st }),
         ).catch(() => undefined);
-        void this.saveNode(run, st).catch(() => undefined);
         await this.emit(run, "node.completed", node.id, {
           attempt,
           durationMs: st.durationMs,
@@ -469,8 +483,9 @@ export class Engine implements EngineApi {
         if (stopped()) return "aborted";
         const info = errorInfo(error);
         const t1 = this.clock.now();
-        void this.write(run, () =>
-          this.store.putAttempt(run.rec.id, node.id, { attempt, startedAt: t0, endedAt: t1, durationMs: t1 - t0, ok: false, error: info }),
+        void this.write(
+          run,
+          Store.attemptEntry(run.rec.id, node.id, { attempt, startedAt: t0, endedAt: t1, durationMs: t1 - t0, ok: false, error: info }),
         ).catch(() => undefined);
         if (isRetryable(error) && attempt < policy.maxAttempts) {
           const retryAfterMs = (error as { retryAfterMs?: number }).retryAfterMs;
@@ -1084,9 +1099,14 @@ export class Engine implements EngineApi {
       // Stop in-flight attempts without recording a failure: recover() runs them again.
       run.abort.abort(new CancelledError("The service is shutting down."));
     }
-    await Promise.all([...this.runs.values()].map((r) => r.writes));
+    await Promise.all([...this.runs.values()].map((r) => r.flushing));
     this.runs.clear();
   }
+}
+
+/** 16 url-safe characters (96 random bits): short in keys and chat action ids. */
+function newExecutionId(): string {
+  return randomBytes(12).toString("base64url");
 }
 
 function addUsage(a: TokenUsage | undefined, b: TokenUsage): TokenUsage {

@@ -10,6 +10,11 @@ import type { WorkflowDefinition } from "./schema.ts";
 
 const DAY_MS = 86_400_000;
 const EVENT_BATCH = 64;
+/** Rows per multi-row upsert (SQLite allows 32,766 bound parameters). */
+const UPSERT_ROWS = 500;
+
+/** A key (within the engine namespace) and the value to store under it. */
+export type Entry = [key: string, value: unknown];
 
 /** Serialises async read-modify-write sections per key within this process. */
 export class KeyedMutex {
@@ -128,10 +133,53 @@ export class Store {
     if (this.sqlite) await this.sqlite.close();
   }
 
+  /**
+   * Writes several engine records in one statement (one SQLite transaction), in Keyv's own format so
+   * they read back through Keyv. The engine batches each execution's queued writes through this.
+   */
+  async putMany(entries: Entry[]): Promise<void> {
+    if (entries.length === 0) return;
+    if (!this.sqlite) {
+      await Promise.all(entries.map(([k, v]) => this.kv.set(k, v)));
+      return;
+    }
+    const expires = Date.now() + this.ttlMs;
+    const serialize = this.kv.serialize;
+    for (let i = 0; i < entries.length; i += UPSERT_ROWS) {
+      const chunk = entries.slice(i, i + UPSERT_ROWS);
+      const params: unknown[] = [];
+      for (const [key, value] of chunk) {
+        params.push(`engine:${key}`, serialize ? await serialize({ value, expires }) : JSON.stringify({ value, expires }));
+      }
+      await this.sqlite.query(
+        `INSERT INTO keyv (key, value) VALUES ${chunk.map(() => "(?, ?)").join(", ")} ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+        ...params,
+      );
+    }
+  }
+
   // ---- executions -------------------------------------------------------------------------
 
-  putExecution(rec: ExecutionRecord): Promise<unknown> {
-    return this.kv.set(`x:${rec.id}`, rec);
+  static executionEntry(rec: ExecutionRecord): Entry {
+    return [`x:${rec.id}`, rec];
+  }
+
+  static nodeEntry(executionId: string, state: NodeState): Entry {
+    return [`n:${executionId}:${state.nodeId}`, state];
+  }
+
+  static attemptEntry(executionId: string, nodeId: string, attempt: AttemptRecord): Entry {
+    return [`a:${executionId}:${nodeId}:${attempt.attempt}`, attempt];
+  }
+
+  /** The execution id is in the key, so it is not stored again in every event. */
+  static eventEntry(event: EngineEvent): Entry {
+    const { executionId, ...rest } = event;
+    return [`e:${executionId}:${event.seq}`, rest];
+  }
+
+  putExecution(rec: ExecutionRecord): Promise<void> {
+    return this.putMany([Store.executionEntry(rec)]);
   }
 
   async getExecution(id: string): Promise<ExecutionRecord | undefined> {
@@ -144,8 +192,8 @@ export class Store {
     return rows.filter((r): r is ExecutionRecord => r !== undefined && r !== null);
   }
 
-  putNode(executionId: string, state: NodeState): Promise<unknown> {
-    return this.kv.set(`n:${executionId}:${state.nodeId}`, state);
+  putNode(executionId: string, state: NodeState): Promise<void> {
+    return this.putMany([Store.nodeEntry(executionId, state)]);
   }
 
   async getNodes(executionId: string, nodeIds: string[]): Promise<Map<string, NodeState>> {
@@ -158,8 +206,8 @@ export class Store {
     return out;
   }
 
-  putAttempt(executionId: string, nodeId: string, attempt: AttemptRecord): Promise<unknown> {
-    return this.kv.set(`a:${executionId}:${nodeId}:${attempt.attempt}`, attempt);
+  putAttempt(executionId: string, nodeId: string, attempt: AttemptRecord): Promise<void> {
+    return this.putMany([Store.attemptEntry(executionId, nodeId, attempt)]);
   }
 
   async getAttempts(executionId: string, nodeId: string, count: number): Promise<AttemptRecord[]> {
@@ -169,8 +217,8 @@ export class Store {
     return rows.filter((r): r is AttemptRecord => Boolean(r));
   }
 
-  putEvent(event: EngineEvent): Promise<unknown> {
-    return this.kv.set(`e:${event.executionId}:${event.seq}`, event);
+  putEvent(event: EngineEvent): Promise<void> {
+    return this.putMany([Store.eventEntry(event)]);
   }
 
   /** Events from `fromSeq` (inclusive) to the end of the log; the log has no gaps, so the first miss ends it. */
@@ -179,10 +227,10 @@ export class Store {
     let seq = Math.max(1, Math.floor(fromSeq));
     for (;;) {
       const keys = Array.from({ length: EVENT_BATCH }, (_, i) => `e:${executionId}:${seq + i}`);
-      const rows = await this.kv.getMany<EngineEvent>(keys);
+      const rows = await this.kv.getMany<Omit<EngineEvent, "executionId">>(keys);
       for (const row of rows) {
         if (!row) return out;
-        out.push(row);
+        out.push({ executionId, ...row });
       }
       seq += EVENT_BATCH;
     }
