@@ -1,0 +1,188 @@
+// Slack → chat core: slash commands, button/select clicks and thread replies become ChatCore calls.
+// Every request is acknowledged at once; the work runs in the background and failures reach the teacher.
+import type { App } from "@slack/bolt";
+import { describeError } from "../../errors.ts";
+import type { Logger } from "../../log.ts";
+import type { ChatCore, ChatUser, Inbound, Place, ThreadRef } from "../chat/contract.ts";
+import { decodeAction, type SlackActionElement, slackTextToPlain } from "./render.ts";
+import type { SlackReply, SlackSurface } from "./surface.ts";
+
+export type InboundOptions = {
+  app: App;
+  core: ChatCore;
+  surface: SlackSurface;
+  logger: Logger;
+  /** Workspaces allowed to use the bot; empty allows every workspace the app is installed in. */
+  allowedTeamIds: readonly string[];
+};
+
+export const REFUSAL_TEXT =
+  "Sorry, Staffroom isn't enabled for this workspace, so I can't run that here. Ask the person who set up Staffroom to add this workspace.";
+
+/** Message subtypes that are still a person typing in the thread. */
+const PERSON_SUBTYPES = new Set([undefined, "file_share", "thread_broadcast"]);
+
+const isDirectChannel = (channelId: string) => channelId.startsWith("D");
+
+type CommandBody = {
+  command: string;
+  text?: string;
+  team_id: string;
+  enterprise_id?: string;
+  channel_id: string;
+  channel_name?: string;
+  user_id: string;
+  user_name?: string;
+  response_url?: string;
+  trigger_id?: string;
+};
+
+type BlockActionsBody = {
+  type: string;
+  user: { id: string; name?: string; username?: string; team_id?: string };
+  team?: { id: string } | null;
+  channel?: { id: string } | null;
+  container?: { channel_id?: string; message_ts?: string; thread_ts?: string; is_ephemeral?: boolean };
+  message?: { ts?: string; thread_ts?: string };
+  response_url?: string;
+  trigger_id?: string;
+  actions?: (SlackActionElement & { action_ts?: string })[];
+};
+
+type MessageEvent = {
+  type: string;
+  subtype?: string;
+  user?: string;
+  bot_id?: string;
+  text?: string;
+  ts: string;
+  thread_ts?: string;
+  channel: string;
+  channel_type?: string;
+  team?: string;
+};
+
+/** Tracks background work so stop() can wait for it and nothing runs unobserved. */
+export class BackgroundWork {
+  private readonly running = new Set<Promise<void>>();
+  run(task: () => Promise<void>, onError: (error: unknown) => Promise<void> | void): void {
+    const p = (async () => {
+      try {
+        await task();
+      } catch (error) {
+        try {
+          await onError(error);
+        } catch {
+          // The error path itself failed (e.g. Slack unreachable); it has been logged by onError's caller.
+        }
+      }
+    })();
+    this.running.add(p);
+    p.finally(() => this.running.delete(p));
+  }
+  async settle(timeoutMs: number): Promise<void> {
+    const all = Promise.allSettled([...this.running]);
+    await Promise.race([all, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+  }
+  get size(): number {
+    return this.running.size;
+  }
+}
+
+/** Registers the listeners on the Bolt app; returns the tracker of background work they start. */
+export function registerInbound(options: InboundOptions): BackgroundWork {
+  const { app, core, surface, logger } = options;
+  const allowed = new Set(options.allowedTeamIds);
+  const teamAllowed = (...ids: (string | undefined | null)[]) => allowed.size === 0 || ids.some((id) => id != null && allowed.has(id));
+  const work = new BackgroundWork();
+  const knownCommands = () => new Set(core.commands().map((c) => c.name));
+
+  const fail = (inbound: Inbound, what: string) => async (error: unknown) => {
+    logger.error(
+      { err: error instanceof Error ? { name: error.name, code: (error as { code?: string }).code } : undefined, what },
+      "slack: request failed",
+    );
+    await surface.notify(inbound.place, inbound.user, { role: "error", text: describeError(error) });
+  };
+
+  app.command(/.*/, async ({ command, ack }) => {
+    const body = command as unknown as CommandBody;
+    const name = body.command.replace(/^\//, "");
+    if (!teamAllowed(body.team_id, body.enterprise_id)) {
+      logger.info({ team: body.team_id, command: name }, "slack: command from a workspace not in SLACK_ALLOWED_TEAM_IDS refused");
+      await ack({ response_type: "ephemeral", text: REFUSAL_TEXT });
+      return;
+    }
+    if (!knownCommands().has(name)) {
+      await ack({ response_type: "ephemeral", text: `I don't know \`/${name}\`. Try \`/staffroom help\` to see what I can do.` });
+      return;
+    }
+    await ack();
+    const user: ChatUser = { id: body.user_id, teamId: body.team_id, ...(body.user_name ? { name: body.user_name } : {}) };
+    const reply: SlackReply = body.response_url ? { responseUrl: body.response_url } : {};
+    const place: Place = { channelId: body.channel_id, isDirect: isDirectChannel(body.channel_id), reply };
+    const inbound: Inbound = {
+      surface,
+      user,
+      place,
+      ...(body.trigger_id ? { dedupeKey: `slack:command:${body.trigger_id}` } : {}),
+    };
+    logger.info({ command: name, team: body.team_id, channel: body.channel_id }, "slack: command");
+    work.run(() => core.command(inbound, name, { text: body.text ?? "" }), fail(inbound, `/${name}`));
+  });
+
+  app.action(/.*/, async ({ ack, body }) => {
+    await ack();
+    const b = body as unknown as BlockActionsBody;
+    if (b.type !== "block_actions") return;
+    const teamId = b.team?.id ?? b.user.team_id;
+    if (!teamAllowed(teamId)) return;
+    const channelId = b.container?.channel_id ?? b.channel?.id;
+    const messageTs = b.container?.message_ts ?? b.message?.ts;
+    if (!channelId || !messageTs) return;
+    const thread: ThreadRef = { surface: "slack", channelId, threadId: b.container?.thread_ts ?? b.message?.thread_ts ?? messageTs };
+    const user: ChatUser = {
+      id: b.user.id,
+      ...(teamId ? { teamId } : {}),
+      ...((b.user.name ?? b.user.username) ? { name: b.user.name ?? b.user.username } : {}),
+    };
+    const reply: SlackReply = b.response_url ? { responseUrl: b.response_url } : {};
+    for (const element of b.actions ?? []) {
+      const decoded = decodeAction(element);
+      if (!decoded) continue;
+      // A double click sends two payloads for the same button on the same message: one key for both.
+      const inbound: Inbound = {
+        surface,
+        user,
+        place: { channelId, isDirect: isDirectChannel(channelId), reply },
+        dedupeKey: `slack:action:${channelId}:${messageTs}:${element.action_id}:${decoded.value}:${b.user.id}`,
+      };
+      work.run(() => core.action(inbound, thread, decoded.id, decoded.value), fail(inbound, "action"));
+    }
+  });
+
+  // Modals are not used; acknowledge so Slack never waits on us.
+  app.view(/.*/, async ({ ack }) => {
+    await ack();
+  });
+
+  app.event("message", async ({ event, body }) => {
+    const e = event as unknown as MessageEvent;
+    if (!PERSON_SUBTYPES.has(e.subtype) || e.bot_id || !e.user) return;
+    if (!e.thread_ts || e.thread_ts === e.ts) return;
+    const teamId = e.team ?? (body as { team_id?: string }).team_id;
+    if (!teamAllowed(teamId)) return;
+    const thread: ThreadRef = { surface: "slack", channelId: e.channel, threadId: e.thread_ts };
+    if (!(await core.owns(thread))) return;
+    const inbound: Inbound = {
+      surface,
+      user: { id: e.user, ...(teamId ? { teamId } : {}) },
+      place: { channelId: e.channel, isDirect: e.channel_type === "im" || isDirectChannel(e.channel) },
+      // The same message redelivered (Slack's retries, or both transports) has the same channel and ts.
+      dedupeKey: `slack:message:${e.channel}:${e.ts}`,
+    };
+    work.run(() => core.message(inbound, thread, slackTextToPlain(e.text ?? "")), fail(inbound, "message"));
+  });
+
+  return work;
+}

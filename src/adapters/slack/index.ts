@@ -1,0 +1,163 @@
+// Starts and stops the Slack adapter: a Bolt app in Socket Mode (SLACK_APP_TOKEN) or HTTP mode (signed
+// requests at /slack/events), wired to the chat core; SLACK_API_URL redirects every Web API call.
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from "node:http";
+import { App, type Logger as BoltLogger, HTTPReceiver, LogLevel, SocketModeReceiver, webApi } from "@slack/bolt";
+import type { Config } from "../../config.ts";
+import type { Logger } from "../../log.ts";
+import { platformRateLimitedTotal } from "../../metrics.ts";
+import type { ChatCore, Surface } from "../chat/contract.ts";
+import { registerInbound } from "./inbound.ts";
+import type { Pacing } from "./outbox.ts";
+import { SlackSurface } from "./surface.ts";
+
+export { REFUSAL_TEXT } from "./inbound.ts";
+export { SlackCannotPostError, SlackSurface } from "./surface.ts";
+
+export type SlackOptions = {
+  config: Config;
+  core: ChatCore;
+  logger: Logger;
+  /**
+   * HTTP mode only: the process's shared HTTP server. When given, Slack opens no port of its own and the
+   * owner of that server routes POST /slack/events to the returned `handler`.
+   */
+  httpServer?: Server;
+  /** Overrides for tests and benchmarks: posting pace per channel, and WebClient retry timing. */
+  pacing?: Pacing;
+  retryConfig?: { retries: number; factor?: number; minTimeout?: number; maxTimeout?: number; randomize?: boolean };
+};
+
+export type SlackHandle = {
+  mode: "socket" | "http";
+  surface: Surface;
+  /** HTTP mode: handles POST /slack/events (signature checked) for a shared server. */
+  handler?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** HTTP mode with its own server: the port it listens on. */
+  port?: number;
+  stop(): Promise<void>;
+};
+
+export const SLACK_EVENTS_PATH = "/slack/events";
+
+/** Adapts pino to the logger interface Bolt, WebClient and the Socket Mode client expect. */
+function boltLogger(log: Logger): BoltLogger {
+  let level: LogLevel = LogLevel.INFO;
+  const fmt = (parts: unknown[]) =>
+    parts.map((p) => (typeof p === "string" ? p : p instanceof Error ? p.message : JSON.stringify(p))).join(" ");
+  const child = log.child({ component: "slack-sdk" });
+  return {
+    // The SDKs log request bodies at debug; keep those at debug/trace only.
+    debug: (...m: unknown[]) => child.trace(fmt(m)),
+    info: (...m: unknown[]) => child.debug(fmt(m)),
+    warn: (...m: unknown[]) => child.warn(fmt(m)),
+    error: (...m: unknown[]) => child.error(fmt(m)),
+    setLevel: (l: LogLevel) => {
+      level = l;
+    },
+    getLevel: () => level,
+    setName: () => {},
+  };
+}
+
+/** Default retry policy: wait out Retry-After (the WebClient pauses its queue) and keep trying for minutes. */
+const DEFAULT_RETRY = { retries: 15, factor: 1.6, minTimeout: 250, maxTimeout: 15_000, randomize: true };
+
+/** Starts the Slack adapter (Socket Mode when SLACK_APP_TOKEN is set, else HTTP mode) and re-attaches running work. */
+export async function startSlack(options: SlackOptions): Promise<SlackHandle> {
+  const { config, core } = options;
+  const log = options.logger.child({ surface: "slack" });
+  const token = config.SLACK_BOT_TOKEN;
+  if (!token) throw new Error("startSlack needs SLACK_BOT_TOKEN");
+  const sdkLogger = boltLogger(log);
+  const clientOptions = {
+    ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}),
+    retryConfig: options.retryConfig ?? DEFAULT_RETRY,
+    rejectRateLimitedCalls: false,
+  };
+  const socketMode = Boolean(config.SLACK_APP_TOKEN);
+
+  let receiver: InstanceType<typeof HTTPReceiver> | InstanceType<typeof SocketModeReceiver>;
+  if (config.SLACK_APP_TOKEN) {
+    receiver = new SocketModeReceiver({
+      appToken: config.SLACK_APP_TOKEN,
+      logger: sdkLogger,
+      // apps.connections.open must follow SLACK_API_URL too (GovSlack, proxies, the test fake).
+      installerOptions: { clientOptions: { ...clientOptions } },
+    });
+  } else {
+    if (!config.SLACK_SIGNING_SECRET) throw new Error("HTTP mode needs SLACK_SIGNING_SECRET");
+    receiver = new HTTPReceiver({
+      signingSecret: config.SLACK_SIGNING_SECRET,
+      endpoints: SLACK_EVENTS_PATH,
+      logger: sdkLogger,
+      processBeforeResponse: false,
+    });
+  }
+
+  const app = new App({
+    token,
+    receiver,
+    logger: sdkLogger,
+    clientOptions,
+    deferInitialization: true,
+  });
+  app.client.on(webApi.WebClientEvent.RATE_LIMITED, (retryAfterSec: number, info: { url?: string }) => {
+    platformRateLimitedTotal.inc({ platform: "slack" });
+    log.warn({ retryAfterSec, method: info?.url?.split("/").pop() }, "slack: rate limited, waiting it out");
+  });
+  app.error(async (error) => {
+    log.error({ code: (error as { code?: string }).code, err: error.message }, "slack: unhandled error in a listener");
+  });
+
+  // Checks the token now (auth.test) so a wrong token fails at start-up with a clear message.
+  try {
+    await app.init();
+  } catch (error) {
+    throw new Error(
+      `Slack rejected SLACK_BOT_TOKEN (${(error as { data?: { error?: string } }).data?.error ?? (error as Error).message}); copy the Bot User OAuth Token (xoxb-…) from your app's OAuth & Permissions page.`,
+    );
+  }
+  const auth = await app.client.auth.test();
+  const botName = typeof auth.user === "string" && auth.user ? auth.user : "Staffroom";
+
+  const surface = new SlackSurface({ client: app.client, logger: log, botName, ...(options.pacing ? { pacing: options.pacing } : {}) });
+  const work = registerInbound({ app, core, surface, logger: log, allowedTeamIds: config.SLACK_ALLOWED_TEAM_IDS });
+
+  let port: number | undefined;
+  let handler: SlackHandle["handler"];
+  if (receiver instanceof HTTPReceiver) {
+    const listener: RequestListener = receiver.requestListener;
+    handler = (req, res) => listener(req, res);
+    if (!options.httpServer) {
+      const server = await receiver.start(config.PORT);
+      const address = server.address();
+      port = typeof address === "object" && address ? address.port : config.PORT;
+    }
+  } else {
+    await receiver.start();
+  }
+  log.info({ mode: socketMode ? "socket" : "http", ...(port !== undefined ? { port } : {}) }, "slack: adapter started");
+
+  // Running and waiting executions resume posting into their original threads.
+  await core.attach(surface);
+
+  let stopped = false;
+  return {
+    mode: socketMode ? "socket" : "http",
+    surface,
+    ...(handler ? { handler } : {}),
+    ...(port !== undefined ? { port } : {}),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      if (receiver instanceof HTTPReceiver && options.httpServer) {
+        // The shared server is not ours to close.
+      } else {
+        await receiver.stop().catch((error: unknown) => log.warn({ err: (error as Error).message }, "slack: receiver stop failed"));
+      }
+      await work.settle(5_000);
+      await Promise.race([surface.drain(), new Promise((r) => setTimeout(r, 5_000).unref())]);
+      log.info("slack: adapter stopped");
+    },
+  };
+}

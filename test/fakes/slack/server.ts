@@ -1,0 +1,448 @@
+// A local fake of Slack for end-to-end tests: the Web API (form or JSON bodies, bearer tokens, a call log,
+// messages with threads and edits, file uploads, scripted `not_in_channel` and 429 storms), response_url
+// endpoints, and a Socket Mode WebSocket that delivers envelopes and records acks. Every Web API call is
+// checked against Slack's OpenAPI 2 spec (method exists, required parameters present) and against Block
+// Kit limits; anything wrong is kept in `violations` for the test to assert empty.
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { type WebSocket, WebSocketServer } from "ws";
+
+type SpecParam = { name: string; in: string; required?: boolean };
+type Spec = { paths: Record<string, Record<string, { parameters?: SpecParam[] }>> };
+
+/**
+ * Methods Slack added after the 2020 spec was published. They are real and used by the SDK
+ * (`files.uploadV2`, Socket Mode); their required parameters come from Slack's method docs.
+ */
+const METHODS_MISSING_FROM_SPEC: Record<string, { required: string[]; token: "bot" | "app" }> = {
+  "files.getUploadURLExternal": { required: ["filename", "length"], token: "bot" },
+  "files.completeUploadExternal": { required: ["files"], token: "bot" },
+  "apps.connections.open": { required: [], token: "app" },
+};
+
+export type FakeCall = { method: string; params: Record<string, unknown>; at: number; status: number; error?: string };
+
+export type FakeMessage = {
+  channel: string;
+  ts: string;
+  threadTs?: string;
+  text: string;
+  blocks: Record<string, unknown>[];
+  edits: number;
+  user: string;
+};
+
+export type FakeFile = { id: string; filename: string; title?: string; content?: string; channel?: string; threadTs?: string };
+
+type Rule = {
+  method?: string;
+  channel?: string;
+  remaining: number;
+  reply: { status: 429; retryAfter: number } | { error: string };
+};
+
+export type Envelope = { envelope_id: string; type: string; payload: unknown; retry_attempt?: number; retry_reason?: string };
+export type Ack = { envelope_id: string; payload?: unknown; at: number };
+
+export type FakeSlackOptions = {
+  specPath: string;
+  botToken: string;
+  appToken?: string;
+  teamId?: string;
+  botUserId?: string;
+  botName?: string;
+};
+
+function limitIssues(blocks: Record<string, unknown>[]): string[] {
+  const issues: string[] = [];
+  if (blocks.length > 50) issues.push(`${blocks.length} blocks (max 50)`);
+  let chars = 0;
+  const actionIds = new Set<string>();
+  for (const [i, b] of blocks.entries()) {
+    const text = (b.text as { text?: string } | undefined)?.text ?? "";
+    chars += text.length;
+    if (b.type === "section" && text.length > 3000) issues.push(`block ${i}: section text ${text.length} (max 3000)`);
+    if (b.type === "header" && text.length > 150) issues.push(`block ${i}: header text ${text.length} (max 150)`);
+    if (b.type === "section" && text.length === 0) issues.push(`block ${i}: empty section text`);
+    if (b.type === "actions") {
+      const els = (b.elements as Record<string, unknown>[] | undefined) ?? [];
+      if (els.length === 0 || els.length > 25) issues.push(`block ${i}: ${els.length} action elements (1..25)`);
+      for (const el of els) {
+        const id = el.action_id as string | undefined;
+        if (id && actionIds.has(id)) issues.push(`block ${i}: duplicate action_id ${id}`);
+        if (id) actionIds.add(id);
+        if (id && id.length > 255) issues.push(`block ${i}: action_id longer than 255`);
+        const label = (el.text as { text?: string } | undefined)?.text ?? "";
+        if (label.length > 75) issues.push(`block ${i}: button text longer than 75`);
+        if (typeof el.value === "string" && el.value.length > 2000) issues.push(`block ${i}: value longer than 2000`);
+        const options = (el.options as { value: string }[] | undefined) ?? [];
+        if (options.length > 100) issues.push(`block ${i}: more than 100 options`);
+        for (const o of options) if (o.value.length > 150) issues.push(`block ${i}: option value longer than 150`);
+      }
+    }
+  }
+  if (chars > 40_000) issues.push(`${chars} characters of block text`);
+  return issues;
+}
+
+export class FakeSlack {
+  readonly calls: FakeCall[] = [];
+  readonly violations: string[] = [];
+  readonly messages: FakeMessage[] = [];
+  readonly ephemerals: { channel: string; user: string; text: string }[] = [];
+  readonly responses: { id: string; body: Record<string, unknown> }[] = [];
+  readonly files: FakeFile[] = [];
+  readonly envelopes: Envelope[] = [];
+  readonly acks: Ack[] = [];
+  /** Channels the bot is not a member of (chat.postMessage answers not_in_channel). */
+  readonly notInChannel = new Set<string>();
+  /** DM channels the bot itself is part of; any other D… channel answers channel_not_found. */
+  readonly botDms = new Set<string>();
+  rateLimitedCount = 0;
+  baseUrl = "";
+  apiUrl = "";
+
+  private server: Server;
+  private wss: WebSocketServer;
+  private sockets = new Set<WebSocket>();
+  private spec: Spec;
+  private rules: Rule[] = [];
+  private tsCounter = 0;
+  private fileCounter = 0;
+  private ackWaiters = new Map<string, (ack: Ack) => void>();
+  private listeners = new Set<() => void>();
+  readonly options: Required<FakeSlackOptions>;
+
+  constructor(options: FakeSlackOptions) {
+    this.options = { appToken: "", teamId: "T0FAKE0001", botUserId: "U0FAKEBOT", botName: "staffroom", ...options };
+    this.spec = JSON.parse(readFileSync(options.specPath, "utf8")) as Spec;
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        this.violations.push(`fake crashed: ${(error as Error).message}`);
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+    });
+    this.wss = new WebSocketServer({ noServer: true });
+    this.server.on("upgrade", (req, socket, head) => {
+      if (!req.url?.startsWith("/socket")) return socket.destroy();
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws));
+    });
+  }
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
+    const { port } = this.server.address() as AddressInfo;
+    this.baseUrl = `http://127.0.0.1:${port}`;
+    this.apiUrl = `${this.baseUrl}/api/`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const ws of this.sockets) ws.terminate();
+    this.wss.close();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** A response_url for a command; posts to it land in `responses`. */
+  responseUrl(id: string = randomUUID()): string {
+    return `${this.baseUrl}/response/${id}`;
+  }
+
+  /** The next `times` calls (of `method`, in `channel`) get a 429 with Retry-After. */
+  rateLimit(opts: { times: number; retryAfter?: number; method?: string; channel?: string }): void {
+    this.rules.push({
+      remaining: opts.times,
+      reply: { status: 429, retryAfter: opts.retryAfter ?? 1 },
+      method: opts.method,
+      channel: opts.channel,
+    });
+  }
+
+  /** The next `times` calls answer `{ ok: false, error }`. */
+  failWith(opts: { error: string; times: number; method?: string; channel?: string }): void {
+    this.rules.push({ remaining: opts.times, reply: { error: opts.error }, method: opts.method, channel: opts.channel });
+  }
+
+  callsOf(method: string): FakeCall[] {
+    return this.calls.filter((c) => c.method === method);
+  }
+
+  threadMessages(channel: string, threadTs: string): FakeMessage[] {
+    return this.messages.filter((m) => m.channel === channel && m.threadTs === threadTs);
+  }
+
+  message(channel: string, ts: string): FakeMessage | undefined {
+    return this.messages.find((m) => m.channel === channel && m.ts === ts);
+  }
+
+  /** Resolves once `predicate` holds (checked after every request), or rejects after `timeoutMs`. */
+  waitFor<T>(predicate: () => T | undefined | false, timeoutMs = 10_000, what = "condition"): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const v = predicate();
+        if (v !== undefined && v !== false) {
+          this.listeners.delete(check);
+          clearTimeout(timer);
+          resolve(v);
+          return true;
+        }
+        return false;
+      };
+      const timer = setTimeout(() => {
+        this.listeners.delete(check);
+        reject(new Error(`fake slack: timed out waiting for ${what}`));
+      }, timeoutMs);
+      if (!check()) this.listeners.add(check);
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Socket Mode
+
+  /** Sends an envelope to every connected app; resolves with its ack. */
+  deliver(type: "events_api" | "slash_commands" | "interactive", payload: unknown, extra: { retry_attempt?: number } = {}): Promise<Ack> {
+    const envelope: Envelope = {
+      envelope_id: randomUUID(),
+      type,
+      payload,
+      ...(extra.retry_attempt !== undefined ? { retry_attempt: extra.retry_attempt, retry_reason: "timeout" } : {}),
+    };
+    const acked = new Promise<Ack>((resolve) => this.ackWaiters.set(envelope.envelope_id, resolve));
+    this.envelopes.push(envelope);
+    const frame = JSON.stringify({ ...envelope, accepts_response_payload: type !== "events_api" });
+    let sent = 0;
+    for (const ws of this.sockets) {
+      if (ws.readyState === ws.OPEN) {
+        ws.send(frame);
+        sent += 1;
+      }
+    }
+    if (sent === 0) return Promise.reject(new Error("fake slack: no Socket Mode connection"));
+    return acked;
+  }
+
+  get socketCount(): number {
+    return this.sockets.size;
+  }
+
+  private onSocket(ws: WebSocket): void {
+    this.sockets.add(ws);
+    ws.on("close", () => this.sockets.delete(ws));
+    ws.on("message", (data) => {
+      const msg = JSON.parse(String(data)) as { envelope_id?: string; payload?: unknown };
+      if (!msg.envelope_id) return;
+      const ack: Ack = { envelope_id: msg.envelope_id, payload: msg.payload, at: Date.now() };
+      this.acks.push(ack);
+      this.ackWaiters.get(msg.envelope_id)?.(ack);
+      this.ackWaiters.delete(msg.envelope_id);
+      this.notify();
+    });
+    ws.send(JSON.stringify({ type: "hello", num_connections: this.sockets.size, connection_info: { app_id: "A0FAKEAPP" } }));
+    this.notify();
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // HTTP
+
+  private notify(): void {
+    for (const l of [...this.listeners]) l();
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", this.baseUrl);
+    const raw = await new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => resolve(Buffer.concat(chunks)));
+      req.on("error", reject);
+    });
+    try {
+      if (url.pathname.startsWith("/response/")) {
+        this.responses.push({
+          id: url.pathname.slice("/response/".length),
+          body: JSON.parse(raw.toString("utf8")) as Record<string, unknown>,
+        });
+        res.writeHead(200, { "content-type": "text/plain" }).end("ok");
+        return;
+      }
+      if (url.pathname.startsWith("/upload/")) {
+        const file = this.files.find((f) => f.id === url.pathname.slice("/upload/".length));
+        if (!file) {
+          res.writeHead(404).end();
+          return;
+        }
+        // The SDK posts the bytes as multipart form data (one part); a raw body is accepted too.
+        const type = req.headers["content-type"] ?? "";
+        if (type.startsWith("multipart/form-data")) {
+          const form = await new Response(new Uint8Array(raw), { headers: { "content-type": type } }).formData();
+          const part = [...form.values()][0];
+          file.content = typeof part === "string" ? part : await (part as Blob).text();
+        } else file.content = raw.toString("utf8");
+        res.writeHead(200, { "content-type": "text/plain" }).end(`OK - ${raw.length}`);
+        return;
+      }
+      if (!url.pathname.startsWith("/api/")) {
+        res.writeHead(404).end();
+        return;
+      }
+      const method = url.pathname.slice("/api/".length);
+      const params = this.parseParams(req, raw, url);
+      const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? (params.token as string | undefined);
+      const { status, body, headers } = this.api(method, params, bearer);
+      this.calls.push({ method, params, at: Date.now(), status, ...(typeof body.error === "string" ? { error: body.error } : {}) });
+      res.writeHead(status, { "content-type": "application/json", ...headers }).end(JSON.stringify(body));
+    } finally {
+      this.notify();
+    }
+  }
+
+  private parseParams(req: IncomingMessage, raw: Buffer, url: URL): Record<string, unknown> {
+    const params: Record<string, unknown> = Object.fromEntries(url.searchParams);
+    const type = req.headers["content-type"] ?? "";
+    const text = raw.toString("utf8");
+    if (type.startsWith("application/json")) Object.assign(params, text ? (JSON.parse(text) as Record<string, unknown>) : {});
+    else if (type.startsWith("application/x-www-form-urlencoded")) Object.assign(params, Object.fromEntries(new URLSearchParams(text)));
+    else if (text.length > 0) this.violations.push(`${url.pathname}: unexpected content-type ${type}`);
+    return params;
+  }
+
+  private validate(method: string, params: Record<string, unknown>, bearer: string | undefined): boolean {
+    const extra = METHODS_MISSING_FROM_SPEC[method];
+    const op = this.spec.paths[`/${method}`];
+    if (!op && !extra) {
+      this.violations.push(`${method}: not a Slack Web API method`);
+      return false;
+    }
+    const required = extra
+      ? extra.required
+      : Object.values(op ?? {}).flatMap((o) => (o.parameters ?? []).filter((p) => p.required).map((p) => p.name));
+    for (const name of required) {
+      if (name === "token") {
+        if (!bearer) this.violations.push(`${method}: no token`);
+        continue;
+      }
+      if (params[name] === undefined || params[name] === "") this.violations.push(`${method}: required parameter "${name}" missing`);
+    }
+    return true;
+  }
+
+  private nextTs(): string {
+    this.tsCounter += 1;
+    return `${1_800_000_000 + this.tsCounter}.${String(this.tsCounter).padStart(6, "0")}`;
+  }
+
+  private parseBlocks(method: string, value: unknown): Record<string, unknown>[] {
+    if (value === undefined) return [];
+    try {
+      const blocks = (typeof value === "string" ? JSON.parse(value) : value) as Record<string, unknown>[];
+      for (const issue of limitIssues(blocks)) this.violations.push(`${method}: ${issue}`);
+      return blocks;
+    } catch {
+      this.violations.push(`${method}: blocks is not JSON`);
+      return [];
+    }
+  }
+
+  private api(
+    method: string,
+    params: Record<string, unknown>,
+    bearer: string | undefined,
+  ): { status: number; body: Record<string, unknown>; headers?: Record<string, string> } {
+    const ok = (body: Record<string, unknown> = {}) => ({ status: 200, body: { ok: true, ...body } });
+    const fail = (error: string) => ({ status: 200, body: { ok: false, error } });
+    this.validate(method, params, bearer);
+    const wantApp = METHODS_MISSING_FROM_SPEC[method]?.token === "app";
+    if (!bearer) return fail("not_authed");
+    if (wantApp ? bearer !== this.options.appToken : bearer !== this.options.botToken) return fail("invalid_auth");
+
+    const channel = (params.channel ?? params.channel_id) as string | undefined;
+    const rule = this.rules.find((r) => r.remaining > 0 && (!r.method || r.method === method) && (!r.channel || r.channel === channel));
+    if (rule) {
+      rule.remaining -= 1;
+      if ("status" in rule.reply) {
+        this.rateLimitedCount += 1;
+        return { status: 429, body: { ok: false, error: "ratelimited" }, headers: { "retry-after": String(rule.reply.retryAfter) } };
+      }
+      return fail(rule.reply.error);
+    }
+
+    switch (method) {
+      case "auth.test":
+        return ok({
+          url: "https://fake.slack.test/",
+          team: "Fake School",
+          user: this.options.botName,
+          team_id: this.options.teamId,
+          user_id: this.options.botUserId,
+          bot_id: "B0FAKEBOT",
+        });
+      case "apps.connections.open":
+        return ok({ url: `${this.baseUrl.replace(/^http/, "ws")}/socket?ticket=${randomUUID()}` });
+      case "chat.postMessage": {
+        const c = channel as string;
+        if (this.notInChannel.has(c)) return fail("not_in_channel");
+        if (c.startsWith("D") && !this.botDms.has(c)) return fail("channel_not_found");
+        const blocks = this.parseBlocks(method, params.blocks);
+        if (!params.text && blocks.length === 0) return fail("no_text");
+        const threadTs = params.thread_ts as string | undefined;
+        if (threadTs && !this.message(c, threadTs))
+          this.violations.push(`chat.postMessage: thread_ts ${threadTs} is not a message in ${c}`);
+        const msg: FakeMessage = {
+          channel: c,
+          ts: this.nextTs(),
+          text: String(params.text ?? ""),
+          blocks,
+          edits: 0,
+          user: this.options.botUserId,
+          ...(threadTs ? { threadTs } : {}),
+        };
+        this.messages.push(msg);
+        return ok({ channel: c, ts: msg.ts, message: { type: "message", text: msg.text, ts: msg.ts, user: msg.user } });
+      }
+      case "chat.update": {
+        const msg = this.message(channel as string, params.ts as string);
+        if (!msg) return fail("message_not_found");
+        msg.blocks = this.parseBlocks(method, params.blocks);
+        msg.text = String(params.text ?? msg.text);
+        msg.edits += 1;
+        return ok({ channel, ts: msg.ts, text: msg.text });
+      }
+      case "chat.postEphemeral": {
+        const c = channel as string;
+        if (this.notInChannel.has(c)) return fail("not_in_channel");
+        if (c.startsWith("D") && !this.botDms.has(c)) return fail("channel_not_found");
+        this.parseBlocks(method, params.blocks);
+        this.ephemerals.push({ channel: c, user: String(params.user), text: String(params.text ?? "") });
+        return ok({ message_ts: this.nextTs() });
+      }
+      case "conversations.open": {
+        const id = `D${String(params.users ?? "").replace(/\W/g, "")}`;
+        this.botDms.add(id);
+        return ok({ channel: { id } });
+      }
+      case "files.getUploadURLExternal": {
+        this.fileCounter += 1;
+        const file: FakeFile = { id: `F${String(this.fileCounter).padStart(8, "0")}`, filename: String(params.filename) };
+        this.files.push(file);
+        if (Number(params.length) <= 0) return fail("invalid_arguments");
+        return ok({ upload_url: `${this.baseUrl}/upload/${file.id}`, file_id: file.id });
+      }
+      case "files.completeUploadExternal": {
+        const list = JSON.parse(String(params.files)) as { id: string; title?: string }[];
+        for (const item of list) {
+          const file = this.files.find((f) => f.id === item.id);
+          if (!file || file.content === undefined) return fail("file_not_found");
+          if (item.title) file.title = item.title;
+          if (params.channel_id) file.channel = String(params.channel_id);
+          if (params.thread_ts) file.threadTs = String(params.thread_ts);
+        }
+        return ok({ files: list.map((f) => ({ id: f.id, title: f.title })) });
+      }
+      default:
+        return ok();
+    }
+  }
+}
