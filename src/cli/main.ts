@@ -80,10 +80,13 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** Human-facing commands keep pino quiet unless LOG_LEVEL asks for more; the bot logs at the configured level. */
+/**
+ * Human-facing commands report through progress lines and exit codes, so pino stays quiet unless LOG_LEVEL
+ * asks for more; the bot logs at the configured level.
+ */
 function cliLogger(config: Config, command: string): Logger {
   const explicit = process.env.LOG_LEVEL !== undefined && process.env.LOG_LEVEL !== "";
-  return createLogger({ level: command === "start" || explicit ? config.LOG_LEVEL : "warn" });
+  return createLogger({ level: command === "start" || explicit ? config.LOG_LEVEL : "fatal" });
 }
 
 /** Ctrl-C during `run` cancels the execution (so nothing is left running) before exiting. */

@@ -66,7 +66,8 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
     } catch (error) {
       if (request.signal.aborted) throw abortReason(request.signal);
       const mapped = mapError(error, host);
-      logger.warn(
+      // The engine logs the attempt's failure (with retry decisions); this adds the HTTP detail at debug.
+      logger.debug(
         { executionId: request.meta.executionId, nodeId: request.meta.nodeId, code: mapped.code, status: mapped.details?.status },
         "model call failed",
       );
@@ -175,6 +176,7 @@ export function mapError(error: unknown, host: string): StaffroomError {
 function connectionReason(error: APIConnectionError): string {
   // fetch wraps the socket error: TypeError("fetch failed") with cause { code: "ECONNREFUSED" }.
   let current: unknown = error.cause;
+  let deepest: string | undefined;
   for (let i = 0; i < 5 && current; i++) {
     const code = (current as { code?: unknown }).code;
     if (typeof code === "string") {
@@ -190,9 +192,12 @@ function connectionReason(error: APIConnectionError): string {
       };
       return known[code] ?? code;
     }
+    const message = (current as { message?: unknown }).message;
+    if (typeof message === "string" && message !== "" && message !== "fetch failed") deepest = message;
     current = (current as { cause?: unknown }).cause;
   }
-  return "the connection failed";
+  // No socket code (e.g. fetch refusing a port it considers unsafe): say what the runtime said.
+  return deepest ? `the connection failed (${deepest})` : "the connection failed";
 }
 
 function apiMessage(error: APIError): string | undefined {
