@@ -56,7 +56,7 @@ export class WorkflowBuilder {
 
   human(
     id: string,
-    cfg: Cfg<HumanNode> &
+    cfg: Omit<Cfg<HumanNode>, "deadline"> &
       Pick<HumanNode, "prompt"> & { deadline: Partial<HumanNode["deadline"]> & Pick<HumanNode["deadline"], "afterMs" | "action"> },
   ): this {
     return this.add(id, "human", cfg);
