@@ -80,7 +80,6 @@ export const executionRoutes: Route[] = [
       }
       const record = await startExecution(deps, {
         workflow,
-        template: deps.templates.get(b.workflow_id),
         inputs: b.input_data,
         userId: b.user_id,
         prefix: ["input_data"],

@@ -91,7 +91,7 @@ export function quickRoutes(templates: ReadonlyMap<string, Template>): Route[] {
         schema: bodySchema(template, defaults),
         component: `Quick${action.name}Request`,
         description: `The ${action.title}'s fields and user_id.`,
-        hint: fieldHints(template),
+        hint: fieldHints(template?.inputSchema),
       },
       responses: {
         200: { description: "Finished (with wait=true): the document, or the error that stopped it.", component: "QuickResult" },
@@ -112,7 +112,6 @@ export function quickRoutes(templates: ReadonlyMap<string, Template>): Route[] {
         const inputs = { ...applicableDefaults(current, action.defaults), ...given };
         const record = await startExecution(deps, {
           workflow,
-          template: current,
           inputs,
           userId: String(userId).trim(),
           prefix: [],

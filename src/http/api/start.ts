@@ -6,7 +6,6 @@ import type { RegisteredWorkflow } from "../../engine/api.ts";
 import type { ExecutionRecord } from "../../engine/records.ts";
 import { InvalidInputError, NotFoundError } from "../../errors.ts";
 import { describeFields } from "../../templates/fields.ts";
-import type { Template } from "../../templates/types.ts";
 import { type FieldError, HttpProblem, validationProblem, zodFieldErrors } from "../problem.ts";
 import type { ApiDeps } from "./route.ts";
 import { executionUrl } from "./views.ts";
@@ -18,10 +17,10 @@ export function knownInputs(workflow: RegisteredWorkflow): string[] {
   return workflow.definition.inputs;
 }
 
-/** "e.g. 5th: which grade is this for?" from a template's field metadata, to append to a field error. */
-export function fieldHints(template: Template | undefined): (field: string) => string | undefined {
-  if (!template) return () => undefined;
-  const fields = new Map(describeFields(template.inputSchema).map((f) => [f.name, f]));
+/** "Grade, for example \"5\"" from the fields' metadata (templates and any zod object with .meta()), to append to a field error. */
+export function fieldHints(schema: z.ZodType | undefined): (field: string) => string | undefined {
+  if (!(schema instanceof z.ZodObject)) return () => undefined;
+  const fields = new Map(describeFields(schema).map((f) => [f.name, f]));
   return (name) => {
     const f = fields.get(name);
     if (!f) return undefined;
@@ -34,12 +33,7 @@ export function fieldHints(template: Template | undefined): (field: string) => s
  * Validates inputs the way the engine will, so bad input gets a 400 naming each field before anything
  * is created. `prefix` is where the inputs sit in the request body.
  */
-export function checkInputs(
-  workflow: RegisteredWorkflow,
-  inputs: Record<string, unknown>,
-  template: Template | undefined,
-  prefix: string[],
-): unknown {
+export function checkInputs(workflow: RegisteredWorkflow, inputs: Record<string, unknown>, prefix: string[]): unknown {
   const known = new Set(knownInputs(workflow));
   const errors: FieldError[] = [];
   for (const key of Object.keys(inputs)) {
@@ -54,7 +48,7 @@ export function checkInputs(
   if (errors.length > 0) throw validationProblem(errors);
   if (!workflow.inputSchema) return inputs;
   const parsed = workflow.inputSchema.safeParse(inputs);
-  if (!parsed.success) throw validationProblem(zodFieldErrors(parsed.error, inputs, { prefix, hint: fieldHints(template) }));
+  if (!parsed.success) throw validationProblem(zodFieldErrors(parsed.error, inputs, { prefix, hint: fieldHints(workflow.inputSchema) }));
   return parsed.data;
 }
 
@@ -88,7 +82,6 @@ function stable(value: unknown): string {
 
 export type StartRequest = {
   workflow: RegisteredWorkflow;
-  template: Template | undefined;
   inputs: Record<string, unknown>;
   userId: string;
   /** Where the inputs sit in the body, for field names in errors. */
@@ -99,7 +92,7 @@ export type StartRequest = {
 };
 
 export async function startExecution(deps: ApiDeps, r: StartRequest): Promise<ExecutionRecord> {
-  const parsed = checkInputs(r.workflow, r.inputs, r.template, r.prefix);
+  const parsed = checkInputs(r.workflow, r.inputs, r.prefix);
   const idem = idempotencyKey(r.req, r.keyId);
   let record: ExecutionRecord;
   try {
