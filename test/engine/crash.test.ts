@@ -1,0 +1,154 @@
+// Crash and resume: child processes running workflows on a sqlite store are killed with SIGKILL (between
+// steps, while a model call is in flight, while waiting for a human); a new process on the same store
+// completes every execution, and no node that had completed before the kill runs again.
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { openStore } from "../../src/engine/index.ts";
+import { tempDir } from "./helpers.ts";
+
+const repoRoot = resolve(import.meta.dirname, "../..");
+const child = join(repoRoot, "test/engine/fixtures/crash-child.ts");
+const { dir, cleanup } = tempDir("staffroom-crash-");
+afterAll(cleanup);
+const storeFile = join(dir, "crash.sqlite");
+const logFile = join(dir, "side.log");
+
+type Marker = Record<string, unknown>;
+
+/** Spawns the child and collects its JSON markers line by line. */
+function run(mode: string): { proc: ChildProcess; markers: Marker[]; exited: Promise<number | null>; stderr: () => string } {
+  const proc = spawn(process.execPath, [join(repoRoot, "bin/run-ts.js"), child, storeFile, logFile, mode], {
+    cwd: repoRoot,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, LOG_LEVEL: "silent" },
+  });
+  const markers: Marker[] = [];
+  let buffer = "";
+  let err = "";
+  proc.stdout?.on("data", (chunk: Buffer) => {
+    buffer += chunk.toString();
+    let nl = buffer.indexOf("\n");
+    while (nl >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      if (line.trim()) markers.push(JSON.parse(line) as Marker);
+      nl = buffer.indexOf("\n");
+    }
+  });
+  proc.stderr?.on("data", (chunk: Buffer) => {
+    err += chunk.toString();
+  });
+  const exited = new Promise<number | null>((r) => proc.on("exit", (code) => r(code)));
+  return { proc, markers, exited, stderr: () => err };
+}
+
+async function waitFor(markers: Marker[], check: (m: Marker[]) => boolean, what: string, stderr: () => string): Promise<void> {
+  const stop = Date.now() + 20_000;
+  while (!check(markers)) {
+    if (Date.now() > stop) throw new Error(`child never reached: ${what}\n${stderr()}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+async function kill(c: ReturnType<typeof run>): Promise<void> {
+  c.proc.kill("SIGKILL");
+  await c.exited;
+}
+
+/** "<tag> <node>" -> how many times that step has run so far, across every process. */
+function runCounts(): Map<string, number> {
+  const counts = new Map<string, number>();
+  if (!existsSync(logFile)) return counts;
+  for (const line of readFileSync(logFile, "utf8").split("\n").filter(Boolean)) counts.set(line, (counts.get(line) ?? 0) + 1);
+  return counts;
+}
+
+/** Node ids the store says were completed, per execution id, read after the kill. */
+async function completedInStore(ids: string[]): Promise<Map<string, string[]>> {
+  const store = await openStore(`sqlite://${storeFile}`);
+  try {
+    const out = new Map<string, string[]>();
+    for (const id of ids) {
+      const rec = await store.getExecution(id);
+      if (!rec) throw new Error(`execution ${id} was not persisted`);
+      const nodes = await store.getNodes(id, rec.nodeIds);
+      out.set(
+        id,
+        [...nodes.values()].filter((n) => n.status === "completed").map((n) => n.nodeId),
+      );
+    }
+    return out;
+  } finally {
+    await store.close();
+  }
+}
+
+const started = (markers: Marker[]) =>
+  markers.filter((m) => typeof m.started === "string").map((m) => ({ id: m.started as string, tag: m.tag as string }));
+
+describe("crash and resume", () => {
+  it("completes every execution after SIGKILLs, and never re-runs a completed node", async () => {
+    // Kill 1: a slow chain, killed once three of its eight steps have completed.
+    const a = run("chain");
+    await waitFor(a.markers, (m) => m.filter((x) => x.event === "node.completed").length >= 3, "three completed steps", a.stderr);
+    await kill(a);
+
+    // Kill 2: a chain whose agent step is in flight, and an execution waiting for a human answer.
+    const b = run("stuck");
+    await waitFor(
+      b.markers,
+      (m) => m.some((x) => x.event === "node.started" && x.node === "s3") && m.some((x) => x.event === "execution.waiting"),
+      "an in-flight agent step and a human wait",
+      b.stderr,
+    );
+    await kill(b);
+
+    const execs = [...started(a.markers), ...started(b.markers)];
+    expect(execs.map((e) => e.tag)).toEqual(["chain", "stuck", "human"]);
+    const tagOf = new Map(execs.map((e) => [e.id, e.tag]));
+    const completedBefore = await completedInStore(execs.map((e) => e.id));
+    const countsBefore = runCounts();
+    const chainDone = completedBefore.get(execs[0]!.id)!;
+    expect(chainDone.length).toBeGreaterThanOrEqual(3);
+    expect(chainDone.length).toBeLessThan(8);
+    expect(completedBefore.get(execs[1]!.id)).toEqual(["s1", "s2"]);
+    expect(completedBefore.get(execs[2]!.id)).toEqual(["before"]);
+    expect(countsBefore.get("stuck s3")).toBe(1);
+
+    // A new process on the same store recovers and finishes everything.
+    const c = run("recover");
+    const code = await c.exited;
+    expect(code, c.stderr()).toBe(0);
+    const recovered = c.markers.find((m) => Array.isArray(m.recovered))?.recovered as string[];
+    expect(recovered.sort()).toEqual(execs.map((e) => e.id).sort());
+    const finals = c.markers.find((m) => Array.isArray(m.finals))?.finals as {
+      id: string;
+      status: string;
+      nodes: Record<string, string>;
+    }[];
+    expect(finals.map((f) => f.id).sort()).toEqual(execs.map((e) => e.id).sort());
+    for (const f of finals) {
+      expect(f.status, `${tagOf.get(f.id)} ${JSON.stringify(f.nodes)}`).toBe("completed");
+      expect(Object.values(f.nodes).every((s) => s === "completed")).toBe(true);
+    }
+    expect(c.markers.filter((m) => m.resume === execs[2]!.id && m.result === true)).toHaveLength(1);
+
+    const countsAfter = runCounts();
+    for (const [id, nodes] of completedBefore) {
+      for (const node of nodes) {
+        const key = `${tagOf.get(id)} ${node}`;
+        // Completed before the kill: ran exactly once, and not again after recovery.
+        expect(countsBefore.get(key), key).toBe(1);
+        expect(countsAfter.get(key), key).toBe(1);
+      }
+    }
+    // Every step of every execution ran; the one in flight at the kill ran again (at-least-once), no more.
+    for (const f of finals)
+      for (const node of Object.keys(f.nodes).filter((n) => n !== "ask"))
+        expect(countsAfter.get(`${tagOf.get(f.id)} ${node}`) ?? 0).toBeGreaterThanOrEqual(1);
+    expect(countsAfter.get("stuck s3")).toBe(2);
+    for (const [key, n] of countsAfter) expect(n, key).toBeLessThanOrEqual(2);
+  }, 90_000);
+});
