@@ -1,0 +1,279 @@
+// Discord events into ChatCore calls: slash commands (deferred at once), autocomplete, button and select
+// clicks (deferred updates), and messages typed in the threads and DMs the bot runs requests in.
+import {
+  type AutocompleteInteraction,
+  ChannelType,
+  type ChatInputCommandInteraction,
+  type Client,
+  type GuildMember,
+  type Interaction,
+  type Message,
+  type MessageComponentInteraction,
+  MessageFlags,
+} from "discord.js";
+import { describeError } from "../../errors.ts";
+import type { Logger } from "../../log.ts";
+import type { ChatCore, ChatUser, CommandArgs, CommandSpec, Inbound, ThreadRef } from "../chat/contract.ts";
+import { decodeCustomId, filterChoices, LIMITS, optionName } from "./render.ts";
+import type { DiscordReply, DiscordSurface } from "./surface.ts";
+
+export const REFUSAL_TEXT =
+  "Sorry, Staffroom is only available to staff here. If you are a member of staff, ask a server admin to give you the staff role.";
+export const GUILD_REFUSAL_TEXT = "Sorry, Staffroom is not enabled for this server.";
+
+export type AccessOptions = {
+  allowedGuildIds: string[];
+  staffRoleId?: string;
+  /** Guilds to look a DM sender up in when a staff role is required. */
+  staffGuildIds: string[];
+};
+
+/** Runs handlers without blocking the Gateway, and lets stop() wait for them. */
+export class BackgroundWork {
+  private readonly running = new Set<Promise<unknown>>();
+  run(fn: () => Promise<unknown>, onError: (e: unknown) => unknown): void {
+    const p: Promise<unknown> = fn()
+      .catch(onError)
+      .finally(() => this.running.delete(p));
+    this.running.add(p);
+  }
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+}
+
+/** Remembers recent ids so a replayed delivery is dropped before anything is sent. */
+class RecentIds {
+  private readonly ids = new Set<string>();
+  constructor(private readonly max = 5000) {}
+  /** True the first time an id is seen. */
+  add(id: string): boolean {
+    if (this.ids.has(id)) return false;
+    this.ids.add(id);
+    if (this.ids.size > this.max) {
+      const oldest = this.ids.values().next().value;
+      if (oldest !== undefined) this.ids.delete(oldest);
+    }
+    return true;
+  }
+}
+
+type Deps = {
+  client: Client;
+  core: ChatCore;
+  surface: DiscordSurface;
+  logger: Logger;
+  access: AccessOptions;
+};
+
+export function registerInbound({ client, core, surface, logger, access }: Deps): BackgroundWork {
+  const work = new BackgroundWork();
+  const seen = new RecentIds();
+  const inFlight = new Set<string>();
+  const staffCache = new Map<string, { ok: boolean; at: number }>();
+  const specs = () => new Map(core.commands().map((s) => [optionName(s.name), s]));
+
+  const userOf = (u: { id: string; username: string; globalName?: string | null }, guildId?: string | null): ChatUser => ({
+    id: u.id,
+    name: u.globalName ?? u.username,
+    ...(guildId ? { teamId: guildId } : {}),
+  });
+
+  const fail = (what: string, inbound?: Inbound) => async (error: unknown) => {
+    logger.error({ err: error, what, user: inbound?.user.id }, "discord: handler failed");
+    if (!inbound) return;
+    await inbound.surface
+      .notify(inbound.place, inbound.user, { text: `Something went wrong: ${describeError(error)}`, role: "error" })
+      .catch((e: unknown) => logger.warn({ err: e }, "discord: could not report a failure"));
+  };
+
+  /** Whether a member may use the bot: allowed guild, and the staff role when one is configured. */
+  async function allowed(userId: string, guildId: string | null, roles: (() => string[]) | undefined): Promise<"ok" | "guild" | "role"> {
+    if (guildId && access.allowedGuildIds.length > 0 && !access.allowedGuildIds.includes(guildId)) return "guild";
+    const role = access.staffRoleId;
+    if (!role) return "ok";
+    if (guildId) return roles?.().includes(role) ? "ok" : "role";
+    // A DM carries no roles: look the member up in the staff guilds (cached briefly).
+    const cached = staffCache.get(userId);
+    if (cached && Date.now() - cached.at < 5 * 60_000) return cached.ok ? "ok" : "role";
+    let ok = false;
+    for (const gid of access.staffGuildIds) {
+      try {
+        const member = (await client.rest.get(`/guilds/${gid}/members/${userId}`)) as { roles?: string[] };
+        if (member.roles?.includes(role)) {
+          ok = true;
+          break;
+        }
+      } catch {
+        // Not a member of that guild.
+      }
+    }
+    staffCache.set(userId, { ok, at: Date.now() });
+    return ok ? "ok" : "role";
+  }
+
+  const memberRoles = (member: GuildMember | { roles: string[] } | null | undefined) => () => {
+    if (!member) return [];
+    return Array.isArray(member.roles) ? member.roles : [...(member as GuildMember).roles.cache.keys()];
+  };
+
+  /** The request thread a component or message belongs to. */
+  function threadOf(
+    channel: { id: string; type: ChannelType; parentId?: string | null } | null,
+    channelId: string,
+    messageId?: string,
+  ): ThreadRef | undefined {
+    const type = channel?.type;
+    if (type === ChannelType.PublicThread || type === ChannelType.PrivateThread || type === ChannelType.AnnouncementThread) {
+      return { surface: "discord", channelId: channel?.parentId ?? channelId, threadId: channelId };
+    }
+    if (type === ChannelType.DM || type === undefined) return { surface: "discord", channelId, threadId: channelId };
+    // A click on a root message in the channel: its thread has the message's id.
+    return messageId ? { surface: "discord", channelId, threadId: messageId } : undefined;
+  }
+
+  async function onCommand(i: ChatInputCommandInteraction): Promise<void> {
+    const spec = specs().get(i.commandName);
+    const admin = Boolean(spec?.subcommands?.length);
+    const inThread = i.channel?.isThread() ?? false;
+    const reply: DiscordReply = {
+      kind: "interaction",
+      interaction: i,
+      receivedAt: Date.now(),
+      mode: admin || !spec ? "ephemeral" : "public",
+      ...(inThread && i.channel?.isThread() && i.channel.parentId ? { parentId: i.channel.parentId } : {}),
+    };
+    // Acknowledge first: Discord gives 3 seconds; nothing before this may wait on the network.
+    if (reply.mode === "ephemeral") await i.deferReply({ flags: MessageFlags.Ephemeral });
+    else await i.deferReply();
+    const inbound: Inbound = {
+      surface,
+      user: userOf(i.user, i.guildId),
+      place: { channelId: i.channelId, isDirect: !i.inGuild(), reply },
+      dedupeKey: `discord:interaction:${i.id}`,
+    };
+    if (!spec) {
+      await surface.notify(inbound.place, inbound.user, { text: `I don't know /${i.commandName}. Try /staffroom help.`, role: "notice" });
+      return;
+    }
+    logger.info({ command: spec.name, guild: i.guildId, channel: i.channelId, interaction: i.id }, "discord: command");
+    await core.command(inbound, spec.name, commandArgs(i, spec)).catch(fail(`/${spec.name}`, inbound));
+  }
+
+  async function onAutocomplete(i: AutocompleteInteraction): Promise<void> {
+    const spec = specs().get(i.commandName);
+    const focused = i.options.getFocused(true);
+    const field = spec?.fields.find((f) => optionName(f.name) === focused.name);
+    if (!spec || !field) return void (await i.respond([]));
+    if ((field.choices?.length ?? 0) > LIMITS.choices) return void (await i.respond(filterChoices(field, String(focused.value))));
+    // Autocomplete must be answered within 3 seconds too; an empty list beats "loading options failed".
+    const options = await Promise.race([
+      core.complete(userOf(i.user, i.guildId), spec.name, field.name, String(focused.value)),
+      new Promise<{ value: string; label: string }[]>((r) => setTimeout(() => r([]), 2000).unref()),
+    ]).catch(() => []);
+    await i.respond(
+      options.slice(0, LIMITS.choices).map((o) => ({
+        name: o.label.slice(0, LIMITS.optionText),
+        value: field.type === "string" ? o.value.slice(0, LIMITS.optionText) : Number(o.value),
+      })),
+    );
+  }
+
+  async function onComponent(i: MessageComponentInteraction): Promise<void> {
+    const decoded = decodeCustomId(i.customId);
+    const resolved = decoded && "hash" in decoded ? surface.lookupHashed(decoded.hash) : decoded;
+    const picked = i.isStringSelectMenu() ? i.values[0] : undefined;
+    const value = picked ?? resolved?.value;
+    // One click at a time per member and button: a double click is acknowledged and dropped.
+    const key = `${i.message.id}|${i.customId}|${value ?? ""}|${i.user.id}`;
+    if (!resolved || value === undefined || inFlight.has(key)) {
+      await i.deferUpdate();
+      if (!resolved) logger.debug({ customId: i.customId.slice(0, 40) }, "discord: click on an unknown component");
+      return;
+    }
+    inFlight.add(key);
+    try {
+      await i.deferUpdate();
+      const thread = threadOf(i.channel as never, i.channelId, i.message.id);
+      if (!thread) return;
+      const reply: DiscordReply = { kind: "interaction", interaction: i, receivedAt: Date.now(), mode: "update" };
+      const inbound: Inbound = {
+        surface,
+        user: userOf(i.user, i.guildId),
+        place: { channelId: i.channelId, isDirect: !i.inGuild(), reply },
+        dedupeKey: `discord:action:${i.message.id}:${i.customId}:${value}:${i.user.id}`,
+      };
+      logger.info({ action: resolved.id, thread: thread.threadId, interaction: i.id }, "discord: action");
+      await core.action(inbound, thread, resolved.id, value).catch(fail("action", inbound));
+    } finally {
+      inFlight.delete(key);
+    }
+  }
+
+  client.on("interactionCreate", (i: Interaction) => {
+    if (!seen.add(i.id)) {
+      logger.debug({ interaction: i.id }, "discord: replayed interaction dropped");
+      return;
+    }
+    const guildId = i.guildId;
+    work.run(async () => {
+      const verdict = await allowed(i.user.id, guildId, memberRoles(i.member as GuildMember | { roles: string[] } | null));
+      if (verdict !== "ok") {
+        logger.info({ user: i.user.id, guild: guildId, reason: verdict }, "discord: refused");
+        if (i.isAutocomplete()) return i.respond([]);
+        if (i.isRepliable()) {
+          return i.reply({ content: verdict === "guild" ? GUILD_REFUSAL_TEXT : REFUSAL_TEXT, flags: MessageFlags.Ephemeral });
+        }
+        return;
+      }
+      if (i.isChatInputCommand()) return onCommand(i);
+      if (i.isAutocomplete()) return onAutocomplete(i);
+      if (i.isButton() || i.isStringSelectMenu()) return onComponent(i);
+    }, fail("interaction"));
+  });
+
+  client.on("messageCreate", (m: Message) => {
+    if (m.author.bot || m.system || m.webhookId || !m.content.trim()) return;
+    const thread = threadOf(m.channel as never, m.channelId);
+    // Only threads and DMs: chatter in ordinary channels is none of the bot's business.
+    if (!thread || (thread.threadId === thread.channelId && m.inGuild())) return;
+    if (!seen.add(`message:${m.id}`)) return;
+    work.run(async () => {
+      if (!(await core.owns(thread))) return;
+      const verdict = await allowed(m.author.id, m.guildId, memberRoles(m.member));
+      if (verdict !== "ok") return;
+      const inbound: Inbound = {
+        surface,
+        user: userOf(m.author, m.guildId),
+        place: {
+          channelId: m.channelId,
+          isDirect: !m.inGuild(),
+          reply: { kind: "message", channelId: m.channelId, messageId: m.id } satisfies DiscordReply,
+        },
+        dedupeKey: `discord:message:${m.id}`,
+      };
+      await core.message(inbound, thread, m.content).catch(fail("message", inbound));
+    }, fail("message"));
+  });
+
+  return work;
+}
+
+/** Options as typed: fields keyed by the template's own names; /staffroom as "subcommand arg" text. */
+export function commandArgs(i: ChatInputCommandInteraction, spec: CommandSpec): CommandArgs {
+  if (spec.subcommands?.length) {
+    const sub = i.options.getSubcommand(false);
+    const def = spec.subcommands.find((s) => optionName(s.name) === sub);
+    const arg = def?.arg ? i.options.getString(optionName(def.arg.name)) : null;
+    return {
+      text: [def?.name ?? sub ?? "", arg ?? ""].filter(Boolean).join(" "),
+      fields: { ...(def ? { subcommand: def.name } : {}), ...(def?.arg && arg ? { [def.arg.name]: arg } : {}) },
+    };
+  }
+  const fields: Record<string, string | number | boolean> = {};
+  for (const f of spec.fields) {
+    const option = i.options.get(optionName(f.name));
+    if (option?.value !== undefined && option.value !== null) fields[f.name] = option.value;
+  }
+  return { fields };
+}

@@ -1,0 +1,448 @@
+// Pure rendering for Discord: platform-neutral messages and documents into message payloads within
+// Discord's limits (split at headings), buttons and select menus, and CommandSpecs into command JSON.
+import { createHash } from "node:crypto";
+import {
+  type APIActionRowComponent,
+  type APIApplicationCommandOption,
+  type APIComponentInMessageActionRow,
+  type APIEmbed,
+  ApplicationCommandOptionType,
+  ApplicationIntegrationType,
+  ButtonStyle,
+  ComponentType,
+  InteractionContextType,
+  MessageFlags,
+  PermissionFlagsBits,
+} from "discord.js";
+import type { ChoiceAction, CommandField, CommandSpec, OutDocument, OutMessage } from "../chat/contract.ts";
+
+export const LIMITS = {
+  content: 2000,
+  embedTitle: 256,
+  embedDescription: 4096,
+  embedsPerMessage: 10,
+  embedTotal: 6000,
+  customId: 100,
+  buttonLabel: 80,
+  buttonsPerRow: 5,
+  rows: 5,
+  selectOptions: 25,
+  optionText: 100,
+  commandDescription: 100,
+  optionName: 32,
+  choices: 25,
+} as const;
+
+/** A message body as the REST API takes it (files are attached separately by the surface). */
+export type MessageBody = {
+  content?: string;
+  embeds?: APIEmbed[];
+  components?: APIActionRowComponent<APIComponentInMessageActionRow>[];
+  allowed_mentions: { parse: [] };
+  flags?: number;
+};
+
+export type MessageFile = { name: string; data: Buffer; contentType: string };
+
+const NO_MENTIONS = { parse: [] as [] };
+
+// ---------- Markdown ----------
+
+const HEADING = /^(#{1,6})\s+(.*)$/;
+
+/**
+ * Markdown as Discord renders it: only #, ## and ### are headings (deeper ones become bold lines), and a
+ * heading needs a blank line before it or it shows as literal #.
+ */
+export function toDiscordMarkdown(markdown: string): string {
+  const out: string[] = [];
+  let fenced = false;
+  for (const line of markdown.replace(/\r\n?/g, "\n").split("\n")) {
+    if (/^\s*```/.test(line)) fenced = !fenced;
+    const m = fenced ? null : HEADING.exec(line);
+    if (m) {
+      const level = m[1]?.length ?? 1;
+      const text = (m[2] ?? "").trim();
+      if (out.length > 0 && out[out.length - 1] !== "") out.push("");
+      out.push(level <= 3 ? `${"#".repeat(level)} ${text}` : `**${text}**`);
+    } else out.push(line);
+  }
+  return out.join("\n").trim();
+}
+
+/**
+ * Splits text into chunks of at most `limit` characters: at headings first, then at blank lines, then at
+ * line ends, then at spaces; a single overlong word is cut. Code fences cut in two are closed and reopened.
+ */
+export function splitMarkdown(text: string, limit: number): string[] {
+  const trimmed = text.trim();
+  if (trimmed.length <= limit) return trimmed ? [trimmed] : [];
+  const sections = splitBefore(trimmed, (line) => HEADING.test(line));
+  const chunks: string[] = [];
+  let current = "";
+  const flush = () => {
+    if (current.trim()) chunks.push(current.trim());
+    current = "";
+  };
+  for (const section of sections) {
+    const joined = current ? `${current}\n\n${section}` : section;
+    if (joined.length <= limit) {
+      current = joined;
+      continue;
+    }
+    flush();
+    if (section.length <= limit) current = section;
+    else for (const piece of splitLong(section, limit)) chunks.push(piece);
+  }
+  flush();
+  return balanceFences(chunks, limit);
+}
+
+function splitBefore(text: string, isBoundary: (line: string) => boolean): string[] {
+  const parts: string[] = [];
+  let lines: string[] = [];
+  let fenced = false;
+  for (const line of text.split("\n")) {
+    if (/^\s*```/.test(line)) fenced = !fenced;
+    if (!fenced && isBoundary(line) && lines.some((l) => l.trim())) {
+      parts.push(lines.join("\n").trim());
+      lines = [];
+    }
+    lines.push(line);
+  }
+  if (lines.some((l) => l.trim())) parts.push(lines.join("\n").trim());
+  return parts;
+}
+
+function splitLong(text: string, limit: number): string[] {
+  const out: string[] = [];
+  let rest = text;
+  while (rest.length > limit) {
+    const window = rest.slice(0, limit + 1);
+    let cut = window.lastIndexOf("\n\n");
+    if (cut < limit / 3) cut = window.lastIndexOf("\n");
+    if (cut < limit / 3) cut = window.lastIndexOf(" ");
+    if (cut < limit / 3) cut = limit;
+    out.push(rest.slice(0, cut).trimEnd());
+    rest = rest.slice(cut).trimStart();
+  }
+  if (rest) out.push(rest);
+  return out;
+}
+
+/** A chunk that ends inside a ``` block gets a closing fence, and the next one reopens it. */
+function balanceFences(chunks: string[], limit: number): string[] {
+  const out: string[] = [];
+  let carry = "";
+  for (const chunk of chunks) {
+    let text = carry ? `${carry}\n${chunk}` : chunk;
+    const fences = text.match(/^\s*```.*$/gm) ?? [];
+    carry = "";
+    if (fences.length % 2 === 1) {
+      const opener = [...fences].reverse().find((f) => f.trim() !== "```") ?? "```";
+      text = `${text}\n\`\`\``;
+      carry = opener.trim();
+    }
+    // Re-splitting would loop; the few fence characters may overflow only on pathological input.
+    out.push(text.length > limit ? text.slice(0, limit) : text);
+  }
+  return out;
+}
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+// ---------- components ----------
+
+/** custom_id of a button: the action id and value, or a hash when they do not fit in 100 characters. */
+export function encodeAction(id: string, value: string): string {
+  const plain = JSON.stringify([id, value]);
+  if (plain.length <= LIMITS.customId) return plain;
+  return `#${createHash("sha256").update(plain).digest("base64url").slice(0, 40)}`;
+}
+
+/** custom_id of a select menu; the value comes from the option picked. */
+export function encodeSelect(id: string): string {
+  const plain = JSON.stringify([id]);
+  return plain.length <= LIMITS.customId ? plain : `#${createHash("sha256").update(plain).digest("base64url").slice(0, 40)}`;
+}
+
+export type DecodedId = { id: string; value?: string } | { hash: string };
+
+export function decodeCustomId(customId: string): DecodedId | undefined {
+  if (customId.startsWith("#")) return { hash: customId };
+  try {
+    const parsed = JSON.parse(customId) as unknown;
+    if (Array.isArray(parsed) && typeof parsed[0] === "string") {
+      return parsed.length > 1 && typeof parsed[1] === "string" ? { id: parsed[0], value: parsed[1] } : { id: parsed[0] };
+    }
+  } catch {
+    // Not ours (e.g. a component from another app's message); ignored below.
+  }
+  return undefined;
+}
+
+/** Actions whose custom ids had to be hashed, so the surface can map clicks back (see encodeAction). */
+export function hashedActions(actions: readonly ChoiceAction[]): Map<string, { id: string; value?: string }> {
+  const map = new Map<string, { id: string; value?: string }>();
+  for (const a of actions) {
+    const b = encodeAction(a.id, a.value);
+    if (b.startsWith("#")) map.set(b, { id: a.id, value: a.value });
+    const s = encodeSelect(a.id);
+    if (s.startsWith("#")) map.set(s, { id: a.id });
+  }
+  return map;
+}
+
+const styleOf = (a: ChoiceAction): ButtonStyle.Primary | ButtonStyle.Secondary | ButtonStyle.Danger =>
+  a.style === "primary" ? ButtonStyle.Primary : a.style === "danger" ? ButtonStyle.Danger : ButtonStyle.Secondary;
+
+/**
+ * Buttons in rows of five; when more than five choices share one action id (an enum field with many
+ * values), they become a select menu and the rest (Cancel and the like) stay buttons.
+ */
+export function renderComponents(actions: readonly ChoiceAction[] | undefined): APIActionRowComponent<APIComponentInMessageActionRow>[] {
+  if (!actions?.length) return [];
+  const rows: APIActionRowComponent<APIComponentInMessageActionRow>[] = [];
+  const byId = new Map<string, ChoiceAction[]>();
+  for (const a of actions) byId.set(a.id, [...(byId.get(a.id) ?? []), a]);
+  const buttons: ChoiceAction[] = [];
+  for (const [id, group] of byId) {
+    if (group.length > LIMITS.buttonsPerRow && rows.length < LIMITS.rows - 1) {
+      rows.push({
+        type: ComponentType.ActionRow,
+        components: [
+          {
+            type: ComponentType.StringSelect,
+            custom_id: encodeSelect(id),
+            placeholder: "Choose…",
+            min_values: 1,
+            max_values: 1,
+            options: group.slice(0, LIMITS.selectOptions).map((a) => ({
+              label: clip(a.label, LIMITS.optionText),
+              value: clip(a.value, LIMITS.optionText),
+            })),
+          },
+        ],
+      });
+    } else buttons.push(...group);
+  }
+  const room = (LIMITS.rows - rows.length) * LIMITS.buttonsPerRow;
+  const seen = new Set<string>();
+  const unique = buttons.filter((a) => {
+    const key = encodeAction(a.id, a.value);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  for (let i = 0; i < Math.min(unique.length, room); i += LIMITS.buttonsPerRow) {
+    rows.push({
+      type: ComponentType.ActionRow,
+      components: unique.slice(i, Math.min(i + LIMITS.buttonsPerRow, room)).map((a) => ({
+        type: ComponentType.Button,
+        style: styleOf(a),
+        label: clip(a.label, LIMITS.buttonLabel),
+        custom_id: encodeAction(a.id, a.value),
+      })),
+    });
+  }
+  return rows;
+}
+
+// ---------- messages ----------
+
+/** A message as one or more payloads (long text split at headings); buttons ride on the last. */
+export function renderMessage(message: OutMessage): MessageBody[] {
+  const chunks = splitMarkdown(toDiscordMarkdown(message.text), LIMITS.content);
+  if (chunks.length === 0) chunks.push("…");
+  const components = renderComponents(message.actions);
+  return chunks.map((content, i) => {
+    const last = i === chunks.length - 1;
+    return {
+      content,
+      allowed_mentions: NO_MENTIONS,
+      // Link previews would bury the conversation under cards.
+      flags: MessageFlags.SuppressEmbeds,
+      ...(last && components.length ? { components } : {}),
+    };
+  });
+}
+
+/** An edit replaces text and buttons of one message (a message cannot grow into two: long text is clipped). */
+export function renderEdit(message: OutMessage): MessageBody {
+  const text = toDiscordMarkdown(message.text) || "…";
+  return {
+    content: clip(text, LIMITS.content),
+    components: renderComponents(message.actions),
+    allowed_mentions: NO_MENTIONS,
+  };
+}
+
+/** A private notice (ephemeral). */
+export function renderNotice(message: OutMessage): MessageBody {
+  return { ...renderEdit(message), flags: MessageFlags.Ephemeral | MessageFlags.SuppressEmbeds };
+}
+
+/**
+ * A document as embeds, one per section (split at headings, each description ≤ 4,096), packed ten and
+ * 6,000 characters to a message; then a closing message with the whole as a Markdown file and the buttons.
+ */
+export function renderDocument(doc: OutDocument): { messages: MessageBody[]; final: MessageBody; file: MessageFile } {
+  const markdown = toDiscordMarkdown(doc.markdown);
+  const embeds: APIEmbed[] = [];
+  for (const section of splitBefore(markdown, (line) => HEADING.test(line))) {
+    const lines = section.split("\n");
+    const m = HEADING.exec(lines[0] ?? "");
+    const title = m ? clip((m[2] ?? "").trim(), LIMITS.embedTitle) : undefined;
+    const body = (m ? lines.slice(1).join("\n") : section).trim();
+    const pieces = body ? splitMarkdown(body, LIMITS.embedDescription) : [];
+    if (pieces.length === 0 && title) embeds.push({ title, color: 0x5865f2 });
+    pieces.forEach((description, i) => {
+      embeds.push({ ...(i === 0 && title ? { title } : {}), description, color: 0x5865f2 });
+    });
+  }
+  if (embeds.length === 0) embeds.push({ title: clip(doc.title, LIMITS.embedTitle), description: "(empty)", color: 0x5865f2 });
+  const messages: MessageBody[] = [];
+  let batch: APIEmbed[] = [];
+  let size = 0;
+  for (const embed of embeds) {
+    const n = (embed.title?.length ?? 0) + (embed.description?.length ?? 0);
+    if (batch.length > 0 && (batch.length === LIMITS.embedsPerMessage || size + n > LIMITS.embedTotal)) {
+      messages.push({ embeds: batch, allowed_mentions: NO_MENTIONS });
+      batch = [];
+      size = 0;
+    }
+    batch.push(embed);
+    size += n;
+  }
+  if (batch.length > 0) messages.push({ embeds: batch, allowed_mentions: NO_MENTIONS });
+  const filename = safeFilename(doc.filename);
+  const final: MessageBody = {
+    content: clip(`📄 **${doc.title}**: the whole document is attached as \`${filename}\`.`, LIMITS.content),
+    allowed_mentions: NO_MENTIONS,
+    ...(doc.actions?.length ? { components: renderComponents(doc.actions) } : {}),
+  };
+  return {
+    messages,
+    final,
+    file: { name: filename, data: Buffer.from(doc.markdown, "utf8"), contentType: "text/markdown; charset=utf-8" },
+  };
+}
+
+function safeFilename(name: string): string {
+  const base = name.replace(/[^\w.-]+/g, "-").replace(/^-+|-+$/g, "") || "document";
+  return base.toLowerCase().endsWith(".md") ? base : `${base}.md`;
+}
+
+// ---------- commands ----------
+
+/** Discord option names are lower-case: "durationMinutes" is registered as "duration_minutes". */
+export function optionName(field: string): string {
+  return field
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .toLowerCase()
+    .replace(/[^\p{Ll}\p{N}_-]+/gu, "_")
+    .slice(0, LIMITS.optionName);
+}
+
+/** Teachers must be able to post in threads to answer the bot's questions there. */
+export const DEFAULT_MEMBER_PERMISSIONS = PermissionFlagsBits.SendMessages | PermissionFlagsBits.SendMessagesInThreads;
+
+const optionType: Record<CommandField["type"], ApplicationCommandOptionType> = {
+  string: ApplicationCommandOptionType.String,
+  integer: ApplicationCommandOptionType.Integer,
+  number: ApplicationCommandOptionType.Number,
+  boolean: ApplicationCommandOptionType.Boolean,
+};
+
+function fieldOption(field: CommandField): APIApplicationCommandOption {
+  const base = {
+    name: optionName(field.name),
+    description: clip(field.description || field.name, LIMITS.commandDescription),
+    // Options are never required on Discord: the conversation asks for whatever is left out.
+    required: false,
+  };
+  const type = optionType[field.type];
+  const many = (field.choices?.length ?? 0) > LIMITS.choices;
+  if (type === ApplicationCommandOptionType.Boolean) return { ...base, type };
+  if (type === ApplicationCommandOptionType.String) {
+    return {
+      ...base,
+      type,
+      ...(field.maxLength ? { max_length: Math.min(field.maxLength, 6000) } : {}),
+      ...(field.choices?.length && !many
+        ? { choices: field.choices.map((c) => ({ name: clip(c.label, LIMITS.optionText), value: clip(c.value, LIMITS.optionText) })) }
+        : field.autocomplete || many
+          ? { autocomplete: true }
+          : {}),
+    };
+  }
+  const bounds = {
+    ...(field.min !== undefined ? { min_value: field.min } : {}),
+    ...(field.max !== undefined ? { max_value: field.max } : {}),
+  };
+  const numericChoices = field.choices?.filter((c) => Number.isFinite(Number(c.value)));
+  if (numericChoices?.length && !many) {
+    return {
+      ...base,
+      type: type as ApplicationCommandOptionType.Integer,
+      choices: numericChoices.map((c) => ({ name: clip(c.label, LIMITS.optionText), value: Number(c.value) })),
+    };
+  }
+  return { ...base, type, ...bounds, ...(field.autocomplete || many ? { autocomplete: true } : {}) } as APIApplicationCommandOption;
+}
+
+export type CommandJson = {
+  name: string;
+  description: string;
+  type: 1;
+  options: APIApplicationCommandOption[];
+  default_member_permissions: number;
+  dm_permission: boolean;
+  contexts: InteractionContextType[];
+  integration_types: ApplicationIntegrationType[];
+};
+
+/**
+ * A CommandSpec as a chat-input command: typed options (choices, bounds, autocomplete), subcommands for
+ * /staffroom, and guild-only contexts where it handles student data.
+ */
+export function commandJson(spec: CommandSpec): CommandJson {
+  const options: APIApplicationCommandOption[] = spec.subcommands?.length
+    ? spec.subcommands.slice(0, 25).map((s) => ({
+        type: ApplicationCommandOptionType.Subcommand,
+        name: optionName(s.name),
+        description: clip(s.description || s.name, LIMITS.commandDescription),
+        options: s.arg
+          ? [
+              {
+                type: ApplicationCommandOptionType.String,
+                name: optionName(s.arg.name),
+                description: clip(s.arg.description || s.arg.name, LIMITS.commandDescription),
+                required: s.arg.required,
+              },
+            ]
+          : [],
+      }))
+    : spec.fields.slice(0, 25).map(fieldOption);
+  return {
+    name: optionName(spec.name),
+    description: clip(spec.description || spec.name, LIMITS.commandDescription),
+    type: 1,
+    options,
+    default_member_permissions: Number(DEFAULT_MEMBER_PERMISSIONS),
+    dm_permission: !spec.studentData,
+    contexts: spec.studentData ? [InteractionContextType.Guild] : [InteractionContextType.Guild, InteractionContextType.BotDM],
+    integration_types: [ApplicationIntegrationType.GuildInstall],
+  };
+}
+
+/** Completions for a field with more than 25 choices, filtered by what has been typed. */
+export function filterChoices(field: CommandField, partial: string): { name: string; value: string }[] {
+  const p = partial.trim().toLowerCase();
+  return (field.choices ?? [])
+    .filter((c) => !p || c.label.toLowerCase().includes(p) || c.value.toLowerCase().includes(p))
+    .slice(0, LIMITS.choices)
+    .map((c) => ({ name: clip(c.label, LIMITS.optionText), value: clip(c.value, LIMITS.optionText) }));
+}
