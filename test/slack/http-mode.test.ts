@@ -3,11 +3,12 @@
 // in for the chat core so these tests exercise the adapter's own behaviour.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type SlackHandle, startSlack } from "../../src/adapters/slack/index.ts";
+import { createHttpServer } from "../../src/http/server.ts";
 import { silentLogger } from "../../src/log.ts";
 import { registry } from "../../src/metrics.ts";
 import type { FakeSlack } from "../fakes/slack/server.ts";
 import { postCommand, postEvent, postInteraction } from "../fakes/slack/sign.ts";
-import { FAST_PACING, FAST_RETRY, RecordingCore, SIGNING_SECRET, slackConfig, startFake, threadKey } from "./helpers.ts";
+import { FAST_PACING, FAST_RETRY, RecordingCore, SIGNING_SECRET, slackConfig, startFake } from "./helpers.ts";
 
 let fake: FakeSlack;
 let core: RecordingCore;
@@ -262,10 +263,9 @@ describe("Slack HTTP mode", () => {
     expect(fake.callsOf("files.completeUploadExternal")).toHaveLength(1);
   });
 
-  it("exposes a request handler for a shared HTTP server instead of listening itself", async () => {
+  it("mounts its handler on the process's shared HTTP server instead of listening itself", async () => {
     core = new RecordingCore();
-    const { createServer } = await import("node:http");
-    const shared = createServer();
+    const shared = createHttpServer({ port: 0, host: "127.0.0.1", logger: silentLogger, readiness: async () => ({}) });
     slack = await startSlack({
       config: slackConfig(fake),
       core,
@@ -275,17 +275,21 @@ describe("Slack HTTP mode", () => {
       retryConfig: FAST_RETRY,
     });
     expect(slack.port).toBeUndefined();
-    shared.on("request", (req, res) => (req.url?.startsWith("/slack/events") ? slack.handler?.(req, res) : res.writeHead(404).end()));
-    await new Promise<void>((r) => shared.listen(0, "127.0.0.1", r));
-    const port = (shared.address() as { port: number }).port;
-    const res = await postCommand(`http://127.0.0.1:${port}/slack/events`, SIGNING_SECRET, command({ channel_id: "C0SHARED" }));
-    expect(res.status).toBe(200);
-    await fake.waitFor(
-      () => fake.messages.find((m) => m.channel === "C0SHARED" && m.text.includes("Which")),
-      5000,
-      "question via shared server",
-    );
-    await new Promise<void>((r) => shared.close(() => r()));
-    expect(threadKey([...core.threads.values()][0]?.thread ?? { surface: "slack", channelId: "", threadId: "" })).toContain("C0SHARED");
+    expect(slack.handler).toBeTypeOf("function");
+    const { port } = await shared.listen();
+    try {
+      const res = await postCommand(`http://127.0.0.1:${port}/slack/events`, SIGNING_SECRET, command({ channel_id: "C0SHARED" }));
+      expect(res.status).toBe(200);
+      await fake.waitFor(
+        () => fake.messages.find((m) => m.channel === "C0SHARED" && m.text.includes("Which")),
+        5000,
+        "question via shared server",
+      );
+      const bad = await postCommand(`http://127.0.0.1:${port}/slack/events`, SIGNING_SECRET, command({ channel_id: "C0SHARED" }), "bad");
+      expect(bad.status).toBe(401);
+      expect(core.of("command")).toHaveLength(1);
+    } finally {
+      await shared.close();
+    }
   });
 });

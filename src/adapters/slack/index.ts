@@ -1,8 +1,9 @@
 // Starts and stops the Slack adapter: a Bolt app in Socket Mode (SLACK_APP_TOKEN) or HTTP mode (signed
 // requests at /slack/events), wired to the chat core; SLACK_API_URL redirects every Web API call.
-import type { IncomingMessage, RequestListener, Server, ServerResponse } from "node:http";
+import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import { App, type Logger as BoltLogger, HTTPReceiver, LogLevel, SocketModeReceiver, webApi } from "@slack/bolt";
 import type { Config } from "../../config.ts";
+import type { HttpMount } from "../../http/server.ts";
 import type { Logger } from "../../log.ts";
 import { platformRateLimitedTotal } from "../../metrics.ts";
 import type { ChatCore, Surface } from "../chat/contract.ts";
@@ -18,10 +19,10 @@ export type SlackOptions = {
   core: ChatCore;
   logger: Logger;
   /**
-   * HTTP mode only: the process's shared HTTP server. When given, Slack opens no port of its own and the
-   * owner of that server routes POST /slack/events to the returned `handler`.
+   * HTTP mode only: the process's shared HTTP server (src/http). When given, Slack opens no port of its
+   * own and mounts its handler at /slack/events there.
    */
-  httpServer?: Server;
+  httpServer?: { mount(mount: HttpMount): void };
   /** Overrides for tests and benchmarks: posting pace per channel, and WebClient retry timing. */
   pacing?: Pacing;
   retryConfig?: { retries: number; factor?: number; minTimeout?: number; maxTimeout?: number; randomize?: boolean };
@@ -128,7 +129,8 @@ export async function startSlack(options: SlackOptions): Promise<SlackHandle> {
   if (receiver instanceof HTTPReceiver) {
     const listener: RequestListener = receiver.requestListener;
     handler = (req, res) => listener(req, res);
-    if (!options.httpServer) {
+    if (options.httpServer) options.httpServer.mount({ path: SLACK_EVENTS_PATH, handler });
+    else {
       const server = await receiver.start(config.PORT);
       const address = server.address();
       port = typeof address === "object" && address ? address.port : config.PORT;

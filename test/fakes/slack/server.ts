@@ -166,6 +166,11 @@ export class FakeSlack {
     this.rules.push({ remaining: opts.times, reply: { error: opts.error }, method: opts.method, channel: opts.channel });
   }
 
+  /** Adds a message that exists before the test (e.g. the root of a thread in a recorded payload). */
+  seed(channel: string, ts: string, user = this.options.botUserId): void {
+    if (!this.message(channel, ts)) this.messages.push({ channel, ts, text: "", blocks: [], edits: 0, user });
+  }
+
   callsOf(method: string): FakeCall[] {
     return this.calls.filter((c) => c.method === method);
   }
