@@ -17,6 +17,18 @@ import { allocateMinutes } from "./timing.ts";
 
 const str = (v: unknown, fallback = ""): string => (typeof v === "string" && v.trim() ? v.trim() : fallback);
 
+/**
+ * A topic as it reads inside a sentence: "Shadows and the sun" becomes "shadows and the sun", while titles and
+ * proper nouns ("Romeo and Juliet", "DNA") keep their capitals.
+ */
+export function topicPhrase(topic: string): string {
+  const words = topic.trim().split(/\s+/);
+  const first = words[0] ?? "";
+  const otherCapitals = words.slice(1).some((w) => /^[A-Z]/.test(w));
+  if (otherCapitals || first.length < 2 || first === first.toUpperCase()) return topic.trim();
+  return first.charAt(0).toLowerCase() + topic.trim().slice(1);
+}
+
 /** Splits a teacher's list ("a; b", one per line, "a, b") into items. */
 export function splitList(text: string, commas = false): string[] {
   const re = commas ? /\n|;|,(?![^(]*\))/ : /\n|;/;
@@ -34,7 +46,7 @@ function clause(text: string): string {
 }
 
 export const draftOutline: Drafter = (vars): Outline => {
-  const topic = str(vars.topic, "the topic");
+  const topic = topicPhrase(str(vars.topic, "the topic"));
   const subject = str(vars.subject, "the subject");
   const duration = typeof vars.duration === "number" ? vars.duration : 45;
   const standards = (vars.standards as GroundedStandards | undefined)?.standards ?? [];
@@ -45,7 +57,7 @@ export const draftOutline: Drafter = (vars): Outline => {
       : [
           `Students will explain the key idea of ${topic} in their own words, using accurate ${subject.toLowerCase()} vocabulary.`,
           `Students will apply what they learned about ${topic} to a new example with a partner.`,
-          `Students will show their understanding of ${topic} on a short exit ticket.`,
+          "Students will show their understanding on a short exit ticket.",
         ];
   for (const s of standards.slice(0, 2)) objectives.push(`Students will work toward ${s.code}: ${clause(s.description)}.`);
   const materials = [
@@ -61,28 +73,34 @@ export const draftOutline: Drafter = (vars): Outline => {
   const focus: Record<(typeof SECTION_KEYS)[number], string> = {
     "warm-up": `Hook: a quick question or image about ${topic} to surface what students already know.`,
     "direct-instruction": `Introduce the key idea and vocabulary of ${topic}, then model one example thinking aloud.`,
-    "guided-practice": `Work through examples on ${topic} together, moving from teacher-led to pairs.`,
-    "independent-practice": `Students apply the idea of ${topic} on their own, with a challenge task for early finishers.`,
-    "exit-ticket": `Two or three quick questions on ${topic} to check each objective.`,
+    "guided-practice": "Work through examples together, moving from teacher-led to pairs.",
+    "independent-practice": "Students apply the idea on their own, with a challenge task for early finishers.",
+    "exit-ticket": "Two or three quick questions that check each objective.",
   };
   return {
-    title: `${topic} (${gradeLabel(vars.grade)} ${subject})`,
+    title: `${str(vars.topic, "Lesson")} (${gradeLabel(vars.grade)} ${subject})`,
     objectives,
     materials,
     sections: SECTION_KEYS.map((key, i) => ({ key, minutes: minutes[i]!, focus: focus[key] })),
   };
 };
 
+/** "explain in their own words what they learned" -> "explain in my own words what I learned". */
+function firstPerson(text: string): string {
+  return text
+    .replace(/\btheir\b/g, "my")
+    .replace(/\bthey\b/g, "I")
+    .replace(/\bthemselves\b/g, "myself");
+}
+
 export const draftContent: Drafter = (vars): Content => {
-  const topic = str(vars.topic, "the topic");
+  const topic = topicPhrase(str(vars.topic, "the topic"));
   const subject = str(vars.subject, "the subject").toLowerCase();
   const outline = vars.outline as Outline | undefined;
-  const minutes = (key: string) => outline?.sections.find((s) => s.key === key)?.minutes;
-  const m = (key: string) => (minutes(key) ? ` (${minutes(key)} min)` : "");
   const objectives = outline?.objectives ?? [];
   return {
     warmUp: {
-      summary: `Open with the lesson question about ${topic}${m("warm-up")}. Students think alone, then share with a partner.`,
+      summary: `Open with the lesson question about ${topic}. Students think alone, then share with a partner.`,
       teacher: [
         `Post the question: "What do you already know or wonder about ${topic}?"`,
         "Give 1 minute of silent think time before partners talk.",
@@ -91,9 +109,9 @@ export const draftContent: Drafter = (vars): Content => {
       students: ["Write one thing they know and one question they have.", "Share with a partner, then listen for a new idea."],
     },
     directInstruction: {
-      summary: `Teach the core idea of ${topic}${m("direct-instruction")} in short chunks, checking for understanding after each.`,
+      summary: `Teach the core idea of ${topic} in short chunks, checking for understanding after each.`,
       teacher: [
-        `Introduce 3-5 key ${subject} terms for ${topic} with a visual for each.`,
+        `Introduce 3-5 key ${subject} terms with a visual for each.`,
         `Model one worked example, thinking aloud about each step and why.`,
         "Pause after each chunk for a quick check (thumbs, mini whiteboards or a cold-call question).",
         "Link back to the warm-up ideas and correct misconceptions explicitly.",
@@ -101,25 +119,25 @@ export const draftContent: Drafter = (vars): Content => {
       students: ["Take guided notes with the key terms.", "Answer the quick checks on mini whiteboards."],
     },
     guidedPractice: {
-      summary: `Practise ${topic} together${m("guided-practice")}: I do, we do, you do with a partner.`,
+      summary: "Practise together: I do, we do, you do with a partner.",
       teacher: [
         "Work the first example together as a class.",
         "Pairs try the next two examples while you circulate and give feedback.",
         "Stop the class to share a strong answer and one common error.",
       ],
-      students: [`Solve or explain two examples on ${topic} with a partner, taking turns to explain their reasoning.`],
+      students: [`Solve or explain two examples with a partner, taking turns to explain their reasoning.`],
     },
     independentPractice: {
-      summary: `Students practise ${topic} on their own${m("independent-practice")}, tasks ordered from easier to harder.`,
+      summary: "Students practise on their own, with tasks ordered from easier to harder.",
       teacher: [
         "Hand out the practice sheet and read the first task aloud.",
         "Meet with a small group who need more support while others work.",
         "Point early finishers to the challenge task.",
       ],
-      students: [`Complete the practice tasks on ${topic}.`, "Check answers against the success criteria before handing in."],
+      students: ["Complete the practice tasks, showing their reasoning.", "Check answers against the success criteria before handing in."],
     },
     exitTicket: {
-      summary: `A short exit ticket${m("exit-ticket")} checks each objective; sort the slips into "got it", "almost" and "not yet" to plan tomorrow.`,
+      summary: `A short exit ticket checks each objective; sort the slips into "got it", "almost" and "not yet" to plan tomorrow.`,
       questions: [
         `In one or two sentences, explain the main idea of ${topic}.`,
         `Give a new example of ${topic} and explain why it fits.`,
@@ -127,14 +145,14 @@ export const draftContent: Drafter = (vars): Content => {
       ],
       successCriteria:
         objectives.length > 0
-          ? objectives.slice(0, 3).map((o) => `I can ${o.replace(/^students? will\s+/i, "").replace(/\.$/, "")}.`)
+          ? objectives.slice(0, 3).map((o) => `I can ${firstPerson(o.replace(/^students? will\s+/i, "").replace(/\.$/, ""))}.`)
           : [`I can explain ${topic} in my own words.`],
     },
   };
 };
 
 export const draftDifferentiation: Drafter = (vars): Differentiation => {
-  const topic = str(vars.topic, "the topic");
+  const topic = topicPhrase(str(vars.topic, "the topic"));
   const profile = str(vars.classProfile).toLowerCase();
   const languages = /\(([^)]+)\)/.exec(str(vars.classProfile))?.[1];
   const ell = [

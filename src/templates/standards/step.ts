@@ -34,7 +34,9 @@ export function draftStandardsChoice(candidateSet: CandidateSet | undefined, var
   const topic = String(vars.topic ?? "the topic");
   const gradeLabel = grade === "K" ? "kindergarten" : `grade ${grade}`;
   if (!candidateSet || candidateSet.mode === "none") return { standards: [], toConfirm: [] };
-  const best = candidateSet.candidates.filter((c) => c.score > 0).slice(0, 3);
+  // Only strong matches: a single shared word ("sun") is not enough when a row shares several.
+  const top = candidateSet.candidates[0]?.score ?? 0;
+  const best = candidateSet.candidates.filter((c) => c.score > 0 && c.score >= Math.max(2, top * 0.75)).slice(0, 3);
   if (best.length > 0) {
     return {
       standards: best.map((c) => ({ code: c.code, reason: `Matches the topic "${topic}" for ${gradeLabel} ${subject}.` })),
