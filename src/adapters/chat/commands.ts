@@ -1,0 +1,53 @@
+// The command list every surface registers (Discord typed options) or lists (Slack manifest), built
+// from the templates' input schemas, plus the `staffroom` admin command and its subcommands.
+import { conversationFields } from "../../conversation/fields.ts";
+import type { Template } from "../../templates/types.ts";
+import type { CommandField, CommandSpec } from "./contract.ts";
+
+export const STAFFROOM_SUBCOMMANDS: NonNullable<CommandSpec["subcommands"]> = [
+  { name: "help", description: "What I can do and how to answer my questions" },
+  { name: "status", description: "Progress of one of your requests", arg: { name: "id", description: "Request id", required: true } },
+  { name: "history", description: "Your recent requests" },
+  { name: "stats", description: "Runs, success rate and timings per workflow" },
+  {
+    name: "profile",
+    description: "Show or set your defaults (grade, subject, framework, language, school)",
+    arg: { name: "settings", description: "For example: grade=5 subject=Science", required: false },
+  },
+  { name: "forget", description: "Delete your profile, conversations and requests" },
+  { name: "cancel", description: "Cancel one of your running requests", arg: { name: "id", description: "Request id", required: true } },
+];
+
+export function commandSpecs(templates: Template[]): CommandSpec[] {
+  const specs = templates.map((t): CommandSpec => {
+    const fields = conversationFields(t.inputSchema).map((f): CommandField => {
+      const field: CommandField = {
+        name: f.name,
+        description: clip(f.question || f.label, 100),
+        type: f.type === "enum" ? "string" : f.type,
+        required: f.required,
+      };
+      if (f.choices) field.choices = f.choices.slice(0, 25).map((c) => ({ value: c.value, label: clip(c.label, 100) }));
+      if (f.min !== undefined) field.min = f.min;
+      if (f.max !== undefined) field.max = f.max;
+      if (f.maxLength !== undefined) field.maxLength = f.maxLength;
+      if (!f.choices && /subject/i.test(f.name)) field.autocomplete = true;
+      return field;
+    });
+    const usage = `/${t.command} ${fields.map((f) => (f.required ? `${f.name}:<${f.type}>` : `[${f.name}:<${f.type}>]`)).join(" ")} (or describe it in words)`;
+    return { name: t.command, description: clip(t.description, 100), usage, fields, studentData: t.studentData };
+  });
+  specs.push({
+    name: "staffroom",
+    description: "Help, status, history, stats, your profile, forget, cancel",
+    usage: "/staffroom help | status <id> | history | stats | profile [grade=5 subject=Science] | forget | cancel <id>",
+    fields: [],
+    subcommands: STAFFROOM_SUBCOMMANDS,
+    studentData: false,
+  });
+  return specs;
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
+}

@@ -1,0 +1,230 @@
+// The progress renderer: a checklist of a workflow's steps built from engine events (pure), and a
+// throttle so a busy run edits its progress message at most once per interval, final state always shown.
+import type { EngineEvent, ExecutionView } from "../../engine/records.ts";
+
+export type StepStatus = "pending" | "running" | "retrying" | "waiting" | "completed" | "failed" | "skipped" | "cancelled";
+
+export type ChecklistItem = {
+  id: string;
+  title: string;
+  status: StepStatus;
+  durationMs?: number;
+  attempt?: number;
+  /** The step's result came from its fallback. */
+  fallback?: boolean;
+};
+
+export type Checklist = {
+  title: string;
+  status: "running" | "waiting" | "completed" | "failed" | "cancelled";
+  items: ChecklistItem[];
+  startedAt?: number;
+  totalMs?: number;
+};
+
+export const STEP_ICONS: Record<StepStatus, string> = {
+  pending: "⬜",
+  running: "⏳",
+  retrying: "🔁",
+  waiting: "✋",
+  completed: "✅",
+  failed: "❌",
+  skipped: "⏭️",
+  cancelled: "⛔",
+};
+
+/** An empty checklist for a workflow's steps, in definition order. */
+export function createChecklist(title: string, steps: { id: string; title?: string }[]): Checklist {
+  return { title, status: "running", items: steps.map((s) => ({ id: s.id, title: s.title ?? s.id, status: "pending" })) };
+}
+
+/** The checklist as the stored state says it is (after a restart, before replaying newer events). */
+export function checklistFromView(list: Checklist, view: ExecutionView): Checklist {
+  const items = list.items.map((item) => {
+    const node = view.nodes.find((n) => n.nodeId === item.id);
+    if (!node) return item;
+    const next: ChecklistItem = { ...item, status: node.status === "pending" ? "pending" : node.status };
+    if (node.durationMs !== undefined) next.durationMs = node.durationMs;
+    if (node.attempts > 1) next.attempt = node.attempts;
+    if (node.fallbackFrom) next.fallback = true;
+    return next;
+  });
+  const status = view.status === "pending" ? "running" : view.status;
+  const out: Checklist = { ...list, items, status };
+  if (view.startedAt !== undefined) out.startedAt = view.startedAt;
+  if (view.durationMs !== undefined) out.totalMs = view.durationMs;
+  return out;
+}
+
+/** The checklist after one event; events of sub-workflows (copied into the parent's log) are left out. */
+export function applyEvent(list: Checklist, event: EngineEvent): Checklist {
+  if (event.sub) return list;
+  const data = event.data ?? {};
+  const num = (key: string) => (typeof data[key] === "number" ? (data[key] as number) : undefined);
+  const update = (patch: Partial<ChecklistItem>) => ({
+    ...list,
+    items: list.items.map((item) => (item.id === event.nodeId ? withoutUndefined({ ...item, ...patch }) : item)),
+  });
+  switch (event.type) {
+    case "execution.started":
+      return { ...list, status: "running", startedAt: event.at };
+    case "node.started":
+      return update({ status: "running", attempt: num("attempt") });
+    case "node.retrying":
+      return update({ status: "retrying", attempt: (num("attempt") ?? 1) + 1 });
+    case "node.completed":
+      return update({ status: "completed", durationMs: num("durationMs"), fallback: data.fallbackFrom !== undefined ? true : undefined });
+    case "node.failed":
+      return update({ status: "failed", durationMs: num("durationMs") });
+    case "node.skipped":
+      return update({ status: "skipped" });
+    case "node.fallback":
+      return list;
+    case "execution.waiting":
+      return { ...update({ status: "waiting" }), status: "waiting" };
+    case "execution.resumed":
+      return { ...list, status: "running" };
+    case "execution.completed":
+      return finish(list, "completed", num("durationMs"));
+    case "execution.failed":
+      return finish(list, "failed", num("durationMs"));
+    case "execution.cancelled":
+      return finish(list, "cancelled", num("durationMs"));
+  }
+}
+
+function finish(list: Checklist, status: Checklist["status"], durationMs: number | undefined): Checklist {
+  const items = list.items.map((item) =>
+    status !== "completed" && (item.status === "running" || item.status === "retrying" || item.status === "waiting")
+      ? { ...item, status: "cancelled" as const }
+      : item,
+  );
+  return withoutUndefined({ ...list, items, status, totalMs: durationMs ?? list.totalMs });
+}
+
+/** Markdown of the checklist: one line per step with its icon and timing. */
+export function renderChecklist(list: Checklist): string {
+  const done = list.items.filter((i) => i.status === "completed" || i.status === "skipped").length;
+  const head =
+    list.status === "completed"
+      ? `**${list.title}: done** in ${formatMs(list.totalMs)}`
+      : list.status === "failed"
+        ? `**${list.title}: stopped** after ${formatMs(list.totalMs)}`
+        : list.status === "cancelled"
+          ? `**${list.title}: cancelled**`
+          : list.status === "waiting"
+            ? `**${list.title}: waiting for your answer** (${done}/${list.items.length} steps)`
+            : `**${list.title}: working** (${done}/${list.items.length} steps)`;
+  return [head, ...list.items.map(renderItem)].join("\n");
+}
+
+function renderItem(item: ChecklistItem): string {
+  const parts = [`${STEP_ICONS[item.status]} ${item.title}`];
+  if (item.status === "completed" && item.durationMs !== undefined)
+    parts.push(`(${formatMs(item.durationMs)}${item.fallback ? ", fallback" : ""})`);
+  else if (item.status === "retrying") parts.push(`(retrying, attempt ${item.attempt ?? 2})`);
+  else if (item.status === "running" && item.attempt && item.attempt > 1) parts.push(`(attempt ${item.attempt})`);
+  else if (item.status === "waiting") parts.push("(waiting for an answer)");
+  else if (item.status === "skipped") parts.push("(skipped)");
+  else if (item.status === "failed") parts.push("(failed)");
+  return parts.join(" ");
+}
+
+/** "850 ms", "4.2 s", "2 min 5 s". */
+export function formatMs(ms: number | undefined): string {
+  if (ms === undefined || !Number.isFinite(ms)) return "-";
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const total = Math.round(ms / 1000);
+  return `${Math.floor(total / 60)} min ${total % 60} s`;
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** Timers the throttle uses; tests pass a fake. */
+export type Timers = {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+};
+
+export const realTimers: Timers = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    t.unref?.();
+    return t;
+  },
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+/**
+ * Runs `task` at most once per `intervalMs`: the first request runs at once, requests during the
+ * interval collapse into one run at its end, and `flush` runs a pending request immediately.
+ * Runs never overlap, so edits reach the platform in order.
+ */
+export class Throttle {
+  private lastRunAt = Number.NEGATIVE_INFINITY;
+  private pending = false;
+  private running: Promise<void> | undefined;
+  private timer: unknown;
+  private closed = false;
+
+  constructor(
+    private readonly intervalMs: number,
+    private readonly task: () => Promise<void>,
+    private readonly timers: Timers = realTimers,
+  ) {}
+
+  request(): void {
+    if (this.closed) return;
+    this.pending = true;
+    this.schedule();
+  }
+
+  /** Runs a pending request now (after any run in flight) and resolves once it is done. */
+  async flush(): Promise<void> {
+    for (;;) {
+      if (this.timer !== undefined) {
+        this.timers.clearTimeout(this.timer);
+        this.timer = undefined;
+      }
+      if (this.running) await this.running;
+      else if (this.pending && !this.closed) this.start();
+      else return;
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    this.pending = false;
+    if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private schedule(): void {
+    if (this.running || this.timer !== undefined || !this.pending || this.closed) return;
+    const wait = this.lastRunAt + this.intervalMs - this.timers.now();
+    if (wait <= 0) {
+      this.start();
+      return;
+    }
+    this.timer = this.timers.setTimeout(() => {
+      this.timer = undefined;
+      this.schedule();
+    }, wait);
+  }
+
+  private start(): void {
+    this.pending = false;
+    this.lastRunAt = this.timers.now();
+    this.running = this.task()
+      .catch(() => undefined)
+      .finally(() => {
+        this.running = undefined;
+        this.schedule();
+      });
+  }
+}

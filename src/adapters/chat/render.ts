@@ -1,0 +1,203 @@
+// Pure rendering shared by every chat surface: conversation prompts, roots, failures, human questions,
+// drafts, status/history/stats listings into platform-neutral OutMessages, plus the action id scheme.
+
+import type { Prompt } from "../../conversation/machine.ts";
+import type { WorkflowStats } from "../../engine/api.ts";
+import type { ExecutionRecord, ExecutionView } from "../../engine/records.ts";
+import type { RenderedDocument } from "../../templates/types.ts";
+import type { ChatUser, ChoiceAction, CommandSpec, OutDocument, OutMessage } from "./contract.ts";
+import { type Checklist, formatMs, renderChecklist } from "./progress.ts";
+
+/** What a button click means; encoded into action ids so a click carries everything needed. */
+export type ParsedAction =
+  | { kind: "conv"; key: string; field?: string }
+  | { kind: "human"; executionId: string; nodeId: string }
+  | { kind: "draft"; verb: "approve" | "revise" | "regenerate"; version: number }
+  | { kind: "cancel-run"; executionId: string };
+
+export function actionId(action: ParsedAction, index = 0): string {
+  switch (action.kind) {
+    case "conv":
+      return `conv:${action.key}:${action.field ?? ""}:${index}`;
+    case "human":
+      return `human:${action.executionId}:${action.nodeId}:${index}`;
+    case "draft":
+      return `draft:${action.verb}:${action.version}`;
+    case "cancel-run":
+      return `run:cancel:${action.executionId}`;
+  }
+}
+
+export function parseActionId(id: string): ParsedAction | undefined {
+  const parts = id.split(":");
+  const [kind, a, b] = parts;
+  if (kind === "conv" && a) return b ? { kind: "conv", key: a, field: b } : { kind: "conv", key: a };
+  if (kind === "human" && a && b) return { kind: "human", executionId: a, nodeId: b };
+  if (kind === "draft" && (a === "approve" || a === "revise" || a === "regenerate") && b && /^\d+$/.test(b)) {
+    return { kind: "draft", verb: a, version: Number(b) };
+  }
+  if (kind === "run" && a === "cancel" && b) return { kind: "cancel-run", executionId: b };
+  return undefined;
+}
+
+/** A conversation prompt as a message, its options as buttons. */
+export function promptMessage(prompt: Prompt): OutMessage {
+  const message: OutMessage = {
+    text: prompt.text,
+    role: prompt.kind === "error" ? "error" : prompt.kind === "notice" ? "notice" : "question",
+  };
+  if (prompt.options?.length) {
+    message.actions = prompt.options.map((o, i) => {
+      const action: ChoiceAction = {
+        id: actionId({ kind: "conv", key: o.key, ...(o.field ? { field: o.field } : {}) }, i),
+        label: o.label,
+        value: o.value,
+      };
+      if (o.style) action.style = o.style;
+      return action;
+    });
+  }
+  return message;
+}
+
+export function who(user: ChatUser): string {
+  return user.name ?? user.id;
+}
+
+/** The root message of a request: what was asked and by whom (request text only when it holds no student data). */
+export function rootMessage(title: string, user: ChatUser, requestText: string | undefined, studentData: boolean): OutMessage {
+  const text = requestText?.trim();
+  const shown = text && !studentData ? `: ${text.length > 200 ? `${text.slice(0, 197)}...` : text}` : "";
+  return { text: `**${title}** requested by ${who(user)}${shown}`, role: "root" };
+}
+
+export function rootFinal(
+  title: string,
+  userName: string,
+  status: ExecutionRecord["status"],
+  totalMs: number | undefined,
+  offline: boolean,
+): OutMessage {
+  const label =
+    status === "completed"
+      ? `✅ done in ${formatMs(totalMs)}`
+      : status === "failed"
+        ? "❌ could not be finished"
+        : status === "cancelled"
+          ? "⛔ cancelled"
+          : status;
+  return {
+    text: `**${title}** requested by ${userName}: ${label}${offline && status === "completed" ? " (offline draft)" : ""}`,
+    role: "root",
+  };
+}
+
+export function progressMessage(list: Checklist, cancellable: boolean, executionId: string): OutMessage {
+  const message: OutMessage = { text: renderChecklist(list), role: "progress" };
+  if (cancellable)
+    message.actions = [{ id: actionId({ kind: "cancel-run", executionId }), label: "Cancel", value: "cancel", style: "danger" }];
+  return message;
+}
+
+/** One friendly sentence for a failed run, with its id for support; never a stack trace. */
+export function failureMessage(executionId: string, error: { code?: string; message?: string } | undefined, command: string): OutMessage {
+  const reason = error?.message ? oneLine(error.message) : "something went wrong";
+  return {
+    text: `Sorry, I couldn't finish this request: ${reason} (request id ${executionId}). You can try again with /${command}.`,
+    role: "error",
+  };
+}
+
+export function cancelledMessage(executionId: string): OutMessage {
+  return { text: `This request was cancelled (request id ${executionId}).`, role: "notice" };
+}
+
+/** A human step's question; its choices become buttons. */
+export function humanQuestion(
+  executionId: string,
+  nodeId: string,
+  data: { prompt?: unknown; choices?: unknown; reminder?: unknown },
+): OutMessage {
+  const prompt = typeof data.prompt === "string" ? data.prompt : "Your answer is needed to continue.";
+  const choices = Array.isArray(data.choices) ? (data.choices as { value: string; label: string }[]) : [];
+  const reminder = typeof data.reminder === "number" ? "⏰ Reminder: " : "";
+  const hint = choices.length > 0 ? "" : "\nReply in this thread with your answer.";
+  const message: OutMessage = { text: `${reminder}**${prompt}**${hint}`, role: "question" };
+  if (choices.length > 0) {
+    message.actions = choices.map((c, i) => ({ id: actionId({ kind: "human", executionId, nodeId }, i), label: c.label, value: c.value }));
+  }
+  return message;
+}
+
+export function answeredMessage(prompt: string, answer: string, by: string): OutMessage {
+  const source = by === "deadline" ? "no answer before the deadline" : `answered by ${by}`;
+  return { text: `**${prompt}**\n✅ ${answer} (${source})`, role: "question" };
+}
+
+export function documentOf(doc: RenderedDocument, label?: string): OutDocument {
+  return { title: label ? `${label}: ${doc.title}` : doc.title, markdown: doc.markdown, filename: doc.filename };
+}
+
+/** The small message under a draft carrying its Approve / Revise / Regenerate buttons. */
+export function draftActions(version: number, state: "open" | "approved" | "superseded", approvedBy?: string): OutMessage {
+  if (state === "approved") return { text: `✅ Draft v${version} approved${approvedBy ? ` by ${approvedBy}` : ""}.`, role: "draft" };
+  if (state === "superseded") return { text: `Draft v${version} (replaced by a newer version).`, role: "draft" };
+  return {
+    text: `**Draft v${version}.** Approve it, or reply in this thread with what to change (for example: "make it warmer and shorter").`,
+    role: "draft",
+    actions: [
+      { id: actionId({ kind: "draft", verb: "approve", version }), label: "Approve", value: "approve", style: "primary" },
+      { id: actionId({ kind: "draft", verb: "revise", version }), label: "Revise", value: "revise" },
+      { id: actionId({ kind: "draft", verb: "regenerate", version }), label: "Regenerate", value: "regenerate" },
+    ],
+  };
+}
+
+export function statusMessage(view: ExecutionView, list: Checklist | undefined): OutMessage {
+  const lines = [
+    `**${view.title}** (request id ${view.id})`,
+    `Status: ${view.status}${view.durationMs !== undefined ? `, ${formatMs(view.durationMs)}` : ""}`,
+    `Started: ${new Date(view.createdAt).toISOString().replace("T", " ").slice(0, 16)} UTC`,
+  ];
+  if (view.error) lines.push(`Problem: ${oneLine(view.error.message)}`);
+  if (list) lines.push("", renderChecklist(list));
+  return { text: lines.join("\n"), role: "notice" };
+}
+
+export function historyMessage(records: ExecutionRecord[]): OutMessage {
+  if (records.length === 0) return { text: "You have no requests yet. Try /lesson-plan.", role: "notice" };
+  const lines = records.map(
+    (r) =>
+      `- ${new Date(r.createdAt).toISOString().slice(0, 16).replace("T", " ")} **${r.title}** ${r.status}${r.durationMs !== undefined ? ` (${formatMs(r.durationMs)})` : ""}, id ${r.id}`,
+  );
+  return { text: `**Your recent requests**\n${lines.join("\n")}`, role: "notice" };
+}
+
+export function statsMessage(stats: WorkflowStats[]): OutMessage {
+  if (stats.length === 0) return { text: "No runs yet.", role: "notice" };
+  const lines = stats.map(
+    (s) =>
+      `- **${s.templateId}**: ${s.runs} runs, ${Math.round(s.successRate * 100)}% completed, median ${formatMs(s.p50Ms ?? undefined)}, p95 ${formatMs(s.p95Ms ?? undefined)}`,
+  );
+  return { text: `**Workflow stats**\n${lines.join("\n")}`, role: "notice" };
+}
+
+export function helpMessage(commands: CommandSpec[]): OutMessage {
+  const lines = commands.filter((c) => c.name !== "staffroom").map((c) => `- **/${c.name}**: ${c.description}`);
+  const staff = commands.find((c) => c.name === "staffroom");
+  const subs = (staff?.subcommands ?? []).map((s) => `- **/staffroom ${s.name}${s.arg ? ` <${s.arg.name}>` : ""}**: ${s.description}`);
+  return {
+    text: [
+      "**Staffroom**: I turn a short request into a finished document, asking for anything missing.",
+      ...lines,
+      ...subs,
+      'While I ask questions: type an answer or click a choice; "back" goes to the previous question, "skip" leaves out an optional one, "help" explains, "cancel" stops.',
+    ].join("\n"),
+    role: "notice",
+  };
+}
+
+function oneLine(text: string): string {
+  const line = text.split("\n")[0] ?? "";
+  return line.length > 300 ? `${line.slice(0, 297)}...` : line;
+}

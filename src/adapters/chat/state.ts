@@ -1,0 +1,180 @@
+// The chat core's own records in Keyv: who owns each thread and what runs in it, the render cursor and
+// message refs per execution (so a restart resumes posting without repeats), draft versions, dedupe keys.
+import type Keyv from "keyv";
+import type { MessageRef, ThreadRef } from "./contract.ts";
+
+export type ThreadPhase = "conversation" | "running" | "done" | "cancelled" | "expired";
+
+export type DraftVersion = {
+  n: number;
+  executionId: string;
+  markdown: string;
+  instruction?: string;
+  /** The small message carrying the version's buttons. */
+  ref?: MessageRef;
+};
+
+export type DraftRecord = {
+  /** The request's inputs without revision fields. */
+  inputs: Record<string, unknown>;
+  versions: DraftVersion[];
+  approved?: number;
+  /** Revise was clicked: the next reply is the instruction. */
+  awaitingInstruction?: boolean;
+};
+
+export type ThreadRecord = {
+  thread: ThreadRef;
+  userId: string;
+  userName: string;
+  templateId: string;
+  phase: ThreadPhase;
+  /** Executions started in this thread, oldest first. */
+  executionIds: string[];
+  createdAt: number;
+  draft?: DraftRecord;
+};
+
+export type PendingWait = { executionId: string; prompt: string; choices?: { value: string; label: string }[]; ref?: MessageRef };
+
+export type ExecRecord = {
+  executionId: string;
+  thread: ThreadRef;
+  templateId: string;
+  userId: string;
+  /** Last event sequence fully rendered. */
+  cursor: number;
+  progressRef?: MessageRef;
+  /** Open human questions by node id. */
+  waits: Record<string, PendingWait>;
+  done: boolean;
+  /** For revisable templates: what this run produces. */
+  purpose: "first" | "revision" | "regenerate";
+  instruction?: string;
+};
+
+type UserIndex = { threads: string[]; executions: string[] };
+
+const DEDUPE_TTL_MS = 24 * 3_600_000;
+
+class Mutex {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn, fn);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+export function threadKey(t: ThreadRef): string {
+  return [t.surface, t.channelId, t.threadId].map(encodeURIComponent).join(":");
+}
+
+export class ChatState {
+  private readonly lists = new Mutex();
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly keyv: Keyv) {}
+
+  // ---- threads --------------------------------------------------------------------------
+  async thread(ref: ThreadRef): Promise<ThreadRecord | undefined> {
+    return (await this.keyv.get<ThreadRecord>(`chat:thread:${threadKey(ref)}`)) ?? undefined;
+  }
+
+  async putThread(rec: ThreadRecord): Promise<void> {
+    await this.keyv.set(`chat:thread:${threadKey(rec.thread)}`, rec);
+  }
+
+  async deleteThread(ref: ThreadRef): Promise<void> {
+    await this.keyv.delete(`chat:thread:${threadKey(ref)}`);
+  }
+
+  // ---- executions -----------------------------------------------------------------------
+  async exec(id: string): Promise<ExecRecord | undefined> {
+    return (await this.keyv.get<ExecRecord>(`chat:exec:${id}`)) ?? undefined;
+  }
+
+  async putExec(rec: ExecRecord): Promise<void> {
+    await this.keyv.set(`chat:exec:${rec.executionId}`, rec);
+    await this.lists.run(async () => {
+      const open = (await this.keyv.get<string[]>("chat:renders")) ?? [];
+      const has = open.includes(rec.executionId);
+      if (rec.done && has)
+        await this.keyv.set(
+          "chat:renders",
+          open.filter((id) => id !== rec.executionId),
+        );
+      else if (!rec.done && !has) await this.keyv.set("chat:renders", [...open, rec.executionId]);
+    });
+  }
+
+  async deleteExec(id: string): Promise<void> {
+    await this.keyv.delete(`chat:exec:${id}`);
+    await this.lists.run(async () => {
+      const open = (await this.keyv.get<string[]>("chat:renders")) ?? [];
+      if (open.includes(id))
+        await this.keyv.set(
+          "chat:renders",
+          open.filter((x) => x !== id),
+        );
+    });
+  }
+
+  /** Executions whose rendering has not reached their end. */
+  async openRenders(): Promise<string[]> {
+    return (await this.keyv.get<string[]>("chat:renders")) ?? [];
+  }
+
+  // ---- per user ---------------------------------------------------------------------------
+  async user(userId: string): Promise<UserIndex> {
+    return (await this.keyv.get<UserIndex>(`chat:user:${encodeURIComponent(userId)}`)) ?? { threads: [], executions: [] };
+  }
+
+  async indexUser(userId: string, add: { thread?: ThreadRef; executionId?: string }): Promise<void> {
+    await this.lists.run(async () => {
+      const index = await this.user(userId);
+      if (add.thread) {
+        const key = threadKey(add.thread);
+        if (!index.threads.includes(key)) index.threads.push(key);
+      }
+      if (add.executionId && !index.executions.includes(add.executionId)) index.executions.push(add.executionId);
+      await this.keyv.set(`chat:user:${encodeURIComponent(userId)}`, index);
+    });
+  }
+
+  async deleteUser(userId: string): Promise<UserIndex> {
+    const index = await this.user(userId);
+    for (const key of index.threads) await this.keyv.delete(`chat:thread:${key}`);
+    for (const id of index.executions) await this.deleteExec(id);
+    await this.keyv.delete(`chat:user:${encodeURIComponent(userId)}`);
+    await this.keyv.delete(`chat:last:${encodeURIComponent(userId)}`);
+    return index;
+  }
+
+  /** The thread a user last opened per surface and channel (the console continues it after a restart). */
+  async setLast(userId: string, thread: ThreadRef): Promise<void> {
+    await this.lists.run(async () => {
+      const all = (await this.keyv.get<Record<string, ThreadRef>>(`chat:last:${encodeURIComponent(userId)}`)) ?? {};
+      all[`${thread.surface}:${thread.channelId}`] = thread;
+      await this.keyv.set(`chat:last:${encodeURIComponent(userId)}`, all);
+    });
+  }
+
+  async last(userId: string, surface: string, channelId: string): Promise<ThreadRef | undefined> {
+    const all = (await this.keyv.get<Record<string, ThreadRef>>(`chat:last:${encodeURIComponent(userId)}`)) ?? {};
+    return all[`${surface}:${channelId}`];
+  }
+
+  // ---- dedupe -------------------------------------------------------------------------------
+  /** True the first time a delivery key is seen (persisted, so a replay after a restart is caught too). */
+  async firstDelivery(surface: string, key: string | undefined): Promise<boolean> {
+    if (!key) return true;
+    const full = `chat:dedupe:${surface}:${key}`;
+    if (this.seen.has(full)) return false;
+    this.seen.add(full);
+    if (this.seen.size > 10_000) this.seen.clear();
+    if ((await this.keyv.get(full)) !== undefined) return false;
+    await this.keyv.set(full, 1, DEDUPE_TTL_MS);
+    return true;
+  }
+}

@@ -1,0 +1,24 @@
+// Public surface of the guided conversation: request parsing, the question state machine, teacher profiles.
+export { type ConversationField, checkField, conversationFields, displayValue } from "./fields.ts";
+export {
+  type Answer,
+  answer,
+  type ConversationSpec,
+  type ConversationState,
+  type Prompt,
+  type PromptOption,
+  reprompt,
+  startConversation,
+  type Turn,
+} from "./machine.ts";
+export { KNOWN_SUBJECTS, MAX_REQUEST_CHARS, type ParsedRequest, parsePairs, parseRequest } from "./parse.ts";
+export {
+  describeProfile,
+  type Profile,
+  ProfileSchema,
+  ProfileStore,
+  parseProfileEdit,
+  profileFromInputs,
+  profileValuesFor,
+} from "./profile.ts";
+export { type ConversationKey, ConversationStore, type StoredConversation } from "./store.ts";
