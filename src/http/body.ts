@@ -8,10 +8,7 @@ const MAX_DEPTH = 32;
 /** Parsed JSON body, or undefined when the request has none. */
 export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
   const declared = req.headers["content-length"];
-  if (declared !== undefined && Number(declared) > maxBytes) {
-    req.resume();
-    throw tooLarge(maxBytes);
-  }
+  if (declared !== undefined && Number(declared) > maxBytes) throw tooLarge(maxBytes);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -48,6 +45,17 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
     });
   }
   return value;
+}
+
+/** Reads and drops a body an endpoint does not use, still within the cap. */
+export async function discardBody(req: IncomingMessage, maxBytes: number): Promise<void> {
+  const declared = req.headers["content-length"];
+  if (declared !== undefined && Number(declared) > maxBytes) throw tooLarge(maxBytes);
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) throw tooLarge(maxBytes);
+  }
 }
 
 function tooLarge(maxBytes: number): HttpProblem {

@@ -76,10 +76,8 @@ function operation(r: Route): Json {
   }
   if (r.body || r.query || r.headers?.length || r.params)
     responses["400"] ??= problem("The request does not fit: the body lists each field and its fix.");
-  if (r.body) {
-    responses["413"] ??= problem("The body is larger than the server accepts.");
-    responses["415"] ??= problem("The body is not sent as application/json.");
-  }
+  if (r.method === "POST") responses["413"] ??= problem("The body is larger than the server accepts.");
+  if (r.body) responses["415"] ??= problem("The body is not sent as application/json.");
   responses["401"] = problem("Missing or wrong API key.", {
     "WWW-Authenticate": { description: "Bearer challenge.", schema: { type: "string" } },
   });

@@ -12,7 +12,7 @@ import type { Template } from "../templates/types.ts";
 import { type ApiDeps, apiRoutes, type CompiledRoute, compileRoutes } from "./api/index.ts";
 import type { RouteContext } from "./api/route.ts";
 import { ApiKeys, RateLimiter, rateLimited, unauthorized } from "./auth.ts";
-import { DEFAULT_MAX_BODY_BYTES, readJsonBody } from "./body.ts";
+import { DEFAULT_MAX_BODY_BYTES, discardBody, readJsonBody } from "./body.ts";
 import { httpRequestDurationSeconds, httpRequestsTotal } from "./metrics.ts";
 import { buildOpenApi } from "./openapi.ts";
 import { HttpProblem, problemBody, sendProblem, validationProblem, zodFieldErrors } from "./problem.ts";
@@ -190,20 +190,19 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
 
     let body: unknown;
     let rawBody: unknown;
-    if (req.method === "POST") {
+    if (req.method === "POST" && !route.body) await discardBody(req, api.maxBodyBytes);
+    if (req.method === "POST" && route.body) {
       rawBody = await readJsonBody(req, api.maxBodyBytes);
-      if (route.body) {
-        if (rawBody === undefined) {
-          throw new HttpProblem(400, "missing_body", `Send a JSON body: ${route.body.description}`, {
-            errors: [{ field: "(body)", message: "is required" }],
-          });
-        }
-        const parsed = route.body.schema.safeParse(rawBody);
-        if (!parsed.success) {
-          throw validationProblem(zodFieldErrors(parsed.error, rawBody, route.body.hint ? { hint: route.body.hint } : {}));
-        }
-        body = parsed.data;
+      if (rawBody === undefined) {
+        throw new HttpProblem(400, "missing_body", `Send a JSON body: ${route.body.description}`, {
+          errors: [{ field: "(body)", message: "is required" }],
+        });
       }
+      const parsed = route.body.schema.safeParse(rawBody);
+      if (!parsed.success) {
+        throw validationProblem(zodFieldErrors(parsed.error, rawBody, route.body.hint ? { hint: route.body.hint } : {}));
+      }
+      body = parsed.data;
     }
 
     const ctx: RouteContext = {

@@ -136,6 +136,9 @@ export function holdableModel(drafters: Template["drafters"]): { model: ModelPro
   };
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: checked against the document's ExecutionEvent schema
+export type EventJson = Record<string, any>;
+
 export type Reply = { status: number; headers: Headers; body: unknown; text: string };
 
 export type Api = {
@@ -155,7 +158,7 @@ export type Api = {
   /** Operation ids (with status) seen by checked responses: the suite asserts every operation was exercised. */
   seen: Set<string>;
   /** Parses one SSE record's data and checks it against the document's ExecutionEvent schema. */
-  checkEvent(data: string): Record<string, any>;
+  checkEvent(data: string): EventJson;
   close(): Promise<void>;
 };
 
@@ -200,7 +203,7 @@ export async function startApi(opts: { api?: Partial<ApiOptions> | false; mounts
     doc,
     seen,
     checkEvent(data) {
-      const event = JSON.parse(data) as Record<string, any>;
+      const event = JSON.parse(data) as EventJson;
       component("ExecutionEvent", event);
       return event;
     },
@@ -231,7 +234,7 @@ export async function startApi(opts: { api?: Partial<ApiOptions> | false; mounts
   };
 }
 
-const escape = (s: string) => s.replace(/~/g, "~0").replace(/\//g, "~1");
+const pointer = (s: string) => s.replace(/~/g, "~0").replace(/\//g, "~1");
 
 /**
  * Validates a response against the document: the status must be documented for the operation, and
@@ -291,7 +294,7 @@ export function responseChecker(doc: Record<string, unknown>) {
     if (!response.content?.[media])
       throw new Error(`${what}: content type ${media} is not documented (${Object.keys(response.content ?? {}).join(", ")})`);
     if (media !== "text/event-stream" && media !== "text/plain") {
-      const ref = `openapi.json#/paths/${escape(match.template)}/${method.toLowerCase()}/responses/${status}/content/${escape(media)}/schema`;
+      const ref = `openapi.json#/paths/${pointer(match.template)}/${method.toLowerCase()}/responses/${status}/content/${pointer(media)}/schema`;
       validate(ref, body, what);
     }
     return `${String(operation.operationId)} ${status}`;
