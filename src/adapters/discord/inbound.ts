@@ -180,12 +180,13 @@ export function registerInbound({ client, core, surface, logger, access }: Deps)
   }
 
   async function onComponent(i: MessageComponentInteraction): Promise<void> {
-    const decoded = decodeCustomId(i.customId);
+    // A select menu's picked option carries the action, like a button's custom_id does.
+    const encoded = i.isStringSelectMenu() ? (i.values[0] ?? "") : i.customId;
+    const decoded = decodeCustomId(encoded);
     const resolved = decoded && "hash" in decoded ? surface.lookupHashed(decoded.hash) : decoded;
-    const picked = i.isStringSelectMenu() ? i.values[0] : undefined;
-    const value = picked ?? resolved?.value;
+    const value = resolved?.value;
     // One click at a time per member and button: a double click is acknowledged and dropped.
-    const key = `${i.message.id}|${i.customId}|${value ?? ""}|${i.user.id}`;
+    const key = `${i.message.id}|${encoded}|${i.user.id}`;
     if (!resolved || value === undefined || inFlight.has(key)) {
       await i.deferUpdate();
       if (!resolved) logger.debug({ customId: i.customId.slice(0, 40) }, "discord: click on an unknown component");
@@ -201,7 +202,7 @@ export function registerInbound({ client, core, surface, logger, access }: Deps)
         surface,
         user: userOf(i.user, i.guildId),
         place: { channelId: i.channelId, isDirect: !i.inGuild(), reply },
-        dedupeKey: `discord:action:${i.message.id}:${i.customId}:${value}:${i.user.id}`,
+        dedupeKey: `discord:action:${i.message.id}:${encoded}:${i.user.id}`,
       };
       logger.info({ action: resolved.id, thread: thread.threadId, interaction: i.id }, "discord: action");
       await core.action(inbound, thread, resolved.id, value).catch(fail("action", inbound));

@@ -162,10 +162,10 @@ export function encodeAction(id: string, value: string): string {
   return `#${createHash("sha256").update(plain).digest("base64url").slice(0, 40)}`;
 }
 
-/** custom_id of a select menu; the value comes from the option picked. */
-export function encodeSelect(id: string): string {
-  const plain = JSON.stringify([id]);
-  return plain.length <= LIMITS.customId ? plain : `#${createHash("sha256").update(plain).digest("base64url").slice(0, 40)}`;
+/** custom_id of a select menu; each option's value is the encoded action it stands for. */
+export function encodeSelect(group: string): string {
+  const plain = JSON.stringify([`menu:${group}`]);
+  return plain.length <= LIMITS.customId ? plain : JSON.stringify(["menu"]);
 }
 
 export type DecodedId = { id: string; value?: string } | { hash: string };
@@ -189,8 +189,6 @@ export function hashedActions(actions: readonly ChoiceAction[]): Map<string, { i
   for (const a of actions) {
     const b = encodeAction(a.id, a.value);
     if (b.startsWith("#")) map.set(b, { id: a.id, value: a.value });
-    const s = encodeSelect(a.id);
-    if (s.startsWith("#")) map.set(s, { id: a.id });
   }
   return map;
 }
@@ -198,35 +196,40 @@ export function hashedActions(actions: readonly ChoiceAction[]): Map<string, { i
 const styleOf = (a: ChoiceAction): ButtonStyle.Primary | ButtonStyle.Secondary | ButtonStyle.Danger =>
   a.style === "primary" ? ButtonStyle.Primary : a.style === "danger" ? ButtonStyle.Danger : ButtonStyle.Secondary;
 
+/** Choices of one question share an id up to a trailing index ("conv:grade:grade:3"). */
+const groupOf = (id: string) => id.replace(/:\d+$/, "");
+
 /**
- * Buttons in rows of five; when more than five choices share one action id (an enum field with many
+ * Buttons in rows of five; when one question offers more than five choices (an enum field with many
  * values), they become a select menu and the rest (Cancel and the like) stay buttons.
  */
 export function renderComponents(actions: readonly ChoiceAction[] | undefined): APIActionRowComponent<APIComponentInMessageActionRow>[] {
   if (!actions?.length) return [];
   const rows: APIActionRowComponent<APIComponentInMessageActionRow>[] = [];
-  const byId = new Map<string, ChoiceAction[]>();
-  for (const a of actions) byId.set(a.id, [...(byId.get(a.id) ?? []), a]);
+  const groups = new Map<string, ChoiceAction[]>();
+  for (const a of actions) groups.set(groupOf(a.id), [...(groups.get(groupOf(a.id)) ?? []), a]);
   const buttons: ChoiceAction[] = [];
-  for (const [id, group] of byId) {
-    if (group.length > LIMITS.buttonsPerRow && rows.length < LIMITS.rows - 1) {
+  for (const [group, members] of groups) {
+    const choices = members.filter((a) => a.style !== "danger");
+    if (choices.length > LIMITS.buttonsPerRow && rows.length < LIMITS.rows - 1) {
       rows.push({
         type: ComponentType.ActionRow,
         components: [
           {
             type: ComponentType.StringSelect,
-            custom_id: encodeSelect(id),
+            custom_id: encodeSelect(group),
             placeholder: "Choose…",
             min_values: 1,
             max_values: 1,
-            options: group.slice(0, LIMITS.selectOptions).map((a) => ({
+            options: choices.slice(0, LIMITS.selectOptions).map((a) => ({
               label: clip(a.label, LIMITS.optionText),
-              value: clip(a.value, LIMITS.optionText),
+              value: encodeAction(a.id, a.value),
             })),
           },
         ],
       });
-    } else buttons.push(...group);
+      buttons.push(...members.filter((a) => a.style === "danger"));
+    } else buttons.push(...members);
   }
   const room = (LIMITS.rows - rows.length) * LIMITS.buttonsPerRow;
   const seen = new Set<string>();

@@ -182,7 +182,7 @@ export class DiscordSurface implements Surface {
     const { messages, final, file } = renderDocument(document);
     for (const body of messages) await this.send(thread.threadId, body);
     const files: RawFile[] = [{ name: file.name, data: file.data, contentType: file.contentType }];
-    const m = await this.send(thread.threadId, { ...final, attachments: [{ id: 0, filename: file.name }] }, files);
+    const m = await this.send(thread.threadId, { ...final, attachments: [{ id: "0", filename: file.name }] }, files);
     return { thread, messageId: m.id };
   }
 

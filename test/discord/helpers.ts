@@ -1,0 +1,118 @@
+// Shared set-up for the Discord tests: the fake Discord, a config pointing at it, users, and the real
+// stack (store, engine with the offline model, built-in templates, chat core, Discord adapter).
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createChatCore, type StaffroomChatCore } from "../../src/adapters/chat/index.ts";
+import { type DiscordHandle, startDiscord } from "../../src/adapters/discord/index.ts";
+import { type Config, loadConfig } from "../../src/config.ts";
+import type { EngineApi } from "../../src/engine/api.ts";
+import { createEngine, openStore, type Store } from "../../src/engine/index.ts";
+import { silentLogger } from "../../src/log.ts";
+import { createOfflineProvider, type Drafter, type ModelProvider } from "../../src/model/index.ts";
+import { builtinTemplates } from "../../src/templates/builtin.ts";
+import { type FakeDiscord, type FakeMessage, type FakeUser, startFakeDiscord } from "../fakes/discord/index.ts";
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+export const fixturesDir = resolve(repoRoot, "../shared/fixtures/platform-payloads");
+
+export function fixture<T = Record<string, unknown>>(name: string): T {
+  return JSON.parse(readFileSync(resolve(fixturesDir, name), "utf8")) as T;
+}
+
+export const STAFF_ROLE = "1457473602180878604";
+export const teacher: FakeUser = { id: "1033044521375764530", username: "testuser2384", global_name: "Test User" };
+export const colleague: FakeUser = { id: "1033044521375764531", username: "colleague", global_name: "Colleague" };
+export const visitor: FakeUser = { id: "1033044521375764532", username: "visitor", global_name: "Visitor" };
+
+export async function startFake(): Promise<FakeDiscord> {
+  const fake = await startFakeDiscord();
+  fake.addMember(teacher, [STAFF_ROLE]);
+  fake.addMember(colleague, [STAFF_ROLE]);
+  fake.addMember(visitor, []);
+  return fake;
+}
+
+export function discordConfig(fake: FakeDiscord, env: Record<string, string> = {}): Config {
+  return loadConfig({
+    STAFFROOM_STORE_URL: "memory:",
+    PORT: "0",
+    DISCORD_TOKEN: fake.token,
+    DISCORD_APPLICATION_ID: fake.applicationId,
+    DISCORD_GUILD_IDS: fake.guild.id,
+    DISCORD_API_URL: fake.apiUrl,
+    LOG_LEVEL: "silent",
+    ...env,
+  });
+}
+
+export type Stack = {
+  config: Config;
+  store: Store;
+  engine: EngineApi;
+  core: StaffroomChatCore;
+  discord: DiscordHandle;
+  /** Orderly shutdown: adapter, core, engine, store. */
+  stop(): Promise<void>;
+  /** Abrupt stop as in a crash: nothing is flushed or finished. */
+  crash(): Promise<void>;
+};
+
+export async function startStack(
+  fake: FakeDiscord,
+  opts: { env?: Record<string, string>; storeUrl?: string; model?: (drafters: Record<string, Drafter>) => ModelProvider } = {},
+): Promise<Stack> {
+  const config = discordConfig(fake, opts.env);
+  const templates = builtinTemplates();
+  const drafters: Record<string, Drafter> = {};
+  for (const t of templates) Object.assign(drafters, t.drafters);
+  const store = await openStore(opts.storeUrl ?? "memory:");
+  const model = opts.model ? opts.model(drafters) : createOfflineProvider({ drafters });
+  const engine = createEngine({ store, model, logger: silentLogger });
+  for (const t of templates) engine.register(t.workflow);
+  await engine.recover();
+  const core = createChatCore({ engine, templates, keyv: store.namespace("chat"), logger: silentLogger, progressIntervalMs: 10 });
+  const discord = await startDiscord({ config, core, logger: silentLogger });
+  return {
+    config,
+    store,
+    engine,
+    core,
+    discord,
+    async stop() {
+      await discord.stop();
+      await core.close();
+      await engine.close();
+      await store.close();
+    },
+    async crash() {
+      await discord.client.destroy();
+      await core.close();
+      await engine.close();
+      await store.close();
+    },
+  };
+}
+
+/** Bot messages of a channel, oldest first. */
+export const botMessages = (fake: FakeDiscord, channelId: string): FakeMessage[] =>
+  fake.channelMessages(channelId).filter((m) => m.author.id === fake.bot.id);
+
+/** Text of a message: content and embed titles/descriptions. */
+export const textOf = (m: FakeMessage): string =>
+  [m.content, ...m.embeds.map((e) => `${String(e.title ?? "")}\n${String(e.description ?? "")}`)].join("\n");
+
+/** Every component of a message (buttons and selects), flattened. */
+export const componentsOf = (m: FakeMessage): Record<string, unknown>[] =>
+  m.components.flatMap((row) => (row.components as Record<string, unknown>[] | undefined) ?? []);
+
+/** The latest bot message in a channel that matches. */
+export function lastBot(fake: FakeDiscord, channelId: string, match: (m: FakeMessage) => boolean = () => true): FakeMessage | undefined {
+  return botMessages(fake, channelId).filter(match).at(-1);
+}
+
+/** The custom_id of a button whose label matches. */
+export function buttonId(m: FakeMessage, label: RegExp): string | undefined {
+  const b = componentsOf(m).find((c) => c.type === 2 && label.test(String(c.label)));
+  return b ? String(b.custom_id) : undefined;
+}
