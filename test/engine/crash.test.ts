@@ -99,14 +99,21 @@ describe("crash and resume", () => {
     const b = run("stuck");
     await waitFor(
       b.markers,
-      (m) => m.some((x) => x.event === "node.started" && x.node === "s3") && m.some((x) => x.event === "execution.waiting"),
-      "an in-flight agent step and a human wait",
+      (m) =>
+        m.some((x) => x.event === "node.started" && x.node === "s3") &&
+        m.some((x) => x.event === "execution.waiting") &&
+        m.some((x) => x.event === "node.started" && x.node === "i2"),
+      "in-flight agent steps (top level and in a sub-workflow) and a human wait",
       b.stderr,
     );
     await kill(b);
 
-    const execs = [...started(a.markers), ...started(b.markers)];
-    expect(execs.map((e) => e.tag)).toEqual(["chain", "stuck", "human"]);
+    const top = [...started(a.markers), ...started(b.markers)];
+    expect(top.map((e) => e.tag)).toEqual(["chain", "stuck", "human", "nested"]);
+    // The sub-workflow's own execution, started by the "nested" parent before the kill.
+    const childId = b.markers.find((m) => m.event === "node.started" && m.node === "i2")?.id as string;
+    expect(childId).toBeTypeOf("string");
+    const execs = [...top, { id: childId, tag: "nested" }];
     const tagOf = new Map(execs.map((e) => [e.id, e.tag]));
     const completedBefore = await completedInStore(execs.map((e) => e.id));
     const countsBefore = runCounts();
@@ -115,14 +122,18 @@ describe("crash and resume", () => {
     expect(chainDone.length).toBeLessThan(8);
     expect(completedBefore.get(execs[1]!.id)).toEqual(["s1", "s2"]);
     expect(completedBefore.get(execs[2]!.id)).toEqual(["before"]);
+    expect(completedBefore.get(execs[3]!.id)).toEqual(["pre"]);
+    expect(completedBefore.get(childId)).toEqual(["i1"]);
     expect(countsBefore.get("stuck s3")).toBe(1);
+    expect(countsBefore.get("nested i2")).toBe(1);
 
     // A new process on the same store recovers and finishes everything.
     const c = run("recover");
     const code = await c.exited;
     expect(code, c.stderr()).toBe(0);
     const recovered = c.markers.find((m) => Array.isArray(m.recovered))?.recovered as string[];
-    expect(recovered.sort()).toEqual(execs.map((e) => e.id).sort());
+    // Every top-level execution is recovered (the child may be resumed by its parent instead).
+    expect(recovered).toEqual(expect.arrayContaining(top.map((e) => e.id)));
     const finals = c.markers.find((m) => Array.isArray(m.finals))?.finals as {
       id: string;
       status: string;
@@ -144,11 +155,14 @@ describe("crash and resume", () => {
         expect(countsAfter.get(key), key).toBe(1);
       }
     }
-    // Every step of every execution ran; the one in flight at the kill ran again (at-least-once), no more.
+    // Every step of every execution ran (the human and sub-workflow nodes log nothing themselves); the
+    // ones in flight at the kill ran again (at-least-once), no more.
     for (const f of finals)
-      for (const node of Object.keys(f.nodes).filter((n) => n !== "ask"))
+      for (const node of Object.keys(f.nodes).filter((n) => n !== "ask" && n !== "inner"))
         expect(countsAfter.get(`${tagOf.get(f.id)} ${node}`) ?? 0).toBeGreaterThanOrEqual(1);
     expect(countsAfter.get("stuck s3")).toBe(2);
+    expect(countsAfter.get("nested i2")).toBe(2);
+    expect(countsAfter.get("nested post")).toBe(1);
     for (const [key, n] of countsAfter) expect(n, key).toBeLessThanOrEqual(2);
   }, 90_000);
 });
