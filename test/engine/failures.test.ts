@@ -117,6 +117,24 @@ describe("retry and backoff", () => {
   });
 });
 
+describe("cancel during backoff", () => {
+  it("cancelling while a node waits to retry ends the execution without advancing the clock", async () => {
+    const clock = new FakeClock();
+    const model = new ScriptedModel().script("draft", unavailable());
+    const { engine, events } = await setup(model, { clock, random: () => 1 });
+    engine.register({
+      definition: new WorkflowBuilder("backoff", 1, "Backoff").agent("draft", { prompt: "x", retry: { baseDelayMs: 10_000 } }).build(),
+    });
+    const exec = await engine.start("backoff", { inputs: {}, userId: "U" });
+    await until(() => events.some((e) => e.type === "node.retrying"), "a retry");
+    expect(await engine.cancel(exec.id)).toBe(true);
+    const view = await engine.wait(exec.id);
+    expect(view.status).toBe("cancelled");
+    expect(model.callsFor("draft")).toHaveLength(1);
+    expect(clock.pending).toBe(0);
+  });
+});
+
 describe("timeouts", () => {
   it("aborts a slow call when its timeout elapses and fails the attempt at once, then retries", async () => {
     const model = new ScriptedModel().script("slow", { hang: true }, { hang: true });

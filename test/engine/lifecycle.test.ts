@@ -225,8 +225,17 @@ describe("persistence", () => {
     for (let i = 0; i < 2; i++) mine.push(await engine.start("two-steps", { inputs: { topic: "secret" }, userId: "forget-me" }));
     const theirs = await engine.start("two-steps", { inputs: { topic: "kept" }, userId: "keep-me" });
     for (const e of [...mine, theirs]) await engine.wait(e.id);
+    // One more still in flight: it is cancelled and deleted too.
+    engine.register({
+      definition: new WorkflowBuilder("asks", 1, "Asks")
+        .human("q", { prompt: "?", deadline: { afterMs: 3_600_000, action: "skip" } })
+        .build(),
+    });
+    const waiting = await engine.start("asks", { inputs: {}, userId: "forget-me" });
+    await engine.wait(waiting.id, { untilWaiting: true });
+    mine.push(waiting);
 
-    expect(await engine.forgetUser("forget-me")).toBe(2);
+    expect(await engine.forgetUser("forget-me")).toBe(3);
     for (const e of mine) {
       expect(await engine.get(e.id)).toBeUndefined();
       expect(await engine.events(e.id)).toEqual([]);

@@ -339,6 +339,27 @@ describe("sub-workflows", () => {
     expect(events.some((e) => e.executionId === exec.id && e.sub)).toBe(true);
   });
 
+  it("a failing child fails the sub-workflow node and the parent", async () => {
+    const { engine } = await setup();
+    engine.register({
+      definition: new WorkflowBuilder("broken-child", 1, "Broken").transform("boom", { fn: "boom" }).build(),
+      transforms: {
+        boom: () => {
+          throw new Error("no such file");
+        },
+      },
+    });
+    engine.register({
+      definition: new WorkflowBuilder("outer-broken", 1, "Outer").workflow("inner", { workflow: "broken-child", version: 1 }).build(),
+    });
+    const view = await engine.wait((await engine.start("outer-broken", { inputs: {}, userId: "U" })).id);
+    expect(view.status).toBe("failed");
+    expect(view.nodes[0]).toMatchObject({ status: "failed", error: { code: "subworkflow_failed" } });
+    expect(view.error?.message).toContain("no such file");
+    const child = await engine.get(view.nodes[0]!.childExecutionId!);
+    expect(child).toMatchObject({ status: "failed", error: { code: "transform_failed" } });
+  });
+
   it("cancelling the parent cancels a child waiting for a human answer", async () => {
     const { engine } = await setup();
     engine.register({
