@@ -23,12 +23,15 @@ export function fixture<T = Record<string, unknown>>(name: string): T {
 export const STAFF_ROLE = "1457473602180878604";
 export const teacher: FakeUser = { id: "1033044521375764530", username: "testuser2384", global_name: "Test User" };
 export const colleague: FakeUser = { id: "1033044521375764531", username: "colleague", global_name: "Colleague" };
+/** A teacher with no history or profile yet, so every question is asked. */
+export const newcomer: FakeUser = { id: "1033044521375764533", username: "newcomer", global_name: "New Teacher" };
 export const visitor: FakeUser = { id: "1033044521375764532", username: "visitor", global_name: "Visitor" };
 
 export async function startFake(): Promise<FakeDiscord> {
   const fake = await startFakeDiscord();
   fake.addMember(teacher, [STAFF_ROLE]);
   fake.addMember(colleague, [STAFF_ROLE]);
+  fake.addMember(newcomer, [STAFF_ROLE]);
   fake.addMember(visitor, []);
   return fake;
 }
