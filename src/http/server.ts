@@ -9,6 +9,7 @@ import { InvalidInputError, NotFoundError, StaffroomError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { registry as sharedRegistry } from "../metrics.ts";
 import type { Template } from "../templates/types.ts";
+import { FinishedCache } from "./api/cache.ts";
 import { type ApiDeps, apiRoutes, type CompiledRoute, compileRoutes } from "./api/index.ts";
 import type { RouteContext } from "./api/route.ts";
 import { ApiKeys, RateLimiter, rateLimited, unauthorized } from "./auth.ts";
@@ -33,6 +34,8 @@ export type ApiOptions = {
   quickWait?: { defaultSeconds?: number; maxSeconds?: number };
   /** Seconds between SSE heartbeats; default 15. */
   sseHeartbeatSeconds?: number;
+  /** How long a finished execution's answer is served from memory (ms; 0 turns it off); default 1000. */
+  finishedCacheMs?: number;
 };
 
 export type HttpServerOptions = {
@@ -88,6 +91,7 @@ function buildApi(options: ApiOptions, logger: Logger, version: string): Api | u
       logger,
       quickWait: { defaultSeconds: Math.min(options.quickWait?.defaultSeconds ?? 60, maxSeconds), maxSeconds },
       sseHeartbeatSeconds: options.sseHeartbeatSeconds ?? 15,
+      finished: new FinishedCache(1_000, options.finishedCacheMs ?? 1_000),
       streams: new Set(),
     },
     keys,
@@ -100,7 +104,10 @@ function buildApi(options: ApiOptions, logger: Logger, version: string): Api | u
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
+  sendJsonText(res, status, JSON.stringify(body), headers);
+}
+
+function sendJsonText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, {
     ...headers,
     "content-type": "application/json; charset=utf-8",
@@ -219,7 +226,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     };
     const result = await route.handle(ctx);
     if ("handled" in result) return;
-    sendJson(res, result.status, result.body, result.headers);
+    if ("json" in result) sendJsonText(res, result.status, result.json, result.headers);
+    else sendJson(res, result.status, result.body, result.headers);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -2,6 +2,7 @@
 import type { IncomingMessage } from "node:http";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { FinishedCache } from "../../src/http/api/cache.ts";
 import { ApiKeys, apiKeyId, RateLimiter } from "../../src/http/auth.ts";
 import { describeFieldErrors, formatPath, zodFieldErrors } from "../../src/http/problem.ts";
 import { lastEventId } from "../../src/http/sse.ts";
@@ -108,5 +109,25 @@ describe("lastEventId", () => {
     expect(lastEventId(req({ "last-event-id": "7" }), undefined)).toBe(7);
     expect(lastEventId(req({}), "12")).toBe(12);
     expect(() => lastEventId(req({ "last-event-id": "-1" }), undefined)).toThrow(/whole number/);
+  });
+});
+
+describe("FinishedCache", () => {
+  it("serves an entry until its TTL passes and keeps at most maxEntries, dropping the oldest", () => {
+    let now = 0;
+    const cache = new FinishedCache(2, 1000, () => now);
+    cache.set("a", "A");
+    cache.set("b", "B");
+    expect(cache.get("a")).toBe("A");
+    cache.set("c", "C");
+    expect(cache.get("a")).toBeUndefined();
+    expect(cache.size).toBe(2);
+    now += 999;
+    expect(cache.get("b")).toBe("B");
+    now += 1;
+    expect(cache.get("b")).toBeUndefined();
+    const off = new FinishedCache(10, 0, () => now);
+    off.set("a", "A");
+    expect(off.get("a")).toBeUndefined();
   });
 });

@@ -5,6 +5,7 @@ import type { z } from "zod";
 import type { EngineApi } from "../../engine/api.ts";
 import type { Logger } from "../../log.ts";
 import type { Template } from "../../templates/types.ts";
+import type { FinishedCache } from "./cache.ts";
 
 export type ApiDeps = {
   engine: EngineApi;
@@ -15,6 +16,8 @@ export type ApiDeps = {
   quickWait: { defaultSeconds: number; maxSeconds: number };
   /** Seconds between SSE heartbeat comments (which also re-check a stream's execution). */
   sseHeartbeatSeconds: number;
+  /** Serialized answers of finished executions (GET /executions/{id}). */
+  finished: FinishedCache;
   /** Open SSE streams, ended when the server closes. */
   streams: Set<{ end(): void }>;
 };
@@ -34,8 +37,11 @@ export type RouteContext = {
   logger: Logger;
 };
 
-/** A JSON answer, or `handled` when the route wrote the response itself (SSE). */
-export type RouteResult = { status: number; body: unknown; headers?: Record<string, string> } | { handled: true };
+/** A JSON answer (or its text, already serialized), or `handled` when the route wrote the response itself (SSE). */
+export type RouteResult =
+  | { status: number; body: unknown; headers?: Record<string, string> }
+  | { status: number; json: string; headers?: Record<string, string> }
+  | { handled: true };
 
 export type ResponseSpec = {
   description: string;

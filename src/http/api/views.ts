@@ -10,10 +10,14 @@ export const API_BASE = "/api/workflows";
 const iso = (ms: number | undefined) => (ms === undefined || !Number.isFinite(ms) ? undefined : new Date(ms).toISOString());
 const finite = (n: number | null | undefined) => (typeof n === "number" && Number.isFinite(n) ? n : null);
 
-/** Drops undefined values so optional fields are absent rather than null. */
+/**
+ * Drops undefined values so optional fields are absent rather than null. Copies instead of deleting
+ * (delete turns objects into slow dictionaries, and views are built on every status poll).
+ */
 function compact<T extends Record<string, unknown>>(value: T): T {
-  for (const key of Object.keys(value)) if (value[key] === undefined) delete value[key];
-  return value;
+  const out: Record<string, unknown> = {};
+  for (const key in value) if (value[key] !== undefined) out[key] = value[key];
+  return out as T;
 }
 
 export const executionUrl = (id: string) => `${API_BASE}/executions/${encodeURIComponent(id)}`;
