@@ -131,7 +131,7 @@ export function valueMarkdown(value: unknown, depth = 0): string {
 function readOutput(view: ExecutionView, path: string): unknown {
   const [, nodeId, ...rest] = path.split(".");
   const node = view.nodes.find((n) => n.nodeId === nodeId);
-  if (!node || node.status !== "completed") return undefined;
+  if (node?.status !== "completed") return undefined;
   let value: unknown = node.output;
   for (const key of rest) value = value && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined;
   return value;

@@ -1,8 +1,8 @@
 // Offline drafts for the assessment: a deterministic mix of question types and DOK levels built from the
 // topic and the grounded standards, an answer key with scoring notes, and a four-level rubric.
 import { gradeLabel } from "../fields.ts";
-import { topicPhrase } from "../lesson-plan/drafts.ts";
 import type { GroundedStandards } from "../standards/match.ts";
+import { topicPhrase } from "../text.ts";
 import type { Drafter } from "../types.ts";
 import { QUESTIONS, type Question, type Questions, type QuestionType, RUBRIC, type Rubric } from "./schemas.ts";
 

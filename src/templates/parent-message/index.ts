@@ -3,8 +3,8 @@ import { z } from "zod";
 import type { ExecutionView } from "../../engine/records.ts";
 import { WorkflowDefinition, type WorkflowDefinitionInput } from "../../engine/schema.ts";
 import { choiceField, optional, textField } from "../fields.ts";
-import { splitList } from "../lesson-plan/drafts.ts";
 import { filenameFor, offlineNote, oneLine, outputOf } from "../markdown.ts";
+import { splitList } from "../text.ts";
 import type { Drafter, FieldMeta, RenderedDocument, Template } from "../types.ts";
 
 export const PARENT_TONES = ["warm", "formal", "neutral", "celebratory", "concerned"] as const;

@@ -88,8 +88,12 @@ function toRow(raw: unknown, file: string, line: number, problems: LoadProblem[]
   const parsed = RowInput.safeParse(raw);
   const name = basename(file);
   if (!parsed.success) {
+    const reported = new Set<string>();
     for (const issue of parsed.error.issues) {
       const field = issue.path.join(".");
+      // One message per field: an empty code need not also be told it is not one word.
+      if (reported.has(field)) continue;
+      reported.add(field);
       const message = issue.code === "invalid_type" ? `${field || "row"} is missing` : issue.message;
       problems.push({ file: name, path: `line ${line}${field ? `.${field}` : ""}`, message });
     }

@@ -5,6 +5,7 @@ import type { TransformFn } from "../../engine/api.ts";
 import type { WorkflowNodeInput } from "../../engine/schema.ts";
 import type { Logger } from "../../log.ts";
 import { silentLogger } from "../../log.ts";
+import { topicPhrase } from "../text.ts";
 import type { Drafter } from "../types.ts";
 import type { StandardsSet } from "./load.ts";
 import { type CandidateSet, groundChoice, pickCandidates, type StandardsChoice } from "./match.ts";
@@ -31,7 +32,7 @@ export function standardsChoiceSchema(set: StandardsSet) {
 export function draftStandardsChoice(candidateSet: CandidateSet | undefined, vars: Record<string, unknown>): StandardsChoice {
   const grade = String(vars.grade ?? "");
   const subject = String(vars.subject ?? "the subject");
-  const topic = String(vars.topic ?? "the topic");
+  const topic = topicPhrase(String(vars.topic ?? "the topic"));
   const gradeLabel = grade === "K" ? "kindergarten" : `grade ${grade}`;
   if (!candidateSet || candidateSet.mode === "none") return { standards: [], toConfirm: [] };
   // Only strong matches: a single shared word ("sun") is not enough when a row shares several.

@@ -32,7 +32,7 @@ export const FeedbackInputs = z.object({
   studentWork: textField(
     {
       label: "Student's work",
-      question: "Paste the student's work or their scores.",
+      question: "What did the student hand in? Paste their work or their scores.",
       help: "The text they wrote, or scores per question or criterion (e.g. Q1 3/4, Q2 1/4).",
       example: "I think lunch should be longer because we don't have time to eat and play. Also...",
     },
@@ -67,7 +67,7 @@ export const FeedbackInputs = z.object({
   previousDraft: optionalTextField(
     {
       label: "Previous draft",
-      question: "Previous draft",
+      question: "Which draft is being revised?",
       help: "Set by the chat core when revising: the last draft's text.",
       example: "Hi Maria, ...",
       internal: true,
