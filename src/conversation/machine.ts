@@ -84,7 +84,7 @@ export function startConversation(spec: ConversationSpec, input: StartInput): Tu
   if (understood.length > 0) {
     prompts.push({
       kind: "notice",
-      text: `Got it: ${understood.map((f) => `${f.label} ${displayValue(f, values[f.name])}`).join(" · ")}.`,
+      text: `Got it: ${understood.map((f) => `${f.label}: ${displayValue(f, values[f.name])}`).join(" · ")}.`,
     });
   }
   for (const issue of parsed.issues.filter((i) => !(i.field in values))) {
@@ -352,7 +352,8 @@ function advance(spec: ConversationSpec, state: ConversationState, prompts: Prom
 }
 
 function toSummary(spec: ConversationSpec, state: ConversationState, prompts: Prompt[]): Turn {
-  const next = firstMissing(spec, state);
+  // From the summary only required gaps are asked; optional ones are reached through "change".
+  const next = spec.fields.find((f) => f.required && !(f.name in state.values));
   if (next) return advance(spec, state, prompts);
   state.step = { kind: "summary" };
   return { state, prompts: [...prompts, summaryPrompt(spec, state)] };

@@ -22,7 +22,7 @@ import { type Logger, silentLogger } from "../../log.ts";
 import type { Template } from "../../templates/types.ts";
 import { commandSpecs } from "./commands.ts";
 import type { ChatCore, ChatUser, CommandArgs, CommandSpec, Inbound, Surface, SurfaceName, ThreadRef } from "./contract.ts";
-import { checklistFromView, createChecklist, realTimers, type Timers } from "./progress.ts";
+import { applyEvent, type Checklist, checklistFromView, createChecklist, realTimers, type Timers } from "./progress.ts";
 import {
   cancelledMessage,
   documentOf,
@@ -722,7 +722,7 @@ class Core implements StaffroomChatCore {
     const draft = rec.draft;
     const latest = draft?.versions.at(-1);
     if (!draft || !latest) return;
-    const clipped = instruction.slice(0, 2000);
+    const clipped = instruction.slice(0, 1000);
     const inputs = { ...draft.inputs, previousDraft: latest.markdown, revisionInstruction: clipped };
     await inbound.surface.post(rec.thread, { text: `Revising draft v${latest.n}: "${clip(clipped, 200)}"`, role: "notice" });
     draft.awaitingInstruction = false;
@@ -934,6 +934,22 @@ class Core implements StaffroomChatCore {
       this.specs.set(template.id, spec);
     }
     return spec;
+  }
+
+  /** An empty checklist of the workflow version the execution runs; fallback-only steps wait until they start. */
+  private checklistFor(view: ExecutionRecord, title: string): Checklist {
+    const definition = this.engine.workflow(view.templateId, view.version)?.definition ?? this.engine.workflow(view.templateId)?.definition;
+    if (!definition)
+      return createChecklist(
+        title,
+        view.nodeIds.map((id) => ({ id })),
+      );
+    const standby = new Set(definition.nodes.flatMap((n) => (n.onError ? [n.onError] : [])));
+    if (definition.onFailure) standby.add(definition.onFailure);
+    return createChecklist(
+      title,
+      definition.nodes.map((n) => ({ id: n.id, ...(n.title ? { title: n.title } : {}), ...(standby.has(n.id) ? { standby: true } : {}) })),
+    );
   }
 
   private template(id: string): Template | undefined {

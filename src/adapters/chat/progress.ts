@@ -16,6 +16,8 @@ export type ChecklistItem = {
 
 export type Checklist = {
   title: string;
+  /** Titles of steps not listed up front (fallbacks), added when they start. */
+  extra?: Record<string, string>;
   status: "running" | "waiting" | "completed" | "failed" | "cancelled";
   items: ChecklistItem[];
   startedAt?: number;
@@ -33,9 +35,18 @@ export const STEP_ICONS: Record<StepStatus, string> = {
   cancelled: "⛔",
 };
 
-/** An empty checklist for a workflow's steps, in definition order. */
-export function createChecklist(title: string, steps: { id: string; title?: string }[]): Checklist {
-  return { title, status: "running", items: steps.map((s) => ({ id: s.id, title: s.title ?? s.id, status: "pending" })) };
+/**
+ * An empty checklist for a workflow's steps, in definition order. Steps marked `standby` (fallbacks that
+ * only run when another step fails) are listed only once they start.
+ */
+export function createChecklist(title: string, steps: { id: string; title?: string; standby?: boolean }[]): Checklist {
+  const extra = Object.fromEntries(steps.filter((s) => s.standby).map((s) => [s.id, s.title ?? s.id]));
+  return {
+    title,
+    status: "running",
+    items: steps.filter((s) => !s.standby).map((s) => ({ id: s.id, title: s.title ?? s.id, status: "pending" })),
+    ...(Object.keys(extra).length > 0 ? { extra } : {}),
+  };
 }
 
 /** The checklist as the stored state says it is (after a restart, before replaying newer events). */
@@ -59,6 +70,9 @@ export function checklistFromView(list: Checklist, view: ExecutionView): Checkli
 /** The checklist after one event; events of sub-workflows (copied into the parent's log) are left out. */
 export function applyEvent(list: Checklist, event: EngineEvent): Checklist {
   if (event.sub) return list;
+  if (event.nodeId && event.type === "node.started" && !list.items.some((i) => i.id === event.nodeId)) {
+    list = { ...list, items: [...list.items, { id: event.nodeId, title: list.extra?.[event.nodeId] ?? event.nodeId, status: "pending" }] };
+  }
   const data = event.data ?? {};
   const num = (key: string) => (typeof data[key] === "number" ? (data[key] as number) : undefined);
   const update = (patch: Partial<ChecklistItem>) => ({
@@ -97,7 +111,9 @@ function finish(list: Checklist, status: Checklist["status"], durationMs: number
   const items = list.items.map((item) =>
     status !== "completed" && (item.status === "running" || item.status === "retrying" || item.status === "waiting")
       ? { ...item, status: "cancelled" as const }
-      : item,
+      : status === "completed" && item.status === "pending"
+        ? { ...item, status: "skipped" as const }
+        : item,
   );
   return withoutUndefined({ ...list, items, status, totalMs: durationMs ?? list.totalMs });
 }

@@ -1,0 +1,222 @@
+import fc from "fast-check";
+import { describe, expect, test } from "vitest";
+import { conversationFields } from "../../src/conversation/fields.ts";
+import {
+  type Answer,
+  answer,
+  type ConversationSpec,
+  type ConversationState,
+  reprompt,
+  startConversation,
+  type Turn,
+} from "../../src/conversation/machine.ts";
+import { assessmentSchema, lessonSchema } from "./fixtures.ts";
+
+const spec: ConversationSpec = {
+  templateId: "lesson-plan",
+  command: "lesson-plan",
+  title: "Lesson plan",
+  fields: conversationFields(lessonSchema),
+  validate: (values) => {
+    const parsed = lessonSchema.safeParse(values);
+    return parsed.success
+      ? { ok: true, values: parsed.data }
+      : { ok: false, field: String(parsed.error.issues[0]?.path[0]), message: "invalid" };
+  },
+};
+
+const say = (text: string): Answer => ({ kind: "text", text });
+const step = (turn: Turn) => turn.state.step;
+const lastText = (turn: Turn) => turn.prompts.at(-1)?.text ?? "";
+
+/** Plays typed answers from a start turn, returning every turn. */
+function play(start: Turn, ...answers: string[]): Turn[] {
+  const turns = [start];
+  for (const a of answers) turns.push(answer(spec, turns.at(-1)!.state, say(a)));
+  return turns;
+}
+
+describe("guided conversation", () => {
+  test("asks each missing required field in order, offering choices, then the optional ones, then a summary", () => {
+    const start = startConversation(spec, {});
+    expect(step(start)).toEqual({ kind: "ask", field: "grade" });
+    expect(start.prompts[0]?.options?.map((o) => o.label)).toContain("Grade 5");
+    expect(start.prompts[0]?.options?.at(-1)).toMatchObject({ key: "cancel" });
+    const turns = play(start, "5th", "Science", "the water cycle", "45 min");
+    expect(turns.map((t) => step(t))).toEqual([
+      { kind: "ask", field: "grade" },
+      { kind: "ask", field: "subject" },
+      { kind: "ask", field: "topic" },
+      { kind: "ask", field: "durationMinutes" },
+      { kind: "ask", field: "notes" },
+    ]);
+    expect(lastText(turns.at(-1)!)).toMatch(/optional: type skip/);
+    const summary = answer(spec, turns.at(-1)!.state, say("skip"));
+    expect(step(summary)).toEqual({ kind: "summary" });
+    expect(lastText(summary)).toContain("**Grade:** Grade 5");
+    expect(lastText(summary)).toContain("**Duration:** 45 min");
+    expect(summary.prompts.at(-1)?.options?.map((o) => o.key)).toEqual(["run", "change", "cancel"]);
+    const run = answer(spec, summary.state, say("run"));
+    expect(run.outcome).toEqual({ kind: "run", values: { grade: "5", subject: "Science", topic: "the water cycle", durationMinutes: 45 } });
+  });
+
+  test("a request with every required field goes straight to the summary", () => {
+    const start = startConversation(spec, { text: "5th grade science solar system 45 min" });
+    expect(step(start)).toEqual({ kind: "summary" });
+    expect(start.prompts[0]?.text).toBe("Got it: Grade: Grade 5 · Subject: Science · Topic: solar system · Duration: 45 min.");
+  });
+
+  test("a wrong answer says why and asks again; the right one moves on", () => {
+    const [, wrong, right] = play(startConversation(spec, {}), "15", "grade 4");
+    expect(step(wrong!)).toEqual({ kind: "ask", field: "grade" });
+    expect(wrong!.prompts[0]).toMatchObject({ kind: "error" });
+    expect(wrong!.prompts[0]?.text).toMatch(/K or 1-12.*Try again, or type help, back or cancel/);
+    expect(step(right!)).toEqual({ kind: "ask", field: "subject" });
+    expect(right!.state.values.grade).toBe("4");
+  });
+
+  test("back returns to the previous question and forgets its answer", () => {
+    const turns = play(startConversation(spec, {}), "5", "Science", "back");
+    expect(step(turns[3]!)).toEqual({ kind: "ask", field: "subject" });
+    expect(turns[3]!.state.values).toEqual({ grade: "5" });
+    const again = play(turns[3]!, "back", "back");
+    expect(step(again[1]!)).toEqual({ kind: "ask", field: "grade" });
+    expect(again[2]!.prompts[0]?.text).toMatch(/no earlier question/);
+  });
+
+  test("skip works on optional fields only; help explains; cancel ends it", () => {
+    const start = startConversation(spec, {});
+    const skipRequired = answer(spec, start.state, say("skip"));
+    expect(skipRequired.prompts[0]?.text).toMatch(/Grade is needed for this request, so it can't be skipped/);
+    expect(step(skipRequired)).toEqual({ kind: "ask", field: "grade" });
+    const help = answer(spec, start.state, say("help"));
+    expect(help.prompts[0]?.text).toMatch(/K-12/);
+    expect(step(help)).toEqual({ kind: "ask", field: "grade" });
+    const cancel = answer(spec, start.state, say("Cancel."));
+    expect(cancel.outcome).toEqual({ kind: "cancelled" });
+    expect(cancel.prompts[0]?.text).toMatch(/nothing was run.*\/lesson-plan/);
+    expect(answer(spec, cancel.state, say("5")).prompts[0]?.text).toMatch(/already finished/);
+  });
+
+  test("the summary lets the teacher change a field by name, by picking it, or with field:value", () => {
+    const start = startConversation(spec, { text: "grade 5 science volcanoes 45 min" });
+    const change = answer(spec, start.state, say("change topic"));
+    expect(step(change)).toEqual({ kind: "ask", field: "topic", fromSummary: true });
+    const back = answer(spec, change.state, say("earthquakes"));
+    expect(step(back)).toEqual({ kind: "summary" });
+    expect(back.state.values.topic).toBe("earthquakes");
+    const picked = answer(spec, back.state, { kind: "option", key: "change", value: "change" });
+    expect(step(picked)).toEqual({ kind: "pick" });
+    const field = answer(spec, picked.state, { kind: "option", key: "field", value: "durationMinutes" });
+    expect(step(field)).toEqual({ kind: "ask", field: "durationMinutes", fromSummary: true });
+    const direct = answer(spec, back.state, say("duration: 1 hour, notes: bring rulers"));
+    expect(direct.state.values).toMatchObject({ durationMinutes: 60, notes: "bring rulers" });
+    expect(step(direct)).toEqual({ kind: "summary" });
+    const nonsense = answer(spec, back.state, say("help"));
+    expect(nonsense.prompts[0]?.kind).toBe("notice");
+    const unknown = answer(spec, back.state, say("banana"));
+    expect(unknown.prompts[0]).toMatchObject({ kind: "error" });
+  });
+
+  test("a click answers exactly like typing, and a click on an older question's button is stale", () => {
+    const start = startConversation(spec, {});
+    const clicked = answer(spec, start.state, { kind: "option", key: "answer", value: "K", field: "grade" });
+    expect(clicked.state.values.grade).toBe("K");
+    const stale = answer(spec, clicked.state, { kind: "option", key: "answer", value: "3", field: "grade" });
+    expect(stale.prompts[0]?.text).toMatch(/earlier question/);
+    expect(stale.state.values).toEqual({ grade: "K" });
+  });
+
+  test("profile values are offered for reuse, never applied silently", () => {
+    const start = startConversation(spec, { text: "volcanoes", profile: { grade: "5", subject: "Science" } });
+    expect(step(start)).toEqual({ kind: "offer" });
+    expect(lastText(start)).toBe("Use Grade 5 · Science again?");
+    const yes = answer(spec, start.state, say("yes"));
+    expect(yes.state.values).toMatchObject({ grade: "5", subject: "Science", topic: "volcanoes" });
+    expect(step(yes)).toEqual({ kind: "ask", field: "durationMinutes" });
+    const no = answer(spec, start.state, { kind: "option", key: "no", value: "no" });
+    expect(no.state.values).toEqual({ topic: "volcanoes" });
+    expect(step(no)).toEqual({ kind: "ask", field: "grade" });
+    expect(answer(spec, start.state, say("maybe")).prompts[0]?.text).toMatch(/yes or no/);
+  });
+
+  test("reprompt repeats the current question (used after a restart)", () => {
+    const turn = play(startConversation(spec, {}), "5")[1]!;
+    expect(reprompt(spec, turn.state)[0]?.text).toMatch(/Which subject/);
+  });
+
+  test("a whole-request check at Run sends the teacher back to the field it names", () => {
+    const strict: ConversationSpec = { ...spec, validate: () => ({ ok: false, field: "topic", message: "Topic: too vague." }) };
+    const start = startConversation(strict, { text: "grade 5 science volcanoes 45 min" });
+    const run = answer(strict, start.state, say("run"));
+    expect(run.outcome).toBeUndefined();
+    expect(run.prompts[0]?.text).toBe("Topic: too vague.");
+    expect(step(run)).toEqual({ kind: "ask", field: "topic", fromSummary: true });
+  });
+});
+
+describe("conversation properties", () => {
+  const specs: [ConversationSpec, typeof lessonSchema | typeof assessmentSchema][] = [
+    [spec, lessonSchema],
+    [
+      { templateId: "assessment", command: "assessment", title: "Assessment", fields: conversationFields(assessmentSchema) },
+      assessmentSchema,
+    ],
+  ];
+  const typed = fc.oneof(
+    fc.string({ maxLength: 120 }),
+    fc.constantFrom(
+      "back",
+      "skip",
+      "help",
+      "cancel",
+      "run",
+      "change",
+      "change topic",
+      "yes",
+      "no",
+      "5",
+      "K",
+      "45 min",
+      "Science",
+      "quiz",
+      "10",
+      "topic: x",
+      "grade:99",
+      "",
+      " ",
+    ),
+    fc.string({ unit: "grapheme", maxLength: 60 }),
+  );
+  const input: fc.Arbitrary<Answer> = fc.oneof(
+    typed.map((text) => ({ kind: "text" as const, text })),
+    fc.record({
+      kind: fc.constant("option" as const),
+      key: fc.constantFrom("answer", "skip", "cancel", "run", "change", "field", "yes", "no", "bogus"),
+      value: typed,
+    }),
+  );
+
+  test("random answers never throw, always reply, and every stored or run value satisfies the schema", () => {
+    for (const [s, schema] of specs) {
+      fc.assert(
+        fc.property(fc.string({ maxLength: 200 }), fc.array(input, { maxLength: 25 }), (text, answers) => {
+          let turn = startConversation(s, { text });
+          let state: ConversationState = turn.state;
+          for (const a of answers) {
+            turn = answer(s, state, a);
+            expect(turn.prompts.length + (turn.outcome ? 1 : 0)).toBeGreaterThan(0);
+            state = turn.state;
+            for (const [name, value] of Object.entries(state.values)) {
+              expect(s.fields.find((f) => f.name === name)!.schema.safeParse(value).success).toBe(true);
+            }
+            if (turn.outcome?.kind === "run") expect(schema.safeParse(turn.outcome.values).success).toBe(true);
+            if (turn.outcome) break;
+          }
+          expect(JSON.parse(JSON.stringify(state))).toEqual(state);
+        }),
+        { numRuns: 200 },
+      );
+    }
+  });
+});
