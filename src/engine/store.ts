@@ -96,7 +96,10 @@ export class Store {
   namespace(name: string): Keyv {
     let kv = this.namespaces.get(name);
     if (!kv) {
-      kv = new Keyv({ store: this.adapter, namespace: name, ttl: this.ttlMs, useKeyPrefix: true });
+      // Keyv writes its namespace onto the adapter, and the adapter's clear()/iterator() read it back:
+      // give each namespace its own view of the shared adapter so they never act on another's records.
+      const store = this.adapter instanceof Map ? this.adapter : (Object.create(this.adapter) as KeyvStoreAdapter);
+      kv = new Keyv({ store, namespace: name, ttl: this.ttlMs, useKeyPrefix: true });
       this.namespaces.set(name, kv);
     }
     return kv;
