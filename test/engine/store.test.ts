@@ -8,7 +8,9 @@ describe("store namespaces", () => {
   let cleanup: (() => void) | undefined;
   afterEach(async () => {
     await store?.close();
+    store = undefined;
     cleanup?.();
+    cleanup = undefined;
   });
 
   it("keeps other layers' namespaces apart for clear() and iteration on one sqlite file", async () => {
