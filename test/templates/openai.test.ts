@@ -1,0 +1,199 @@
+// The templates through the real openai SDK against the local fake OpenAI server: structured outputs parse,
+// prompts carry the inputs, invented standard codes are rejected or corrected, and student names never leave.
+import { Writable } from "node:stream";
+import pino from "pino";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createOpenAIProvider } from "../../src/model/openai.ts";
+import { builtinTemplates, loadStandards, SAMPLE_STANDARDS_DIR, type StandardsSet, type Template } from "../../src/templates/index.ts";
+import { type FakeOpenAI, startFakeOpenAI } from "../fakes/openai-server.ts";
+import { type Harness, harness, headings, timingTable } from "./helpers.ts";
+
+const CODE_LIKE = /(?<![A-Za-z0-9.-])(?:[A-Z0-9]{1,12}[.-]){2,}[A-Z0-9]{1,12}(?![A-Za-z0-9-])/g;
+
+let fake: FakeOpenAI;
+let standards: StandardsSet;
+let templates: Template[];
+let h: Harness;
+const logLines: Record<string, unknown>[] = [];
+const template = (id: string) => templates.find((t) => t.id === id)!;
+const userText = (i: number) => fake.requests[i]?.messages.find((m) => m.role === "user")?.content ?? "";
+
+beforeAll(async () => {
+  fake = await startFakeOpenAI();
+  standards = (await loadStandards(SAMPLE_STANDARDS_DIR)).set;
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split("\n").filter(Boolean)) logLines.push(JSON.parse(line));
+      done();
+    },
+  });
+  templates = builtinTemplates(standards, pino({ level: "debug" }, sink));
+  h = await harness(templates, createOpenAIProvider({ apiKey: "sk-test", baseURL: fake.url, model: "gpt-test" }));
+});
+afterAll(async () => {
+  await h.close();
+  await fake.close();
+});
+beforeEach(() => {
+  fake.requests.length = 0;
+  logLines.length = 0;
+});
+
+const outline = {
+  title: "Shadows through the day",
+  objectives: ["Explain why shadows change (5-ESS1-2, see also MS-ESS9-1)", "Record shadow lengths in a table"],
+  materials: ["Flashlights", "Chalk"],
+  sections: [
+    { key: "warm-up", minutes: 10, focus: "Shadow puppets" },
+    { key: "direct-instruction", minutes: 10, focus: "Sun angle model" },
+    { key: "guided-practice", minutes: 10, focus: "Measure chalk shadows" },
+    { key: "independent-practice", minutes: 10, focus: "Graph the data" },
+    { key: "exit-ticket", minutes: 10, focus: "Explain one pattern" },
+  ],
+};
+
+describe("lesson plan against an OpenAI-compatible endpoint", () => {
+  it("rejects a model answer that invents a code and stands in a grounded choice", async () => {
+    const invented = { standards: [{ code: "5-ESS9-9", reason: "invented" }], toConfirm: [] };
+    fake.enqueue({ json: invented }, { json: invented }, { json: outline });
+    const view = await h.run("lesson-plan", {
+      grade: "5",
+      subject: "Science",
+      topic: "Shadows during the day",
+      duration: 45,
+      objectives: "Record shadow data",
+    });
+    expect(view.status).toBe("completed");
+    expect(view.provider).toBe("openai");
+
+    // The research prompt carried the inputs and the candidate codes; its schema only allows codes from the set.
+    expect(userText(0)).toContain('"Shadows during the day" for grade 5 Science');
+    expect(userText(0)).toContain("Record shadow data");
+    expect(userText(0)).toContain("5-ESS1-2");
+    const schema = fake.requests[0]!.response_format?.json_schema?.schema as {
+      properties: { standards: { items: { properties: { code: { enum: string[] } } } } };
+    };
+    const allowed = schema.properties.standards.items.properties.code.enum;
+    expect(allowed).toContain("5-ESS1-2");
+    expect(allowed).not.toContain("5-ESS9-9");
+    // One repair call, then the deterministic fallback chose from the candidates.
+    expect(fake.requests[1]!.messages.some((m) => /did not|match|invalid|schema/i.test(m.content))).toBe(true);
+    const research = view.nodes.find((n) => n.nodeId === "research")!;
+    expect(research.fallbackFrom).toBe("research-fallback");
+
+    const doc = template("lesson-plan").render(view);
+    expect(headings(doc.markdown)).toContain("Standards addressed");
+    expect(doc.markdown).not.toContain("Offline draft");
+    const cited = new Set(doc.markdown.match(CODE_LIKE) ?? []);
+    expect([...cited]).toEqual(["5-ESS1-2"]);
+    expect(doc.markdown).toContain("- Explain why shadows change (5-ESS1-2, see also)");
+    // The model's 50 minutes were fitted to the 45 asked for.
+    expect(timingTable(doc.markdown)).toEqual({ rows: [9, 9, 9, 9, 9], total: 45 });
+
+    // Outline prompt carried the grounded standards and the duration; content and differentiation ran after it.
+    expect(userText(2)).toContain("Outline a 45-minute Science lesson for grade 5");
+    expect(userText(2)).toContain("5-ESS1-2");
+    expect(fake.requests).toHaveLength(5);
+  });
+
+  it("drops a code from the set that is not a candidate for this lesson, and logs it at debug", async () => {
+    fake.enqueue({
+      json: {
+        standards: [
+          { code: "RL.5.2", reason: "theme" },
+          { code: "5-ESS1-2", reason: "shadow patterns" },
+        ],
+        toConfirm: [],
+      },
+    });
+    const view = await h.run("lesson-plan", { grade: "5", subject: "Science", topic: "Shadows during the day", duration: "50 min" });
+    expect(view.status).toBe("completed");
+    const grounded = view.nodes.find((n) => n.nodeId === "standards")!.output as {
+      standards: { code: string; reason: string }[];
+      dropped: string[];
+    };
+    expect(grounded.standards.map((s) => s.code)).toEqual(["5-ESS1-2"]);
+    expect(grounded.dropped).toEqual(["RL.5.2"]);
+    const debug = logLines.find((l) => l.msg === "dropped standard codes outside the candidate set");
+    expect(debug).toMatchObject({ level: 20, dropped: ["RL.5.2"], kept: ["5-ESS1-2"] });
+    const doc = template("lesson-plan").render(view);
+    expect(doc.markdown).not.toContain("RL.5.2");
+    expect(timingTable(doc.markdown).total).toBe(50);
+  });
+});
+
+describe("student feedback against an OpenAI-compatible endpoint", () => {
+  const inputs = {
+    studentName: "Maria Garcia",
+    assignment: "Maria's class wrote a paragraph arguing for a longer lunch break.",
+    studentWork: "By Maria Garcia\nI think lunch should be longer because we need time to eat. GARCIA, M. says so too.",
+    focus: "Help Maria use evidence",
+  };
+
+  it("never sends the student's name to the model, and restores it in the result", async () => {
+    fake.enqueue({}, { json: { message: "Dear [STUDENT], your reason is clear. Next, add evidence." } });
+    const view = await h.run("student-feedback", inputs);
+    expect(view.status).toBe("completed");
+    expect(fake.requests).toHaveLength(2);
+    const sent = JSON.stringify(fake.requests);
+    expect(sent).not.toMatch(/maria|garcia/i);
+    expect(userText(0)).toContain("[STUDENT]'s class wrote a paragraph arguing for a longer lunch break.");
+    expect(userText(0)).toContain("I think lunch should be longer because we need time to eat.");
+    expect(userText(0)).toContain("Help [STUDENT] use evidence");
+    const doc = template("student-feedback").render(view);
+    expect(doc.markdown).toContain("Dear Maria, your reason is clear. Next, add evidence.");
+
+    // A revision: the previous draft and the instruction carry the name too; neither reaches the model.
+    fake.requests.length = 0;
+    fake.enqueue({
+      json: { strengths: ["Clear reason"], nextSteps: ["Add evidence"], message: "[STUDENT], good start. Add one example." },
+    });
+    const revised = await h.run("student-feedback", {
+      ...inputs,
+      previousDraft: doc.markdown,
+      revisionInstruction: "Shorter, and call her Maria not Ms Garcia",
+    });
+    expect(revised.status).toBe("completed");
+    expect(fake.requests).toHaveLength(1);
+    expect(JSON.stringify(fake.requests)).not.toMatch(/maria|garcia/i);
+    expect(userText(0)).toContain("Teacher's instruction: Shorter, and call her [STUDENT] not Ms [STUDENT]");
+    expect(template("student-feedback").render(revised).markdown).toContain("Maria, good start. Add one example.");
+  });
+});
+
+describe("assessment and parent message against an OpenAI-compatible endpoint", () => {
+  it("parses structured answers and puts the inputs in the prompts", async () => {
+    const view = await h.run("assessment", {
+      grade: "5",
+      subject: "Math",
+      topic: "Adding fractions with unlike denominators",
+      questionCount: 4,
+      questionTypes: "multiple-choice",
+      level: "dok2",
+    });
+    expect(view.status).toBe("completed");
+    expect(userText(1)).toContain('Write exactly 4 assessment questions for grade 5 Math on "Adding fractions with unlike denominators".');
+    expect(userText(1)).toContain("multiple-choice");
+    expect(userText(1)).toContain("dok2");
+    expect(fake.requests[1]!.response_format?.json_schema?.name).toBe("assessment_questions");
+    expect(headings(template("assessment").render(view).markdown)).toEqual(["Standards assessed", "Questions", "Answer key", "Rubric"]);
+
+    fake.requests.length = 0;
+    fake.enqueue(
+      {},
+      { json: { subject: "Science fair", message: "Dear families, join us Thursday." } },
+      { json: { language: "Spanish", subject: "Feria de ciencias", message: "Estimadas familias, acompáñennos el jueves." } },
+    );
+    const message = await h.run("parent-message", {
+      purpose: "Science fair invitation",
+      keyPoints: "Thursday 5pm, gym",
+      targetLanguage: "Spanish",
+    });
+    expect(message.status).toBe("completed");
+    expect(userText(1)).toContain("Thursday 5pm, gym");
+    expect(userText(2)).toContain("into Spanish");
+    expect(userText(2)).toContain("Dear families, join us Thursday.");
+    const doc = template("parent-message").render(message).markdown;
+    expect(doc).toContain("## Message (Spanish)\n**Subject:** Feria de ciencias\n\nEstimadas familias, acompáñennos el jueves.");
+  });
+});
