@@ -131,9 +131,15 @@ export class Store {
     }
   }
 
-  async close(): Promise<void> {
-    if (this.sweepTimer) clearInterval(this.sweepTimer);
-    if (this.sqlite) await this.sqlite.close();
+  private closed: Promise<void> | undefined;
+
+  /** Closes the database; a second call waits for the first. */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      if (this.sweepTimer) clearInterval(this.sweepTimer);
+      if (this.sqlite) await this.sqlite.close();
+    })();
+    return this.closed;
   }
 
   /**
