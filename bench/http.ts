@@ -10,8 +10,7 @@ import { createHttpServer } from "../src/http/index.ts";
 import { silentLogger } from "../src/log.ts";
 import { createOfflineProvider } from "../src/model/index.ts";
 import type { ModelProvider } from "../src/model/types.ts";
-import { lessonPlanTemplate } from "../src/templates/lesson-plan/index.ts";
-import { EMPTY_STANDARDS } from "../src/templates/standards/load.ts";
+import { loadTemplates, offlineDrafters } from "../src/templates/index.ts";
 import { type BenchRow, median } from "./lib.ts";
 
 const AREA = "http";
@@ -156,16 +155,17 @@ async function measure(url: string, label: string): Promise<BenchRow[]> {
 export async function run(): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), "staffroom-http-bench-"));
   const store = await openStore(`sqlite://${join(dir, "bench.sqlite")}`);
-  const template = lessonPlanTemplate(EMPTY_STANDARDS);
-  const { model, hold } = holdingModel({ drafters: template.drafters });
+  // The shipped templates on the sample standards set, as `staffroom start` loads them.
+  const { templates } = await loadTemplates();
+  const { model, hold } = holdingModel({ drafters: offlineDrafters(templates) });
   const engine = createEngine({ store, model, logger: silentLogger });
-  engine.register(template.workflow);
+  for (const t of templates) engine.register(t.workflow);
   const http = createHttpServer({
     port: 0,
     host: "127.0.0.1",
     logger: silentLogger,
     readiness: async () => ({ store: true }),
-    api: { engine, templates: [template], apiKeys: [KEY], rateLimitPerMinute: 100_000_000 },
+    api: { engine, templates, apiKeys: [KEY], rateLimitPerMinute: 100_000_000 },
   });
   const inputs = { grade: "5", subject: "Science", topic: "Solar System", duration: 45 };
   let runningId: string | undefined;

@@ -60,6 +60,9 @@ export type HttpServer = {
   close(): Promise<void>;
 };
 
+/** What a request's log line and metrics say about it: the route template, and the execution it concerns. */
+type RequestLabel = { route: string; executionId?: string };
+
 const REQUEST_ID = /^[\w.:-]{1,100}$/;
 /** Failed key checks allowed per client address per minute before 429s. */
 const AUTH_FAILURES_PER_MINUTE = 30;
@@ -212,6 +215,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       body = parsed.data;
     }
 
+    if (params.id && route.path.includes("/executions/")) label.executionId = params.id;
     const ctx: RouteContext = {
       req,
       res,
@@ -234,7 +238,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     const started = performance.now();
     const header = req.headers["x-request-id"];
     const requestId = typeof header === "string" && REQUEST_ID.test(header) ? header : randomUUID();
-    const label = { route: "unmatched" };
+    const label: RequestLabel = { route: "unmatched" };
     res.setHeader("x-request-id", requestId);
     res.setHeader("x-content-type-options", "nosniff");
     res.on("close", () => {
@@ -300,11 +304,12 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       }
       throw new HttpProblem(404, "not_found", `Nothing is served at ${path}.`);
     } catch (error) {
-      writeError(res, error, requestId, label.route);
+      writeError(res, error, requestId, label);
     }
   }
 
-  function writeError(res: ServerResponse, error: unknown, requestId: string, route: string): void {
+  function writeError(res: ServerResponse, error: unknown, requestId: string, label: RequestLabel): void {
+    const { route, executionId } = label;
     if (error instanceof HttpProblem) {
       const headers = { ...error.headers };
       // An unread body (413) must not be parsed as the next request on this connection.
@@ -332,12 +337,12 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     }
     if (error instanceof StaffroomError && error.retryable) {
       // Shutting down, the store busy: the caller may simply try again shortly.
-      logger.warn({ reqId: requestId, route, code: error.code }, "request refused for now");
+      logger.warn({ reqId: requestId, route, executionId, code: error.code }, "request refused for now");
       sendProblem(res, problemBody(503, error.code, error.message, { request_id: requestId }), { "retry-after": "5" });
       return;
     }
     const code = error instanceof StaffroomError ? error.code : "internal";
-    logger.error({ reqId: requestId, route, code, err: error }, "request failed");
+    logger.error({ reqId: requestId, route, executionId, code, err: error }, "request failed");
     sendProblem(
       res,
       problemBody(

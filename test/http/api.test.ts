@@ -494,10 +494,27 @@ describe("quick actions", () => {
     expect(await execCount()).toBe(before);
   });
 
+  it("makes an assessment from its fields at the top level", async () => {
+    const res = await api.call("POST", "/api/workflows/quick/assessment?wait=true&timeout=30", {
+      body: { grade: "4", subject: "Math", topic: "Adding fractions", user_id: "teacher123" },
+    });
+    expect(res.status).toBe(200);
+    const body = res.body as Json;
+    expect(body.status).toBe("completed");
+    expect(body.document.markdown).toContain("fractions");
+    const view = await api.call("GET", body.status_url);
+    expect((view.body as Json).input_data.questionCount).toBe(10);
+  });
+
   it("says when a quick action's template is not loaded", async () => {
-    const res = await api.call("POST", "/api/workflows/quick/assessment", { body: { user_id: "t" } });
-    expect(res.status).toBe(404);
-    expect((res.body as Json).detail).toContain("assessment");
+    const partial = await startApi({ templates: (t) => t.id !== "assessment" });
+    try {
+      const res = await partial.call("POST", "/api/workflows/quick/assessment", { body: { user_id: "t" } });
+      expect(res.status).toBe(404);
+      expect((res.body as Json).detail).toContain("assessment");
+    } finally {
+      await partial.close();
+    }
   });
 });
 

@@ -9,9 +9,7 @@ import { type ApiOptions, createHttpServer, type HttpMount, type HttpServer } fr
 import { silentLogger } from "../../src/log.ts";
 import { createOfflineProvider } from "../../src/model/index.ts";
 import type { ModelProvider } from "../../src/model/types.ts";
-import { lessonPlanTemplate } from "../../src/templates/lesson-plan/index.ts";
-import { EMPTY_STANDARDS } from "../../src/templates/standards/load.ts";
-import type { Template } from "../../src/templates/types.ts";
+import { builtinTemplates, EMPTY_STANDARDS, offlineDrafters, type Template } from "../../src/templates/index.ts";
 
 // ajv-formats is CommonJS: its module object is the plugin function.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
@@ -162,14 +160,12 @@ export type Api = {
   close(): Promise<void>;
 };
 
-export function testTemplates(): Template[] {
-  return [lessonPlanTemplate(EMPTY_STANDARDS)];
-}
-
-export async function startApi(opts: { api?: Partial<ApiOptions> | false; mounts?: HttpMount[] } = {}): Promise<Api> {
+export async function startApi(
+  opts: { api?: Partial<ApiOptions> | false; mounts?: HttpMount[]; templates?: (t: Template) => boolean } = {},
+): Promise<Api> {
   const store = await openStore("memory:");
-  const templates = testTemplates();
-  const { model, slow } = holdableModel(Object.assign({}, ...templates.map((t) => t.drafters)));
+  const templates = builtinTemplates(EMPTY_STANDARDS).filter(opts.templates ?? (() => true));
+  const { model, slow } = holdableModel(offlineDrafters(templates));
   const engine = createEngine({ store, model, logger: silentLogger });
   for (const t of templates) engine.register(t.workflow);
   for (const w of testWorkflows) engine.register(w);

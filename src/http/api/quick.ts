@@ -13,8 +13,8 @@ import { executionUrl } from "./views.ts";
 const FINAL: ReadonlySet<ExecutionStatus> = new Set(["completed", "failed", "cancelled"]);
 
 /**
- * `defaults` fill fields a quick request may leave out (the original API's lesson-plan request names
- * no duration); applied only when the template has the field and the request omits it.
+ * `defaults` fill fields a quick request may leave out (the original API's requests name no lesson
+ * duration and no question count); applied only when the template has the field and the request omits it.
  */
 export const QUICK_ACTIONS: readonly {
   path: string;
@@ -24,7 +24,7 @@ export const QUICK_ACTIONS: readonly {
   defaults: Record<string, unknown>;
 }[] = [
   { path: "lesson-plan", templateId: "lesson-plan", name: "LessonPlan", title: "lesson plan", defaults: { duration: 45 } },
-  { path: "assessment", templateId: "assessment", name: "Assessment", title: "assessment", defaults: {} },
+  { path: "assessment", templateId: "assessment", name: "Assessment", title: "assessment", defaults: { questionCount: 10 } },
 ];
 
 function applicableDefaults(template: Template | undefined, defaults: Record<string, unknown>): Record<string, unknown> {

@@ -5,7 +5,7 @@ import { z } from "zod";
 import type { RegisteredWorkflow } from "../../engine/api.ts";
 import type { ExecutionRecord } from "../../engine/records.ts";
 import { InvalidInputError, NotFoundError } from "../../errors.ts";
-import { describeFields } from "../../templates/fields.ts";
+import { describeFields } from "../../templates/index.ts";
 import { type FieldError, HttpProblem, validationProblem, zodFieldErrors } from "../problem.ts";
 import type { ApiDeps } from "./route.ts";
 import { executionUrl } from "./views.ts";

@@ -1,5 +1,5 @@
 // GET /api/workflows/templates[/{id}]: teacher templates with their fields' questions and examples.
-import { describeFields } from "../../templates/fields.ts";
+import { describeFields } from "../../templates/index.ts";
 import type { Template } from "../../templates/types.ts";
 import { HttpProblem } from "../problem.ts";
 import { toJsonSchema } from "./jsonschema.ts";
