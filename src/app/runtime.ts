@@ -6,7 +6,7 @@ import { createEngine, openStore, type Store } from "../engine/index.ts";
 import type { Logger } from "../log.ts";
 import { silentLogger } from "../log.ts";
 import { createModelProvider, type Drafter, type ModelProvider } from "../model/index.ts";
-import type { Template } from "../templates/types.ts";
+import { type LoadProblem, loadTemplates, type Template } from "../templates/index.ts";
 import { demoTemplate } from "./demo-workflow.ts";
 
 export type Runtime = {
@@ -74,7 +74,23 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   };
 }
 
-/** Every template to register: the built-in and admin ones, plus the demo workflow. */
-export async function loadTemplateList(_config: Config, _logger: Logger): Promise<Template[]> {
-  return [demoTemplate];
+/** Every template to register: the built-in and admin ones, plus the demo workflow; with load problems. */
+export async function loadTemplateSet(config: Config, logger: Logger): Promise<{ templates: Template[]; problems: LoadProblem[] }> {
+  const loaded = await loadTemplates({
+    ...(config.STAFFROOM_STANDARDS_DIR ? { standardsDir: config.STAFFROOM_STANDARDS_DIR } : {}),
+    ...(config.STAFFROOM_TEMPLATES_DIR ? { templatesDir: config.STAFFROOM_TEMPLATES_DIR } : {}),
+    logger,
+  });
+  const templates = [...loaded.templates];
+  if (!templates.some((t) => t.id === demoTemplate.id)) templates.push(demoTemplate);
+  return { templates, problems: loaded.problems };
+}
+
+export async function loadTemplateList(config: Config, logger: Logger): Promise<Template[]> {
+  return (await loadTemplateSet(config, logger)).templates;
+}
+
+/** Templates teachers see in chat: everything but the engine demo, which stays a CLI/API example. */
+export function teacherTemplates(templates: Template[]): Template[] {
+  return templates.filter((t) => t.id !== demoTemplate.id);
 }

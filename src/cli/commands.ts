@@ -2,10 +2,12 @@
 // Exit codes: 0 success, 1 a run or check failed, 2 bad input (unknown names, invalid inputs).
 import { userInfo } from "node:os";
 import { createInterface, type Interface } from "node:readline";
-import type { Runtime } from "../app/runtime.ts";
+import { createRuntime, type Runtime, teacherTemplates } from "../app/runtime.ts";
+import type { Config } from "../config.ts";
 import { validateWorkflowFile } from "../engine/load.ts";
 import type { EngineEvent, ExecutionView } from "../engine/records.ts";
 import { InvalidInputError, NotFoundError } from "../errors.ts";
+import type { Logger } from "../log.ts";
 import { describeFields } from "../templates/fields.ts";
 import type { Template } from "../templates/types.ts";
 import { flagNumber, type ParsedArgs, parseInputs } from "./args.ts";
@@ -360,6 +362,34 @@ export async function resumeCommand(rt: Runtime, args: ParsedArgs, io: CliIO): P
   return views.some((v) => v.status === "failed" || v.status === "cancelled") ? 1 : 0;
 }
 
+/** `staffroom discord register`: (re)registers the slash commands, guild-scoped when DISCORD_GUILD_IDS is set. */
+export async function discordCommand(config: Config, logger: Logger, args: ParsedArgs, io: CliIO): Promise<number> {
+  if (args.positionals[0] !== "register") throw new InvalidInputError("The discord command has one action: staffroom discord register.");
+  if (!config.DISCORD_TOKEN) throw new InvalidInputError("Set DISCORD_TOKEN and DISCORD_APPLICATION_ID to register the Discord commands.");
+  const { registerCommands } = await import("../adapters/discord/index.ts");
+  const { createChatCore } = await import("../adapters/chat/index.ts");
+  const rt = await createRuntime(config, { logger, notice: () => {} });
+  try {
+    const core = createChatCore({ engine: rt.engine, templates: teacherTemplates(rt.templates), keyv: rt.store.namespace("chat"), logger });
+    try {
+      const result = await registerCommands({ config, core, logger });
+      say(
+        io.stdout,
+        `Registered ${result.commands.length} command${result.commands.length === 1 ? "" : "s"} (${result.commands.join(", ")}) ${
+          result.scope === "guild"
+            ? `in guild${result.guildIds.length === 1 ? "" : "s"} ${result.guildIds.join(", ")}`
+            : "globally (may take up to an hour to appear)"
+        }.`,
+      );
+      return 0;
+    } finally {
+      await core.close();
+    }
+  } finally {
+    await rt.close();
+  }
+}
+
 export const HELP = `staffroom: multi-step AI workflows for teachers
 
 Usage: staffroom <command> [options]
@@ -375,6 +405,7 @@ Usage: staffroom <command> [options]
   stats [template] [--json]           Success rate and timings per template and node
   cancel <id>                         Cancel a running or waiting execution
   resume [--json]                     Resume executions a crash left running and wait for them
+  discord register                    Register the Discord slash commands (guild-scoped with DISCORD_GUILD_IDS)
   help                                This text
 
 Exit codes: 0 done, 1 a run or check failed, 2 bad input.

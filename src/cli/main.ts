@@ -1,6 +1,6 @@
 // The `staffroom` command line (bin/staffroom.js): loads .env and configuration, runs one command, and turns
 // every failure into friendly sentences with an exit code (0 done, 1 failed, 2 bad input), never a stack trace.
-import { createRuntime, loadTemplateList, type Runtime } from "../app/runtime.ts";
+import { createRuntime, loadTemplateList, loadTemplateSet, type Runtime } from "../app/runtime.ts";
 import { type Config, loadConfig, loadDotEnv } from "../config.ts";
 import { ConfigError, describeError, InvalidInputError, NotFoundError, StaffroomError, WorkflowInvalidError } from "../errors.ts";
 import { createLogger, type Logger } from "../log.ts";
@@ -8,6 +8,7 @@ import { type ParsedArgs, parseArgs } from "./args.ts";
 import {
   type CliIO,
   cancelCommand,
+  discordCommand,
   executionsCommand,
   HELP,
   prepareRun,
@@ -34,7 +35,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
-  const commands = ["start", "templates", "run", "validate", "executions", "show", "stats", "cancel", "resume"];
+  const commands = ["start", "discord", "templates", "run", "validate", "executions", "show", "stats", "cancel", "resume"];
   if (!commands.includes(args.command)) {
     say(`Unknown command "${args.command}". Run "staffroom help" for the list of commands.`);
     return 2;
@@ -50,7 +51,13 @@ export async function main(argv: string[]): Promise<number> {
       const { startBot } = await import("../app/start.ts");
       return await startBot(config, { logger });
     }
-    if (args.command === "templates") return templatesCommand(await loadTemplateList(config, logger), args, io);
+    if (args.command === "templates") {
+      const { templates, problems } = await loadTemplateSet(config, logger);
+      // An admin's broken template file is worth a line here: this is where they look for it.
+      for (const p of problems) say(`Note: ${p.file}${p.path ? ` (${p.path})` : ""}: ${p.message}`);
+      return templatesCommand(templates, args, io);
+    }
+    if (args.command === "discord") return await discordCommand(config, logger, args, io);
     if (args.command === "validate") return await validateCommand(await loadTemplateList(config, logger), args, io);
 
     const templates = await loadTemplateList(config, logger);
@@ -86,7 +93,10 @@ export async function main(argv: string[]): Promise<number> {
  */
 function cliLogger(config: Config, command: string): Logger {
   const explicit = process.env.LOG_LEVEL !== undefined && process.env.LOG_LEVEL !== "";
-  return createLogger({ level: command === "start" || explicit ? config.LOG_LEVEL : "fatal" });
+  if (explicit) return createLogger({ level: config.LOG_LEVEL });
+  // The console chat shares the terminal with the logs: only warnings and errors there.
+  if (command === "start") return createLogger({ level: config.SLACK_BOT_TOKEN || config.DISCORD_TOKEN ? config.LOG_LEVEL : "warn" });
+  return createLogger({ level: command === "discord" ? "info" : "fatal" });
 }
 
 /** Ctrl-C during `run` cancels the execution (so nothing is left running) before exiting. */

@@ -20,40 +20,54 @@ export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 export type Spawned = {
   child: ReturnType<typeof spawn>;
   done: Promise<CliResult>;
-  /** Resolves once stderr contains the text. */
-  stderrIncludes(text: string): Promise<void>;
+  /** Resolves once stderr contains the text (or matches the pattern); rejects if the CLI exits first. */
+  stderrIncludes(text: string | RegExp): Promise<void>;
+  stdoutIncludes(text: string | RegExp): Promise<void>;
+  /** What the CLI printed so far. */
+  output(): { stdout: string; stderr: string };
 };
 
-export function spawnCli(args: string[], opts: { cwd: string; env: Record<string, string>; stdin?: string }): Spawned {
+export type SpawnOptions = {
+  cwd: string;
+  env: Record<string, string>;
+  /** Written to stdin, which is then closed; with `keepStdinOpen` stdin stays open for `child.stdin.write`. */
+  stdin?: string;
+  keepStdinOpen?: boolean;
+};
+
+export function spawnCli(args: string[], opts: SpawnOptions): Spawned {
   const child = spawn(process.execPath, [bin, ...args], { cwd: opts.cwd, env: cleanEnv(opts.env), stdio: ["pipe", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  const watchers: { text: string; resolve: () => void }[] = [];
-  child.stdout!.on("data", (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr!.on("data", (d: Buffer) => {
-    stderr += d.toString();
+  const text = { stdout: "", stderr: "" };
+  const watchers: { stream: "stdout" | "stderr"; match: string | RegExp; resolve: () => void }[] = [];
+  const matches = (stream: "stdout" | "stderr", match: string | RegExp) =>
+    typeof match === "string" ? text[stream].includes(match) : match.test(text[stream]);
+  const collect = (stream: "stdout" | "stderr") => (d: Buffer) => {
+    text[stream] += d.toString();
     for (const w of watchers.splice(0)) {
-      if (stderr.includes(w.text)) w.resolve();
+      if (w.stream === stream && matches(stream, w.match)) w.resolve();
       else watchers.push(w);
     }
-  });
-  if (opts.stdin !== undefined) child.stdin!.end(opts.stdin);
-  else child.stdin!.end();
-  const done = new Promise<CliResult>((resolveDone) => child.on("close", (code) => resolveDone({ code, stdout, stderr })));
+  };
+  child.stdout!.on("data", collect("stdout"));
+  child.stderr!.on("data", collect("stderr"));
+  if (opts.stdin !== undefined) child.stdin!.write(opts.stdin);
+  if (!opts.keepStdinOpen) child.stdin!.end();
+  const done = new Promise<CliResult>((resolveDone) => child.on("close", (code) => resolveDone({ code, ...text })));
+  const waitFor = (stream: "stdout" | "stderr", match: string | RegExp) =>
+    new Promise<void>((res, rej) => {
+      if (matches(stream, match)) return res();
+      watchers.push({ stream, match, resolve: res });
+      void done.then(() => rej(new Error(`CLI exited before printing ${String(match)} on ${stream}; stderr:\n${text.stderr}`)));
+    });
   return {
     child,
     done,
-    stderrIncludes: (text) =>
-      new Promise<void>((res, rej) => {
-        if (stderr.includes(text)) return res();
-        watchers.push({ text, resolve: res });
-        void done.then(() => rej(new Error(`CLI exited before printing ${JSON.stringify(text)}; stderr:\n${stderr}`)));
-      }),
+    stderrIncludes: (match) => waitFor("stderr", match),
+    stdoutIncludes: (match) => waitFor("stdout", match),
+    output: () => ({ ...text }),
   };
 }
 
-export function runCli(args: string[], opts: { cwd: string; env: Record<string, string>; stdin?: string }): Promise<CliResult> {
+export function runCli(args: string[], opts: SpawnOptions): Promise<CliResult> {
   return spawnCli(args, opts).done;
 }
