@@ -131,13 +131,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   const metricsRegistry = options.metrics ?? sharedRegistry;
   const api = options.api ? buildApi(options.api, logger, options.version ?? "0.1.0") : undefined;
 
-  async function handleApi(
-    req: IncomingMessage,
-    res: ServerResponse,
-    url: URL,
-    requestId: string,
-    label: { route: string },
-  ): Promise<void> {
+  async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL, requestId: string, label: RequestLabel): Promise<void> {
     if (!api) {
       throw new HttpProblem(
         404,
