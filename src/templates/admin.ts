@@ -208,11 +208,14 @@ export function adminTemplateFromValue(value: unknown, file: string, ctx: AdminC
       add(`schemas.${schemaName}`, `is not a JSON Schema the loader understands: ${(error as Error).message}`);
     }
   }
+  // Top-level fields the outer schema already judged get stand-ins, so the node checks still run in this pass.
+  const shape = WorkflowDefinition.shape;
+  const orElse = (schema: z.ZodType, v: unknown, standIn: unknown) => (schema.safeParse(v).success ? v : standIn);
   const definitionValue = {
-    id: raw.id,
-    version: raw.version,
-    title: raw.title,
-    description: raw.description,
+    id: orElse(shape.id, raw.id, "invalid-id"),
+    version: orElse(shape.version, raw.version, 1),
+    title: orElse(shape.title, raw.title, "Untitled"),
+    description: orElse(shape.description, raw.description, undefined),
     inputs: inputNames,
     nodes: raw.nodes,
     ...(raw.maxParallel === undefined ? {} : { maxParallel: raw.maxParallel }),
