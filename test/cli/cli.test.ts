@@ -57,14 +57,16 @@ describe("staffroom CLI (offline model)", () => {
   });
 
   it("turns bad input into one friendly sentence and exit code 2", async () => {
-    const missing = await runCli(["run", "demo-lesson", "grade=5"], { cwd: dir, env });
+    const [missing, wrong] = await Promise.all([
+      runCli(["run", "demo-lesson", "grade=5"], { cwd: dir, env }),
+      runCli(["run", "demo-lesson", "topic=volcanoes", "minutes=5"], { cwd: dir, env }),
+    ]);
     expect(missing.code).toBe(2);
     expect(missing.stderr.trim().split("\n")).toEqual([
       'Topic is missing: What is the lesson about? Add it as topic="equivalent fractions".',
     ]);
     expect(missing.stdout).toBe("");
 
-    const wrong = await runCli(["run", "demo-lesson", "topic=volcanoes", "minutes=5"], { cwd: dir, env });
     expect(wrong.code).toBe(2);
     const lines = wrong.stderr
       .trim()
@@ -105,28 +107,31 @@ describe("staffroom CLI (offline model)", () => {
 
   it("lists, shows, counts and refuses to cancel a finished execution", async () => {
     expect(runId).not.toBe("");
-    const list = await runCli(["executions", "--json"], { cwd: dir, env });
+    // Read-only commands: run side by side to keep the suite quick.
+    const [list, show, stats, cancel, unknown] = await Promise.all([
+      runCli(["executions", "--json"], { cwd: dir, env }),
+      runCli(["show", runId, "--json"], { cwd: dir, env }),
+      runCli(["stats", "demo-lesson", "--json"], { cwd: dir, env }),
+      runCli(["cancel", runId], { cwd: dir, env }),
+      runCli(["show", "nope"], { cwd: dir, env }),
+    ]);
     expect(list.code).toBe(0);
     const records = JSON.parse(list.stdout) as { id: string; status: string }[];
     expect(records.map((r) => r.id)).toEqual([runId]);
 
-    const show = await runCli(["show", runId, "--json"], { cwd: dir, env });
     expect(show.code).toBe(0);
     const view = JSON.parse(show.stdout);
     expect(view.id).toBe(runId);
     expect(view.nodes).toHaveLength(4);
 
-    const stats = await runCli(["stats", "demo-lesson", "--json"], { cwd: dir, env });
     expect(stats.code).toBe(0);
     const [s] = JSON.parse(stats.stdout);
     expect(s).toMatchObject({ templateId: "demo-lesson", runs: 1, completed: 1, successRate: 1 });
     expect(s.nodes.map((n: { nodeId: string }) => n.nodeId).sort()).toEqual(["activities", "brief", "objectives", "plan"]);
 
-    const cancel = await runCli(["cancel", runId], { cwd: dir, env });
     expect(cancel.code).toBe(1);
     expect(cancel.stderr).toContain("has already finished (completed)");
 
-    const unknown = await runCli(["show", "nope"], { cwd: dir, env });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr.trim()).toBe('No execution with id "nope" was found.');
   });
