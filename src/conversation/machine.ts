@@ -204,7 +204,7 @@ function onAsk(
   if (input.kind === "option" && (!["answer", "skip"].includes(input.key) || (input.field !== undefined && input.field !== field.name))) {
     return stale(spec, state);
   }
-  if (input.kind === "text" && BACK.test(word)) return goBack(spec, state);
+  if (input.kind === "text" && BACK.test(word)) return step.fromSummary ? toSummary(spec, state, []) : goBack(spec, state);
   if (input.kind === "text" && HELP.test(word)) return { state, prompts: [helpPrompt(field), askPrompt(spec, state, field)] };
   const skip = input.kind === "option" ? input.key === "skip" : SKIP.test(word);
   if (skip) {
@@ -429,7 +429,7 @@ function askPrompt(spec: ConversationSpec, state: ConversationState, field: Conv
 function helpPrompt(field: ConversationField): Prompt {
   const lines = [field.help || `${field.label} for this request.`];
   if (field.example) lines.push(`Example: ${field.example}`);
-  lines.push(`You can also type back, ${field.required ? "" : "skip, "}or cancel.`);
+  lines.push(`You can also type ${field.required ? "back or cancel" : "back, skip or cancel"}.`);
   return { kind: "notice", text: lines.join("\n") };
 }
 

@@ -90,7 +90,7 @@ describe("guided conversation", () => {
     expect(skipRequired.prompts[0]?.text).toMatch(/Grade is needed for this request, so it can't be skipped/);
     expect(step(skipRequired)).toEqual({ kind: "ask", field: "grade" });
     const help = answer(spec, start.state, say("help"));
-    expect(help.prompts[0]?.text).toMatch(/K-12/);
+    expect(help.prompts[0]?.text).toMatch(/K-12[\s\S]*Example: 5\nYou can also type back or cancel\.$/);
     expect(step(help)).toEqual({ kind: "ask", field: "grade" });
     const cancel = answer(spec, start.state, say("Cancel."));
     expect(cancel.outcome).toEqual({ kind: "cancelled" });
@@ -109,6 +109,9 @@ describe("guided conversation", () => {
     expect(step(picked)).toEqual({ kind: "pick" });
     const field = answer(spec, picked.state, { kind: "option", key: "field", value: "durationMinutes" });
     expect(step(field)).toEqual({ kind: "ask", field: "durationMinutes", fromSummary: true });
+    const backToSummary = answer(spec, field.state, say("back"));
+    expect(step(backToSummary)).toEqual({ kind: "summary" });
+    expect(backToSummary.state.values).toEqual(back.state.values);
     const direct = answer(spec, back.state, say("duration: 1 hour, notes: bring rulers"));
     expect(direct.state.values).toMatchObject({ durationMinutes: 60, notes: "bring rulers" });
     expect(step(direct)).toEqual({ kind: "summary" });

@@ -625,11 +625,11 @@ class Core implements StaffroomChatCore {
       return;
     }
     const template = this.template(er.templateId);
-    const definition = this.engine.workflow(view.templateId, view.version)?.definition ?? this.engine.workflow(view.templateId)?.definition;
-    const steps = definition
-      ? definition.nodes.map((n) => ({ id: n.id, ...(n.title ? { title: n.title } : {}) }))
-      : view.nodeIds.map((id) => ({ id }));
-    const checklist = checklistFromView(createChecklist(template?.title ?? view.title, steps), view);
+    // The checklist is the fold of the events rendered so far; newer ones replay through the renderer.
+    let checklist = this.checklistFor(view, template?.title ?? view.title);
+    if (er.cursor > 0) {
+      for (const event of await this.engine.events(er.executionId, 1)) if (event.seq <= er.cursor) checklist = applyEvent(checklist, event);
+    }
     const renderer = new ExecutionRenderer(
       {
         engine: this.engine,
@@ -832,16 +832,7 @@ class Core implements StaffroomChatCore {
         if (!id) return this.tell(inbound, "Which request? Use /staffroom status <id> (ids are listed by /staffroom history).");
         const view = await this.engine.get(id);
         if (!view || view.userId !== userId) return this.tell(inbound, `None of your requests has the id "${clip(id, 60)}".`);
-        const definition = this.engine.workflow(view.templateId, view.version)?.definition;
-        const list = definition
-          ? checklistFromView(
-              createChecklist(
-                view.title,
-                definition.nodes.map((n) => ({ id: n.id, ...(n.title ? { title: n.title } : {}) })),
-              ),
-              view,
-            )
-          : undefined;
+        const list = checklistFromView(this.checklistFor(view, view.title), view);
         await inbound.surface.notify(inbound.place, inbound.user, statusMessage(view, list));
         return;
       }

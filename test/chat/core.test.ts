@@ -1,0 +1,228 @@
+import { afterEach, describe, expect, test } from "vitest";
+import { createChatCore, type StaffroomChatCore } from "../../src/adapters/chat/core.ts";
+import { parseActionId } from "../../src/adapters/chat/render.ts";
+import { createEngine, type Engine, openStore, type Store } from "../../src/engine/index.ts";
+import { ModelRequestError } from "../../src/errors.ts";
+import { createOfflineProvider } from "../../src/model/offline.ts";
+import type { ModelProvider } from "../../src/model/types.ts";
+import { loadTemplates, offlineDrafters } from "../../src/templates/index.ts";
+import type { Template } from "../../src/templates/types.ts";
+import { RecordingSurface } from "./recording-surface.ts";
+import { approvalTemplate, singleStepTemplate } from "./templates.ts";
+
+const alice = { id: "U_ALICE", name: "Alice" };
+const bob = { id: "U_BOB", name: "Bob" };
+
+type Rig = { store: Store; engine: Engine; core: StaffroomChatCore; surface: RecordingSurface; clock: { t: number; now(): number } };
+const open: Rig[] = [];
+
+async function rig(options: { templates?: Template[]; model?: ModelProvider; store?: Store } = {}): Promise<Rig> {
+  const templates = options.templates ?? [...(await loadTemplates()).templates, approvalTemplate()];
+  const store = options.store ?? (await openStore("memory:"));
+  const engine = createEngine({ store, model: options.model ?? createOfflineProvider({ drafters: offlineDrafters(templates) }) });
+  for (const t of templates) engine.register(t.workflow);
+  const clock = { t: Date.UTC(2025, 0, 6, 9), now: () => clock.t };
+  const core = createChatCore({
+    engine,
+    templates,
+    keyv: store.namespace("chat"),
+    progressIntervalMs: 0,
+    clock,
+    conversationTtlMinutes: 60,
+  });
+  const surface = new RecordingSurface();
+  const r = { store, engine, core, surface, clock };
+  open.push(r);
+  return r;
+}
+
+afterEach(async () => {
+  for (const r of open.splice(0)) {
+    await r.core.close();
+    await r.engine.close();
+    await r.store.close().catch(() => undefined);
+  }
+});
+
+describe("chat core", () => {
+  test("commands(): one per template with typed fields, plus staffroom and its subcommands", async () => {
+    const { core } = await rig();
+    const specs = core.commands();
+    expect(specs.map((s) => s.name)).toEqual(
+      expect.arrayContaining(["lesson-plan", "assessment", "feedback", "parent-message", "approval", "staffroom"]),
+    );
+    const lesson = specs.find((s) => s.name === "lesson-plan")!;
+    expect(lesson.fields.find((f) => f.name === "grade")).toMatchObject({
+      type: "string",
+      required: true,
+      choices: expect.arrayContaining([{ value: "5", label: "Grade 5" }]),
+    });
+    expect(lesson.fields.find((f) => f.name === "duration")).toMatchObject({ type: "integer", min: 10, max: 240 });
+    expect(lesson.fields.find((f) => f.name === "subject")).toMatchObject({ autocomplete: true, maxLength: 60 });
+    expect(specs.find((s) => s.name === "feedback")?.studentData).toBe(true);
+    expect(specs.find((s) => s.name === "feedback")?.fields.map((f) => f.name)).not.toContain("previousDraft");
+    expect(specs.find((s) => s.name === "staffroom")?.subcommands?.map((s) => s.name)).toEqual([
+      "help",
+      "status",
+      "history",
+      "stats",
+      "profile",
+      "forget",
+      "cancel",
+    ]);
+  });
+
+  test("a replayed delivery never starts a second conversation, even after a restart", async () => {
+    const first = await rig();
+    await first.core.command(first.surface.inbound(alice, "Ev1"), "lesson-plan", { text: "grade 5" });
+    await first.core.command(first.surface.inbound(alice, "Ev1"), "lesson-plan", { text: "grade 5" });
+    expect(first.surface.of("openThread")).toHaveLength(1);
+    await first.core.close();
+    const second = await rig({ store: first.store });
+    await second.core.command(second.surface.inbound(alice, "Ev1"), "lesson-plan", { text: "grade 5" });
+    expect(second.surface.of("openThread")).toHaveLength(0);
+  });
+
+  test("human step: buttons, wrong user refused politely, typed answer resumes, progress edited in place, document posted", async () => {
+    const { core, surface, engine } = await rig();
+    await core.command(surface.inbound(alice), "approval", { text: "topic: volcanoes" });
+    const thread = surface.of("openThread")[0]!.thread;
+    expect(surface.of("openThread")[0]!.message.text).toBe("**Approval demo** requested by Alice: topic: volcanoes");
+    const summary = surface.lastPost()!;
+    const run = summary.actions!.find((a) => a.label === "Run")!;
+    await core.action(surface.inbound(bob), thread, run.id, run.value);
+    expect(surface.of("notify").at(-1)).toMatchObject({ user: "U_BOB", message: { text: expect.stringMatching(/belongs to Alice/) } });
+    await core.action(surface.inbound(alice), thread, run.id, run.value);
+    await core.idle();
+
+    const question = surface.of("post").find((p) => p.message.text.includes("Send this note about volcanoes?"))!;
+    expect(question.message.actions?.map((a) => a.label)).toEqual(["Send it", "Hold it"]);
+    expect(parseActionId(question.message.actions![0]!.id)).toMatchObject({ kind: "human", nodeId: "approve" });
+    await core.action(surface.inbound(bob), thread, question.message.actions![0]!.id, "yes");
+    expect(surface.of("notify").at(-1)?.message.text).toBe("Sorry, this question is for Alice.");
+    await core.message(surface.inbound(alice), thread, "maybe");
+    expect(surface.of("notify").at(-1)?.message.text).toBe("Please choose one of: Send it, Hold it.");
+    await core.message(surface.inbound(alice), thread, "send it");
+    await core.idle();
+
+    const [execution] = await engine.list({ userId: alice.id });
+    expect(execution).toMatchObject({
+      status: "completed",
+      inputs: { topic: "volcanoes" },
+      userId: alice.id,
+      origin: { surface: "slack", threadId: thread.threadId },
+    });
+    const progressPosts = surface.of("post").filter((p) => p.message.role === "progress");
+    expect(progressPosts).toHaveLength(1);
+    const progressEdits = surface.of("edit").filter((e) => e.ref.messageId === progressPosts[0]!.ref.messageId);
+    expect(progressEdits.at(-1)?.message.text).toMatch(/^\*\*Approval demo: done\*\* in/);
+    expect(progressEdits.at(-1)?.message.actions).toBeUndefined();
+    expect(progressEdits.some((e) => e.message.text.includes("✋ Teacher approval (waiting for an answer)"))).toBe(true);
+    expect(surface.of("edit").find((e) => e.ref.messageId === question.ref.messageId)?.message.text).toMatch(
+      /✅ Send it \(answered by U_ALICE\)/,
+    );
+    expect(surface.texts()).toContain("Draft written.");
+    expect(surface.of("postDocument")).toHaveLength(1);
+    expect(surface.of("postDocument")[0]!.document.markdown).toContain("Decision: yes");
+    expect(surface.of("editRoot").at(-1)?.message.text).toMatch(/Approval demo\*\* requested by Alice: ✅ done in .* \(offline draft\)/);
+    // A late click on the answered question changes nothing.
+    await core.action(surface.inbound(alice), thread, question.message.actions![1]!.id, "no");
+    expect(surface.of("notify").at(-1)?.message.text).toMatch(/finished|already been answered|no longer/);
+  });
+
+  test("a failed run gets one friendly sentence with its id, never a stack trace", async () => {
+    const refusing: ModelProvider = {
+      name: "refusing",
+      complete: async () => {
+        throw new ModelRequestError("The model endpoint rejected the request (check the API key).", { status: 401 });
+      },
+    };
+    const { core, surface, engine } = await rig({ templates: [singleStepTemplate()], model: refusing });
+    await core.command(surface.inbound(alice), "single", { text: "topic: tides" });
+    const thread = surface.of("openThread")[0]!.thread;
+    await core.message(surface.inbound(alice), thread, "run");
+    await core.idle();
+    const [execution] = await engine.list({ userId: alice.id });
+    const failure = surface.of("post").find((p) => p.message.role === "error")!;
+    expect(failure.message.text).toBe(
+      `Sorry, I couldn't finish this request: The model endpoint rejected the request (check the API key). (request id ${execution!.id}). You can try again with /single.`,
+    );
+    expect(surface.texts().join("\n")).not.toMatch(/\n\s+at /);
+    expect(surface.of("editRoot").at(-1)?.message.text).toMatch(/could not be finished/);
+    await core.message(surface.inbound(alice), thread, "hello?");
+    expect(surface.of("notify").at(-1)?.message.text).toMatch(/finished\. Start a new one with \/single/);
+  });
+
+  test("an idle conversation expires with a notice; a later reply is told to start again", async () => {
+    const { core, surface, clock } = await rig();
+    await core.command(surface.inbound(alice), "lesson-plan", { text: "" });
+    const thread = surface.of("openThread")[0]!.thread;
+    clock.t += 59 * 60_000;
+    expect(await core.sweep()).toBe(0);
+    clock.t += 2 * 60_000;
+    expect(await core.sweep()).toBe(1);
+    expect(surface.lastPost()?.text).toBe(
+      "This request expired after 60 minutes without an answer; nothing was run. Start again with /lesson-plan.",
+    );
+    expect(surface.of("editRoot").at(-1)?.message.text).toMatch(/expired/);
+    await core.message(surface.inbound(alice), thread, "5");
+    expect(surface.of("notify").at(-1)?.message.text).toBe("This request was expired. Start a new one with /lesson-plan.");
+    expect(await core.sweep()).toBe(0);
+  });
+
+  test("typed command fields (Discord options) are validated like answers; a broken surface never throws", async () => {
+    const { core, surface } = await rig();
+    await core.command(surface.inbound(alice), "lesson-plan", {
+      fields: { grade: "13", subject: "Science", duration: 45, text: "magnets" },
+    });
+    const texts = surface.of("post").map((p) => p.message.text);
+    expect(texts[0]).toMatch(/^Grade: Grade should be K or 1-12/);
+    expect(texts.at(-1)).toMatch(/Which grade/);
+    surface.failing.add("openThread");
+    await expect(core.command(surface.inbound(alice), "lesson-plan", { text: "grade 5" })).resolves.toBeUndefined();
+    expect(surface.of("notify").at(-1)?.message.text).toMatch(/^I couldn't start a thread here \(Unexpected error: channel_not_found\)/);
+    surface.failing.clear();
+    surface.failing.add("post");
+    await expect(core.command(surface.inbound(alice), "lesson-plan", { text: "grade 5" })).resolves.toBeUndefined();
+    expect(surface.of("notify").at(-1)?.message.text).toMatch(/^Sorry, something went wrong/);
+    await core.command(surface.inbound(alice), "no-such-thing", {});
+    expect(surface.of("notify").at(-1)?.message.text).toBe("I don't know /no-such-thing. Try /staffroom help to see what I can do.");
+    await core.action(surface.inbound(alice), { surface: "slack", channelId: "C1", threadId: "nope" }, "garbage", "x");
+    expect(surface.of("notify").at(-1)?.message.text).toBe("That button is no longer in use.");
+  });
+
+  test("completions: choices filtered, subjects from the profile, history and known subjects", async () => {
+    const { core, surface } = await rig();
+    expect(await core.complete(alice, "lesson-plan", "grade", "5")).toEqual([{ value: "5", label: "Grade 5" }]);
+    await core.command(surface.inbound(alice), "staffroom", { text: "profile subject=Chemistry" });
+    const subjects = await core.complete(alice, "lesson-plan", "subject", "chem");
+    expect(subjects[0]).toEqual({ value: "Chemistry", label: "Chemistry" });
+    expect((await core.complete(alice, "lesson-plan", "subject", "")).length).toBeGreaterThan(5);
+    expect(await core.complete(alice, "nope", "subject", "")).toEqual([]);
+  });
+
+  test("owns() knows the bot's threads; attach() resumes a waiting run into its thread without re-posting", async () => {
+    const first = await rig();
+    await first.core.command(first.surface.inbound(alice), "approval", { text: "topic: tides" });
+    const thread = first.surface.of("openThread")[0]!.thread;
+    expect(await first.core.owns(thread)).toBe(true);
+    expect(await first.core.owns({ ...thread, threadId: "other" })).toBe(false);
+    await first.core.message(first.surface.inbound(alice), thread, "run");
+    await first.core.idle();
+    const asked = first.surface.of("post").filter((p) => p.message.text.includes("Send this note")).length;
+    expect(asked).toBe(1);
+    // Restart: a new engine and core on the same store.
+    await first.core.close();
+    await first.engine.close();
+    const second = await rig({ store: first.store });
+    await second.engine.recover();
+    await second.core.attach(second.surface);
+    await second.core.idle();
+    expect(second.surface.of("post").filter((p) => p.message.text.includes("Send this note"))).toHaveLength(0);
+    await second.core.message(second.surface.inbound(alice), thread, "Hold it");
+    await second.core.idle();
+    expect(second.surface.of("postDocument")[0]?.document.markdown).toContain("Decision: no");
+    expect(second.surface.of("post").filter((p) => p.message.role === "progress")).toHaveLength(0);
+    expect(second.surface.of("edit").some((e) => e.message.text.includes("Approval demo: done"))).toBe(true);
+  });
+});
