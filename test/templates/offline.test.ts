@@ -111,6 +111,19 @@ describe("lesson plan (offline)", () => {
       await run.close();
     }
   });
+  it("cites nothing when the teacher asks for no standards", async () => {
+    const view = await h.run("lesson-plan", {
+      grade: "3",
+      subject: "Science",
+      topic: "Balanced forces",
+      duration: 30,
+      standardsFramework: "No standards",
+    });
+    expect(view.inputs.standardsFramework).toBe("none");
+    const doc = template("lesson-plan").render(view);
+    expect(doc.markdown).toContain("## Standards addressed\n_No standards requested._");
+    expect(doc.markdown.match(CODE_LIKE)).toBeNull();
+  });
 });
 
 describe("assessment (offline)", () => {
