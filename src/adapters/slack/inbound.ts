@@ -62,30 +62,56 @@ type MessageEvent = {
   team?: string;
 };
 
-/** Tracks background work so stop() can wait for it and nothing runs unobserved. */
+/**
+ * Runs the work behind each acknowledged request. Tasks start from a queue a few per event-loop turn, after
+ * pending I/O, so a burst of requests is acknowledged first (Slack's 3-second budget) and worked on next.
+ * Tracks what runs so stop() can wait for it, and routes failures to the teacher.
+ */
 export class BackgroundWork {
   private readonly running = new Set<Promise<void>>();
+  private readonly queue: (() => Promise<void>)[] = [];
+  private scheduled = false;
+
+  constructor(private readonly perTurn = 8) {}
+
   run(task: () => Promise<void>, onError: (error: unknown) => Promise<void> | void): void {
-    const p = (async () => {
+    this.queue.push(async () => {
       try {
         await task();
       } catch (error) {
         try {
           await onError(error);
         } catch {
-          // The error path itself failed (e.g. Slack unreachable); it has been logged by onError's caller.
+          // The error path itself failed (e.g. Slack unreachable); onError logged it first.
         }
       }
-    })();
-    this.running.add(p);
-    p.finally(() => this.running.delete(p));
+    });
+    this.schedule();
   }
+
+  private schedule(): void {
+    if (this.scheduled || this.queue.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      for (let i = 0; i < this.perTurn && this.queue.length > 0; i++) {
+        const p = (this.queue.shift() as () => Promise<void>)();
+        this.running.add(p);
+        p.finally(() => this.running.delete(p));
+      }
+      this.schedule();
+    });
+  }
+
   async settle(timeoutMs: number): Promise<void> {
-    const all = Promise.allSettled([...this.running]);
-    await Promise.race([all, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    const deadline = Date.now() + timeoutMs;
+    while ((this.queue.length > 0 || this.running.size > 0) && Date.now() < deadline) {
+      await Promise.race([Promise.allSettled([...this.running]), new Promise((r) => setTimeout(r, Math.min(50, timeoutMs)).unref())]);
+    }
   }
+
   get size(): number {
-    return this.running.size;
+    return this.running.size + this.queue.length;
   }
 }
 

@@ -131,7 +131,8 @@ export async function startSlack(options: SlackOptions): Promise<SlackHandle> {
     handler = (req, res) => listener(req, res);
     if (options.httpServer) options.httpServer.mount({ path: SLACK_EVENTS_PATH, handler });
     else {
-      const server = await receiver.start(config.PORT);
+      // A burst of commands opens many connections at once; a deep accept queue avoids SYN retries (1 s, 3 s).
+      const server = await receiver.start({ port: config.PORT, backlog: 2048 });
       const address = server.address();
       port = typeof address === "object" && address ? address.port : config.PORT;
     }
