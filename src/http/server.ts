@@ -220,7 +220,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       keyId,
       requestId,
       deps: api.deps,
-      logger: logger.child({ reqId: requestId, ...(params.id ? { executionId: params.id } : {}) }),
+      // Built on first use: most requests log nothing beyond the debug line.
+      get logger() {
+        return logger.child({ reqId: requestId, ...(params.id ? { executionId: params.id } : {}) });
+      },
     };
     const result = await route.handle(ctx);
     if ("handled" in result) return;
