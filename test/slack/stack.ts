@@ -7,6 +7,7 @@ import { createEngine, openStore, type Store } from "../../src/engine/index.ts";
 import { silentLogger } from "../../src/log.ts";
 import { createOfflineProvider, type Drafter, type ModelProvider } from "../../src/model/index.ts";
 import { builtinTemplates } from "../../src/templates/builtin.ts";
+import type { Template } from "../../src/templates/types.ts";
 import type { FakeMessage, FakeSlack } from "../fakes/slack/server.ts";
 import { postCommand, postEvent, postInteraction } from "../fakes/slack/sign.ts";
 import { FAST_PACING, FAST_RETRY, SIGNING_SECRET, slackConfig } from "./helpers.ts";
@@ -24,9 +25,15 @@ export type Stack = {
 
 export async function startStack(
   fake: FakeSlack,
-  opts: { storeUrl?: string; env?: Record<string, string>; model?: (drafters: Record<string, Drafter>) => ModelProvider } = {},
+  opts: {
+    storeUrl?: string;
+    env?: Record<string, string>;
+    model?: (drafters: Record<string, Drafter>) => ModelProvider;
+    /** Extra templates beside the built-in ones. */
+    extraTemplates?: Template[];
+  } = {},
 ): Promise<Stack> {
-  const templates = builtinTemplates();
+  const templates = [...builtinTemplates(), ...(opts.extraTemplates ?? [])];
   const drafters: Record<string, Drafter> = {};
   for (const t of templates) Object.assign(drafters, t.drafters);
   const store = await openStore(opts.storeUrl ?? "memory:");
