@@ -1,4 +1,5 @@
 // Public surface of the guided conversation: request parsing, the question state machine, teacher profiles.
+export { createModelExtractor, type ExtractorOptions, type FieldExtractor } from "./extract.ts";
 export { type ConversationField, checkField, conversationFields, displayValue } from "./fields.ts";
 export {
   type Answer,

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from "vitest";
 import { createChatCore, type StaffroomChatCore } from "../../src/adapters/chat/core.ts";
 import { parseActionId } from "../../src/adapters/chat/render.ts";
+import { createModelExtractor, type FieldExtractor } from "../../src/conversation/extract.ts";
 import { createEngine, type Engine, openStore, type Store } from "../../src/engine/index.ts";
 import { ModelRequestError } from "../../src/errors.ts";
 import { createOfflineProvider } from "../../src/model/offline.ts";
@@ -16,7 +17,7 @@ const bob = { id: "U_BOB", name: "Bob" };
 type Rig = { store: Store; engine: Engine; core: StaffroomChatCore; surface: RecordingSurface; clock: { t: number; now(): number } };
 const open: Rig[] = [];
 
-async function rig(options: { templates?: Template[]; model?: ModelProvider; store?: Store } = {}): Promise<Rig> {
+async function rig(options: { templates?: Template[]; model?: ModelProvider; store?: Store; extract?: FieldExtractor } = {}): Promise<Rig> {
   const templates = options.templates ?? [...(await loadTemplates()).templates, approvalTemplate()];
   const store = options.store ?? (await openStore("memory:"));
   const engine = createEngine({ store, model: options.model ?? createOfflineProvider({ drafters: offlineDrafters(templates) }) });
@@ -29,6 +30,7 @@ async function rig(options: { templates?: Template[]; model?: ModelProvider; sto
     progressIntervalMs: 0,
     clock,
     conversationTtlMinutes: 60,
+    ...(options.extract ? { extract: options.extract } : {}),
   });
   const surface = new RecordingSurface();
   const r = { store, engine, core, surface, clock };
@@ -224,5 +226,44 @@ describe("chat core", () => {
     expect(second.surface.of("postDocument")[0]?.document.markdown).toContain("Decision: no");
     expect(second.surface.of("post").filter((p) => p.message.role === "progress")).toHaveLength(0);
     expect(second.surface.of("edit").some((e) => e.message.text.includes("Approval demo: done"))).toBe(true);
+  });
+
+  test("a configured model may extract fields, but only values that pass each field's schema are used", async () => {
+    const requests: string[] = [];
+    const model: ModelProvider = {
+      name: "openai",
+      complete: async (request) => {
+        requests.push(request.messages.at(-1)!.content);
+        expect(request.schema?.name).toBe("staffroom-extract");
+        return {
+          text: JSON.stringify({
+            grade: "7",
+            subject: "Science",
+            topic: null,
+            duration: "ninety",
+            standardsFramework: "XYZ",
+            objectives: null,
+            classProfile: null,
+            materials: null,
+            language: null,
+          }),
+          usage: { inputTokens: 1, outputTokens: 1 },
+          model: "m",
+        };
+      },
+    };
+    expect(createModelExtractor(createOfflineProvider())).toBeUndefined();
+    const { core, surface } = await rig({ extract: createModelExtractor(model)! });
+    await core.command(surface.inbound(alice), "lesson-plan", { text: "for my fifth graders: the phases of the moon" });
+    expect(requests[0]).toContain('Request: """for my fifth graders: the phases of the moon"""');
+    const texts = surface.of("post").map((p) => p.message.text);
+    // The parser's grade wins over the model's; the model's subject fits and is used; "ninety" and "XYZ" are dropped.
+    expect(texts[0]).toMatch(/^Got it: Grade: Grade 5 · Subject: Science · Topic: /);
+    expect(texts.at(-1)).toMatch(/How long is the lesson/);
+
+    const broken: ModelProvider = { name: "openai", complete: async () => Promise.reject(new Error("ECONNREFUSED")) };
+    const second = await rig({ extract: createModelExtractor(broken)! });
+    await second.core.command(second.surface.inbound(alice), "lesson-plan", { text: "something about the moon" });
+    expect(second.surface.of("post").at(-1)?.message.text).toMatch(/Which grade/);
   });
 });

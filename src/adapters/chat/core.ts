@@ -2,7 +2,8 @@
 // starts the engine, events are rendered back into the thread; human steps, feedback drafts, profile,
 // history and forget live here so Slack, Discord and the console only implement `Surface`.
 import type Keyv from "keyv";
-import { type ConversationField, checkField, conversationFields } from "../../conversation/fields.ts";
+import type { FieldExtractor } from "../../conversation/extract.ts";
+import { checkField, conversationFields } from "../../conversation/fields.ts";
 import {
   type Answer,
   answer as answerConversation,
@@ -41,9 +42,6 @@ import {
 import { ExecutionRenderer } from "./renderer.ts";
 import { ChatState, type ExecRecord, type ThreadRecord, threadKey } from "./state.ts";
 
-/** Optional model-backed field extraction; every value it returns is still checked by the field's schema. */
-export type FieldExtractor = (text: string, fields: ConversationField[]) => Promise<Record<string, unknown>>;
-
 export type ChatCoreOptions = {
   engine: EngineApi;
   templates: Template[];
@@ -56,6 +54,7 @@ export type ChatCoreOptions = {
   /** Most one progress edit per this many ms. */
   progressIntervalMs?: number;
   timers?: Timers;
+  /** Model-backed extraction for requests the deterministic rules can't fully place (see createModelExtractor). */
   extract?: FieldExtractor;
   /** How often idle conversations are looked for (defaults to a minute, or the TTL when shorter). */
   sweepIntervalMs?: number;
