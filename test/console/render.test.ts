@@ -59,7 +59,9 @@ describe("console surface", () => {
 
   test("piped: an edit prints only the lines that changed", async () => {
     let out = "";
-    const surface = new ConsoleSurface((t) => void (out += t), false);
+    const surface = new ConsoleSurface((t) => {
+      out += t;
+    }, false);
     const thread = await surface.openThread(place, user, { text: "Root" });
     const ref = await surface.post(thread, { text: "Working\n⬜ A\n⬜ B", actions: buttons("Cancel") });
     expect(surface.actions(thread)?.[0]?.label).toBe("Cancel");
@@ -71,7 +73,9 @@ describe("console surface", () => {
 
   test("terminal: editing the last block redraws it in place", async () => {
     let out = "";
-    const surface = new ConsoleSurface((t) => void (out += t), true);
+    const surface = new ConsoleSurface((t) => {
+      out += t;
+    }, true);
     const thread = await surface.openThread(place, user, { text: "Root" });
     const ref = await surface.post(thread, { text: "one\ntwo" });
     out = "";
