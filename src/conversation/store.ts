@@ -77,6 +77,17 @@ export class ConversationStore {
     return out;
   }
 
+  /** Open conversations per surface, from the index (for the active-conversations gauge). */
+  async countBySurface(): Promise<Record<string, number>> {
+    const keys = (await this.keyv.get<string[]>(`${this.prefix}index`)) ?? [];
+    const counts: Record<string, number> = {};
+    for (const key of keys) {
+      const surface = decodeURIComponent(key.slice(this.prefix.length).split(":")[0] ?? "");
+      counts[surface] = (counts[surface] ?? 0) + 1;
+    }
+    return counts;
+  }
+
   /** Deletes every conversation of a user; returns how many there were. */
   async deleteUser(userId: string): Promise<number> {
     const userKey = `${this.prefix}user:${encodeURIComponent(userId)}`;

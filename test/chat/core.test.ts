@@ -4,6 +4,7 @@ import { parseActionId } from "../../src/adapters/chat/render.ts";
 import { createModelExtractor, type FieldExtractor } from "../../src/conversation/extract.ts";
 import { createEngine, type Engine, openStore, type Store } from "../../src/engine/index.ts";
 import { ModelRequestError } from "../../src/errors.ts";
+import { activeConversations } from "../../src/metrics.ts";
 import { createOfflineProvider } from "../../src/model/offline.ts";
 import type { ModelProvider } from "../../src/model/types.ts";
 import { loadTemplates, offlineDrafters } from "../../src/templates/index.ts";
@@ -159,6 +160,8 @@ describe("chat core", () => {
     const { core, surface, clock } = await rig();
     await core.command(surface.inbound(alice), "lesson-plan", { text: "" });
     const thread = surface.of("openThread")[0]!.thread;
+    const gauge = async () => (await activeConversations.get()).values.find((v) => v.labels.surface === "slack")?.value;
+    expect(await gauge()).toBe(1);
     clock.t += 59 * 60_000;
     expect(await core.sweep()).toBe(0);
     clock.t += 2 * 60_000;
@@ -167,6 +170,7 @@ describe("chat core", () => {
       "This request expired after 60 minutes without an answer; nothing was run. Start again with /lesson-plan.",
     );
     expect(surface.of("editRoot").at(-1)?.message.text).toMatch(/expired/);
+    expect(await gauge()).toBe(0);
     await core.message(surface.inbound(alice), thread, "5");
     expect(surface.of("notify").at(-1)?.message.text).toBe("This request was expired. Start a new one with /lesson-plan.");
     expect(await core.sweep()).toBe(0);
@@ -265,5 +269,47 @@ describe("chat core", () => {
     const second = await rig({ extract: createModelExtractor(broken)! });
     await second.core.command(second.surface.inbound(alice), "lesson-plan", { text: "something about the moon" });
     expect(second.surface.of("post").at(-1)?.message.text).toMatch(/Which grade/);
+  });
+
+  test("feedback drafts: regenerate makes the next version; only the requester approves; approving an older version supersedes the rest", async () => {
+    const { core, surface, engine } = await rig();
+    await core.command(surface.inbound(alice), "feedback", {
+      fields: { assignment: "Argue for a longer lunch break", studentWork: "Lunch should be longer because we have no time to eat." },
+    });
+    const thread = surface.of("openThread")[0]!.thread;
+    expect(surface.of("openThread")[0]!.message.text).toBe("**Student feedback** requested by Alice");
+    await core.message(surface.inbound(alice), thread, "run");
+    await core.idle();
+    const v1 = surface.of("post").find((p) => p.message.text.startsWith("**Draft v1.**"))!;
+    const regenerate = v1.message.actions!.find((a) => a.label === "Regenerate")!;
+    await core.action(surface.inbound(alice), thread, regenerate.id, regenerate.value);
+    await core.idle();
+    expect(surface.of("postDocument").map((d) => d.document.title.split(":")[0])).toEqual(["Draft v1", "Draft v2"]);
+    const runs = await engine.list({ userId: alice.id });
+    expect(runs).toHaveLength(2);
+    expect(runs.every((r) => r.inputs.previousDraft === undefined)).toBe(true);
+    expect(
+      surface.of("edit").some((e) => e.ref.messageId === v1.ref.messageId && e.message.text === "Draft v1 (replaced by a newer version)."),
+    ).toBe(true);
+    const approve = v1.message.actions!.find((a) => a.label === "Approve")!;
+    await core.action(surface.inbound(bob), thread, approve.id, approve.value);
+    expect(surface.of("notify").at(-1)?.message.text).toBe("Only Alice can approve or revise this draft.");
+    await core.message(surface.inbound(bob), thread, "make it longer");
+    expect(await engine.list({ userId: alice.id })).toHaveLength(2);
+    await core.action(surface.inbound(alice), thread, approve.id, approve.value);
+    const v2 = surface.of("post").find((p) => p.message.text.startsWith("**Draft v2.**"))!;
+    expect(
+      surface
+        .of("edit")
+        .filter((e) => e.ref.messageId === v1.ref.messageId)
+        .at(-1)?.message,
+    ).toEqual({ text: "✅ Draft v1 approved by Alice.", role: "draft" });
+    expect(
+      surface
+        .of("edit")
+        .filter((e) => e.ref.messageId === v2.ref.messageId)
+        .at(-1)?.message.actions,
+    ).toBeUndefined();
+    expect(surface.of("editRoot").at(-1)?.message.text).toBe("**Student feedback** requested by Alice: ✅ draft v1 approved");
   });
 });

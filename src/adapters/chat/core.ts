@@ -20,6 +20,7 @@ import type { EngineApi } from "../../engine/api.ts";
 import type { EngineEvent, ExecutionRecord, Origin } from "../../engine/records.ts";
 import { describeError, InvalidInputError } from "../../errors.ts";
 import { type Logger, silentLogger } from "../../log.ts";
+import { activeConversations } from "../../metrics.ts";
 import type { Template } from "../../templates/types.ts";
 import { commandSpecs } from "./commands.ts";
 import type { ChatCore, ChatUser, CommandArgs, CommandSpec, Inbound, Surface, SurfaceName, ThreadRef } from "./contract.ts";
@@ -296,6 +297,7 @@ class Core implements StaffroomChatCore {
     if (this.closed) return 0;
     const now = this.clock.now();
     let count = 0;
+    await this.countConversations();
     for (const conv of await this.conversations.expired(now)) {
       const surface = this.surfaces.get(conv.surface as SurfaceName);
       if (!surface) continue;
@@ -307,6 +309,7 @@ class Core implements StaffroomChatCore {
         count++;
       });
     }
+    if (count > 0) await this.countConversations();
     return count;
   }
 
@@ -488,6 +491,14 @@ class Core implements StaffroomChatCore {
 
   /** Persists a conversation turn, posts its prompts and acts on its outcome. */
   private async applyTurn(inbound: Inbound, rec: ThreadRecord, turn: Turn, createdAt: number): Promise<void> {
+    try {
+      await this.applyTurnInner(inbound, rec, turn, createdAt);
+    } finally {
+      if (turn.outcome || turn.state.asked.length === 0) await this.countConversations();
+    }
+  }
+
+  private async applyTurnInner(inbound: Inbound, rec: ThreadRecord, turn: Turn, createdAt: number): Promise<void> {
     const { surface } = inbound;
     const key = { ...threadParts(rec.thread), userId: rec.userId };
     if (turn.outcome?.kind === "cancelled") {
@@ -520,6 +531,16 @@ class Core implements StaffroomChatCore {
     }
     await this.saveConversation(rec, turn.state, createdAt);
     await this.postPrompts(surface, rec.thread, turn.prompts);
+  }
+
+  /** The gauge is recomputed from the stored index, so it stays right across restarts. */
+  private async countConversations(): Promise<void> {
+    try {
+      const counts = await this.conversations.countBySurface();
+      for (const surface of ["console", "slack", "discord"]) activeConversations.set({ surface }, counts[surface] ?? 0);
+    } catch {
+      // Metrics must never break a conversation.
+    }
   }
 
   private async saveConversation(rec: ThreadRecord, state: ConversationState, createdAt: number): Promise<void> {
@@ -890,6 +911,7 @@ class Core implements StaffroomChatCore {
     await this.state.deleteUser(userId);
     const hadProfile = await this.profiles.delete(userId);
     const executions = await this.engine.forgetUser(userId);
+    await this.countConversations();
     this.logger.info({ userId, conversations, executions }, "teacher data forgotten");
     await this.tell(
       inbound,
