@@ -85,6 +85,9 @@ function operation(r: Route): Json {
     "Retry-After": { description: "Seconds to wait before trying again.", schema: { type: "integer", minimum: 1 } },
   });
   responses["500"] = problem("Unexpected server error (logged with the request id; no details are exposed).");
+  responses["503"] = problem("The service is shutting down or briefly unable to serve; try again after Retry-After.", {
+    "Retry-After": { description: "Seconds to wait before trying again.", schema: { type: "integer", minimum: 1 } },
+  });
   return {
     operationId: r.operationId,
     summary: r.summary,
