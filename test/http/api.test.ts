@@ -159,6 +159,21 @@ describe("authentication and rate limits", () => {
     }
   });
 
+  it("answers 503 with Retry-After while the engine shuts down, and creates nothing", async () => {
+    const closing = await startApi();
+    try {
+      await closing.engine.close();
+      const res = await closing.call("POST", "/api/workflows/execute", {
+        body: { workflow_id: "greet", input_data: { name: "Ada", grade: "5" }, user_id: "t" },
+      });
+      expect(res.status).toBe(503);
+      expect(res.headers.get("retry-after")).toBe("5");
+      expect((res.body as Json).code).toBe("engine_closing");
+    } finally {
+      await closing.close();
+    }
+  });
+
   it("keeps the API off without keys while health and mounts still work", async () => {
     const off = await startApi({ api: { apiKeys: [] } });
     try {
