@@ -36,7 +36,10 @@ export async function startFake(): Promise<FakeDiscord> {
   return fake;
 }
 
-export function discordConfig(fake: FakeDiscord, env: Record<string, string> = {}): Config {
+/** Where the adapter finds Discord: the fake itself, or the same facts from a fake in a worker thread. */
+export type FakeAddress = Pick<FakeDiscord, "token" | "applicationId" | "apiUrl"> & { guild: { id: string } };
+
+export function discordConfig(fake: FakeAddress, env: Record<string, string> = {}): Config {
   return loadConfig({
     STAFFROOM_STORE_URL: "memory:",
     PORT: "0",
@@ -62,7 +65,7 @@ export type Stack = {
 };
 
 export async function startStack(
-  fake: FakeDiscord,
+  fake: FakeAddress,
   opts: { env?: Record<string, string>; storeUrl?: string; model?: (drafters: Record<string, Drafter>) => ModelProvider } = {},
 ): Promise<Stack> {
   const config = discordConfig(fake, opts.env);

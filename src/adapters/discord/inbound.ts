@@ -71,7 +71,12 @@ export function registerInbound({ client, core, surface, logger, access }: Deps)
   const seen = new RecentIds();
   const inFlight = new Set<string>();
   const staffCache = new Map<string, { ok: boolean; at: number }>();
-  const specs = () => new Map(core.commands().map((s) => [optionName(s.name), s]));
+  // The command list is fixed for the life of the process; building it walks every template's schema.
+  let specCache: Map<string, CommandSpec> | undefined;
+  const specs = () => {
+    specCache ??= new Map(core.commands().map((s) => [optionName(s.name), s]));
+    return specCache;
+  };
 
   const userOf = (u: { id: string; username: string; globalName?: string | null }, guildId?: string | null): ChatUser => ({
     id: u.id,

@@ -77,6 +77,13 @@ export function toDiscordMarkdown(markdown: string): string {
 export function splitMarkdown(text: string, limit: number): string[] {
   const trimmed = text.trim();
   if (trimmed.length <= limit) return trimmed ? [trimmed] : [];
+  // Room for a fence reopened at the start of a chunk and closed at its end.
+  const fenceLines = trimmed.match(/^\s*```.*$/gm) ?? [];
+  const reserve = fenceLines.length ? Math.min(60, Math.max(...fenceLines.map((f) => f.trim().length))) + 5 : 0;
+  return balanceFences(splitPlain(trimmed, limit - reserve), limit);
+}
+
+function splitPlain(trimmed: string, limit: number): string[] {
   const sections = splitBefore(trimmed, (line) => HEADING.test(line));
   const chunks: string[] = [];
   let current = "";
@@ -95,7 +102,7 @@ export function splitMarkdown(text: string, limit: number): string[] {
     else for (const piece of splitLong(section, limit)) chunks.push(piece);
   }
   flush();
-  return balanceFences(chunks, limit);
+  return chunks;
 }
 
 function splitBefore(text: string, isBoundary: (line: string) => boolean): string[] {
@@ -143,7 +150,7 @@ function balanceFences(chunks: string[], limit: number): string[] {
       text = `${text}\n\`\`\``;
       carry = opener.trim();
     }
-    // Re-splitting would loop; the few fence characters may overflow only on pathological input.
+    // Space was reserved for the fences; only an opener longer than 60 characters could overflow.
     out.push(text.length > limit ? text.slice(0, limit) : text);
   }
   return out;

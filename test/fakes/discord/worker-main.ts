@@ -1,0 +1,51 @@
+// The fake Discord driven over worker messages: start, bursts of slash commands (timed from dispatch to
+// the first callback, both on this thread's clock), close.
+import { parentPort } from "node:worker_threads";
+import { startFakeDiscord } from "./server.ts";
+import type { FakeUser } from "./state.ts";
+
+export type WorkerRequest =
+  | { type: "start"; members: { user: FakeUser; roles: string[] }[] }
+  | {
+      type: "burst";
+      n: number;
+      name: string;
+      subcommand?: string;
+      options?: Record<string, string | number | boolean>;
+      distinctUsers?: boolean;
+      user: FakeUser;
+    }
+  | { type: "close" };
+
+const port = parentPort;
+if (!port) throw new Error("worker-main runs in a worker thread");
+const fake = await startFakeDiscord();
+
+port.on("message", async (msg: WorkerRequest) => {
+  if (msg.type === "start") {
+    for (const m of msg.members) fake.addMember(m.user, m.roles);
+    port.postMessage({
+      type: "started",
+      apiUrl: fake.apiUrl,
+      token: fake.token,
+      applicationId: fake.applicationId,
+      guildId: fake.guild.id,
+    });
+  } else if (msg.type === "burst") {
+    const sent = Array.from({ length: msg.n }, (_, k) =>
+      fake.slash({
+        name: msg.name,
+        user: msg.distinctUsers ? { id: String(BigInt(msg.user.id) + BigInt(k + 1)), username: `${msg.user.username}${k}` } : msg.user,
+        ...(msg.subcommand ? { subcommand: msg.subcommand } : {}),
+        ...(msg.options ? { options: msg.options } : {}),
+      }),
+    );
+    await Promise.all(sent.map((i) => i.acked));
+    const times = sent.map((i) => (i.callbacks[0]?.atHr ?? Number.NaN) - i.dispatchedHr);
+    port.postMessage({ type: "burst", times, violations: fake.violations.splice(0) });
+  } else if (msg.type === "close") {
+    await fake.close();
+    port.postMessage({ type: "closed" });
+  }
+});
+port.postMessage({ type: "ready" });
