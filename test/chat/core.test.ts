@@ -312,4 +312,34 @@ describe("chat core", () => {
     ).toBeUndefined();
     expect(surface.of("editRoot").at(-1)?.message.text).toBe("**Student feedback** requested by Alice: ✅ draft v1 approved");
   });
+
+  test("the progress message's Cancel stops a waiting run; typed draft words act like the buttons", async () => {
+    const { core, surface, engine } = await rig();
+    await core.command(surface.inbound(alice), "approval", { text: "topic: tides" });
+    const thread = surface.of("openThread")[0]!.thread;
+    await core.message(surface.inbound(alice), thread, "run");
+    await core.idle();
+    const progress = surface.of("post").find((p) => p.message.role === "progress")!;
+    const cancel = progress.message.actions![0]!;
+    expect(parseActionId(cancel.id)).toMatchObject({ kind: "cancel-run" });
+    await core.action(surface.inbound(bob), thread, cancel.id, cancel.value);
+    expect(surface.of("notify").at(-1)?.message.text).toBe("Only Alice can cancel this request.");
+    await core.action(surface.inbound(alice), thread, cancel.id, cancel.value);
+    await core.idle();
+    const [execution] = await engine.list({ userId: alice.id });
+    expect(execution?.status).toBe("cancelled");
+    expect(surface.texts()).toContain(`This request was cancelled (request id ${execution!.id}).`);
+    expect(surface.texts().some((t) => t.includes("(no longer waiting for an answer)"))).toBe(true);
+    expect(surface.of("editRoot").at(-1)?.message.text).toMatch(/⛔ cancelled/);
+
+    await core.command(surface.inbound(alice), "feedback", {
+      fields: { assignment: "Argue for recess", studentWork: "Recess is good because we run." },
+    });
+    const fb = surface.of("openThread").at(-1)!.thread;
+    await core.message(surface.inbound(alice), fb, "run");
+    await core.idle();
+    await core.message(surface.inbound(alice), fb, "Approve");
+    expect(surface.of("edit").at(-1)?.message.text).toBe("✅ Draft v1 approved by Alice.");
+    expect((await engine.list({ userId: alice.id, templateId: "student-feedback" })).length).toBe(1);
+  });
 });

@@ -75,6 +75,7 @@ export type StaffroomChatCore = ChatCore & {
 };
 
 const CANCEL_WORD = /^\/?(cancel|stop)$/i;
+const DRAFT_WORDS = /^\/?(approve|approved|revise|regenerate)[.!]?$/i;
 const REVISION_FIELDS = ["previousDraft", "revisionInstruction"];
 
 class KeyedLock {
@@ -478,6 +479,18 @@ class Core implements StaffroomChatCore {
             await this.tell(inbound, "OK, no revision.");
             return;
           }
+          // The buttons' words typed on their own act like the buttons (on the latest version).
+          const verb = DRAFT_WORDS.exec(text)?.[1]?.toLowerCase();
+          const latest = rec.draft.versions.at(-1);
+          if (verb && latest && !rec.draft.awaitingInstruction) {
+            await this.onDraftAction(
+              inbound,
+              rec,
+              verb.startsWith("approve") ? "approve" : verb === "revise" ? "revise" : "regenerate",
+              latest.n,
+            );
+            return;
+          }
           await this.revise(inbound, rec, template, text);
           return;
         }
@@ -658,6 +671,9 @@ class Core implements StaffroomChatCore {
         timers: this.timers,
         progressIntervalMs: this.progressIntervalMs,
         finished: (rec, event, s) => this.finished(rec, event, s),
+        released: (id) => {
+          if (this.renderers.get(id) === renderer) this.renderers.delete(id);
+        },
       },
       er,
       surface,
@@ -670,7 +686,6 @@ class Core implements StaffroomChatCore {
 
   /** The run reached its end: post the document (or draft), a failure sentence, or the cancellation. */
   private async finished(er: ExecRecord, event: EngineEvent, surface: Surface): Promise<void> {
-    this.renderers.delete(er.executionId);
     const thread = er.thread;
     await this.locks.run(threadKey(thread), async () => {
       const rec = await this.state.thread(thread);

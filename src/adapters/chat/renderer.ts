@@ -18,6 +18,8 @@ export type RendererDeps = {
   progressIntervalMs: number;
   /** Called once with the execution's terminal event, after the final checklist is shown. */
   finished(rec: ExecRecord, event: EngineEvent, surface: Surface): Promise<void>;
+  /** Called last, once everything about the execution has been rendered and saved. */
+  released(executionId: string): void;
 };
 
 export class ExecutionRenderer {
@@ -108,9 +110,13 @@ export class ExecutionRenderer {
       await this.closeOpenQuestions();
       this.rec.cursor = event.seq;
       this.rec.done = true;
-      await this.deps.finished(this.rec, event, this.surface);
-      await this.deps.state.putExec(this.rec);
-      await this.stop();
+      try {
+        await this.deps.finished(this.rec, event, this.surface);
+        await this.deps.state.putExec(this.rec);
+      } finally {
+        await this.stop();
+        this.deps.released(this.rec.executionId);
+      }
       return;
     } else {
       this.throttle.request();
