@@ -57,7 +57,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<num
         rateLimitPerMinute: config.STAFFROOM_API_RATE_LIMIT,
       },
       readiness: async () => ({
-        store: !stop.stopping,
+        store: !stop.stopping && (await runtime.store.ping()),
         ...(config.SLACK_BOT_TOKEN ? { slack: parts.slack !== undefined } : {}),
         ...(config.DISCORD_TOKEN ? { discord: parts.discord !== undefined } : {}),
       }),
