@@ -42,6 +42,11 @@ port.on("message", async (msg: WorkerRequest) => {
     );
     await Promise.all(sent.map((i) => i.acked));
     const times = sent.map((i) => (i.callbacks[0]?.atHr ?? Number.NaN) - i.dispatchedHr);
+    // Let the work each interaction started finish (no REST call for 300 ms), so bursts do not overlap.
+    for (let seen = -1; seen !== fake.calls.length; ) {
+      seen = fake.calls.length;
+      await new Promise((r) => setTimeout(r, 300));
+    }
     port.postMessage({ type: "burst", times, violations: fake.violations.splice(0) });
   } else if (msg.type === "close") {
     await fake.close();
