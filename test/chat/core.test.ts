@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { afterEach, describe, expect, test } from "vitest";
 import { createChatCore, type StaffroomChatCore } from "../../src/adapters/chat/core.ts";
 import { parseActionId } from "../../src/adapters/chat/render.ts";
@@ -341,5 +342,44 @@ describe("chat core", () => {
     await core.message(surface.inbound(alice), fb, "Approve");
     expect(surface.of("edit").at(-1)?.message.text).toBe("✅ Draft v1 approved by Alice.");
     expect((await engine.list({ userId: alice.id, templateId: "student-feedback" })).length).toBe(1);
+  });
+
+  test("property: random commands and replies through the core never throw and always get an answer", async () => {
+    const { core, surface } = await rig();
+    const line = fc.oneof(
+      fc.string({ maxLength: 80 }),
+      fc.string({ unit: "grapheme", maxLength: 40 }),
+      fc.constantFrom(
+        "run",
+        "back",
+        "skip",
+        "help",
+        "cancel",
+        "change",
+        "yes",
+        "5",
+        "45 min",
+        "Science",
+        "approve",
+        "grade:99",
+        "x".repeat(5000),
+      ),
+    );
+    const command = fc.constantFrom("lesson-plan", "assessment", "feedback", "parent-message", "staffroom", "nope");
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(command, line, fc.array(line, { maxLength: 6 }), async (name, text, replies) => {
+        const user = { id: `U${n++}`, name: "Prop" };
+        const before = surface.calls.length;
+        await core.command(surface.inbound(user), name, { text });
+        expect(surface.calls.length).toBeGreaterThan(before);
+        const thread = surface.of("openThread").at(-1)?.thread;
+        if (!thread || name === "staffroom" || name === "nope") return;
+        for (const reply of replies) await core.message(surface.inbound(user), thread, reply);
+        await core.idle();
+        expect(surface.texts().join("\n")).not.toMatch(/\n\s+at |Sorry, something went wrong/);
+      }),
+      { numRuns: 40 },
+    );
   });
 });

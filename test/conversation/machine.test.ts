@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
+import type { z } from "zod";
 import { conversationFields } from "../../src/conversation/fields.ts";
 import {
   type Answer,
@@ -10,6 +11,7 @@ import {
   startConversation,
   type Turn,
 } from "../../src/conversation/machine.ts";
+import { loadTemplates } from "../../src/templates/index.ts";
 import { assessmentSchema, lessonSchema } from "./fixtures.ts";
 
 const spec: ConversationSpec = {
@@ -200,8 +202,16 @@ describe("conversation properties", () => {
     }),
   );
 
-  test("random answers never throw, always reply, and every stored or run value satisfies the schema", () => {
-    for (const [s, schema] of specs) {
+  test("random answers never throw, always reply, and every stored or run value satisfies the schema", async () => {
+    const { templates } = await loadTemplates();
+    const all: [ConversationSpec, z.ZodType][] = [
+      ...specs,
+      ...templates.map((t): [ConversationSpec, z.ZodType] => [
+        { templateId: t.id, command: t.command, title: t.title, fields: conversationFields(t.inputSchema) },
+        t.inputSchema,
+      ]),
+    ];
+    for (const [s, schema] of all) {
       fc.assert(
         fc.property(fc.string({ maxLength: 200 }), fc.array(input, { maxLength: 25 }), (text, answers) => {
           let turn = startConversation(s, { text });
@@ -218,7 +228,7 @@ describe("conversation properties", () => {
           }
           expect(JSON.parse(JSON.stringify(state))).toEqual(state);
         }),
-        { numRuns: 200 },
+        { numRuns: 120 },
       );
     }
   });
