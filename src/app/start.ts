@@ -34,6 +34,11 @@ export async function startBot(config: Config, options: BotOptions): Promise<num
   const runtime = await createRuntime(config, { logger, ...(consoleMode ? { notice: (l) => notice(`Note: ${l}`) } : {}) });
   const parts: Started = { runtime };
   const stop = stopSignal();
+  // A library promise that rejects with nobody listening (e.g. discord.js on a malformed payload) must
+  // not end the process and every teacher's run with it: log it and keep serving.
+  const onUnhandled = (reason: unknown) =>
+    logger.error({ err: reason instanceof Error ? { message: reason.message, name: reason.name } : String(reason) }, "unhandled rejection");
+  process.on("unhandledRejection", onUnhandled);
   try {
     const resumed = await runtime.engine.recover();
     if (resumed.length > 0) logger.info({ count: resumed.length }, "resumed executions a restart interrupted");
@@ -99,6 +104,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<num
     logger.info({ reason }, "staffroom stopping");
     return 0;
   } finally {
+    process.off("unhandledRejection", onUnhandled);
     stop.dispose();
     await shutdown(parts, logger);
   }
