@@ -382,4 +382,25 @@ describe("chat core", () => {
       { numRuns: 40 },
     );
   });
+
+  test("a command typed in a thread with a running request leaves that request alone", async () => {
+    const { core, surface, engine } = await rig();
+    await core.command(surface.inbound(alice), "approval", { text: "topic: tides" });
+    const thread = surface.of("openThread")[0]!.thread;
+    await core.message(surface.inbound(alice), thread, "run");
+    await core.idle();
+    // A surface may open the "thread" the command was typed in (Discord thread channels).
+    surface.openThread = async () => thread;
+    await core.command(surface.inbound(alice), "lesson-plan", { text: "grade 5" });
+    expect(surface.lastPost()?.text).toBe(
+      "A request is still running in this thread; wait for it to finish or type cancel, then try again.",
+    );
+    await core.message(surface.inbound(alice), thread, "Send it");
+    await core.idle();
+    const [execution] = await engine.list({ userId: alice.id });
+    expect(execution?.status).toBe("completed");
+    expect(surface.of("postDocument")).toHaveLength(1);
+    await core.message(surface.inbound(alice), thread, "hello");
+    expect(surface.of("notify").at(-1)?.message.text).toBe("This request is finished. Start a new one with /approval.");
+  });
 });

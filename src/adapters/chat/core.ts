@@ -373,6 +373,14 @@ class Core implements StaffroomChatCore {
     }
     await this.locks.run(threadKey(thread), async () => {
       const previous = await this.state.thread(thread);
+      if (previous?.phase === "running") {
+        // One thing at a time per thread (a surface may reuse the thread a command was typed in).
+        await surface.post(thread, {
+          text: "A request is still running in this thread; wait for it to finish or type cancel, then try again.",
+          role: "notice",
+        });
+        return;
+      }
       if (previous?.phase === "conversation") {
         await this.conversations.delete({ ...threadParts(thread), userId: previous.userId });
         await surface.post(thread, { text: "The earlier request in this thread was replaced by this one.", role: "notice" });
@@ -693,6 +701,8 @@ class Core implements StaffroomChatCore {
       const template = this.template(er.templateId);
       if (!rec || !view || !template) return;
       const offline = view.provider === "offline";
+      // A newer run (or conversation) in the same thread owns its phase; this one only reports its end.
+      const latest = rec.executionIds.at(-1) === er.executionId && rec.phase === "running";
       if (event.type === "execution.completed") {
         try {
           const doc = template.render(view);
@@ -705,14 +715,14 @@ class Core implements StaffroomChatCore {
             failureMessage(er.executionId, { message: "the finished document could not be laid out" }, template.command),
           );
         }
-        rec.phase = "done";
+        if (latest) rec.phase = "done";
       } else if (event.type === "execution.failed") {
         const error = (event.data?.error as { code?: string; message?: string } | undefined) ?? view.error;
         await surface.post(thread, failureMessage(er.executionId, error, template.command));
-        rec.phase = "done";
+        if (latest) rec.phase = "done";
       } else {
         await surface.post(thread, cancelledMessage(er.executionId));
-        rec.phase = rec.draft ? "done" : "cancelled";
+        if (latest) rec.phase = rec.draft ? "done" : "cancelled";
       }
       await this.state.putThread(rec);
       const latestDraft = rec.draft?.versions.at(-1);
@@ -720,7 +730,8 @@ class Core implements StaffroomChatCore {
         template.revisable && latestDraft && event.type === "execution.completed"
           ? `${template.title} (draft v${latestDraft.n})`
           : template.title;
-      await surface.editRoot(thread, rootFinal(title, rec.userName, view.status, view.durationMs, offline)).catch(() => undefined);
+      if (latest)
+        await surface.editRoot(thread, rootFinal(title, rec.userName, view.status, view.durationMs, offline)).catch(() => undefined);
       this.logger.info({ executionId: er.executionId, status: view.status }, "execution rendered");
     });
   }
