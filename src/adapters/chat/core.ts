@@ -352,7 +352,7 @@ class Core implements StaffroomChatCore {
     for (const [name, value] of Object.entries(args.fields ?? {})) {
       const field = spec.fields.find((f) => f.name === name);
       if (!field) continue;
-      const check = checkField(field, typeof value === "string" ? value : value);
+      const check = checkField(field, value);
       if (check.ok && check.value !== undefined) typed[name] = check.value;
       else if (!check.ok) typedErrors.push(`${field.label}: ${check.message}`);
     }
