@@ -7,6 +7,7 @@ import { type ConsoleHandle, startConsole } from "../adapters/console/index.ts";
 import { type DiscordHandle, startDiscord } from "../adapters/discord/index.ts";
 import { type SlackHandle, startSlack } from "../adapters/slack/index.ts";
 import type { Config } from "../config.ts";
+import { createModelExtractor } from "../conversation/index.ts";
 import { describeError, StaffroomError } from "../errors.ts";
 import { createHttpServer, type HttpServer } from "../http/index.ts";
 import type { Logger } from "../log.ts";
@@ -43,12 +44,15 @@ export async function startBot(config: Config, options: BotOptions): Promise<num
     const resumed = await runtime.engine.recover();
     if (resumed.length > 0) logger.info({ count: resumed.length }, "resumed executions a restart interrupted");
 
+    // With a real model, free-text requests the deterministic rules cannot place are read by the model too.
+    const extract = createModelExtractor(runtime.model);
     parts.core = createChatCore({
       engine: runtime.engine,
       templates: teacherTemplates(runtime.templates),
       keyv: runtime.store.namespace("chat"),
       logger,
       conversationTtlMinutes: config.STAFFROOM_CONVERSATION_TTL_MINUTES,
+      ...(extract ? { extract } : {}),
     });
     const core = parts.core;
 

@@ -272,6 +272,19 @@ describe("chat core", () => {
     expect(second.surface.of("post").at(-1)?.message.text).toMatch(/Which grade/);
   });
 
+  test("requests about a student are never sent to the model for extraction", async () => {
+    const seen: string[] = [];
+    const extract: FieldExtractor = async (text) => {
+      seen.push(text);
+      return {};
+    };
+    const { core, surface } = await rig({ extract });
+    await core.command(surface.inbound(alice), "feedback", { text: "Maya Lopez wrote a persuasive essay about lunch" });
+    await core.command(surface.inbound(alice), "lesson-plan", { text: "something about the moon" });
+    expect(seen).toEqual(["something about the moon"]);
+    expect(surface.of("openThread")).toHaveLength(2);
+  });
+
   test("feedback drafts: regenerate makes the next version; only the requester approves; approving an older version supersedes the rest", async () => {
     const { core, surface, engine } = await rig();
     await core.command(surface.inbound(alice), "feedback", {

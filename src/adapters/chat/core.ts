@@ -356,10 +356,6 @@ class Core implements StaffroomChatCore {
       if (check.ok && check.value !== undefined) typed[name] = check.value;
       else if (!check.ok) typedErrors.push(`${field.label}: ${check.message}`);
     }
-    const extracted = await this.extractFields(text, spec, typed);
-    const profile = profileValuesFor(spec.fields, await this.profiles.get(user.id));
-    const turn = startConversation(spec, { text: fullText, values: { ...extracted, ...typed }, profile });
-
     let thread: ThreadRef;
     try {
       thread = await surface.openThread(place, user, rootMessage(template.title, user, text, template.studentData));
@@ -371,6 +367,10 @@ class Core implements StaffroomChatCore {
       );
       return;
     }
+    // Requests about a student may name them, and names never go to a model: no model extraction there.
+    const extracted = template.studentData ? {} : await this.extractFields(text, spec, typed);
+    const profile = profileValuesFor(spec.fields, await this.profiles.get(user.id));
+    const turn = startConversation(spec, { text: fullText, values: { ...extracted, ...typed }, profile });
     await this.locks.run(threadKey(thread), async () => {
       const previous = await this.state.thread(thread);
       if (previous?.phase === "running") {
