@@ -1,6 +1,8 @@
 // Conversation state persisted in Keyv per (surface, channel, thread, user), so a restart continues
 // where the teacher was; idle conversations are found by `expired` so the core can post a notice.
+
 import type Keyv from "keyv";
+import { Mutex } from "../util/mutex.ts";
 import type { ConversationState } from "./machine.ts";
 
 export type ConversationKey = { surface: string; channelId: string; threadId: string; userId: string };
@@ -11,16 +13,6 @@ export type StoredConversation = ConversationKey & {
   createdAt: number;
   updatedAt: number;
 };
-
-/** One async lock: read-modify-write of the index lists never interleaves within a process. */
-class Mutex {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(fn, fn);
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
-}
 
 export class ConversationStore {
   private readonly lock = new Mutex();

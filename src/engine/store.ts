@@ -5,6 +5,7 @@ import { dirname, resolve } from "node:path";
 import KeyvSqlite from "@keyv/sqlite";
 import Keyv, { type KeyvStoreAdapter } from "keyv";
 import { StaffroomError } from "../errors.ts";
+import { KeyedMutex } from "../util/mutex.ts";
 import type { AttemptRecord, EngineEvent, ExecutionRecord, NodeState } from "./records.ts";
 import type { WorkflowDefinition } from "./schema.ts";
 
@@ -15,23 +16,6 @@ const UPSERT_ROWS = 500;
 
 /** A key (within the engine namespace) and the value to store under it. */
 export type Entry = [key: string, value: unknown];
-
-/** Serialises async read-modify-write sections per key within this process. */
-export class KeyedMutex {
-  private tails = new Map<string, Promise<unknown>>();
-
-  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.tails.get(key) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
-    const tail = next.catch(() => undefined);
-    this.tails.set(key, tail);
-    try {
-      return await next;
-    } finally {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    }
-  }
-}
 
 export type StoreOptions = { retentionDays?: number };
 

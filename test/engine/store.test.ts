@@ -30,7 +30,7 @@ describe("store namespaces", () => {
     expect(await profiles.get("u1")).toEqual({ grade: "5" });
     expect(await store.kv.get("x:keep")).toEqual({ id: "keep" });
     const keys: unknown[] = [];
-    for await (const [key] of profiles.iterator?.() ?? []) keys.push(key);
+    for await (const [key] of profiles.iterator?.(undefined) ?? []) keys.push(key);
     expect(keys).toEqual(["u1"]);
   });
 

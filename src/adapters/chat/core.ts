@@ -1,6 +1,7 @@
 // The shared chat core every surface calls: commands open a thread and a guided conversation, "Run"
 // starts the engine, events are rendered back into the thread; human steps, feedback drafts, profile,
 // history and forget live here so Slack, Discord and the console only implement `Surface`.
+
 import type Keyv from "keyv";
 import type { FieldExtractor } from "../../conversation/extract.ts";
 import { checkField, conversationFields } from "../../conversation/fields.ts";
@@ -22,6 +23,7 @@ import { describeError, InvalidInputError } from "../../errors.ts";
 import { type Logger, silentLogger } from "../../log.ts";
 import { activeConversations } from "../../metrics.ts";
 import type { Template } from "../../templates/types.ts";
+import { KeyedMutex } from "../../util/mutex.ts";
 import { commandSpecs } from "./commands.ts";
 import type { ChatCore, ChatUser, CommandArgs, CommandSpec, Inbound, Surface, SurfaceName, ThreadRef } from "./contract.ts";
 import { applyEvent, type Checklist, checklistFromView, createChecklist, realTimers, type Timers } from "./progress.ts";
@@ -78,21 +80,6 @@ const CANCEL_WORD = /^\/?(cancel|stop)$/i;
 const DRAFT_WORDS = /^\/?(approve|approved|revise|regenerate)[.!]?$/i;
 const REVISION_FIELDS = ["previousDraft", "revisionInstruction"];
 
-class KeyedLock {
-  private tails = new Map<string, Promise<unknown>>();
-  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.tails.get(key) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
-    const tail = next.catch(() => undefined);
-    this.tails.set(key, tail);
-    try {
-      return await next;
-    } finally {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    }
-  }
-}
-
 export function createChatCore(options: ChatCoreOptions): StaffroomChatCore {
   return new Core(options);
 }
@@ -111,7 +98,7 @@ class Core implements StaffroomChatCore {
   private readonly specs = new Map<string, ConversationSpec>();
   private readonly surfaces = new Map<SurfaceName, Surface>();
   private readonly renderers = new Map<string, ExecutionRenderer>();
-  private readonly locks = new KeyedLock();
+  private readonly locks = new KeyedMutex();
   private readonly sweepTimer: NodeJS.Timeout;
   private readonly extract: FieldExtractor | undefined;
   private closed = false;

@@ -1,6 +1,8 @@
 // The chat core's own records in Keyv: who owns each thread and what runs in it, the render cursor and
 // message refs per execution (so a restart resumes posting without repeats), draft versions, dedupe keys.
+
 import type Keyv from "keyv";
+import { Mutex } from "../../util/mutex.ts";
 import type { MessageRef, ThreadRef } from "./contract.ts";
 
 export type ThreadPhase = "conversation" | "running" | "done" | "cancelled" | "expired";
@@ -56,15 +58,6 @@ export type ExecRecord = {
 type UserIndex = { threads: string[]; executions: string[] };
 
 const DEDUPE_TTL_MS = 24 * 3_600_000;
-
-class Mutex {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(fn, fn);
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
-}
 
 export function threadKey(t: ThreadRef): string {
   return [t.surface, t.channelId, t.threadId].map(encodeURIComponent).join(":");
