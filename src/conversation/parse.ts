@@ -62,7 +62,11 @@ export function parseRequest(input: string, fields: ConversationField[]): Parsed
     rest = takeFirst(rest, SUBJECT_PATTERN, (m) => accept(field, canonicalSubject(m), false));
   }
 
-  let unused = leftover(rest);
+  // Quotes only group words ("Solar System"); they are not part of the value.
+  let unused = leftover(rest)
+    .replace(/["\u201c\u201d]([^"\u201c\u201d]*)["\u201c\u201d]/g, "$1")
+    .replace(/^["\u201c\u201d]+|["\u201c\u201d]+$/g, "")
+    .trim();
   const topic = open().find((f) => f.type === "string" && !f.choices && TOPIC_NAMES.test(f.name));
   if (topic && unused !== "") {
     if (accept(topic, unused, true)) unused = "";

@@ -20,6 +20,8 @@ describe("parseRequest", () => {
     ],
     ["Kindergarten art colours and shapes 30 mins", { grade: "K", subject: "Art", topic: "colours and shapes", durationMinutes: 30 }],
     ["subject: 'Social Studies' topic: maps and globes", { subject: "Social Studies", topic: "maps and globes" }],
+    ['grade 5 science "Solar System" 45 min', { grade: "5", subject: "Science", topic: "Solar System", durationMinutes: 45 }],
+    ["grade 4 \u201cthe water cycle\u201d", { grade: "4", topic: "water cycle" }],
   ])("%s", (text, expected) => {
     const parsed = parseRequest(text, lesson);
     expect(parsed.values).toEqual(expected);
