@@ -133,6 +133,18 @@ describe("grounding", () => {
     expect(pickCandidates(set, { grade: "5", subject: "Science", topic: "shadows", framework: "none" }).mode).toBe("none");
   });
 
+  it("counts words teachers use for a topic that standards phrase differently, at half weight", async () => {
+    const { set } = await loadStandards(SAMPLE_STANDARDS_DIR);
+    const solar = pickCandidates(set, { grade: "5", subject: "Science", topic: "Solar System" });
+    const matched = solar.candidates.filter((c) => c.score > 0).map((c) => c.code);
+    expect(matched).toEqual(expect.arrayContaining(["5-ESS1-1", "5-ESS1-2"]));
+    expect(matched.every((code) => code.startsWith("5-"))).toBe(true);
+    // Related words weigh half: one direct hit scores as much as two related ones.
+    const direct = pickCandidates(set, { grade: "5", subject: "Science", topic: "shadows" }).candidates[0];
+    expect(direct?.code).toBe("5-ESS1-2");
+    expect(direct?.score).toBe(2);
+  });
+
   it("drops chosen codes outside the candidates and corrects with the best match", async () => {
     const { set } = await loadStandards(SAMPLE_STANDARDS_DIR);
     const candidates = pickCandidates(set, { grade: "5", subject: "Science", topic: "shadows during the day" });

@@ -61,6 +61,41 @@ function stem(word: string): string {
   return w;
 }
 
+/**
+ * Topic words teachers use that standards texts phrase differently ("solar system" vs "sun", "stars").
+ * Related words count half as much as the topic's own words, so direct matches still rank first.
+ */
+const RELATED_WORDS: Record<string, string> = {
+  solar: "sun star planet orbit moon earth gravity",
+  planet: "sun star orbit moon earth gravity",
+  space: "sun star planet moon earth gravity",
+  moon: "earth sun orbit shadow",
+  star: "sun brightness distance",
+  season: "sun earth shadow daylight",
+  weather: "climate precipitation temperature",
+  ecosystem: "organism environment food energy",
+  food: "organism energy plant animal",
+  plant: "photosynthesis energy organism",
+  photosynthesis: "plant energy light",
+  force: "motion push pull gravity",
+  energy: "motion heat light electric",
+  fraction: "numerator denominator equivalent",
+  decimal: "fraction place value",
+  ratio: "rate proportional",
+  story: "text literary character theme",
+  poem: "poetry text literary",
+  essay: "argument opinion writing claim",
+  argument: "claim evidence reasoning opinion",
+};
+
+const RELATED = new Map(Object.entries(RELATED_WORDS).map(([k, v]) => [stem(k), [...stems(v)]]));
+
+function relatedStems(topic: Set<string>): Set<string> {
+  const out = new Set<string>();
+  for (const w of topic) for (const r of RELATED.get(w) ?? []) if (!topic.has(r)) out.add(r);
+  return out;
+}
+
 function frameworkMatches(row: StandardRow, framework: string | undefined): boolean {
   if (!framework) return true;
   const f = row.framework.toUpperCase();
@@ -88,6 +123,7 @@ export function pickCandidates(set: StandardsSet, query: CandidateQuery, limit =
   }
   const subject = subjectKey(query.subject);
   const topic = stems(query.topic);
+  const related = relatedStems(topic);
   const objectives = stems(query.objectives ?? "");
   const scored: Candidate[] = [];
   set.rows.forEach((row) => {
@@ -97,6 +133,7 @@ export function pickCandidates(set: StandardsSet, query: CandidateQuery, limit =
     const words = stems(row.description);
     let score = 0;
     for (const w of topic) if (words.has(w)) score += 2;
+    for (const w of related) if (words.has(w)) score += 1;
     for (const w of objectives) if (words.has(w) && !topic.has(w)) score += 1;
     scored.push({ code: row.code, framework: row.framework, grade: row.grade, subject: row.subject, description: row.description, score });
   });
