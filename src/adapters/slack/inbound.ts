@@ -4,6 +4,7 @@ import type { App } from "@slack/bolt";
 import { describeError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import type { ChatCore, ChatUser, Inbound, Place, ThreadRef } from "../chat/contract.ts";
+import { BackgroundWork } from "./background.ts";
 import { decodeAction, type SlackActionElement, slackTextToPlain } from "./render.ts";
 import type { SlackReply, SlackSurface } from "./surface.ts";
 
@@ -24,7 +25,7 @@ const PERSON_SUBTYPES = new Set([undefined, "file_share", "thread_broadcast"]);
 
 const isDirectChannel = (channelId: string) => channelId.startsWith("D");
 
-type CommandBody = {
+export type CommandBody = {
   command: string;
   text?: string;
   team_id: string;
@@ -62,57 +63,30 @@ type MessageEvent = {
   team?: string;
 };
 
+/** A slash command's ack when it will not run: a refusal or an unknown-command hint; undefined when it runs. */
+export type CommandGate = (body: CommandBody) => { response_type: "ephemeral"; text: string } | undefined;
+
+export function isCommandBody(body: Record<string, unknown>): body is CommandBody {
+  return typeof body.command === "string" && typeof body.team_id === "string";
+}
+
 /**
- * Runs the work behind each acknowledged request. Tasks start from a queue a few per event-loop turn, after
- * pending I/O, so a burst of requests is acknowledged first (Slack's 3-second budget) and worked on next.
- * Tracks what runs so stop() can wait for it, and routes failures to the teacher.
+ * Builds the check every slash command passes before it runs. HTTP mode applies it before the response goes
+ * out (so the refusal is the response); Socket Mode applies it in the listener and acks with the result.
  */
-export class BackgroundWork {
-  private readonly running = new Set<Promise<void>>();
-  private readonly queue: (() => Promise<void>)[] = [];
-  private scheduled = false;
-
-  constructor(private readonly perTurn = 8) {}
-
-  run(task: () => Promise<void>, onError: (error: unknown) => Promise<void> | void): void {
-    this.queue.push(async () => {
-      try {
-        await task();
-      } catch (error) {
-        try {
-          await onError(error);
-        } catch {
-          // The error path itself failed (e.g. Slack unreachable); onError logged it first.
-        }
-      }
-    });
-    this.schedule();
-  }
-
-  private schedule(): void {
-    if (this.scheduled || this.queue.length === 0) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      for (let i = 0; i < this.perTurn && this.queue.length > 0; i++) {
-        const p = (this.queue.shift() as () => Promise<void>)();
-        this.running.add(p);
-        p.finally(() => this.running.delete(p));
-      }
-      this.schedule();
-    });
-  }
-
-  async settle(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while ((this.queue.length > 0 || this.running.size > 0) && Date.now() < deadline) {
-      await Promise.race([Promise.allSettled([...this.running]), new Promise((r) => setTimeout(r, Math.min(50, timeoutMs)).unref())]);
+export function commandGate(options: { core: ChatCore; logger: Logger; allowedTeamIds: readonly string[] }): CommandGate {
+  const allowed = new Set(options.allowedTeamIds);
+  return (body) => {
+    const name = body.command.replace(/^\//, "");
+    if (allowed.size > 0 && !allowed.has(body.team_id) && !(body.enterprise_id && allowed.has(body.enterprise_id))) {
+      options.logger.info({ team: body.team_id, command: name }, "slack: command from a workspace not in SLACK_ALLOWED_TEAM_IDS refused");
+      return { response_type: "ephemeral", text: REFUSAL_TEXT };
     }
-  }
-
-  get size(): number {
-    return this.running.size + this.queue.length;
-  }
+    if (!options.core.commands().some((c) => c.name === name)) {
+      return { response_type: "ephemeral", text: `I don't know \`/${name}\`. Try \`/staffroom help\` to see what I can do.` };
+    }
+    return undefined;
+  };
 }
 
 /** Registers the listeners on the Bolt app; returns the tracker of background work they start. */
@@ -121,7 +95,7 @@ export function registerInbound(options: InboundOptions): BackgroundWork {
   const allowed = new Set(options.allowedTeamIds);
   const teamAllowed = (...ids: (string | undefined | null)[]) => allowed.size === 0 || ids.some((id) => id != null && allowed.has(id));
   const work = new BackgroundWork();
-  const knownCommands = () => new Set(core.commands().map((c) => c.name));
+  const gate = commandGate(options);
 
   const fail = (inbound: Inbound, what: string) => async (error: unknown) => {
     logger.error(
@@ -134,13 +108,10 @@ export function registerInbound(options: InboundOptions): BackgroundWork {
   app.command(/.*/, async ({ command, ack }) => {
     const body = command as unknown as CommandBody;
     const name = body.command.replace(/^\//, "");
-    if (!teamAllowed(body.team_id, body.enterprise_id)) {
-      logger.info({ team: body.team_id, command: name }, "slack: command from a workspace not in SLACK_ALLOWED_TEAM_IDS refused");
-      await ack({ response_type: "ephemeral", text: REFUSAL_TEXT });
-      return;
-    }
-    if (!knownCommands().has(name)) {
-      await ack({ response_type: "ephemeral", text: `I don't know \`/${name}\`. Try \`/staffroom help\` to see what I can do.` });
+    // In HTTP mode the receiver has already answered refused commands and they never get here.
+    const refusal = gate(body);
+    if (refusal) {
+      await ack(refusal);
       return;
     }
     await ack();

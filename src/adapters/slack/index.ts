@@ -1,14 +1,16 @@
 // Starts and stops the Slack adapter: a Bolt app in Socket Mode (SLACK_APP_TOKEN) or HTTP mode (signed
-// requests at /slack/events), wired to the chat core; SLACK_API_URL redirects every Web API call.
-import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
-import { App, type Logger as BoltLogger, HTTPReceiver, LogLevel, SocketModeReceiver, webApi } from "@slack/bolt";
+// requests at /slack/events, answered before Bolt runs), wired to the chat core; SLACK_API_URL redirects
+// every Web API call.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { App, type Logger as BoltLogger, LogLevel, SocketModeReceiver, webApi } from "@slack/bolt";
 import type { Config } from "../../config.ts";
 import type { HttpMount } from "../../http/server.ts";
 import type { Logger } from "../../log.ts";
 import { platformRateLimitedTotal } from "../../metrics.ts";
 import type { ChatCore, Surface } from "../chat/contract.ts";
-import { registerInbound } from "./inbound.ts";
+import { commandGate, isCommandBody, registerInbound } from "./inbound.ts";
 import type { Pacing } from "./outbox.ts";
+import { SlackHttpReceiver } from "./receiver.ts";
 import { SlackSurface } from "./surface.ts";
 
 export { REFUSAL_TEXT } from "./inbound.ts";
@@ -47,9 +49,14 @@ function boltLogger(log: Logger): BoltLogger {
     parts.map((p) => (typeof p === "string" ? p : p instanceof Error ? p.message : JSON.stringify(p))).join(" ");
   const child = log.child({ component: "slack-sdk" });
   return {
-    // The SDKs log request bodies at debug; keep those at debug/trace only.
-    debug: (...m: unknown[]) => child.trace(fmt(m)),
-    info: (...m: unknown[]) => child.debug(fmt(m)),
+    // The SDKs log request bodies at debug; keep those at debug/trace only. Bolt logs several lines per
+    // request, so nothing is formatted unless the level is on.
+    debug: (...m: unknown[]) => {
+      if (child.isLevelEnabled("trace")) child.trace(fmt(m));
+    },
+    info: (...m: unknown[]) => {
+      if (child.isLevelEnabled("debug")) child.debug(fmt(m));
+    },
     warn: (...m: unknown[]) => child.warn(fmt(m)),
     error: (...m: unknown[]) => child.error(fmt(m)),
     setLevel: (l: LogLevel) => {
@@ -77,7 +84,8 @@ export async function startSlack(options: SlackOptions): Promise<SlackHandle> {
   };
   const socketMode = Boolean(config.SLACK_APP_TOKEN);
 
-  let receiver: InstanceType<typeof HTTPReceiver> | InstanceType<typeof SocketModeReceiver>;
+  const gate = commandGate({ core, logger: log, allowedTeamIds: config.SLACK_ALLOWED_TEAM_IDS });
+  let receiver: SlackHttpReceiver | InstanceType<typeof SocketModeReceiver>;
   if (config.SLACK_APP_TOKEN) {
     receiver = new SocketModeReceiver({
       appToken: config.SLACK_APP_TOKEN,
@@ -87,11 +95,13 @@ export async function startSlack(options: SlackOptions): Promise<SlackHandle> {
     });
   } else {
     if (!config.SLACK_SIGNING_SECRET) throw new Error("HTTP mode needs SLACK_SIGNING_SECRET");
-    receiver = new HTTPReceiver({
+    // Slack allows 3 s and Bolt's own receiver answers only once a listener acks; this one answers first,
+    // with refused commands' text computed up front.
+    receiver = new SlackHttpReceiver({
       signingSecret: config.SLACK_SIGNING_SECRET,
-      endpoints: SLACK_EVENTS_PATH,
-      logger: sdkLogger,
-      processBeforeResponse: false,
+      path: SLACK_EVENTS_PATH,
+      logger: log,
+      answer: (body) => (isCommandBody(body) ? gate(body) : undefined),
     });
   }
 
@@ -126,16 +136,10 @@ export async function startSlack(options: SlackOptions): Promise<SlackHandle> {
 
   let port: number | undefined;
   let handler: SlackHandle["handler"];
-  if (receiver instanceof HTTPReceiver) {
-    const listener: RequestListener = receiver.requestListener;
-    handler = (req, res) => listener(req, res);
+  if (receiver instanceof SlackHttpReceiver) {
+    handler = receiver.requestListener;
     if (options.httpServer) options.httpServer.mount({ path: SLACK_EVENTS_PATH, handler });
-    else {
-      // A burst of commands opens many connections at once; a deep accept queue avoids SYN retries (1 s, 3 s).
-      const server = await receiver.start({ port: config.PORT, backlog: 2048 });
-      const address = server.address();
-      port = typeof address === "object" && address ? address.port : config.PORT;
-    }
+    else port = (await receiver.start(config.PORT)).port;
   } else {
     await receiver.start();
   }
@@ -153,11 +157,8 @@ export async function startSlack(options: SlackOptions): Promise<SlackHandle> {
     async stop() {
       if (stopped) return;
       stopped = true;
-      if (receiver instanceof HTTPReceiver && options.httpServer) {
-        // The shared server is not ours to close.
-      } else {
-        await receiver.stop().catch((error: unknown) => log.warn({ err: (error as Error).message }, "slack: receiver stop failed"));
-      }
+      // The HTTP receiver closes only a server of its own (the shared one is not ours) and waits for Bolt.
+      await receiver.stop().catch((error: unknown) => log.warn({ err: (error as Error).message }, "slack: receiver stop failed"));
       await work.settle(5_000);
       await Promise.race([surface.drain(), new Promise((r) => setTimeout(r, 5_000).unref())]);
       log.info("slack: adapter stopped");

@@ -183,7 +183,10 @@ export class FakeSlack {
     return this.messages.find((m) => m.channel === channel && m.ts === ts);
   }
 
-  /** Resolves once `predicate` holds (checked after every request), or rejects after `timeoutMs`. */
+  /**
+   * Resolves once `predicate` holds, or rejects after `timeoutMs`. Checked after every request, and every
+   * 10 ms for conditions on the app's own state, which can change without a request reaching the fake.
+   */
   waitFor<T>(predicate: () => T | undefined | false, timeoutMs = 10_000, what = "condition"): Promise<T> {
     return new Promise((resolve, reject) => {
       const check = () => {
@@ -191,6 +194,7 @@ export class FakeSlack {
         if (v !== undefined && v !== false) {
           this.listeners.delete(check);
           clearTimeout(timer);
+          clearInterval(poll);
           resolve(v);
           return true;
         }
@@ -198,8 +202,10 @@ export class FakeSlack {
       };
       const timer = setTimeout(() => {
         this.listeners.delete(check);
+        clearInterval(poll);
         reject(new Error(`fake slack: timed out waiting for ${what}`));
       }, timeoutMs);
+      const poll = setInterval(check, 10);
       if (!check()) this.listeners.add(check);
     });
   }
