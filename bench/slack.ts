@@ -2,7 +2,9 @@
 // once, against the local fake Web API. Measures time to ack (Slack allows 3 s) and time until the first
 // threaded progress message is posted. The app, the load generator and the fake Web API each run in their
 // own process, so none waits on another's event loop; a bare node:http server that only checks the
-// signature is measured the same way in each run, as the floor this machine allows at that moment.
+// signature is measured the same way in each run, as the floor this machine allows at that moment. A
+// burst of fresh connections is accepted one per event-loop turn (libuv >= 1.45), so on a busy 2-core
+// machine even that floor can sit above 100 ms: read the ratio row alongside the absolute ones.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
 import diagnostics from "node:diagnostics_channel";
@@ -15,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import type { ChatCore, CommandSpec, Inbound, ThreadRef } from "../src/adapters/chat/contract.ts";
 import { startSlack } from "../src/adapters/slack/index.ts";
 import { loadConfig } from "../src/config.ts";
+import { createHttpServer } from "../src/http/server.ts";
 import { silentLogger } from "../src/log.ts";
 import { FakeSlack } from "../test/fakes/slack/server.ts";
 import { signedHeaders } from "../test/fakes/slack/sign.ts";
@@ -30,7 +33,16 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 type Fire = { type: "fire"; port: number; count: number; channelPrefix: string; responseUrl: string };
 /** Times are epoch ms with sub-ms precision (performance.timeOrigin + now), comparable across processes. */
-type Fired = { type: "fired"; ack: number[]; statuses: number[]; sentAt: Record<string, number>; connectedAt: number[] };
+type Fired = {
+  type: "fired";
+  /** From the client issuing the request to the full response: includes the client's own work for the burst. */
+  ack: number[];
+  /** From the connection being established (the request goes out then) to the full response. */
+  ackOnWire: number[];
+  statuses: number[];
+  sentAt: Record<string, number>;
+  connectedAt: number[];
+};
 type AppStats = { type: "stats"; serverAck: number[]; acceptedAt: number[]; loopDelayMaxMs: number };
 
 /** A thin core: opens the thread and posts the first progress message, as the chat core does first. */
@@ -61,7 +73,12 @@ const send = (message: unknown) => process.send?.(message);
 /** App role: the adapter under test alone in its process; reports server-side ack times and loop stalls. */
 async function serveApp(): Promise<void> {
   const config = loadConfig({ ...process.env, STAFFROOM_STORE_URL: "memory:", PORT: "0", LOG_LEVEL: "silent" });
-  const slack = await startSlack({ config, core: new FirstStepCore(), logger: silentLogger });
+  // STAFFROOM_BENCH_SLACK_MOUNT=1: mounted on the process's shared HTTP server, as `staffroom start` runs it.
+  const shared = process.env.STAFFROOM_BENCH_SLACK_MOUNT
+    ? createHttpServer({ port: 0, host: "127.0.0.1", logger: silentLogger, readiness: async () => ({}) })
+    : undefined;
+  const slack = await startSlack({ config, core: new FirstStepCore(), logger: silentLogger, ...(shared ? { httpServer: shared } : {}) });
+  const port = shared ? (await shared.listen()).port : slack.port;
   // From the parsed request line to the response handed to the socket: what the app itself adds.
   const started = new WeakMap<object, number>();
   let serverAck: number[] = [];
@@ -84,7 +101,7 @@ async function serveApp(): Promise<void> {
       send({ type: "stats", serverAck, acceptedAt, loopDelayMaxMs: loop.max / 1e6 } satisfies AppStats);
     } else if (m.type === "stop") void slack.stop().then(() => process.exit(0));
   });
-  send({ type: "port", port: slack.port });
+  send({ type: "port", port });
 }
 
 /** Floor role: a bare node:http server that reads the body, checks the signature and answers 200. */
@@ -129,8 +146,9 @@ function serveClient(): void {
     const results = await Promise.all(
       prepared.map(
         ({ channel, body, headers }) =>
-          new Promise<{ status: number; ms: number }>((done) => {
+          new Promise<{ status: number; ms: number; onWire: number }>((done) => {
             const started = performance.now();
+            let connected = started;
             sentAt[channel] = performance.timeOrigin + started;
             const req = request(
               {
@@ -143,17 +161,32 @@ function serveClient(): void {
               },
               (res) => {
                 res.resume();
-                res.on("end", () => done({ status: res.statusCode ?? 0, ms: performance.now() - started }));
+                res.on("end", () => {
+                  const now = performance.now();
+                  done({ status: res.statusCode ?? 0, ms: now - started, onWire: now - connected });
+                });
               },
             );
-            req.on("error", () => done({ status: 0, ms: performance.now() - started }));
-            req.on("socket", (sock) => sock.once("connect", () => connectedAt.push(performance.timeOrigin + performance.now())));
+            req.on("error", () => done({ status: 0, ms: performance.now() - started, onWire: performance.now() - connected }));
+            req.on("socket", (sock) =>
+              sock.once("connect", () => {
+                connected = performance.now();
+                connectedAt.push(performance.timeOrigin + connected);
+              }),
+            );
             req.end(body);
           }),
       ),
     );
     agent.destroy();
-    send({ type: "fired", ack: results.map((r) => r.ms), statuses: results.map((r) => r.status), sentAt, connectedAt } satisfies Fired);
+    send({
+      type: "fired",
+      ack: results.map((r) => r.ms),
+      ackOnWire: results.map((r) => r.onWire),
+      statuses: results.map((r) => r.status),
+      sentAt,
+      connectedAt,
+    } satisfies Fired);
   });
   send({ type: "ready" });
 }
@@ -212,7 +245,10 @@ class Role {
 
 type Run = {
   ack: number[];
+  ackOnWire: number[];
   floor: number[];
+  /** Acks with the adapter mounted on the shared HTTP server (src/http/server.ts). */
+  shared: number[];
   serverAck: number[];
   loopDelayMaxMs: number;
   /** How long after the client's last connection was established the app accepted its last one. */
@@ -224,20 +260,24 @@ type Run = {
 
 async function once(run: number): Promise<Run> {
   const fake = await new FakeSlack({ specPath: resolve(here, "../../shared/specs/slack-web-api.openapi2.json"), botToken: BOT }).start();
+  const appEnv = { SLACK_BOT_TOKEN: BOT, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: fake.apiUrl, SLACK_APP_TOKEN: "" };
   const started = await Promise.all([
-    Role.start("app", { SLACK_BOT_TOKEN: BOT, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: fake.apiUrl, SLACK_APP_TOKEN: "" }),
+    Role.start("app", appEnv),
+    Role.start("app", { ...appEnv, STAFFROOM_BENCH_SLACK_MOUNT: "1" }),
     Role.start("floor"),
     Role.start("client"),
   ]);
-  const [app, floor, client] = started.map((s) => s.role) as [Role, Role, Role];
-  const [appPort, floorPort] = [started[0].first.port ?? 0, started[1].first.port ?? 0];
+  const [app, mounted, floor, client] = started.map((s) => s.role) as [Role, Role, Role, Role];
+  const [appPort, mountedPort, floorPort] = started.map((s) => s.first.port ?? 0) as [number, number, number];
   const fire = (port: number, channelPrefix: string, count: number) =>
     client.ask<Fired>({ type: "fire", port, count, channelPrefix, responseUrl: fake.responseUrl() } satisfies Fire);
   try {
     // Warm up both servers' and the client's code paths (JIT, pools) the way a running bot already is.
     await fire(floorPort, "CFLOORW", WARM_UP);
     await fire(appPort, "CWARM", WARM_UP);
-    await fake.waitFor(() => fake.messages.filter((m) => m.channel.startsWith("CWARM") && m.threadTs).length >= WARM_UP, 20_000, "warm-up");
+    await fire(mountedPort, "MWARM", WARM_UP);
+    const warm = (m: { channel: string; threadTs?: string }) => /^[CM]WARM/.test(m.channel) && m.threadTs;
+    await fake.waitFor(() => fake.messages.filter(warm).length >= 2 * WARM_UP, 20_000, "warm-up");
     const load = loadavg()[0] ?? 0;
     const floorRun = await fire(floorPort, "CFLOOR", COMMANDS);
     app.tell({ type: "reset" });
@@ -245,6 +285,9 @@ async function once(run: number): Promise<Run> {
     const stats = await app.ask<AppStats>({ type: "stats" });
     const measured = (channel: string) => /^C\d{8}$/.test(channel);
     await fake.waitFor(() => fake.messages.filter((m) => m.threadTs && measured(m.channel)).length >= COMMANDS, 60_000, "first progress");
+    const viaShared = await fire(mountedPort, "M", COMMANDS);
+    const mountedDone = (m: { channel: string; threadTs?: string }) => /^M\d{8}$/.test(m.channel) && m.threadTs;
+    await fake.waitFor(() => fake.messages.filter(mountedDone).length >= COMMANDS, 60_000, "first progress (shared server)");
     const firstProgress: number[] = [];
     const seen = new Set<string>();
     for (const call of fake.calls) {
@@ -254,10 +297,12 @@ async function once(run: number): Promise<Run> {
       firstProgress.push(call.at - (fired.sentAt[channel] ?? call.at));
     }
     if (fake.violations.length > 0) throw new Error(`Web API violations: ${fake.violations[0]}`);
-    const failed = fired.statuses.filter((s) => s !== 200).length + floorRun.statuses.filter((s) => s !== 200).length;
+    const failed = [fired, floorRun, viaShared].reduce((n, f) => n + f.statuses.filter((s) => s !== 200).length, 0);
     const r: Run = {
       ack: fired.ack,
+      ackOnWire: fired.ackOnWire,
       floor: floorRun.ack,
+      shared: viaShared.ack,
       serverAck: stats.serverAck,
       loopDelayMaxMs: stats.loopDelayMaxMs,
       acceptLagMs: Math.max(...stats.acceptedAt) - Math.max(...fired.connectedAt),
@@ -267,13 +312,15 @@ async function once(run: number): Promise<Run> {
     };
     const f = (v: number) => v.toFixed(0);
     process.stderr.write(
-      `bench: slack run ${run + 1}: load ${load.toFixed(2)}, ack p50/p99 ${f(percentile(r.ack, 50))}/${f(percentile(r.ack, 99))} ms, ` +
-        `floor ${f(percentile(r.floor, 50))}/${f(percentile(r.floor, 99))} ms, in-app p99 ${percentile(r.serverAck, 99).toFixed(2)} ms, ` +
+      `bench: slack run ${run + 1}: load ${load.toFixed(2)}, ack p50/p99 ${f(percentile(r.ack, 50))}/${f(percentile(r.ack, 99))} ms ` +
+        `(on the wire ${f(percentile(r.ackOnWire, 99))}), ` +
+        `floor ${f(percentile(r.floor, 50))}/${f(percentile(r.floor, 99))} ms, ` +
+        `shared server ${f(percentile(r.shared, 50))}/${f(percentile(r.shared, 99))} ms, in-app p99 ${percentile(r.serverAck, 99).toFixed(2)} ms, ` +
         `accept lag ${f(r.acceptLagMs)} ms, loop stall max ${f(r.loopDelayMaxMs)} ms, first progress p99 ${f(percentile(firstProgress, 99))} ms\n`,
     );
     return r;
   } finally {
-    await Promise.all([app.stop(), floor.stop(), client.stop()]);
+    await Promise.all([app.stop(), mounted.stop(), floor.stop(), client.stop()]);
     await fake.stop();
   }
 }
@@ -285,6 +332,8 @@ export async function run(): Promise<BenchRow[]> {
   const ackP50 = med((r) => percentile(r.ack, 50));
   const ackP99 = med((r) => percentile(r.ack, 99));
   const floorP99 = med((r) => percentile(r.floor, 99));
+  const sharedP99 = med((r) => percentile(r.shared, 99));
+  const onWireP99 = med((r) => percentile(r.ackOnWire, 99));
   const ratio = med((r) => percentile(r.ack, 99) / percentile(r.floor, 99));
   const inApp = med((r) => percentile(r.serverAck, 99));
   const failed = runs.reduce((n, r) => n + r.failed, 0);
@@ -308,8 +357,24 @@ export async function run(): Promise<BenchRow[]> {
       target: "< 100 ms (Slack: 3000)",
       ok: ackP99 < 100,
     },
+    {
+      area: "slack",
+      metric: "ack p99, mounted on the shared HTTP server",
+      value: sharedP99,
+      unit: "ms",
+      target: "< 100 ms (Slack: 3000)",
+      ok: sharedP99 < 100,
+    },
     { area: "slack", metric: "  floor: bare node:http p99, same client", value: floorP99, unit: "ms", target: "reference", ok: true },
     { area: "slack", metric: "  ack p99 / floor p99 (same run)", value: ratio, unit: "x", target: "<= 1.5 x", ok: ratio <= 1.5 },
+    {
+      area: "slack",
+      metric: "  ack p99 from the request going out (connected)",
+      value: onWireP99,
+      unit: "ms",
+      target: "< 100 ms",
+      ok: onWireP99 < 100,
+    },
     { area: "slack", metric: "  in-app ack p99 (request parsed to answered)", value: inApp, unit: "ms", target: "< 5 ms", ok: inApp < 5 },
     { area: "slack", metric: `  load average (1 min) during runs`, value: load, target: "info", ok: true },
     { area: "slack", metric: "commands not acked with 200", value: failed, target: "0", ok: failed === 0 },
