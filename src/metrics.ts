@@ -1,5 +1,5 @@
 // Prometheus metrics shared by every layer (served at GET /metrics). One registry per process.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: "staffroom_process_" });
