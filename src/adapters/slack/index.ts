@@ -95,8 +95,9 @@ export async function startSlack(options: SlackOptions): Promise<SlackHandle> {
     });
   } else {
     if (!config.SLACK_SIGNING_SECRET) throw new Error("HTTP mode needs SLACK_SIGNING_SECRET");
-    // Slack allows 3 s and Bolt's own receiver answers only once a listener acks; this one answers first,
-    // with refused commands' text computed up front.
+    // Bolt's HTTPReceiver answers only when a listener acks, after Bolt's middleware has run; this one
+    // answers first (refused commands get their text up front) and holds Bolt's work until a burst of
+    // requests has been accepted (see background.ts).
     receiver = new SlackHttpReceiver({
       signingSecret: config.SLACK_SIGNING_SECRET,
       path: SLACK_EVENTS_PATH,
