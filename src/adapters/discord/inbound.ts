@@ -1,10 +1,11 @@
-// Discord events into ChatCore calls: slash commands (deferred at once), autocomplete, button and select
-// clicks (deferred updates), and messages typed in the threads and DMs the bot runs requests in.
+// Discord events into ChatCore calls: slash commands, autocomplete, button and select clicks (acknowledged
+// from the raw packet by ack.ts before any of this runs), and messages typed in the bot's threads and DMs.
 import {
   type AutocompleteInteraction,
   ChannelType,
   type ChatInputCommandInteraction,
   type Client,
+  GatewayDispatchEvents,
   type GuildMember,
   type Interaction,
   type Message,
@@ -14,8 +15,11 @@ import {
 import { describeError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import type { ChatCore, ChatUser, CommandArgs, CommandSpec, Inbound, ThreadRef } from "../chat/contract.ts";
+import { Acknowledger, type AckPlan, type RawInteraction, REPLAY, RecentIds, type Verdict } from "./ack.ts";
+import { callbackSender } from "./callback.ts";
 import { decodeCustomId, filterChoices, LIMITS, optionName } from "./render.ts";
 import type { DiscordReply, DiscordSurface } from "./surface.ts";
+import { TurnQueue } from "./turns.ts";
 
 export const REFUSAL_TEXT =
   "Sorry, Staffroom is only available to staff here. If you are a member of staff, ask a server admin to give you the staff role.";
@@ -42,22 +46,6 @@ export class BackgroundWork {
   }
 }
 
-/** Remembers recent ids so a replayed delivery is dropped before anything is sent. */
-class RecentIds {
-  private readonly ids = new Set<string>();
-  constructor(private readonly max = 5000) {}
-  /** True the first time an id is seen. */
-  add(id: string): boolean {
-    if (this.ids.has(id)) return false;
-    this.ids.add(id);
-    if (this.ids.size > this.max) {
-      const oldest = this.ids.values().next().value;
-      if (oldest !== undefined) this.ids.delete(oldest);
-    }
-    return true;
-  }
-}
-
 type Deps = {
   client: Client;
   core: ChatCore;
@@ -66,16 +54,27 @@ type Deps = {
   access: AccessOptions;
 };
 
-export function registerInbound({ client, core, surface, logger, access }: Deps): BackgroundWork {
+export type InboundHandle = {
+  /** Waits for handlers in flight. */
+  idle(): Promise<void>;
+  /** Closes the acknowledgement connections. */
+  close(): void;
+};
+
+export function registerInbound({ client, core, surface, logger, access }: Deps): InboundHandle {
   const work = new BackgroundWork();
   const seen = new RecentIds();
   const inFlight = new Set<string>();
+  // Handlers wait for the acknowledgements in flight (a burst's) before they compete for the CPU.
+  const turns = new TurnQueue({ busy: () => acks.busy() });
   const staffCache = new Map<string, { ok: boolean; at: number }>();
-  // The command list is fixed for the life of the process; building it walks every template's schema.
-  let specCache: Map<string, CommandSpec> | undefined;
-  const specs = () => {
-    specCache ??= new Map(core.commands().map((s) => [optionName(s.name), s]));
-    return specCache;
+  // The command list is fixed for the life of the process; building it walks every template's schema,
+  // so it is built now rather than on the first interaction's clock.
+  const specs = new Map(core.commands().map((s) => [optionName(s.name), s]));
+  /** /staffroom (subcommands) and unknown commands answer privately; workflows in public. */
+  const privateCommand = (name: string) => {
+    const spec = specs.get(name);
+    return !spec || Boolean(spec.subcommands?.length);
   };
 
   const userOf = (u: { id: string; username: string; globalName?: string | null }, guildId?: string | null): ChatUser => ({
@@ -92,15 +91,23 @@ export function registerInbound({ client, core, surface, logger, access }: Deps)
       .catch((e: unknown) => logger.warn({ err: e }, "discord: could not report a failure"));
   };
 
-  /** Whether a member may use the bot: allowed guild, and the staff role when one is configured. */
-  async function allowed(userId: string, guildId: string | null, roles: (() => string[]) | undefined): Promise<"ok" | "guild" | "role"> {
+  /** Access from what an event carries: allowed guild, member roles, a DM sender's cached look-up. */
+  function quickVerdict(userId: string, guildId: string | null | undefined, roles: (() => string[]) | undefined): Verdict | undefined {
     if (guildId && access.allowedGuildIds.length > 0 && !access.allowedGuildIds.includes(guildId)) return "guild";
     const role = access.staffRoleId;
     if (!role) return "ok";
     if (guildId) return roles?.().includes(role) ? "ok" : "role";
-    // A DM carries no roles: look the member up in the staff guilds (cached briefly).
     const cached = staffCache.get(userId);
     if (cached && Date.now() - cached.at < 5 * 60_000) return cached.ok ? "ok" : "role";
+    return undefined;
+  }
+
+  /** Whether a member may use the bot: allowed guild, and the staff role when one is configured. */
+  async function allowed(userId: string, guildId: string | null, roles: (() => string[]) | undefined): Promise<Verdict> {
+    const quick = quickVerdict(userId, guildId, roles);
+    if (quick) return quick;
+    const role = access.staffRoleId ?? "";
+    // A DM carries no roles: look the member up in the staff guilds (cached briefly).
     let ok = false;
     for (const gid of access.staffGuildIds) {
       try {
@@ -137,20 +144,22 @@ export function registerInbound({ client, core, surface, logger, access }: Deps)
     return messageId ? { surface: "discord", channelId, threadId: messageId } : undefined;
   }
 
-  async function onCommand(i: ChatInputCommandInteraction): Promise<void> {
-    const spec = specs().get(i.commandName);
-    const admin = Boolean(spec?.subcommands?.length);
+  async function onCommand(i: ChatInputCommandInteraction, acked: boolean): Promise<void> {
+    const spec = specs.get(i.commandName);
     const inThread = i.channel?.isThread() ?? false;
     const reply: DiscordReply = {
       kind: "interaction",
       interaction: i,
       receivedAt: Date.now(),
-      mode: admin || !spec ? "ephemeral" : "public",
+      mode: privateCommand(i.commandName) ? "ephemeral" : "public",
       ...(inThread && i.channel?.isThread() && i.channel.parentId ? { parentId: i.channel.parentId } : {}),
     };
-    // Acknowledge first: Discord gives 3 seconds; nothing before this may wait on the network.
-    if (reply.mode === "ephemeral") await i.deferReply({ flags: MessageFlags.Ephemeral });
-    else await i.deferReply();
+    // Normally deferred from the raw packet already; otherwise (a DM sender looked up first) now.
+    if (!acked) {
+      if (reply.mode === "ephemeral") await i.deferReply({ flags: MessageFlags.Ephemeral });
+      else await i.deferReply();
+    }
+    await turns.next();
     const inbound: Inbound = {
       surface,
       user: userOf(i.user, i.guildId),
@@ -166,7 +175,7 @@ export function registerInbound({ client, core, surface, logger, access }: Deps)
   }
 
   async function onAutocomplete(i: AutocompleteInteraction): Promise<void> {
-    const spec = specs().get(i.commandName);
+    const spec = specs.get(i.commandName);
     const focused = i.options.getFocused(true);
     const field = spec?.fields.find((f) => optionName(f.name) === focused.name);
     if (!spec || !field) return void (await i.respond([]));
@@ -184,7 +193,7 @@ export function registerInbound({ client, core, surface, logger, access }: Deps)
     );
   }
 
-  async function onComponent(i: MessageComponentInteraction): Promise<void> {
+  async function onComponent(i: MessageComponentInteraction, acked: boolean): Promise<void> {
     // A select menu's picked option carries the action, like a button's custom_id does.
     const encoded = i.isStringSelectMenu() ? (i.values[0] ?? "") : i.customId;
     const decoded = decodeCustomId(encoded);
@@ -193,13 +202,14 @@ export function registerInbound({ client, core, surface, logger, access }: Deps)
     // One click at a time per member and button: a double click is acknowledged and dropped.
     const key = `${i.message.id}|${encoded}|${i.user.id}`;
     if (!resolved || value === undefined || inFlight.has(key)) {
-      await i.deferUpdate();
+      if (!acked) await i.deferUpdate();
       if (!resolved) logger.debug({ customId: i.customId.slice(0, 40) }, "discord: click on an unknown component");
       return;
     }
     inFlight.add(key);
     try {
-      await i.deferUpdate();
+      if (!acked) await i.deferUpdate();
+      await turns.next();
       const thread = threadOf(i.channel as never, i.channelId, i.message.id);
       if (!thread) return;
       const reply: DiscordReply = { kind: "interaction", interaction: i, receivedAt: Date.now(), mode: "update" };
@@ -216,25 +226,46 @@ export function registerInbound({ client, core, surface, logger, access }: Deps)
     }
   }
 
+  const refusal = (verdict: Exclude<Verdict, "ok">) => (verdict === "guild" ? GUILD_REFUSAL_TEXT : REFUSAL_TEXT);
+  const callbacks = callbackSender(client.rest, logger);
+  const acks = new Acknowledger(
+    callbacks,
+    { verdict: (userId, guildId, roles) => quickVerdict(userId, guildId, roles && (() => roles)), privateCommand, refusal },
+    logger,
+    seen,
+    () => turns.wake(),
+  );
+  // The raw packet is emitted before discord.js builds its structures and emits interactionCreate.
+  client.ws.on(GatewayDispatchEvents.InteractionCreate, (raw: RawInteraction) => acks.receive(raw));
+
   client.on("interactionCreate", (i: Interaction) => {
-    if (!seen.add(i.id)) {
+    const acked = acks.take(i.id);
+    if (acked === REPLAY || (!acked && !seen.add(i.id))) {
       logger.debug({ interaction: i.id }, "discord: replayed interaction dropped");
       return;
     }
     const guildId = i.guildId;
     work.run(async () => {
-      const verdict = await allowed(i.user.id, guildId, memberRoles(i.member as GuildMember | { roles: string[] } | null));
-      if (verdict !== "ok") {
-        logger.info({ user: i.user.id, guild: guildId, reason: verdict }, "discord: refused");
-        if (i.isAutocomplete()) return i.respond([]);
-        if (i.isRepliable()) {
-          return i.reply({ content: verdict === "guild" ? GUILD_REFUSAL_TEXT : REFUSAL_TEXT, flags: MessageFlags.Ephemeral });
+      if (acked && acked.plan.kind !== "none") {
+        if (!(await acked.sent)) return;
+        markAcknowledged(i, acked.plan);
+        if (acked.plan.kind === "refuse") {
+          logger.info({ user: i.user.id, guild: guildId, reason: acked.plan.verdict }, "discord: refused");
+          return;
         }
-        return;
+      } else {
+        const verdict = await allowed(i.user.id, guildId, memberRoles(i.member as GuildMember | { roles: string[] } | null));
+        if (verdict !== "ok") {
+          logger.info({ user: i.user.id, guild: guildId, reason: verdict }, "discord: refused");
+          if (i.isAutocomplete()) return i.respond([]);
+          if (i.isRepliable()) return i.reply({ content: refusal(verdict), flags: MessageFlags.Ephemeral });
+          return;
+        }
       }
-      if (i.isChatInputCommand()) return onCommand(i);
+      const done = Boolean(acked && acked.plan.kind !== "none");
+      if (i.isChatInputCommand()) return onCommand(i, done);
       if (i.isAutocomplete()) return onAutocomplete(i);
-      if (i.isButton() || i.isStringSelectMenu()) return onComponent(i);
+      if (i.isButton() || i.isStringSelectMenu()) return onComponent(i, done);
     }, fail("interaction"));
   });
 
@@ -245,6 +276,7 @@ export function registerInbound({ client, core, surface, logger, access }: Deps)
     if (!thread || (thread.threadId === thread.channelId && m.inGuild())) return;
     if (!seen.add(`message:${m.id}`)) return;
     work.run(async () => {
+      await turns.next();
       if (!(await core.owns(thread))) return;
       const verdict = await allowed(m.author.id, m.guildId, memberRoles(m.member));
       if (verdict !== "ok") return;
@@ -262,7 +294,21 @@ export function registerInbound({ client, core, surface, logger, access }: Deps)
     }, fail("message"));
   });
 
-  return work;
+  return { idle: () => work.idle(), close: () => callbacks.close() };
+}
+
+/** Tells discord.js what the raw packet's response did, so editReply, followUp and deleteReply work. */
+function markAcknowledged(i: Interaction, plan: AckPlan): void {
+  if (!i.isRepliable()) return;
+  if (plan.kind === "defer") {
+    i.deferred = true;
+    i.ephemeral = plan.ephemeral;
+  } else if (plan.kind === "update") {
+    i.deferred = true;
+  } else if (plan.kind === "refuse") {
+    i.replied = true;
+    i.ephemeral = true;
+  }
 }
 
 /** Options as typed: fields keyed by the template's own names; /staffroom as "subcommand arg" text. */

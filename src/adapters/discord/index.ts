@@ -128,6 +128,7 @@ export async function startDiscord(opts: DiscordOptions): Promise<DiscordHandle>
     client,
     async stop() {
       await work.idle();
+      work.close();
       await client.destroy();
     },
   };

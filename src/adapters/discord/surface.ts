@@ -22,7 +22,7 @@ import { hashedActions, type MessageBody, renderDocument, renderEdit, renderMess
 export const TOKEN_LIFETIME_MS = 14 * 60_000;
 
 /**
- * What a surface gets back in Place.reply. An interaction (acknowledged by inbound.ts: a public or
+ * What a surface gets back in Place.reply. An interaction (acknowledged by ack.ts or inbound.ts: a public or
  * ephemeral deferral, or a deferred update for clicks), or a typed message to answer in place.
  */
 export type DiscordReply =

@@ -45,6 +45,15 @@ export type RateLimitRule = {
   global?: boolean;
 };
 
+/** A failure the next matching calls meet: a server error, or a connection dropped before or after the work. */
+export type FaultRule = {
+  method?: string;
+  /** Matched against the path below /api/v10. */
+  path: RegExp;
+  times: number;
+  fault: { status: number } | { drop: "before" | "after" };
+};
+
 export type FakeDiscordOptions = {
   token?: string;
   applicationId?: string;
@@ -57,6 +66,8 @@ export type FakeDiscordOptions = {
 };
 
 type Conn = { ws: WebSocket; seq: number; identified: boolean };
+/** When a request reached the fake: performance.now() for timing, Date.now() for deadlines. */
+type Arrival = { hr: number; wall: number };
 
 const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
   const text = body === undefined ? "" : JSON.stringify(body);
@@ -97,10 +108,13 @@ export class FakeDiscord {
   readonly violations: string[] = [];
   readonly rateLimits: RateLimitRule[] = [];
   readonly rateLimited: RestCall[] = [];
+  readonly faults: FaultRule[] = [];
+  /** Calls that met a fault. */
+  readonly faulted: RestCall[] = [];
   identifies = 0;
   private readonly conns = new Set<Conn>();
   private readonly spec: DiscordSpec;
-  private readonly server = createServer((req, res) => void this.handle(req, res));
+  private readonly server = createServer((req, res) => void this.handle(req, res, { hr: performance.now(), wall: Date.now() }));
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly ackDeadlineMs: number;
   private readonly heartbeatIntervalMs: number;
@@ -223,6 +237,11 @@ export class FakeDiscord {
   /** Makes every interaction token issued so far invalid, as after Discord's 15 minutes. */
   expireInteractionTokens(): void {
     for (const i of this.interactions.values()) i.expired = true;
+  }
+
+  /** The next `times` calls matching fail as the rule says (5xx, or the connection dropped). */
+  fault(rule: FaultRule): void {
+    this.faults.push({ ...rule });
   }
 
   /** The next `times` calls matching answer 429 with `retry_after`. */
@@ -514,7 +533,11 @@ export class FakeDiscord {
 
   // ---------- REST ----------
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** `arrived` is taken when the request's headers are read: Discord's deadline is on receipt. */
+  private async handle(req: IncomingMessage, res: ServerResponse, arrived: Arrival): Promise<void> {
+    // Receipts first, checking later: on this one thread, a request's arrival must not wait for the
+    // checking of every request read before it (setImmediate runs after the turn's I/O is read).
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const method = req.method ?? "GET";
     const chunks: Buffer[] = [];
@@ -613,8 +636,23 @@ export class FakeDiscord {
     if (needsBot && call.auth !== `Bot ${this.token}`) {
       return finish(401, { message: "401: Unauthorized", code: 0 });
     }
+    /** No answer at all: recorded with status 0. */
+    const drop = () => {
+      this.calls.push(call);
+      res.socket?.destroy();
+      this.poke();
+    };
+    const fault = this.faults.find((r) => r.times > 0 && (!r.method || r.method === method) && r.path.test(call.path));
+    if (fault) {
+      fault.times--;
+      this.faulted.push(call);
+      if ("status" in fault.fault) return finish(fault.fault.status, { message: `${fault.fault.status}: Server Error`, code: 0 });
+      if (fault.fault.drop === "before") return drop();
+    }
     try {
-      const [status, out] = this.route(matched.operation.operationId, matched.params, body, files, url);
+      const [status, out] = this.route(matched.operation.operationId, matched.params, body, files, url, arrived);
+      // The work is done, the answer is lost on the way.
+      if (fault && "drop" in fault.fault) return drop();
       finish(status, out);
     } catch (error) {
       if (error instanceof HttpProblem) return finish(error.status, { message: error.message, code: error.code });
@@ -629,6 +667,7 @@ export class FakeDiscord {
     body: unknown,
     files: { name: string; filename: string; size: number; type: string; data: string }[],
     url: URL,
+    arrived: Arrival,
   ): [number, unknown] {
     const b = (body ?? {}) as Record<string, unknown>;
     switch (op) {
@@ -673,7 +712,7 @@ export class FakeDiscord {
       case "list_guild_application_commands":
         return [200, this.commands.get(params.guild_id ?? "global") ?? []];
       case "create_interaction_response":
-        return this.callback(params.interaction_id ?? "", params.interaction_token ?? "", b, files, url);
+        return this.callback(params.interaction_id ?? "", params.interaction_token ?? "", b, files, url, arrived);
       case "get_original_webhook_message":
       case "update_original_webhook_message":
       case "delete_original_webhook_message": {
@@ -804,10 +843,11 @@ export class FakeDiscord {
     b: Record<string, unknown>,
     files: { name: string; filename: string; size: number; type: string; data: string }[],
     url: URL,
+    arrived: Arrival,
   ): [number, unknown] {
     const i = this.interactions.get(id);
     if (!i || i.token !== token || i.expired) throw new HttpProblem(404, 10062, "Unknown interaction");
-    const now = Date.now();
+    const now = arrived.wall;
     if (i.callbacks.length > 0) throw new HttpProblem(400, 40060, "Interaction has already been acknowledged.");
     if (now - i.dispatchedAt > this.ackDeadlineMs) {
       this.violations.push(`interaction ${id} acknowledged after ${now - i.dispatchedAt} ms (Discord allows ${this.ackDeadlineMs})`);
@@ -815,7 +855,7 @@ export class FakeDiscord {
     }
     const type = Number(b.type);
     const data = (b.data ?? {}) as Record<string, unknown>;
-    const entry = { type, at: now, atHr: performance.now(), body: b };
+    const entry = { type, at: now, atHr: arrived.hr, body: b };
     i.callbacks.push(entry);
     for (const w of i.ackWaiters.splice(0)) w(entry);
     const itype = Number(i.payload.type);
