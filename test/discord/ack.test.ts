@@ -1,8 +1,10 @@
 // Acknowledging from the raw Gateway packet: what is answered to which packet (pure), handler work held
 // back behind acknowledgements, and end to end through the fake Discord: bursts, replays, 429s, server
 // errors and dropped connections on the callback, with nothing lost.
+import { Client } from "discord.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AckPolicy, callbackBody, planAck, type RawInteraction, type Verdict } from "../../src/adapters/discord/ack.ts";
+import { deferInteractionStructures } from "../../src/adapters/discord/structures.ts";
 import { TurnQueue } from "../../src/adapters/discord/turns.ts";
 import { registry } from "../../src/metrics.ts";
 import type { FakeDiscord, FakeMessage } from "../fakes/discord/index.ts";
@@ -168,5 +170,42 @@ describe("acknowledging through the fake Discord", () => {
       expect(i.callbacks).toHaveLength(1);
     }
     expect(fake.violations).toEqual([]);
+  });
+});
+
+describe("deferInteractionStructures", () => {
+  it("builds discord.js's interaction structures when the scheduler says, in order, and reports unknown internals", async () => {
+    const client = new Client({ intents: [] });
+    const gates: (() => void)[] = [];
+    expect(deferInteractionStructures(client, () => new Promise<void>((r) => gates.push(r)))).toBe(true);
+    const created: string[] = [];
+    client.on("interactionCreate", (i) => created.push(i.id));
+    const user = { id: "1033044521375764530", username: "t", discriminator: "0", global_name: null, avatar: null };
+    const packet = (id: string) => ({
+      id,
+      application_id: "1457469483726668048",
+      type: 2,
+      token: `tok-${id}`,
+      version: 1,
+      locale: "en-US",
+      app_permissions: "0",
+      entitlements: [],
+      authorizing_integration_owners: { "1": user.id },
+      context: 1,
+      channel_id: "1457510428359004999",
+      channel: { id: "1457510428359004999", type: 1 },
+      user,
+      data: { id: "1457510428359004000", name: "staffroom", type: 1 },
+    });
+    const action = (client as unknown as { actions: { InteractionCreate: { handle(d: unknown): void } } }).actions.InteractionCreate;
+    action.handle(packet("1457510428359004001"));
+    action.handle(packet("1457510428359004002"));
+    expect(created).toEqual([]);
+    for (const open of gates.splice(0)) open();
+    await new Promise((r) => setImmediate(r));
+    expect(created).toEqual(["1457510428359004001", "1457510428359004002"]);
+    await client.destroy();
+
+    expect(deferInteractionStructures({ actions: {} }, () => Promise.resolve())).toBe(false);
   });
 });

@@ -84,6 +84,8 @@ export type Acked = {
   sent: Promise<boolean>;
 };
 
+const PENDING_TTL_MS = 60_000;
+
 /** A packet seen before: dropped by the handlers, nothing is sent twice. */
 export const REPLAY = "replay" as const;
 
@@ -108,8 +110,9 @@ export class RecentIds {
  * follows (normally in the same tick). Remembers recent ids so a replayed delivery is dropped.
  */
 export class Acknowledger {
-  /** Outcomes waiting for their discord.js structure; bounded, as discord.js drops a few kinds. */
-  private readonly pending = new Map<string, Acked | typeof REPLAY>();
+  /** Outcomes waiting for their discord.js structure (a burst's worth); discord.js drops a few kinds, so old ones go. */
+  // A replay delivered before the first delivery's structure is built queues behind it.
+  private readonly pending = new Map<string, { outcomes: (Acked | typeof REPLAY)[]; at: number }>();
   private sending = 0;
   private lastPacketAt = Number.NEGATIVE_INFINITY;
 
@@ -157,18 +160,23 @@ export class Acknowledger {
     }
   }
 
-  /** The outcome for an interaction (once): undefined if its packet never came through receive(). */
+  /** The outcome for an interaction's next structure: undefined if its packet never came through receive(). */
   take(id: string): Acked | typeof REPLAY | undefined {
     const found = this.pending.get(id);
-    this.pending.delete(id);
-    return found;
+    const outcome = found?.outcomes.shift();
+    if (found && found.outcomes.length === 0) this.pending.delete(id);
+    return outcome;
   }
 
   private keep(id: string, outcome: Acked | typeof REPLAY): void {
-    this.pending.set(id, outcome);
-    if (this.pending.size > 1000) {
-      const oldest = this.pending.keys().next().value;
-      if (oldest !== undefined) this.pending.delete(oldest);
+    const now = performance.now();
+    const queued = this.pending.get(id);
+    if (queued) queued.outcomes.push(outcome);
+    else this.pending.set(id, { outcomes: [outcome], at: now });
+    // Oldest first (insertion order): drop what no structure came for within a minute.
+    for (const [key, entry] of this.pending) {
+      if (now - entry.at < PENDING_TTL_MS) break;
+      this.pending.delete(key);
     }
   }
 }

@@ -18,6 +18,7 @@ import type { ChatCore, ChatUser, CommandArgs, CommandSpec, Inbound, ThreadRef }
 import { Acknowledger, type AckPlan, type RawInteraction, REPLAY, RecentIds, type Verdict } from "./ack.ts";
 import { callbackSender } from "./callback.ts";
 import { decodeCustomId, filterChoices, LIMITS, optionName } from "./render.ts";
+import { deferInteractionStructures } from "./structures.ts";
 import type { DiscordReply, DiscordSurface } from "./surface.ts";
 import { TurnQueue } from "./turns.ts";
 
@@ -237,6 +238,9 @@ export function registerInbound({ client, core, surface, logger, access }: Deps)
   );
   // The raw packet is emitted before discord.js builds its structures and emits interactionCreate.
   client.ws.on(GatewayDispatchEvents.InteractionCreate, (raw: RawInteraction) => acks.receive(raw));
+  if (!deferInteractionStructures(client, () => turns.next())) {
+    logger.warn("discord: interaction structures are built as packets arrive (discord.js internals changed)");
+  }
 
   client.on("interactionCreate", (i: Interaction) => {
     const acked = acks.take(i.id);
