@@ -171,6 +171,15 @@ describe("acknowledging through the fake Discord", () => {
     }
     expect(fake.violations).toEqual([]);
   });
+
+  it("stops only once the interactions already acknowledged have been answered", async () => {
+    const burst = Array.from({ length: 20 }, () => fake.slash({ name: "staffroom", subcommand: "help", user: teacher }));
+    await Promise.all(burst.map((i) => i.acked));
+    await stack.stop();
+    const unanswered = burst.filter((i) => (fake.messages.get(i.originalMessageId ?? "")?.history.length ?? 0) < 2);
+    expect(unanswered).toEqual([]);
+    stack = await startStack(fake);
+  });
 });
 
 describe("deferInteractionStructures", () => {

@@ -45,6 +45,9 @@ export class BackgroundWork {
   async idle(): Promise<void> {
     while (this.running.size > 0) await Promise.allSettled([...this.running]);
   }
+  get size(): number {
+    return this.running.size;
+  }
 }
 
 type Deps = {
@@ -298,7 +301,16 @@ export function registerInbound({ client, core, surface, logger, access }: Deps)
     }, fail("message"));
   });
 
-  return { idle: () => work.idle(), close: () => callbacks.close() };
+  return {
+    async idle() {
+      // Interactions whose structures wait in the turn queue are not handlers yet: let them through first.
+      do {
+        if (turns.size > 0) await turns.next();
+        await work.idle();
+      } while (turns.size > 0 || work.size > 0);
+    },
+    close: () => callbacks.close(),
+  };
 }
 
 /** Tells discord.js what the raw packet's response did, so editReply, followUp and deleteReply work. */
