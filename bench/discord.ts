@@ -1,9 +1,11 @@
 // Discord benchmark: 500 interactions dispatched at once through the fake Gateway into the real discord.js
-// client, adapter, chat core and engine; time from dispatch to the deferred response reaching the fake.
-// The fake runs in a worker thread, as Discord would be elsewhere. On a shared 2-core machine those times
-// follow the load, so the table also gives what does not: the client thread's CPU per interaction up to
-// the last deferral, and the floor, the thinnest possible client (WebSocket, JSON.parse, one HTTP request
-// per interaction) against the same fake at the same moment.
+// client, adapter, chat core and engine; time from dispatch to the deferred response reaching the fake
+// (stamped when its request arrives; the fake's Gateway side sends in slices so its API side can take
+// responses in meanwhile, as Discord's separate machines would). The fake runs in a worker thread. On a
+// shared 2-core machine those times follow the load, so the table also gives what does not: the client
+// thread's CPU per interaction until it hears of the last deferral (a little of the work after it
+// included), and the floor: the thinnest possible client (WebSocket, JSON.parse, one HTTP request per
+// interaction) against the same fake at the same moment.
 import * as http from "node:http";
 import { cpus, loadavg } from "node:os";
 import { Worker } from "node:worker_threads";

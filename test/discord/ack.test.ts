@@ -3,9 +3,18 @@
 // errors and dropped connections on the callback, with nothing lost.
 import { Client } from "discord.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AckPolicy, callbackBody, planAck, type RawInteraction, type Verdict } from "../../src/adapters/discord/ack.ts";
+import {
+  Acknowledger,
+  type AckPolicy,
+  callbackBody,
+  planAck,
+  type RawInteraction,
+  REPLAY,
+  type Verdict,
+} from "../../src/adapters/discord/ack.ts";
 import { deferInteractionStructures } from "../../src/adapters/discord/structures.ts";
 import { TurnQueue } from "../../src/adapters/discord/turns.ts";
+import { silentLogger } from "../../src/log.ts";
 import { registry } from "../../src/metrics.ts";
 import type { FakeDiscord, FakeMessage } from "../fakes/discord/index.ts";
 import { type Stack, startFake, startStack, teacher } from "./helpers.ts";
@@ -216,5 +225,31 @@ describe("deferInteractionStructures", () => {
     await client.destroy();
 
     expect(deferInteractionStructures({ actions: {} }, () => Promise.resolve())).toBe(false);
+  });
+});
+
+describe("Acknowledger", () => {
+  it("leaves a packet it cannot plan for to the handlers, and drops its replay", async () => {
+    const sent: string[] = [];
+    const throwing: AckPolicy = {
+      ...policy,
+      verdict: () => {
+        throw new Error("unexpected shape");
+      },
+    };
+    const acks = new Acknowledger({ send: async (id) => void sent.push(id), close: () => undefined }, throwing, silentLogger);
+    acks.receive(command("lesson-plan", { id: "7" }));
+    acks.receive(command("lesson-plan", { id: "7" }));
+    const first = acks.take("7");
+    expect(first !== REPLAY && first?.plan).toEqual({ kind: "none" });
+    expect(acks.take("7")).toBe(REPLAY);
+    expect(acks.take("7")).toBeUndefined();
+    expect(sent).toEqual([]);
+
+    const ok = new Acknowledger({ send: async (id) => void sent.push(id), close: () => undefined }, policy, silentLogger);
+    ok.receive(command("lesson-plan", { id: "8" }));
+    const acked = ok.take("8");
+    expect(acked !== REPLAY && (await acked?.sent)).toBe(true);
+    expect(sent).toEqual(["8"]);
   });
 });

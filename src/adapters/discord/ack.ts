@@ -142,8 +142,17 @@ export class Acknowledger {
       this.keep(raw.id, REPLAY);
       return;
     }
-    const plan = planAck(raw, this.policy);
-    const body = callbackBody(raw, plan, this.policy);
+    let plan: AckPlan = { kind: "none" };
+    let body: Record<string, unknown> | undefined;
+    try {
+      plan = planAck(raw, this.policy);
+      body = callbackBody(raw, plan, this.policy);
+    } catch (error) {
+      // A packet of an unexpected shape: the handlers decide, as for anything not settled here.
+      this.logger.warn({ err: error, interaction: raw.id }, "discord: could not plan an acknowledgement");
+      plan = { kind: "none" };
+      body = undefined;
+    }
     this.keep(raw.id, { plan, sent: body ? this.send(raw, plan, body) : Promise.resolve(true) });
   }
 
