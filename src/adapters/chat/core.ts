@@ -125,8 +125,12 @@ class Core implements StaffroomChatCore {
 
   // ---- ChatCore -------------------------------------------------------------------------------
 
+  private commandList: CommandSpec[] | undefined;
+
+  /** Built once: the templates are fixed for the core's lifetime, and surfaces ask on every command. */
   commands(): CommandSpec[] {
-    return commandSpecs(this.templates);
+    this.commandList ??= commandSpecs(this.templates);
+    return this.commandList;
   }
 
   async command(inbound: Inbound, name: string, args: CommandArgs): Promise<void> {

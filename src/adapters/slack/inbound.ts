@@ -76,14 +76,7 @@ export function isCommandBody(body: Record<string, unknown>): body is CommandBod
  */
 export function commandGate(options: { core: ChatCore; logger: Logger; allowedTeamIds: readonly string[] }): CommandGate {
   const allowed = new Set(options.allowedTeamIds);
-  // core.commands() builds every template's spec (~0.2 ms); this runs before each command's response, so
-  // the names are kept for a second.
-  let known: { names: Set<string>; at: number } | undefined;
-  const knownNames = () => {
-    const now = Date.now();
-    if (!known || now - known.at > 1000) known = { names: new Set(options.core.commands().map((c) => c.name)), at: now };
-    return known.names;
-  };
+  const knownNames = () => new Set(options.core.commands().map((c) => c.name));
   return (body) => {
     const name = body.command.replace(/^\//, "");
     if (allowed.size > 0 && !allowed.has(body.team_id) && !(body.enterprise_id && allowed.has(body.enterprise_id))) {
