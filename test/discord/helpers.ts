@@ -3,14 +3,14 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createChatCore, type StaffroomChatCore } from "../../src/adapters/chat/index.ts";
+import type { StaffroomChatCore } from "../../src/adapters/chat/index.ts";
 import { type DiscordHandle, startDiscord } from "../../src/adapters/discord/index.ts";
 import { type Config, loadConfig } from "../../src/config.ts";
 import type { EngineApi } from "../../src/engine/api.ts";
-import { createEngine, openStore, type Store } from "../../src/engine/index.ts";
+import type { Store } from "../../src/engine/index.ts";
 import { silentLogger } from "../../src/log.ts";
-import { createOfflineProvider, type Drafter, type ModelProvider } from "../../src/model/index.ts";
-import { builtinTemplates } from "../../src/templates/builtin.ts";
+import type { Drafter, ModelProvider } from "../../src/model/index.ts";
+import { startBackend } from "../fakes/backend.ts";
 import { type FakeDiscord, type FakeMessage, type FakeUser, startFakeDiscord } from "../fakes/discord/index.ts";
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -69,15 +69,13 @@ export async function startStack(
   opts: { env?: Record<string, string>; storeUrl?: string; model?: (drafters: Record<string, Drafter>) => ModelProvider } = {},
 ): Promise<Stack> {
   const config = discordConfig(fake, opts.env);
-  const templates = builtinTemplates();
-  const drafters: Record<string, Drafter> = {};
-  for (const t of templates) Object.assign(drafters, t.drafters);
-  const store = await openStore(opts.storeUrl ?? "memory:");
-  const model = opts.model ? opts.model(drafters) : createOfflineProvider({ drafters });
-  const engine = createEngine({ store, model, logger: silentLogger });
-  for (const t of templates) engine.register(t.workflow);
-  await engine.recover();
-  const core = createChatCore({ engine, templates, keyv: store.namespace("chat"), logger: silentLogger, progressIntervalMs: 10 });
+  const backend = await startBackend({
+    ...(opts.storeUrl ? { storeUrl: opts.storeUrl } : {}),
+    ...(opts.model ? { model: opts.model } : {}),
+    recover: true,
+    core: { progressIntervalMs: 10 },
+  });
+  const { store, engine, core } = backend;
   const discord = await startDiscord({ config, core, logger: silentLogger });
   return {
     config,
@@ -87,15 +85,11 @@ export async function startStack(
     discord,
     async stop() {
       await discord.stop();
-      await core.close();
-      await engine.close();
-      await store.close();
+      await backend.close();
     },
     async crash() {
       await discord.client.destroy();
-      await core.close();
-      await engine.close();
-      await store.close();
+      await backend.close();
     },
   };
 }

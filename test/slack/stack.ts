@@ -1,13 +1,13 @@
 // The real stack behind the Slack adapter for end-to-end flows: store, engine with the offline model,
 // built-in templates, chat core, and the Bolt app in HTTP mode against the fake Slack.
-import { createChatCore, type StaffroomChatCore } from "../../src/adapters/chat/index.ts";
+import type { StaffroomChatCore } from "../../src/adapters/chat/index.ts";
 import { type SlackHandle, startSlack } from "../../src/adapters/slack/index.ts";
 import type { EngineApi } from "../../src/engine/api.ts";
-import { createEngine, openStore, type Store } from "../../src/engine/index.ts";
+import type { Store } from "../../src/engine/index.ts";
 import { silentLogger } from "../../src/log.ts";
-import { createOfflineProvider, type Drafter, type ModelProvider } from "../../src/model/index.ts";
-import { builtinTemplates } from "../../src/templates/builtin.ts";
+import type { Drafter, ModelProvider } from "../../src/model/index.ts";
 import type { Template } from "../../src/templates/types.ts";
+import { startBackend } from "../fakes/backend.ts";
 import type { FakeMessage, FakeSlack } from "../fakes/slack/server.ts";
 import { postCommand, postEvent, postInteraction } from "../fakes/slack/sign.ts";
 import { FAST_PACING, FAST_RETRY, SIGNING_SECRET, slackConfig } from "./helpers.ts";
@@ -33,15 +33,14 @@ export async function startStack(
     extraTemplates?: Template[];
   } = {},
 ): Promise<Stack> {
-  const templates = [...builtinTemplates(), ...(opts.extraTemplates ?? [])];
-  const drafters: Record<string, Drafter> = {};
-  for (const t of templates) Object.assign(drafters, t.drafters);
-  const store = await openStore(opts.storeUrl ?? "memory:");
-  const model = opts.model ? opts.model(drafters) : createOfflineProvider({ drafters });
-  const engine = createEngine({ store, model, logger: silentLogger });
-  for (const t of templates) engine.register(t.workflow);
-  await engine.recover();
-  const core = createChatCore({ engine, templates, keyv: store.namespace("chat"), logger: silentLogger, progressIntervalMs: 20 });
+  const backend = await startBackend({
+    ...(opts.storeUrl ? { storeUrl: opts.storeUrl } : {}),
+    ...(opts.model ? { model: opts.model } : {}),
+    ...(opts.extraTemplates ? { extraTemplates: opts.extraTemplates } : {}),
+    recover: true,
+    core: { progressIntervalMs: 20 },
+  });
+  const { store, engine, core } = backend;
   const slack = await startSlack({
     config: slackConfig(fake, opts.env),
     core,
@@ -59,15 +58,11 @@ export async function startStack(
     async stop() {
       await core.idle();
       await slack.stop();
-      await core.close();
-      await engine.close();
-      await store.close();
+      await backend.close();
     },
     async crash() {
       await slack.stop();
-      await core.close();
-      await engine.close();
-      await store.close();
+      await backend.close();
     },
   };
 }
