@@ -9,7 +9,7 @@ import { InvalidInputError, NotFoundError, StaffroomError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { registry as sharedRegistry } from "../metrics.ts";
 import type { Template } from "../templates/types.ts";
-import { FinishedCache } from "./api/cache.ts";
+import { ExecutionViewCache } from "./api/cache.ts";
 import { type ApiDeps, apiRoutes, type CompiledRoute, compileRoutes } from "./api/index.ts";
 import type { RouteContext } from "./api/route.ts";
 import { ApiKeys, RateLimiter, rateLimited, unauthorized } from "./auth.ts";
@@ -34,8 +34,8 @@ export type ApiOptions = {
   quickWait?: { defaultSeconds?: number; maxSeconds?: number };
   /** Seconds between SSE heartbeats; default 15. */
   sseHeartbeatSeconds?: number;
-  /** How long a finished execution's answer is served from memory (ms; 0 turns it off); default 1000. */
-  finishedCacheMs?: number;
+  /** Longest an execution view is served from memory (ms; 0 turns it off); events drop it sooner. Default 1000. */
+  viewCacheMs?: number;
 };
 
 export type HttpServerOptions = {
@@ -68,6 +68,8 @@ const REQUEST_ID = /^[\w.:-]{1,100}$/;
 const AUTH_FAILURES_PER_MINUTE = 30;
 
 type Api = {
+  /** Stops dropping cached views on engine events (at close). */
+  stopInvalidating: () => void;
   deps: ApiDeps;
   keys: ApiKeys;
   limiter: RateLimiter;
@@ -87,14 +89,18 @@ function buildApi(options: ApiOptions, logger: Logger, version: string): Api | u
     options.templates instanceof Map ? options.templates : new Map((options.templates as readonly Template[]).map((t) => [t.id, t]));
   const maxSeconds = Math.max(1, options.quickWait?.maxSeconds ?? 120);
   const routes = apiRoutes(templates);
+  const views = new ExecutionViewCache(1_000, options.viewCacheMs ?? 1_000);
+  // Every state change of an execution (or of a sub-workflow, copied into its parent) comes with an event.
+  const stopInvalidating = options.engine.onEvent((event) => views.delete(event.executionId));
   return {
+    stopInvalidating,
     deps: {
       engine: options.engine,
       templates,
       logger,
       quickWait: { defaultSeconds: Math.min(options.quickWait?.defaultSeconds ?? 60, maxSeconds), maxSeconds },
       sseHeartbeatSeconds: options.sseHeartbeatSeconds ?? 15,
-      finished: new FinishedCache(1_000, options.finishedCacheMs ?? 1_000),
+      views,
       streams: new Set(),
     },
     keys,
@@ -381,6 +387,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       });
     },
     async close() {
+      api?.stopInvalidating();
       for (const stream of api?.deps.streams ?? []) stream.end();
       if (!server.listening) return;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

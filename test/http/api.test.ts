@@ -435,6 +435,10 @@ describe("executions", () => {
     expect((ok.body as Json).nodes.find((n: Json) => n.id === "review").answered_by).toBe("teacher-a");
     const done = await api.engine.wait(id);
     expect(done.status).toBe("completed");
+    // The "waiting" view served above was cached; the execution's events must have dropped it.
+    const after = await api.call("GET", `/api/workflows/executions/${id}`);
+    expect((after.body as Json).status).toBe("completed");
+    expect((after.body as Json).nodes.find((n: Json) => n.id === "review").status).toBe("completed");
     const again = await api.call("POST", url, { body: { node_id: "review", answer: "reject", user_id: "teacher-a" } });
     expect(again.status).toBe(409);
     const noneWaiting = await api.call("POST", url, { body: { answer: "reject", user_id: "teacher-a" } });

@@ -2,7 +2,7 @@
 import type { IncomingMessage } from "node:http";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { FinishedCache } from "../../src/http/api/cache.ts";
+import { ExecutionViewCache } from "../../src/http/api/cache.ts";
 import { ApiKeys, apiKeyId, RateLimiter } from "../../src/http/auth.ts";
 import { describeFieldErrors, formatPath, zodFieldErrors } from "../../src/http/problem.ts";
 import { lastEventId } from "../../src/http/sse.ts";
@@ -112,10 +112,10 @@ describe("lastEventId", () => {
   });
 });
 
-describe("FinishedCache", () => {
+describe("ExecutionViewCache", () => {
   it("serves an entry until its TTL passes and keeps at most maxEntries, dropping the oldest", () => {
     let now = 0;
-    const cache = new FinishedCache(2, 1000, () => now);
+    const cache = new ExecutionViewCache(2, 1000, () => now);
     cache.set("a", "A");
     cache.set("b", "B");
     expect(cache.get("a")).toBe("A");
@@ -126,7 +126,7 @@ describe("FinishedCache", () => {
     expect(cache.get("b")).toBe("B");
     now += 1;
     expect(cache.get("b")).toBeUndefined();
-    const off = new FinishedCache(10, 0, () => now);
+    const off = new ExecutionViewCache(10, 0, () => now);
     off.set("a", "A");
     expect(off.get("a")).toBeUndefined();
   });

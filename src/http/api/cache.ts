@@ -1,8 +1,9 @@
-// A small time-bounded cache of serialized answers for finished executions: they no longer change, so
-// a status poller or dashboard hitting one repeatedly skips the store reads and the document render.
-// The short TTL bounds how long a deleted execution (teacher "forget", retention) can still be served.
+// A small time-bounded cache of serialized execution views. A view changes only when its execution emits
+// an event, and the server drops the entry on every event, so status pollers skip the store reads and the
+// document render. The short TTL bounds any staleness: a deleted execution (teacher "forget", retention),
+// or a view computed just before an event and stored just after it.
 
-export class FinishedCache {
+export class ExecutionViewCache {
   private readonly entries = new Map<string, { text: string; expires: number }>();
 
   constructor(
@@ -30,6 +31,11 @@ export class FinishedCache {
       const oldest = this.entries.keys().next().value as string;
       this.entries.delete(oldest);
     }
+  }
+
+  /** Drops an execution's entry (its state changed). */
+  delete(id: string): void {
+    this.entries.delete(id);
   }
 
   get size(): number {

@@ -124,12 +124,12 @@ export const executionRoutes: Route[] = [
     },
     async handle({ deps, params }) {
       const id = params.id ?? "";
-      const cached = deps.finished.get(id);
+      const cached = deps.views.get(id);
       if (cached !== undefined) return { status: 200, json: cached };
       const view = await deps.engine.get(id);
       if (!view) throw notFound(id);
       const text = JSON.stringify(detailOf(deps, view));
-      if (FINAL.has(view.status)) deps.finished.set(id, text);
+      deps.views.set(id, text);
       return { status: 200, json: text };
     },
   },

@@ -5,7 +5,7 @@ import type { z } from "zod";
 import type { EngineApi } from "../../engine/api.ts";
 import type { Logger } from "../../log.ts";
 import type { Template } from "../../templates/types.ts";
-import type { FinishedCache } from "./cache.ts";
+import type { ExecutionViewCache } from "./cache.ts";
 
 export type ApiDeps = {
   engine: EngineApi;
@@ -17,7 +17,7 @@ export type ApiDeps = {
   /** Seconds between SSE heartbeat comments (which also re-check a stream's execution). */
   sseHeartbeatSeconds: number;
   /** Serialized answers of finished executions (GET /executions/{id}). */
-  finished: FinishedCache;
+  views: ExecutionViewCache;
   /** Open SSE streams, ended when the server closes. */
   streams: Set<{ end(): void }>;
 };
