@@ -10,6 +10,7 @@ import type { EngineApi } from "../../src/engine/api.ts";
 import type { Store } from "../../src/engine/index.ts";
 import { silentLogger } from "../../src/log.ts";
 import type { Drafter, ModelProvider } from "../../src/model/index.ts";
+import type { Template } from "../../src/templates/types.ts";
 import { startBackend } from "../fakes/backend.ts";
 import { type FakeDiscord, type FakeMessage, type FakeUser, startFakeDiscord } from "../fakes/discord/index.ts";
 
@@ -66,12 +67,19 @@ export type Stack = {
 
 export async function startStack(
   fake: FakeAddress,
-  opts: { env?: Record<string, string>; storeUrl?: string; model?: (drafters: Record<string, Drafter>) => ModelProvider } = {},
+  opts: {
+    env?: Record<string, string>;
+    storeUrl?: string;
+    model?: (drafters: Record<string, Drafter>) => ModelProvider;
+    /** Templates beside the built-in ones. */
+    extraTemplates?: Template[];
+  } = {},
 ): Promise<Stack> {
   const config = discordConfig(fake, opts.env);
   const backend = await startBackend({
     ...(opts.storeUrl ? { storeUrl: opts.storeUrl } : {}),
     ...(opts.model ? { model: opts.model } : {}),
+    ...(opts.extraTemplates ? { extraTemplates: opts.extraTemplates } : {}),
     recover: true,
     core: { progressIntervalMs: 10 },
   });
