@@ -1,8 +1,10 @@
 // Shared set-up for the Discord tests: the fake Discord, a config pointing at it, users, and the real
 // stack (store, engine with the offline model, built-in templates, chat core, Discord adapter).
-import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterAll } from "vitest";
 import type { StaffroomChatCore } from "../../src/adapters/chat/index.ts";
 import { type DiscordHandle, startDiscord } from "../../src/adapters/discord/index.ts";
 import { type Config, loadConfig } from "../../src/config.ts";
@@ -123,4 +125,23 @@ export function lastBot(fake: FakeDiscord, channelId: string, match: (m: FakeMes
 export function buttonId(m: FakeMessage, label: RegExp): string | undefined {
   const b = componentsOf(m).find((c) => c.type === 2 && label.test(String(c.label)));
   return b ? String(b.custom_id) : undefined;
+}
+
+/**
+ * For crash-and-restart flows: a SQLite store in a temp folder that several stacks share in turn. Stacks
+ * pushed to `stacks` and the fake set on `fake` are closed, and the folder removed, after the file's tests.
+ */
+export function restartSession(name: string): { storeUrl: string; stacks: Stack[]; fake: { current?: FakeDiscord } } {
+  const dir = mkdtempSync(join(tmpdir(), "staffroom-discord-"));
+  const session: { storeUrl: string; stacks: Stack[]; fake: { current?: FakeDiscord } } = {
+    storeUrl: `sqlite://${join(dir, `${name}.sqlite`)}`,
+    stacks: [],
+    fake: {},
+  };
+  afterAll(async () => {
+    for (const s of session.stacks) await s.stop().catch(() => undefined);
+    await session.fake.current?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return session;
 }

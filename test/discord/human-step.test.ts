@@ -1,26 +1,15 @@
 // A workflow with a human step, through Discord: the question appears in the thread with buttons, survives
 // a crash and restart of the whole process, and a click on the original message resumes the execution.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { checkIn } from "../fakes/check-in-template.ts";
-import type { FakeDiscord } from "../fakes/discord/index.ts";
-import { botMessages, buttonId, lastBot, type Stack, startFake, startStack, teacher } from "./helpers.ts";
+import { botMessages, buttonId, lastBot, restartSession, startFake, startStack, teacher } from "./helpers.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "staffroom-discord-human-"));
-const storeUrl = `sqlite://${join(dir, "human.sqlite")}`;
-let fake: FakeDiscord | undefined;
-const stacks: Stack[] = [];
-afterAll(async () => {
-  for (const s of stacks) await s.stop().catch(() => undefined);
-  await fake?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const session = restartSession("human");
+const { storeUrl, stacks } = session;
 
 it("asks a human step in the thread and resumes from a click after a restart", async () => {
-  fake = await startFake();
-  const f = fake;
+  const f = await startFake();
+  session.fake.current = f;
   const first = await startStack(f, { storeUrl, extraTemplates: [checkIn] });
   const i = f.slash({ name: "check-in", user: teacher, options: { topic: "fractions unit" } });
   await i.acked;

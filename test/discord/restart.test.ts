@@ -1,26 +1,18 @@
 // A crash mid-run: the first process stops while a model call hangs; a second one on the same sqlite store
 // reconnects to the Gateway, resumes the execution and keeps posting into the same thread.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { createOfflineProvider } from "../../src/model/index.ts";
 import type { ModelProvider } from "../../src/model/types.ts";
 import type { FakeDiscord } from "../fakes/discord/index.ts";
-import { botMessages, buttonId, lastBot, type Stack, startFake, startStack, teacher, textOf } from "./helpers.ts";
+import { botMessages, buttonId, lastBot, restartSession, startFake, startStack, teacher, textOf } from "./helpers.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "staffroom-discord-"));
-const storeUrl = `sqlite://${join(dir, "restart.sqlite")}`;
+const session = restartSession("restart");
+const { storeUrl, stacks } = session;
 let fake: FakeDiscord | undefined;
-const stacks: Stack[] = [];
-afterAll(async () => {
-  for (const s of stacks) await s.stop().catch(() => undefined);
-  await fake?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 it("keeps posting into the same thread after a crash and restart mid-run", async () => {
   fake = await startFake();
+  session.fake.current = fake;
   let calls = 0;
   let hung: (() => void) | undefined;
   const reachedHang = new Promise<void>((r) => {
