@@ -2,11 +2,9 @@
 // timeouts that abort the provider call, onError fallbacks, onFailure, structured-output repair, cancel.
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import type { EngineApi } from "../../src/engine/api.ts";
-import { createEngine, openStore, WorkflowBuilder } from "../../src/engine/index.ts";
-import type { EngineEvent } from "../../src/engine/records.ts";
+import { type createEngine, WorkflowBuilder } from "../../src/engine/index.ts";
 import { ModelRateLimitError, ModelRequestError, ModelUnavailableError } from "../../src/errors.ts";
-import { FakeClock, flush, gate, ScriptedModel, until } from "./helpers.ts";
+import { FakeClock, flush, gate, ScriptedModel, startEngine, until } from "./helpers.ts";
 
 let cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -15,15 +13,9 @@ afterEach(async () => {
 });
 
 async function setup(model: ScriptedModel, extra: Partial<Parameters<typeof createEngine>[0]> = {}) {
-  const store = await openStore("memory:");
-  const engine: EngineApi = createEngine({ store, model, ...extra });
-  const events: EngineEvent[] = [];
-  engine.onEvent((e) => events.push(e));
-  cleanups.push(async () => {
-    await engine.close();
-    await store.close();
-  });
-  return { engine, events };
+  const rig = await startEngine({ model, engine: extra });
+  cleanups.push(rig.close);
+  return rig;
 }
 
 const unavailable = () => ({ error: new ModelUnavailableError("The model service is down.", { status: 503 }) });

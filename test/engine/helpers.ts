@@ -3,6 +3,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { EngineApi } from "../../src/engine/api.ts";
+import { createEngine, type EngineOptions, openStore, type Store } from "../../src/engine/index.ts";
+import type { EngineEvent } from "../../src/engine/records.ts";
 import type { ModelProvider, ModelRequest, ModelResponse } from "../../src/model/types.ts";
 
 export type ModelStep =
@@ -155,4 +158,26 @@ export async function until<T>(check: () => T | Promise<T>, what: string, limitM
 export function tempDir(prefix = "staffroom-engine-"): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export type EngineRig = { store: Store; engine: EngineApi; model: ScriptedModel; events: EngineEvent[]; close: () => Promise<void> };
+
+/** A store (`memory:` unless a URL is given), a scripted model and an engine recording every event; `close` runs once. */
+export async function startEngine(
+  opts: { url?: string; retentionDays?: number; model?: ScriptedModel; engine?: Partial<Omit<EngineOptions, "store" | "model">> } = {},
+): Promise<EngineRig> {
+  const store = await openStore(opts.url ?? "memory:", opts.retentionDays === undefined ? {} : { retentionDays: opts.retentionDays });
+  const model = opts.model ?? new ScriptedModel();
+  const engine: EngineApi = createEngine({ ...opts.engine, store, model });
+  const events: EngineEvent[] = [];
+  engine.onEvent((e) => events.push(e));
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await engine.close();
+      await store.close();
+    })();
+    return closing;
+  };
+  return { store, engine, model, events, close };
 }

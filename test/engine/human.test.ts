@@ -3,11 +3,9 @@
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import type { EngineApi } from "../../src/engine/api.ts";
-import { createEngine, openStore, WorkflowBuilder } from "../../src/engine/index.ts";
-import type { EngineEvent } from "../../src/engine/records.ts";
+import { WorkflowBuilder } from "../../src/engine/index.ts";
 import type { HumanDeadline } from "../../src/engine/schema.ts";
-import { FakeClock, ScriptedModel, tempDir, until } from "./helpers.ts";
+import { FakeClock, startEngine, tempDir, until } from "./helpers.ts";
 
 let cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -16,20 +14,9 @@ afterEach(async () => {
 });
 
 async function setup(opts: { clock?: FakeClock; url?: string } = {}) {
-  const store = await openStore(opts.url ?? "memory:");
-  const model = new ScriptedModel();
-  const engine: EngineApi = createEngine({ store, model, clock: opts.clock });
-  const events: EngineEvent[] = [];
-  engine.onEvent((e) => events.push(e));
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    await engine.close();
-    await store.close();
-  };
-  cleanups.push(close);
-  return { engine, events, model, close };
+  const rig = await startEngine({ ...(opts.url ? { url: opts.url } : {}), engine: opts.clock ? { clock: opts.clock } : {} });
+  cleanups.push(rig.close);
+  return rig;
 }
 
 const Note = z.object({ note: z.string().min(3) });

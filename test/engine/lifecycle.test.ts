@@ -4,14 +4,12 @@
 import { join } from "node:path";
 import sqlite3 from "sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
-import type { EngineApi } from "../../src/engine/api.ts";
-import { createEngine, openStore, WorkflowBuilder } from "../../src/engine/index.ts";
+import { WorkflowBuilder } from "../../src/engine/index.ts";
 import { definitionHash } from "../../src/engine/load.ts";
 import type { EngineEvent } from "../../src/engine/records.ts";
 import { ModelRequestError } from "../../src/errors.ts";
-import { FakeClock, gate, ScriptedModel, tempDir, until } from "./helpers.ts";
+import { FakeClock, gate, ScriptedModel, startEngine, tempDir, until } from "./helpers.ts";
 
-type Store = Awaited<ReturnType<typeof openStore>>;
 let cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.reverse()) await c();
@@ -19,20 +17,14 @@ afterEach(async () => {
 });
 
 async function setup(opts: { url?: string; clock?: FakeClock; model?: ScriptedModel; retentionDays?: number } = {}) {
-  const store: Store = await openStore(opts.url ?? "memory:", { retentionDays: opts.retentionDays });
-  const model = opts.model ?? new ScriptedModel();
-  const engine: EngineApi = createEngine({ store, model, clock: opts.clock });
-  const events: EngineEvent[] = [];
-  engine.onEvent((e) => events.push(e));
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    await engine.close();
-    await store.close();
-  };
-  cleanups.push(close);
-  return { store, engine, model, events, close };
+  const rig = await startEngine({
+    ...(opts.url ? { url: opts.url } : {}),
+    ...(opts.model ? { model: opts.model } : {}),
+    ...(opts.retentionDays === undefined ? {} : { retentionDays: opts.retentionDays }),
+    engine: opts.clock ? { clock: opts.clock } : {},
+  });
+  cleanups.push(rig.close);
+  return rig;
 }
 
 function sqliteUrl() {

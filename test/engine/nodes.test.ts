@@ -2,12 +2,9 @@
 // branches and skipping, parallel joins and maxParallel, sub-workflows; built with the builder and as data.
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import type { EngineApi } from "../../src/engine/api.ts";
-import { createEngine, openStore, parseWorkflow, WorkflowBuilder } from "../../src/engine/index.ts";
-import type { EngineEvent } from "../../src/engine/records.ts";
-import { flush, gate, ScriptedModel, until } from "./helpers.ts";
+import { type createEngine, parseWorkflow, WorkflowBuilder } from "../../src/engine/index.ts";
+import { flush, gate, ScriptedModel, startEngine, until } from "./helpers.ts";
 
-type Store = Awaited<ReturnType<typeof openStore>>;
 let cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.reverse()) await c();
@@ -15,15 +12,9 @@ afterEach(async () => {
 });
 
 async function setup(model = new ScriptedModel(), extra: Partial<Parameters<typeof createEngine>[0]> = {}) {
-  const store: Store = await openStore("memory:");
-  const engine: EngineApi = createEngine({ store, model, ...extra });
-  const events: EngineEvent[] = [];
-  engine.onEvent((e) => events.push(e));
-  cleanups.push(async () => {
-    await engine.close();
-    await store.close();
-  });
-  return { store, engine, model, events };
+  const rig = await startEngine({ model, engine: extra });
+  cleanups.push(rig.close);
+  return rig;
 }
 
 const Outline = z.object({ sections: z.array(z.string()).min(1), extra: z.number().optional() });
