@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // Probes PostgreSQL and Redis once; the distributed suites skip (one line) when they are unreachable.
+    globalSetup: ["test/distributed/global-setup.ts"],
     pool: "forks",
     testTimeout: 30_000,
     hookTimeout: 30_000,

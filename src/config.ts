@@ -2,6 +2,7 @@
 // Every problem is reported in one clear line; the README's configuration table mirrors this file.
 import { existsSync } from "node:fs";
 import { z } from "zod";
+import { driverProblems } from "./drivers/select.ts";
 import { ConfigError } from "./errors.ts";
 
 const optionalString = z
@@ -35,6 +36,7 @@ const url = z
 export const ConfigSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   STAFFROOM_STORE_URL: z.string().trim().min(1).default("sqlite://data/staffroom.sqlite"),
+  STAFFROOM_QUEUE_URL: z.string().trim().min(1).default("local:"),
   STAFFROOM_RETENTION_DAYS: int(30, 1, 3650),
   STAFFROOM_MODEL_PROVIDER: z.enum(["openai", "offline"]).optional(),
   OPENAI_API_KEY: optionalString,
@@ -57,6 +59,7 @@ export const ConfigSchema = z.object({
   DISCORD_API_URL: url,
   DISCORD_ALLOWED_GUILD_IDS: list,
   DISCORD_STAFF_ROLE_ID: optionalString,
+  DISCORD_PUBLIC_KEY: optionalString,
   STAFFROOM_API_KEYS: list,
   STAFFROOM_API_RATE_LIMIT: int(120, 1, 100_000),
 });
@@ -99,11 +102,12 @@ function crossProblems(env: NodeJS.ProcessEnv): string[] {
     "OPENAI_API_KEY",
     "is required with STAFFROOM_MODEL_PROVIDER=openai (or set OPENAI_BASE_URL for a local server)",
   );
-  const store = v("STAFFROOM_STORE_URL");
+  problems.push(...driverProblems(v("STAFFROOM_STORE_URL"), v("STAFFROOM_QUEUE_URL")));
+  const publicKey = v("DISCORD_PUBLIC_KEY");
   need(
-    Boolean(store && !/^(sqlite:\/\/|memory:)/.test(store)),
-    "STAFFROOM_STORE_URL",
-    "should look like sqlite://data/staffroom.sqlite (or memory: for a throw-away store)",
+    Boolean(publicKey && !/^[0-9a-f]{64}$/i.test(publicKey)),
+    "DISCORD_PUBLIC_KEY",
+    "should be the 64 hex characters of the application's public key (General Information in the Discord developer portal)",
   );
   return problems;
 }

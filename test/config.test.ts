@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.ts";
+import { chooseQueue, chooseStore } from "../src/drivers/select.ts";
 import { ConfigError } from "../src/errors.ts";
 
 function problemsOf(env: Record<string, string>): string[] {
@@ -36,7 +37,7 @@ describe("configuration from the environment", () => {
       SLACK_BOT_TOKEN: "abc",
       DISCORD_TOKEN: "x",
       OPENAI_BASE_URL: "not a url",
-      STAFFROOM_STORE_URL: "postgres://db",
+      STAFFROOM_STORE_URL: "mysql://db",
     });
     expect(problems).toEqual([
       "STAFFROOM_RETENTION_DAYS: must be a whole number from 1 to 3650 (default 30)",
@@ -57,5 +58,39 @@ describe("configuration from the environment", () => {
       DISCORD_APPLICATION_ID: "123456789012345678",
     });
     expect(c.SLACK_APP_TOKEN).toBe("xapp-1");
+  });
+
+  it("chooses the drivers by URL: local by default, PostgreSQL and Redis for several replicas", () => {
+    const local = loadConfig({});
+    expect(local.STAFFROOM_QUEUE_URL).toBe("local:");
+    const cluster = loadConfig({
+      STAFFROOM_STORE_URL: "postgres://app@db:5432/staffroom?schema=district",
+      STAFFROOM_QUEUE_URL: "redis://cache:6379",
+    });
+    expect(chooseStore(cluster.STAFFROOM_STORE_URL)).toEqual({
+      kind: "postgres",
+      url: "postgres://app@db:5432/staffroom?schema=district",
+      connectionString: "postgres://app@db:5432/staffroom",
+      schema: "district",
+    });
+    expect(chooseQueue(cluster.STAFFROOM_QUEUE_URL)).toEqual({ kind: "redis", url: "redis://cache:6379" });
+    // PostgreSQL with the in-process queue is a valid single-process set-up.
+    expect(problemsOf({ STAFFROOM_STORE_URL: "postgresql://db/x" })).toEqual([]);
+  });
+
+  it("refuses a Redis queue over a SQLite or memory store in one sentence, and names bad URLs", () => {
+    expect(problemsOf({ STAFFROOM_QUEUE_URL: "redis://127.0.0.1:6379" })).toEqual([
+      "STAFFROOM_QUEUE_URL: a Redis queue shares work between replicas, so it needs a shared store; set STAFFROOM_STORE_URL to postgres://… (a SQLite file cannot be shared).",
+    ]);
+    expect(problemsOf({ STAFFROOM_QUEUE_URL: "redis://127.0.0.1:6379", STAFFROOM_STORE_URL: "memory:" })[0]).toMatch(
+      /memory store cannot be shared/,
+    );
+    expect(problemsOf({ STAFFROOM_QUEUE_URL: "amqp://mq" })).toEqual([
+      "STAFFROOM_QUEUE_URL: should be local: (the default, one process) or redis://host:6379 for several replicas",
+    ]);
+    expect(problemsOf({ STAFFROOM_STORE_URL: "postgres://db/x?schema=Robert'); DROP" })[0]).toMatch(
+      /^STAFFROOM_STORE_URL: should look like/,
+    );
+    expect(problemsOf({ DISCORD_PUBLIC_KEY: "abc" })[0]).toMatch(/^DISCORD_PUBLIC_KEY: should be the 64 hex characters/);
   });
 });

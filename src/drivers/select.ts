@@ -1,0 +1,57 @@
+// Which store and queue drivers the URLs choose: the one place that reads STAFFROOM_STORE_URL and
+// STAFFROOM_QUEUE_URL. Pure: start-up validation and the runtime both ask it.
+
+export type StoreChoice =
+  | { kind: "sqlite"; url: string }
+  | { kind: "memory"; url: string }
+  /** `schema` comes from a `?schema=` query parameter (default "public"); the rest is node-postgres's URL. */
+  | { kind: "postgres"; url: string; connectionString: string; schema: string };
+
+export type QueueChoice = { kind: "local" } | { kind: "redis"; url: string };
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** The store a URL names, or undefined when it names none we have. */
+export function chooseStore(url: string): StoreChoice | undefined {
+  if (url.startsWith("sqlite://")) return { kind: "sqlite", url };
+  if (url.startsWith("memory:")) return { kind: "memory", url };
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return undefined;
+    }
+    const schema = parsed.searchParams.get("schema") ?? "public";
+    if (!SCHEMA_NAME.test(schema)) return undefined;
+    parsed.searchParams.delete("schema");
+    return { kind: "postgres", url, connectionString: parsed.toString(), schema };
+  }
+  return undefined;
+}
+
+/** The queue a URL names, or undefined when it names none we have. */
+export function chooseQueue(url: string): QueueChoice | undefined {
+  if (url === "local:" || url === "local") return { kind: "local" };
+  if (/^rediss?:\/\/[^/]/.test(url)) return { kind: "redis", url };
+  return undefined;
+}
+
+/** Start-up problems with the two URLs, one line each (variable: what to fix). */
+export function driverProblems(storeUrl: string | undefined, queueUrl: string | undefined): string[] {
+  const problems: string[] = [];
+  const store = chooseStore(storeUrl ?? "sqlite://data/staffroom.sqlite");
+  const queue = chooseQueue(queueUrl ?? "local:");
+  if (!store) {
+    problems.push(
+      "STAFFROOM_STORE_URL: should look like sqlite://data/staffroom.sqlite, postgres://user@host/db (optionally ?schema=name), or memory: for a throw-away store",
+    );
+  }
+  if (!queue) problems.push("STAFFROOM_QUEUE_URL: should be local: (the default, one process) or redis://host:6379 for several replicas");
+  if (store && queue?.kind === "redis" && store.kind !== "postgres") {
+    problems.push(
+      `STAFFROOM_QUEUE_URL: a Redis queue shares work between replicas, so it needs a shared store; set STAFFROOM_STORE_URL to postgres://… (a ${store.kind === "sqlite" ? "SQLite file" : "memory store"} cannot be shared).`,
+    );
+  }
+  return problems;
+}
