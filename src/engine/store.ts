@@ -8,6 +8,9 @@ import { StaffroomError } from "../errors.ts";
 import { KeyedMutex } from "../util/mutex.ts";
 import type { AttemptRecord, EngineEvent, ExecutionRecord, NodeState } from "./records.ts";
 import type { WorkflowDefinition } from "./schema.ts";
+import { LocalExecutionStore } from "./store/local.ts";
+import { MapTable, SqliteTable } from "./store/table.ts";
+import type { ExecutionStore } from "./store/types.ts";
 
 const DAY_MS = 86_400_000;
 const EVENT_BATCH = 64;
@@ -30,6 +33,8 @@ export class Store {
   private readonly mutex = new KeyedMutex();
   private readonly sqlite: KeyvSqlite | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
+  /** The engine's executions, through the local ExecutionStore driver on this database. */
+  readonly executions: ExecutionStore;
 
   private constructor(url: string, adapter: KeyvStoreAdapter | Map<string, unknown>, sqlite: KeyvSqlite | undefined, ttlMs: number) {
     this.url = url;
@@ -37,6 +42,15 @@ export class Store {
     this.sqlite = sqlite;
     this.ttlMs = ttlMs;
     this.kv = this.namespace("engine");
+    const location = sqlite ? url.slice("sqlite://".length) : url;
+    this.executions = new LocalExecutionStore(sqlite ? new SqliteTable(sqlite, "engine:") : new MapTable(), {
+      driver: sqlite ? "sqlite" : "memory",
+      location,
+      ttlMs,
+      compact: () => this.compact(),
+      sweep: (now) => this.sweepExpired(now),
+      ping: () => this.ping(),
+    });
   }
 
   /** Opens `sqlite://<path>` (created on first use, WAL, synchronous=NORMAL) or `memory:`. */
@@ -65,13 +79,15 @@ export class Store {
     try {
       await sqlite.query("PRAGMA journal_mode=WAL");
       await sqlite.query("PRAGMA synchronous=NORMAL");
+      // Deleted records (a teacher's forget, retention) are overwritten, not left in free pages.
+      await sqlite.query("PRAGMA secure_delete=ON");
     } catch (cause) {
       throw new StaffroomError("store_unavailable", `Cannot open the store at ${file}: ${(cause as Error).message}`, { cause });
     }
     const store = new Store(url, sqlite as unknown as KeyvStoreAdapter, sqlite, ttlMs);
-    await store.sweepExpired();
+    await store.executions.sweepExpired();
     // Expired records are also dropped lazily on read; the sweep reclaims ones nobody reads again.
-    store.sweepTimer = setInterval(() => void store.sweepExpired().catch(() => undefined), 6 * 3_600_000);
+    store.sweepTimer = setInterval(() => void store.executions.sweepExpired().catch(() => undefined), 6 * 3_600_000);
     store.sweepTimer.unref();
     return store;
   }
@@ -103,6 +119,11 @@ export class Store {
       now,
     )) as unknown[];
     return rows.length;
+  }
+
+  /** Makes deletions physical: folds the WAL back into the database file and truncates it (sqlite). */
+  async compact(): Promise<void> {
+    if (this.sqlite) await this.sqlite.query("PRAGMA wal_checkpoint(TRUNCATE)");
   }
 
   /** Is the store answering? (readiness) */

@@ -1,0 +1,210 @@
+// The key-value table under the local ExecutionStore: Keyv's own `keyv` table in @keyv/sqlite (rows
+// in Keyv's {value, expires} format), or a Map for `memory:`. Adds what Keyv lacks and the store
+// needs: range reads over a key prefix and an upsert that applies only when its conditions hold.
+import type KeyvSqlite from "@keyv/sqlite";
+
+export type Row = [key: string, value: unknown];
+
+/** A condition on one stored row, checked inside the same statement as the write. */
+export type Condition =
+  | { key: string; exists: boolean }
+  /** The row exists and its `field` (top level of the value) equals `equals`. */
+  | { key: string; field: string; equals: string | number }
+  /** No row whose `field` is one of `in`. */
+  | { key: string; field: string; notIn: readonly string[] };
+
+export interface Table {
+  get(keys: string[]): Promise<Map<string, unknown>>;
+  /** Rows whose key starts with `prefix`, in key order. */
+  range(prefix: string, limit?: number): Promise<Row[]>;
+  /** Upserts every row when all conditions hold (one statement); returns whether it applied. */
+  put(rows: Row[], conditions?: Condition[], expires?: number): Promise<boolean>;
+  /** Inserts a row only when its key is absent; returns whether it did. */
+  insertNew(row: Row, expires?: number): Promise<boolean>;
+  delete(keys: string[]): Promise<void>;
+  deleteRange(prefix: string): Promise<number>;
+}
+
+const UPSERT_ROWS = 400;
+
+function live(raw: string, now: number): unknown {
+  const parsed = JSON.parse(raw) as { value: unknown; expires?: number | null };
+  if (parsed.expires != null && parsed.expires < now) return undefined;
+  return parsed.value;
+}
+
+/** The first key after every key starting with `prefix` (for `key >= prefix AND key < end` range scans on the primary key). */
+function rangeEnd(prefix: string): string {
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+}
+
+export class SqliteTable implements Table {
+  constructor(
+    private readonly db: KeyvSqlite,
+    private readonly ns: string,
+  ) {}
+
+  private q(sql: string, ...params: unknown[]): Promise<{ key: string; value: string }[]> {
+    return this.db.query(sql, ...params) as Promise<{ key: string; value: string }[]>;
+  }
+
+  async get(keys: string[]): Promise<Map<string, unknown>> {
+    const out = new Map<string, unknown>();
+    if (keys.length === 0) return out;
+    const now = Date.now();
+    const rows =
+      keys.length === 1
+        ? await this.q("SELECT key, value FROM keyv WHERE key = ?", this.ns + keys[0])
+        : await this.q(
+            "SELECT key, value FROM keyv WHERE key IN (SELECT value FROM json_each(?))",
+            JSON.stringify(keys.map((k) => this.ns + k)),
+          );
+    for (const row of rows) {
+      const value = live(row.value, now);
+      if (value !== undefined) out.set(row.key.slice(this.ns.length), value);
+    }
+    return out;
+  }
+
+  async range(prefix: string, limit = -1): Promise<Row[]> {
+    const start = this.ns + prefix;
+    const rows = await this.q("SELECT key, value FROM keyv WHERE key >= ? AND key < ? ORDER BY key LIMIT ?", start, rangeEnd(start), limit);
+    const now = Date.now();
+    const out: Row[] = [];
+    for (const row of rows) {
+      const value = live(row.value, now);
+      if (value !== undefined) out.push([row.key.slice(this.ns.length), value]);
+    }
+    return out;
+  }
+
+  async put(rows: Row[], conditions: Condition[] = [], expires?: number): Promise<boolean> {
+    if (rows.length === 0) return true;
+    const where: string[] = [];
+    const whereParams: unknown[] = [];
+    for (const c of conditions) {
+      if ("exists" in c) {
+        where.push(`${c.exists ? "" : "NOT "}EXISTS (SELECT 1 FROM keyv WHERE key = ?)`);
+        whereParams.push(this.ns + c.key);
+      } else if ("equals" in c) {
+        where.push("EXISTS (SELECT 1 FROM keyv WHERE key = ? AND json_extract(value, ?) = ?)");
+        whereParams.push(this.ns + c.key, `$.value.${c.field}`, c.equals);
+      } else {
+        where.push(`NOT EXISTS (SELECT 1 FROM keyv WHERE key = ? AND json_extract(value, ?) IN (${c.notIn.map(() => "?").join(", ")}))`);
+        whereParams.push(this.ns + c.key, `$.value.${c.field}`, ...c.notIn);
+      }
+    }
+    const exp = expires ?? null;
+    // Conditional writes must be one statement, so they cannot be split into chunks.
+    const chunks = conditions.length > 0 ? [rows] : chunk(rows, UPSERT_ROWS);
+    for (const part of chunks) {
+      const params: unknown[] = [];
+      for (const [key, value] of part) params.push(this.ns + key, JSON.stringify({ value, expires: exp }));
+      const values = part.map(() => "(?, ?)").join(", ");
+      if (conditions.length === 0) {
+        await this.q(`INSERT INTO keyv (key, value) VALUES ${values} ON CONFLICT(key) DO UPDATE SET value = excluded.value`, ...params);
+        continue;
+      }
+      const applied = await this.q(
+        `INSERT INTO keyv (key, value) SELECT column1, column2 FROM (VALUES ${values}) WHERE ${where.join(" AND ")} ON CONFLICT(key) DO UPDATE SET value = excluded.value RETURNING key`,
+        ...params,
+        ...whereParams,
+      );
+      return applied.length > 0;
+    }
+    return true;
+  }
+
+  async insertNew([key, value]: Row, expires?: number): Promise<boolean> {
+    const rows = await this.q(
+      "INSERT INTO keyv (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING RETURNING key",
+      this.ns + key,
+      JSON.stringify({ value, expires: expires ?? null }),
+    );
+    return rows.length > 0;
+  }
+
+  async delete(keys: string[]): Promise<void> {
+    for (const part of chunk(keys, 2_000)) {
+      await this.q("DELETE FROM keyv WHERE key IN (SELECT value FROM json_each(?))", JSON.stringify(part.map((k) => this.ns + k)));
+    }
+  }
+
+  async deleteRange(prefix: string): Promise<number> {
+    const start = this.ns + prefix;
+    const rows = await this.q("DELETE FROM keyv WHERE key >= ? AND key < ? RETURNING key", start, rangeEnd(start));
+    return rows.length;
+  }
+}
+
+/** `memory:` stores: the same semantics over a Map (range reads scan; fine for tests and demos). */
+export class MapTable implements Table {
+  constructor(private readonly map: Map<string, { value: unknown; expires: number | null }> = new Map()) {}
+
+  private read(key: string, now = Date.now()): unknown {
+    const row = this.map.get(key);
+    if (!row || (row.expires !== null && row.expires < now)) return undefined;
+    return row.value;
+  }
+
+  get(keys: string[]): Promise<Map<string, unknown>> {
+    const out = new Map<string, unknown>();
+    for (const k of keys) {
+      const v = this.read(k);
+      if (v !== undefined) out.set(k, structuredClone(v));
+    }
+    return Promise.resolve(out);
+  }
+
+  range(prefix: string, limit = -1): Promise<Row[]> {
+    const keys = [...this.map.keys()].filter((k) => k.startsWith(prefix)).sort();
+    const out: Row[] = [];
+    for (const k of keys) {
+      const v = this.read(k);
+      if (v !== undefined) out.push([k, structuredClone(v)]);
+      if (limit >= 0 && out.length >= limit) break;
+    }
+    return Promise.resolve(out);
+  }
+
+  put(rows: Row[], conditions: Condition[] = [], expires?: number): Promise<boolean> {
+    for (const c of conditions) {
+      const v = this.read(c.key) as Record<string, unknown> | undefined;
+      if ("exists" in c) {
+        if ((v !== undefined) !== c.exists) return Promise.resolve(false);
+      } else if ("equals" in c) {
+        if (v?.[c.field] !== c.equals) return Promise.resolve(false);
+      } else if (v !== undefined && c.notIn.includes(v[c.field] as string)) return Promise.resolve(false);
+    }
+    for (const [k, value] of rows) this.map.set(k, { value: structuredClone(value), expires: expires ?? null });
+    return Promise.resolve(true);
+  }
+
+  insertNew([key, value]: Row, expires?: number): Promise<boolean> {
+    if (this.read(key) !== undefined) return Promise.resolve(false);
+    this.map.set(key, { value: structuredClone(value), expires: expires ?? null });
+    return Promise.resolve(true);
+  }
+
+  delete(keys: string[]): Promise<void> {
+    for (const k of keys) this.map.delete(k);
+    return Promise.resolve();
+  }
+
+  deleteRange(prefix: string): Promise<number> {
+    let n = 0;
+    for (const k of [...this.map.keys()]) {
+      if (k.startsWith(prefix)) {
+        this.map.delete(k);
+        n++;
+      }
+    }
+    return Promise.resolve(n);
+  }
+}
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
