@@ -19,6 +19,7 @@ import {
   templatesCommand,
   validateCommand,
 } from "./commands.ts";
+import { STANDARDS_HELP, standardsCommand } from "./standards.ts";
 
 const io: CliIO = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
 const say = (text: string) => process.stderr.write(`${text}\n`);
@@ -32,10 +33,10 @@ export async function main(argv: string[]): Promise<number> {
     return report(error);
   }
   if (args.command === "help" || args.flags.help) {
-    process.stdout.write(`${HELP}\n`);
+    process.stdout.write(`${HELP.replace("\n  help ", `\n${STANDARDS_HELP}\n  help `)}\n`);
     return 0;
   }
-  const commands = ["start", "discord", "templates", "run", "validate", "executions", "show", "stats", "cancel", "resume"];
+  const commands = ["start", "discord", "templates", "run", "validate", "executions", "show", "stats", "cancel", "resume", "standards"];
   if (!commands.includes(args.command)) {
     say(`Unknown command "${args.command}". Run "staffroom help" for the list of commands.`);
     return 2;
@@ -57,6 +58,7 @@ export async function main(argv: string[]): Promise<number> {
       for (const p of problems) say(`Note: ${p.file}${p.path ? ` (${p.path})` : ""}: ${p.message}`);
       return templatesCommand(templates, args, io);
     }
+    if (args.command === "standards") return await standardsCommand(args, io, config.STAFFROOM_STANDARDS_DIR);
     if (args.command === "discord") return await discordCommand(config, logger, args, io);
     if (args.command === "validate") return await validateCommand(await loadTemplateList(config, logger), args, io);
 

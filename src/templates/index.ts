@@ -45,7 +45,10 @@ export async function loadTemplates(options: LoadTemplatesOptions = {}): Promise
     const loaded = await loadStandards(dir);
     standards = loaded.set;
     problems.push(...loaded.problems);
-    logger.info({ dir: loaded.set.dir, rows: loaded.set.rows.length, problems: loaded.problems.length }, "standards set loaded");
+    logger.info(
+      { dir: loaded.set.dir, rows: loaded.set.rows.length, problems: loaded.problems.length, skipped: loaded.skipped.length },
+      "standards set loaded",
+    );
   }
   const templates = builtinTemplates(standards, logger);
   if (options.templatesDir) {

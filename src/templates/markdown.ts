@@ -59,7 +59,10 @@ export function standardsMarkdown(grounded: GroundedStandards | undefined): stri
   if (!grounded || grounded.mode === "none") return "_No standards requested._";
   const lines: string[] = [];
   for (const s of grounded.standards) {
-    lines.push(`- **${s.code}** (${s.framework}): ${oneLine(s.description)}${s.reason ? `  \n  _Why:_ ${oneLine(s.reason)}` : ""}`);
+    const caseId = s.caseId ? `  \n  _CASE identifier:_ \`${s.caseId}\`` : "";
+    lines.push(
+      `- **${s.code}** (${s.framework}): ${oneLine(s.description)}${caseId}${s.reason ? `  \n  _Why:_ ${oneLine(s.reason)}` : ""}`,
+    );
   }
   if (grounded.toConfirm.length > 0) {
     if (lines.length > 0) lines.push("");

@@ -1,12 +1,16 @@
-// Loads an admin's standards set (CSV or JSON rows: framework, code, grade, subject, description) from a
-// folder. Every bad row is reported with its file and line and skipped; good rows still load.
+// Loads an admin's standards set from a folder: CSV or JSON rows (framework, code, grade, subject, description),
+// CASE v1.0 CFPackage JSON, and Learning Commons JSONL. Every bad row is reported with its file and place and
+// skipped; good rows still load.
 import { readdir, readFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { GRADES, type Grade, parseGrade } from "../fields.ts";
 import type { LoadProblem } from "../types.ts";
+import { importCfPackage, isCfPackage } from "./case.ts";
+import { importCommonsJsonl } from "./commons.ts";
 import { parseCsv } from "./csv.ts";
+import type { ImportedItem, ImportResult } from "./imported.ts";
 
 export type StandardRow = {
   framework: string;
@@ -19,17 +23,29 @@ export type StandardRow = {
   /** Loose subject family used for matching ("math", "ela", "science", ...). */
   subjectKey: string;
   description: string;
+  /** The CASE identifier (CFItem identifier / caseIdentifierUUID) when the source has one. */
+  caseId?: string;
+  /** Code of the parent item in the source's hierarchy (CASE isChildOf), when it has one. */
+  parentCode?: string;
+  /** `line` is the 1-based line, or for CASE items the index in CFItems plus one. */
   source: { file: string; line: number };
 };
+
+/** A publisher's attribution or license statement, kept for the files that carried one. */
+export type Attribution = { file: string; text: string };
 
 export type StandardsSet = {
   rows: StandardRow[];
   byCode: Map<string, StandardRow>;
   /** Folder the set came from; undefined for an empty set. */
   dir?: string;
+  attributions?: Attribution[];
 };
 
 export const EMPTY_STANDARDS: StandardsSet = { rows: [], byCode: new Map() };
+
+/** Loaded set, its problems (bad rows and files), and the items skipped because they carry no code. */
+export type LoadedStandards = { set: StandardsSet; problems: LoadProblem[]; skipped: LoadProblem[] };
 
 /** The sample set shipped in the repository (`standards/sample/`): the default when no folder is configured. */
 export const SAMPLE_STANDARDS_DIR = fileURLToPath(new URL("../../../standards/sample/", import.meta.url));
@@ -151,7 +167,10 @@ function rowsFromCsv(text: string, file: string, problems: LoadProblem[]): Stand
   return rows;
 }
 
-function rowsFromJson(text: string, file: string, problems: LoadProblem[]): StandardRow[] {
+type Sinks = { problems: LoadProblem[]; skipped: LoadProblem[]; attributions: Attribution[] };
+
+function rowsFromJson(text: string, file: string, sinks: Sinks): StandardRow[] {
+  const { problems } = sinks;
   const name = basename(file);
   let data: unknown;
   try {
@@ -160,6 +179,7 @@ function rowsFromJson(text: string, file: string, problems: LoadProblem[]): Stan
     problems.push({ file: name, path: "", message: `is not valid JSON: ${(error as Error).message}` });
     return [];
   }
+  if (isCfPackage(data)) return rowsFromImport(importCfPackage(data), name, sinks);
   const list = Array.isArray(data) ? data : (data as { standards?: unknown })?.standards;
   if (!Array.isArray(list)) {
     problems.push({ file: name, path: "", message: "should hold an array of rows (or { standards: [...] })" });
@@ -176,6 +196,79 @@ function rowsFromJson(text: string, file: string, problems: LoadProblem[]): Stan
     if (row) rows.push(row);
   });
   return rows;
+}
+
+/** Imported items checked like rows: a framework up to 200 characters (CASE titles are long), grades from levels. */
+const ImportedInput = RowInput.extend({
+  framework: z.string().trim().min(1, "framework is empty").max(200, "framework is longer than 200 characters"),
+  grade: z.string(),
+});
+
+function rowsFromImport(result: ImportResult, name: string, sinks: Sinks): StandardRow[] {
+  for (const message of result.problems) sinks.problems.push({ file: name, path: "", message });
+  for (const s of result.skipped) sinks.skipped.push({ file: name, path: s.where, message: `${s.reason}; skipped` });
+  if (result.attribution) sinks.attributions.push({ file: name, text: result.attribution });
+  const rows: StandardRow[] = [];
+  result.items.forEach((item, index) => {
+    const row = importedRow(item, name, index + 1, sinks.problems);
+    if (row) rows.push(row);
+  });
+  return rows;
+}
+
+function importedRow(item: ImportedItem, name: string, line: number, problems: LoadProblem[]): StandardRow | undefined {
+  const grades = gradesOfLevels(item.levels);
+  const parsed = ImportedInput.safeParse({ ...item, grade: "" });
+  const report = (field: string, message: string) => problems.push({ file: name, path: `${item.where}.${field}`, message });
+  if (!parsed.success) {
+    const reported = new Set<string>();
+    for (const issue of parsed.error.issues) {
+      const field = issue.path.join(".");
+      if (reported.has(field)) continue;
+      reported.add(field);
+      report(field, issue.code === "invalid_type" ? `${field} is missing` : issue.message);
+    }
+    return undefined;
+  }
+  if (!grades) {
+    report("grade", item.levels.length === 0 ? "has no grade level" : `grade level "${item.levels.join(", ")}" is not K-12`);
+    return undefined;
+  }
+  const { framework, code, subject, description } = parsed.data;
+  return {
+    framework,
+    code,
+    grade: gradeText(grades),
+    grades,
+    subject,
+    subjectKey: subjectKey(subject),
+    description,
+    ...(item.caseId ? { caseId: item.caseId } : {}),
+    ...(item.parentCode ? { parentCode: item.parentCode } : {}),
+    source: { file: name, line },
+  };
+}
+
+/** CASE and Learning Commons grade levels ("KG", "05", "5", "HS", "9-12") as grades; pre-K alone is not a grade. */
+export function gradesOfLevels(levels: readonly string[]): Grade[] | undefined {
+  const out = new Set<Grade>();
+  for (const level of levels) {
+    const text = level.trim().toUpperCase();
+    if (text === "PK" || text === "IT" || text === "PR") continue;
+    const plain = text === "KG" ? "K" : text.replace(/\b0(\d)\b/g, "$1");
+    const grades = parseGradeSpan(plain);
+    if (!grades) return undefined;
+    for (const g of grades) out.add(g);
+  }
+  return out.size > 0 ? GRADES.filter((g) => out.has(g)) : undefined;
+}
+
+/** "5", "6-8" for a run of grades, else "K, 2, 4". */
+function gradeText(grades: readonly Grade[]): string {
+  const index = grades.map((g) => GRADES.indexOf(g));
+  const run = index.every((n, i) => i === 0 || n === index[i - 1]! + 1);
+  if (grades.length === 1 || !run) return grades.join(", ");
+  return `${grades[0]}-${grades[grades.length - 1]}`;
 }
 
 /** 1-based lines where the top-level array's items start (best effort, for messages only). */
@@ -205,23 +298,29 @@ function jsonItemLines(text: string): number[] {
  * Reads every .csv and .json file in `dir` (not recursive). A missing folder is a problem, not a crash;
  * duplicate codes keep the first row and report the others.
  */
-export async function loadStandards(dir: string): Promise<{ set: StandardsSet; problems: LoadProblem[] }> {
+export async function loadStandards(dir: string): Promise<LoadedStandards> {
   const problems: LoadProblem[] = [];
+  const skipped: LoadProblem[] = [];
+  const attributions: Attribution[] = [];
   const root = resolve(dir);
   let names: string[];
   try {
-    names = (await readdir(root)).filter((n) => /\.(csv|json)$/i.test(n)).sort();
+    names = (await readdir(root)).filter((n) => /\.(csv|json|jsonl)$/i.test(n)).sort();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const message = code === "ENOENT" ? "folder not found; check STAFFROOM_STANDARDS_DIR" : `cannot be read (${code ?? "error"})`;
-    return { set: { ...EMPTY_STANDARDS, byCode: new Map() }, problems: [{ file: root, path: "", message }] };
+    return { set: { ...EMPTY_STANDARDS, byCode: new Map() }, problems: [{ file: root, path: "", message }], skipped };
   }
   const byCode = new Map<string, StandardRow>();
   const rows: StandardRow[] = [];
   for (const name of names) {
     const file = join(root, name);
     const text = await readFile(file, "utf8");
-    const found = /\.csv$/i.test(name) ? rowsFromCsv(text, file, problems) : rowsFromJson(text, file, problems);
+    const found = /\.csv$/i.test(name)
+      ? rowsFromCsv(text, file, problems)
+      : /\.jsonl$/i.test(name)
+        ? rowsFromImport(importCommonsJsonl(text), name, { problems, skipped, attributions })
+        : rowsFromJson(text, file, { problems, skipped, attributions });
     for (const row of found) {
       const key = row.code.toUpperCase();
       const first = byCode.get(key);
@@ -237,8 +336,8 @@ export async function loadStandards(dir: string): Promise<{ set: StandardsSet; p
       rows.push(row);
     }
   }
-  if (names.length === 0) problems.push({ file: root, path: "", message: "holds no .csv or .json files" });
-  return { set: { rows, byCode, dir: root }, problems };
+  if (names.length === 0) problems.push({ file: root, path: "", message: "holds no .csv, .json or .jsonl files" });
+  return { set: { rows, byCode, dir: root, attributions }, problems, skipped };
 }
 
 /** Looks a code up case-insensitively. */

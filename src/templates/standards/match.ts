@@ -3,7 +3,15 @@
 import type { StandardRow, StandardsSet } from "./load.ts";
 import { subjectKey } from "./load.ts";
 
-export type Candidate = { code: string; framework: string; grade: string; subject: string; description: string; score: number };
+export type Candidate = {
+  code: string;
+  framework: string;
+  grade: string;
+  subject: string;
+  description: string;
+  score: number;
+  caseId?: string;
+};
 
 /**
  * grounded: a set is loaded and rows were considered; unloaded: no set, name standards in words only;
@@ -18,7 +26,7 @@ export type CandidateSet = {
   instructions: string;
 };
 
-export type GroundedStandard = { code: string; framework: string; description: string; reason: string };
+export type GroundedStandard = { code: string; framework: string; description: string; reason: string; caseId?: string };
 
 export type GroundedStandards = {
   mode: CandidateMode;
@@ -135,7 +143,15 @@ export function pickCandidates(set: StandardsSet, query: CandidateQuery, limit =
     for (const w of topic) if (words.has(w)) score += 2;
     for (const w of related) if (words.has(w)) score += 1;
     for (const w of objectives) if (words.has(w) && !topic.has(w)) score += 1;
-    scored.push({ code: row.code, framework: row.framework, grade: row.grade, subject: row.subject, description: row.description, score });
+    scored.push({
+      code: row.code,
+      framework: row.framework,
+      grade: row.grade,
+      subject: row.subject,
+      description: row.description,
+      score,
+      ...(row.caseId ? { caseId: row.caseId } : {}),
+    });
   });
   // Stable: ties keep file order.
   const ranked = scored.map((c, i) => ({ c, i })).sort((a, b) => b.c.score - a.c.score || a.i - b.i);
@@ -169,6 +185,7 @@ export function groundChoice(candidateSet: CandidateSet, choice: StandardsChoice
       framework: found.framework,
       description: found.description,
       reason: stripCodes(pick.reason ?? "", new Set()),
+      ...(found.caseId ? { caseId: found.caseId } : {}),
     });
   }
   if (standards.length === 0 && dropped.length > 0 && candidateSet.mode === "grounded") {
@@ -178,6 +195,7 @@ export function groundChoice(candidateSet: CandidateSet, choice: StandardsChoice
         framework: c.framework,
         description: c.description,
         reason: "Best match for the topic in the loaded standards set.",
+        ...(c.caseId ? { caseId: c.caseId } : {}),
       });
     }
   }
