@@ -1,8 +1,8 @@
 // Conversation and chat-core benchmarks: request parsing, one conversation turn, command to first
 // question through the real core, and a whole lesson plan in the console (offline model, memory store).
 import { PassThrough } from "node:stream";
-import { createChatCore } from "../src/adapters/chat/core.ts";
 import { startConsole } from "../src/adapters/console/index.ts";
+import { createChatCore } from "../src/chat/index.ts";
 import { conversationFields } from "../src/conversation/fields.ts";
 import { answer, type ConversationSpec, startConversation } from "../src/conversation/machine.ts";
 import { parseRequest } from "../src/conversation/parse.ts";

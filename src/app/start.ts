@@ -2,10 +2,10 @@
 // or the console chat when neither has credentials, plus the one HTTP port (API, health, metrics).
 // Runs until SIGINT/SIGTERM (or the console's input ends) and shuts down in order so nothing saved is lost.
 
-import { createChatCore, type StaffroomChatCore } from "../adapters/chat/index.ts";
 import { type ConsoleHandle, startConsole } from "../adapters/console/index.ts";
 import { type DiscordHandle, startDiscord } from "../adapters/discord/index.ts";
 import { type SlackHandle, startSlack } from "../adapters/slack/index.ts";
+import { createChatCore, type StaffroomChatCore } from "../chat/index.ts";
 import type { Config } from "../config.ts";
 import { createModelExtractor } from "../conversation/index.ts";
 import { describeError, StaffroomError } from "../errors.ts";

@@ -367,7 +367,7 @@ export async function discordCommand(config: Config, logger: Logger, args: Parse
   if (args.positionals[0] !== "register") throw new InvalidInputError("The discord command has one action: staffroom discord register.");
   if (!config.DISCORD_TOKEN) throw new InvalidInputError("Set DISCORD_TOKEN and DISCORD_APPLICATION_ID to register the Discord commands.");
   const { registerCommands } = await import("../adapters/discord/index.ts");
-  const { createChatCore } = await import("../adapters/chat/index.ts");
+  const { createChatCore } = await import("../chat/index.ts");
   const rt = await createRuntime(config, { logger, notice: () => {} });
   try {
     const core = createChatCore({ engine: rt.engine, templates: teacherTemplates(rt.templates), keyv: rt.store.namespace("chat"), logger });

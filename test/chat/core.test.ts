@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { afterEach, describe, expect, test } from "vitest";
-import { createChatCore, type StaffroomChatCore } from "../../src/adapters/chat/core.ts";
-import { parseActionId } from "../../src/adapters/chat/render.ts";
+import { parseActionId } from "../../src/chat/actions.ts";
+import { createChatCore, type StaffroomChatCore } from "../../src/chat/index.ts";
 import { createModelExtractor, type FieldExtractor } from "../../src/conversation/extract.ts";
 import { createEngine, type Engine, openStore, type Store } from "../../src/engine/index.ts";
 import { ModelRequestError } from "../../src/errors.ts";

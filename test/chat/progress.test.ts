@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { applyEvent, type Checklist, createChecklist, renderChecklist, Throttle, type Timers } from "../../src/adapters/chat/progress.ts";
+import { applyEvent, type Checklist, createChecklist, renderChecklist } from "../../src/chat/checklist.ts";
+import { Throttle, type Timers } from "../../src/chat/throttle.ts";
 import type { EngineEvent } from "../../src/engine/records.ts";
 
 let seq = 0;

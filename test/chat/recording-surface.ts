@@ -10,7 +10,7 @@ import type {
   Surface,
   SurfaceName,
   ThreadRef,
-} from "../../src/adapters/chat/contract.ts";
+} from "../../src/chat/contract.ts";
 
 export type Call =
   | { op: "openThread"; thread: ThreadRef; message: OutMessage; user: string }

@@ -1,9 +1,9 @@
 // End-to-end harness: the real engine and store, the built-in templates with the offline model, the
 // real chat core, and consoles driven through piped streams (PassThrough), as a script would drive them.
 import { PassThrough } from "node:stream";
-import type { ChatUser } from "../../src/adapters/chat/contract.ts";
-import { createChatCore, type StaffroomChatCore } from "../../src/adapters/chat/core.ts";
 import { type ConsoleHandle, startConsole } from "../../src/adapters/console/index.ts";
+import type { ChatUser } from "../../src/chat/contract.ts";
+import { createChatCore, type StaffroomChatCore } from "../../src/chat/index.ts";
 import { createEngine, type Engine, openStore, type Store } from "../../src/engine/index.ts";
 import { createOfflineProvider } from "../../src/model/offline.ts";
 import type { ModelProvider } from "../../src/model/types.ts";

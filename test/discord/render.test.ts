@@ -2,8 +2,6 @@
 // and every command JSON fits the OpenAPI spec's request schema.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { commandSpecs } from "../../src/adapters/chat/commands.ts";
-import type { ChoiceAction } from "../../src/adapters/chat/contract.ts";
 import {
   commandJson,
   decodeCustomId,
@@ -16,6 +14,8 @@ import {
   splitMarkdown,
   toDiscordMarkdown,
 } from "../../src/adapters/discord/render.ts";
+import { commandSpecs } from "../../src/chat/commands.ts";
+import type { ChoiceAction } from "../../src/chat/contract.ts";
 import { builtinTemplates } from "../../src/templates/builtin.ts";
 import { discordSpec } from "../fakes/discord/index.ts";
 

@@ -1,6 +1,6 @@
 // The real backend behind any chat surface in tests: a store, the engine with the offline model (or a
 // given one), the built-in templates plus extras, and the chat core. Surfaces' suites add their adapter.
-import { type ChatCoreOptions, createChatCore, type StaffroomChatCore } from "../../src/adapters/chat/core.ts";
+import { type ChatCoreOptions, createChatCore, type StaffroomChatCore } from "../../src/chat/index.ts";
 import { createEngine, type Engine, openStore, type Store } from "../../src/engine/index.ts";
 import { silentLogger } from "../../src/log.ts";
 import { createOfflineProvider, type Drafter, type ModelProvider } from "../../src/model/index.ts";

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ChatCore, CommandArgs, CommandSpec, Inbound, MessageRef, Surface, ThreadRef } from "../../src/adapters/chat/contract.ts";
+import type { ChatCore, CommandArgs, CommandSpec, Inbound, MessageRef, Surface, ThreadRef } from "../../src/chat/contract.ts";
 import { type Config, loadConfig } from "../../src/config.ts";
 import { describeError } from "../../src/errors.ts";
 import { FakeSlack } from "../fakes/slack/server.ts";

@@ -1,7 +1,8 @@
 // The real stack behind the Slack adapter for end-to-end flows: store, engine with the offline model,
 // built-in templates, chat core, and the Bolt app in HTTP mode against the fake Slack.
-import type { StaffroomChatCore } from "../../src/adapters/chat/index.ts";
+
 import { type SlackHandle, startSlack } from "../../src/adapters/slack/index.ts";
+import type { StaffroomChatCore } from "../../src/chat/index.ts";
 import type { EngineApi } from "../../src/engine/api.ts";
 import type { Store } from "../../src/engine/index.ts";
 import { silentLogger } from "../../src/log.ts";

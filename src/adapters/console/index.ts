@@ -1,10 +1,9 @@
 // The console chat: the surface used when no Slack or Discord credentials are set. A readline loop
 // over stdin (a terminal or piped input); commands and replies go through the same ChatCore as Slack.
 import { createInterface } from "node:readline";
+import type { ChatUser, Inbound, StaffroomChatCore, ThreadRef } from "../../chat/contract.ts";
 import { describeError } from "../../errors.ts";
 import { type Logger, silentLogger } from "../../log.ts";
-import type { ChatUser, Inbound, ThreadRef } from "../chat/contract.ts";
-import type { StaffroomChatCore } from "../chat/core.ts";
 import { parseLine } from "./inbound.ts";
 import { pickAction } from "./render.ts";
 import { ConsoleSurface } from "./surface.ts";

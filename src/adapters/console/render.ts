@@ -1,6 +1,6 @@
 // Pure rendering for the console chat: messages, buttons and documents as plain text lines, each
 // prefixed with its thread's label so interleaved requests stay readable in logs and terminals.
-import type { ChoiceAction, OutDocument, OutMessage } from "../chat/contract.ts";
+import type { ChoiceAction, OutDocument, OutMessage } from "../../chat/contract.ts";
 
 const WIDTH = 100;
 

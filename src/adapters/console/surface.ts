@@ -1,7 +1,7 @@
 // The console as a chat Surface: threads are numbered sections of one output stream; edits re-print
 // (redrawn in place on a terminal, only the changed lines when piped so logs stay readable).
 import { randomUUID } from "node:crypto";
-import type { ChatUser, ChoiceAction, MessageRef, OutDocument, OutMessage, Place, Surface, ThreadRef } from "../chat/contract.ts";
+import type { ChatUser, ChoiceAction, MessageRef, OutDocument, OutMessage, Place, Surface, ThreadRef } from "../../chat/contract.ts";
 import { changedLines, documentLines, messageLines, prefix } from "./render.ts";
 
 type Printed = { thread: ThreadRef; lines: string[]; actions?: ChoiceAction[] };

@@ -12,9 +12,9 @@ import {
   type MessageComponentInteraction,
   MessageFlags,
 } from "discord.js";
+import type { ChatCore, ChatUser, CommandArgs, CommandSpec, Inbound, ThreadRef } from "../../chat/contract.ts";
 import { describeError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
-import type { ChatCore, ChatUser, CommandArgs, CommandSpec, Inbound, ThreadRef } from "../chat/contract.ts";
 import { Acknowledger, type AckPlan, type RawInteraction, REPLAY, RecentIds, type Verdict } from "./ack.ts";
 import { callbackSender } from "./callback.ts";
 import { decodeCustomId, filterChoices, LIMITS, optionName } from "./render.ts";

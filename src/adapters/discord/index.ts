@@ -1,11 +1,11 @@
 // Starts and stops the Discord adapter: a discord.js 14 client (Gateway + REST, DISCORD_API_URL
 // redirects both), commands registered by bulk overwrite, inbound wired to the chat core.
 import { Client, Events, GatewayIntentBits, Partials, REST, Routes } from "discord.js";
+import type { ChatCore } from "../../chat/contract.ts";
 import type { Config } from "../../config.ts";
 import { ConfigError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import { platformApiErrorsTotal, platformRateLimitedTotal } from "../../metrics.ts";
-import type { ChatCore } from "../chat/contract.ts";
 import { registerInbound } from "./inbound.ts";
 import { commandJson } from "./render.ts";
 import { DiscordSurface } from "./surface.ts";

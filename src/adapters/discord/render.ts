@@ -14,7 +14,7 @@ import {
   MessageFlags,
   PermissionFlagsBits,
 } from "discord.js";
-import type { ChoiceAction, CommandField, CommandSpec, OutDocument, OutMessage } from "../chat/contract.ts";
+import type { ChoiceAction, CommandField, CommandSpec, OutDocument, OutMessage } from "../../chat/contract.ts";
 
 export const LIMITS = {
   content: 2000,

@@ -13,9 +13,9 @@ import {
   Routes,
   ThreadAutoArchiveDuration,
 } from "discord.js";
+import type { ChatUser, MessageRef, OutDocument, OutMessage, Place, Surface, ThreadRef } from "../../chat/contract.ts";
 import { StaffroomError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
-import type { ChatUser, MessageRef, OutDocument, OutMessage, Place, Surface, ThreadRef } from "../chat/contract.ts";
 import { hashedActions, type MessageBody, renderDocument, renderEdit, renderMessage, renderNotice } from "./render.ts";
 
 /** Interaction tokens live 15 minutes; stop using one a little before that. */

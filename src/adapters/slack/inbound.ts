@@ -1,9 +1,9 @@
 // Slack → chat core: slash commands, button/select clicks and thread replies become ChatCore calls.
 // Every request is acknowledged at once; the work runs in the background and failures reach the teacher.
 import type { App } from "@slack/bolt";
+import type { ChatCore, ChatUser, Inbound, Place, ThreadRef } from "../../chat/contract.ts";
 import { describeError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
-import type { ChatCore, ChatUser, Inbound, Place, ThreadRef } from "../chat/contract.ts";
 import { BackgroundWork } from "./background.ts";
 import { decodeAction, type SlackActionElement, slackTextToPlain } from "./render.ts";
 import type { SlackReply, SlackSurface } from "./surface.ts";

@@ -3,11 +3,11 @@
 // every Web API call.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { App, type Logger as BoltLogger, LogLevel, SocketModeReceiver, webApi } from "@slack/bolt";
+import type { ChatCore, Surface } from "../../chat/contract.ts";
 import type { Config } from "../../config.ts";
 import type { HttpMount } from "../../http/server.ts";
 import type { Logger } from "../../log.ts";
 import { platformRateLimitedTotal } from "../../metrics.ts";
-import type { ChatCore, Surface } from "../chat/contract.ts";
 import { commandGate, isCommandBody, registerInbound } from "./inbound.ts";
 import type { Pacing } from "./outbox.ts";
 import { SlackHttpReceiver } from "./receiver.ts";

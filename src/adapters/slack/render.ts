@@ -1,6 +1,6 @@
 // Pure rendering between the chat core's Markdown messages and Slack: Markdown → mrkdwn, Block Kit payloads
 // that respect Slack's limits (split at headings, then paragraphs), button/select encoding and decoding.
-import type { ChoiceAction, OutDocument, OutMessage } from "../chat/contract.ts";
+import type { ChoiceAction, OutDocument, OutMessage } from "../../chat/contract.ts";
 import { LIMITS, MAX_BUTTON_CHOICES } from "./limits.ts";
 
 /** A Block Kit block, as plain data (Slack validates the shape; render.ts keeps within its limits). */

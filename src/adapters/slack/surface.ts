@@ -1,10 +1,10 @@
 // The Slack Surface: posts, edits, documents and private notes through Bolt's WebClient, paced per channel,
 // with the command's response_url as the fallback wherever the bot itself cannot post.
 import type { webApi } from "@slack/bolt";
+import type { ChatUser, MessageRef, OutDocument, OutMessage, Place, Surface, ThreadRef } from "../../chat/contract.ts";
 import { StaffroomError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import { platformApiErrorsTotal } from "../../metrics.ts";
-import type { ChatUser, MessageRef, OutDocument, OutMessage, Place, Surface, ThreadRef } from "../chat/contract.ts";
 import { DEFAULT_PACING, Outbox, type Pacing } from "./outbox.ts";
 import { renderDocument, renderMessage, renderSingle, type SlackPayload } from "./render.ts";
 

@@ -1,44 +1,13 @@
-// Pure rendering shared by every chat surface: conversation prompts, roots, failures, human questions,
-// drafts, status/history/stats listings into platform-neutral OutMessages, plus the action id scheme.
+// Every message the chat core sends, as pure functions into platform-neutral OutMessages: conversation
+// prompts, the one root status line, failures, human questions, drafts, status/history/stats listings.
 
-import type { Prompt } from "../../conversation/machine.ts";
-import type { WorkflowStats } from "../../engine/api.ts";
-import type { ExecutionRecord, ExecutionView } from "../../engine/records.ts";
-import type { RenderedDocument } from "../../templates/types.ts";
+import type { Prompt } from "../conversation/machine.ts";
+import type { WorkflowStats } from "../engine/api.ts";
+import type { ExecutionRecord, ExecutionView } from "../engine/records.ts";
+import type { RenderedDocument } from "../templates/types.ts";
+import { actionId } from "./actions.ts";
+import { type Checklist, formatMs, renderChecklist } from "./checklist.ts";
 import type { ChatUser, ChoiceAction, CommandSpec, OutDocument, OutMessage } from "./contract.ts";
-import { type Checklist, formatMs, renderChecklist } from "./progress.ts";
-
-/** What a button click means; encoded into action ids so a click carries everything needed. */
-export type ParsedAction =
-  | { kind: "conv"; key: string; field?: string }
-  | { kind: "human"; executionId: string; nodeId: string }
-  | { kind: "draft"; verb: "approve" | "revise" | "regenerate"; version: number }
-  | { kind: "cancel-run"; executionId: string };
-
-export function actionId(action: ParsedAction, index = 0): string {
-  switch (action.kind) {
-    case "conv":
-      return `conv:${action.key}:${action.field ?? ""}:${index}`;
-    case "human":
-      return `human:${action.executionId}:${action.nodeId}:${index}`;
-    case "draft":
-      return `draft:${action.verb}:${action.version}`;
-    case "cancel-run":
-      return `run:cancel:${action.executionId}`;
-  }
-}
-
-export function parseActionId(id: string): ParsedAction | undefined {
-  const parts = id.split(":");
-  const [kind, a, b] = parts;
-  if (kind === "conv" && a) return b ? { kind: "conv", key: a, field: b } : { kind: "conv", key: a };
-  if (kind === "human" && a && b) return { kind: "human", executionId: a, nodeId: b };
-  if (kind === "draft" && (a === "approve" || a === "revise" || a === "regenerate") && b && /^\d+$/.test(b)) {
-    return { kind: "draft", verb: a, version: Number(b) };
-  }
-  if (kind === "run" && a === "cancel" && b) return { kind: "cancel-run", executionId: b };
-  return undefined;
-}
 
 /** A conversation prompt as a message, its options as buttons. */
 export function promptMessage(prompt: Prompt): OutMessage {
@@ -86,10 +55,12 @@ export function rootFinal(
         : status === "cancelled"
           ? "⛔ cancelled"
           : status;
-  return {
-    text: `**${title}** requested by ${userName}: ${label}${offline && status === "completed" ? " (offline draft)" : ""}`,
-    role: "root",
-  };
+  return rootStatus(title, userName, `${label}${offline && status === "completed" ? " (offline draft)" : ""}`);
+}
+
+/** The root message once something happened to the request: the one status line every outcome uses. */
+export function rootStatus(title: string, userName: string, status: string): OutMessage {
+  return { text: `**${title}** requested by ${userName}: ${status}`, role: "root" };
 }
 
 export function progressMessage(list: Checklist, cancellable: boolean, executionId: string): OutMessage {

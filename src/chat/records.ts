@@ -1,11 +1,10 @@
-// The chat core's own records in Keyv: who owns each thread and what runs in it, the render cursor and
-// message refs per execution (so a restart resumes posting without repeats), draft versions, dedupe keys.
+// The chat core's persisted records in Keyv: who owns each thread and what runs in it, the follower's
+// record per execution (so a restart resumes posting without repeats), draft versions, dedupe keys.
 
 import type Keyv from "keyv";
-import { Mutex } from "../../util/mutex.ts";
+import { Mutex } from "../util/mutex.ts";
 import type { MessageRef, ThreadRef } from "./contract.ts";
-
-export type ThreadPhase = "conversation" | "running" | "done" | "cancelled" | "expired";
+import type { ThreadPhase } from "./lifecycle.ts";
 
 export type DraftVersion = {
   n: number;
@@ -63,7 +62,7 @@ export function threadKey(t: ThreadRef): string {
   return [t.surface, t.channelId, t.threadId].map(encodeURIComponent).join(":");
 }
 
-export class ChatState {
+export class ChatRecords {
   private readonly lists = new Mutex();
   private readonly seen = new Set<string>();
 

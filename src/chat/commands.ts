@@ -1,7 +1,7 @@
 // The command list every surface registers (Discord typed options) or lists (Slack manifest), built
 // from the templates' input schemas, plus the `staffroom` admin command and its subcommands.
-import { conversationFields } from "../../conversation/fields.ts";
-import type { Template } from "../../templates/types.ts";
+import { conversationFields } from "../conversation/fields.ts";
+import type { Template } from "../templates/types.ts";
 import type { CommandField, CommandSpec } from "./contract.ts";
 
 export const STAFFROOM_SUBCOMMANDS: NonNullable<CommandSpec["subcommands"]> = [

@@ -98,7 +98,7 @@ export type CommandSpec = {
   studentData: boolean;
 };
 
-/** What surfaces call; implemented once in src/adapters/chat/core.ts. */
+/** What surfaces call; implemented once in src/chat (dispatcher.ts routes each call to its handler). */
 export interface ChatCore {
   /** The commands to register or list in a manifest. */
   commands(): CommandSpec[];
@@ -115,3 +115,17 @@ export interface ChatCore {
   /** Whether a thread is one the bot is running something in (so surfaces can ignore other chatter cheaply). */
   owns(thread: ThreadRef): Promise<boolean>;
 }
+
+/** The chat core as the app and the console drive it: ChatCore plus lifecycle and console helpers. */
+export type StaffroomChatCore = ChatCore & {
+  /** Stops timers and followers (pending progress edits are flushed). */
+  close(): Promise<void>;
+  /** Resolves once every execution being followed is finished or waiting and everything it emitted is shown. */
+  idle(): Promise<void>;
+  /** Posts expiry notices for idle conversations; returns how many expired. */
+  sweep(): Promise<number>;
+  /** The thread a user was last active in on this surface and channel, while a conversation or run is open there. */
+  activeThread(surface: SurfaceName, channelId: string, userId: string): Promise<ThreadRef | undefined>;
+  /** Asks the current question of the thread's conversation again (after a restart). */
+  reprompt(inbound: Inbound, thread: ThreadRef): Promise<void>;
+};

@@ -1,18 +1,19 @@
-// Renders one execution into its thread: a progress checklist edited in place (throttled), each step's
+// Follows one execution into its thread: a progress checklist edited in place (throttled), each step's
 // result as it lands, human questions as buttons, and hands the terminal event to the core. The cursor
-// and message refs are persisted after every event, so after a restart rendering resumes without repeats.
-import type { EngineApi } from "../../engine/api.ts";
-import type { EngineEvent, ExecutionView } from "../../engine/records.ts";
-import type { Logger } from "../../log.ts";
-import type { Template } from "../../templates/types.ts";
+// and message refs are persisted after every event, so after a restart following resumes without repeats.
+import type { EngineApi } from "../engine/api.ts";
+import type { EngineEvent, ExecutionView } from "../engine/records.ts";
+import type { Logger } from "../log.ts";
+import type { Template } from "../templates/types.ts";
+import { applyEvent, type Checklist } from "./checklist.ts";
 import type { Surface } from "./contract.ts";
-import { applyEvent, type Checklist, Throttle, type Timers } from "./progress.ts";
-import { answeredMessage, humanQuestion, progressMessage } from "./render.ts";
-import type { ChatState, ExecRecord } from "./state.ts";
+import { answeredMessage, humanQuestion, progressMessage } from "./messages.ts";
+import type { ChatRecords, ExecRecord } from "./records.ts";
+import { Throttle, type Timers } from "./throttle.ts";
 
-export type RendererDeps = {
+export type FollowerDeps = {
   engine: EngineApi;
-  state: ChatState;
+  records: ChatRecords;
   logger: Logger;
   timers: Timers;
   progressIntervalMs: number;
@@ -22,7 +23,7 @@ export type RendererDeps = {
   released(executionId: string): void;
 };
 
-export class ExecutionRenderer {
+export class Follower {
   private queue: Promise<void> = Promise.resolve();
   private queued = 0;
   private unsubscribe: (() => void) | undefined;
@@ -30,7 +31,7 @@ export class ExecutionRenderer {
   private stopped = false;
 
   constructor(
-    private readonly deps: RendererDeps,
+    private readonly deps: FollowerDeps,
     readonly rec: ExecRecord,
     private readonly surface: Surface,
     private readonly template: Template | undefined,
@@ -48,7 +49,7 @@ export class ExecutionRenderer {
     if (!this.rec.progressRef) {
       try {
         this.rec.progressRef = await this.surface.post(this.rec.thread, progressMessage(this.checklist, true, this.rec.executionId));
-        await this.deps.state.putExec(this.rec);
+        await this.deps.records.putExec(this.rec);
       } catch (error) {
         this.deps.logger.warn({ executionId: this.rec.executionId, err: codeOf(error) }, "could not post progress message");
       }
@@ -112,7 +113,7 @@ export class ExecutionRenderer {
       this.rec.done = true;
       try {
         await this.deps.finished(this.rec, event, this.surface);
-        await this.deps.state.putExec(this.rec);
+        await this.deps.records.putExec(this.rec);
       } finally {
         await this.stop();
         this.deps.released(this.rec.executionId);
@@ -122,7 +123,7 @@ export class ExecutionRenderer {
       this.throttle.request();
     }
     this.rec.cursor = event.seq;
-    await this.deps.state.putExec(this.rec);
+    await this.deps.records.putExec(this.rec);
   }
 
   private async editProgress(): Promise<void> {

@@ -1,0 +1,176 @@
+// What every chat handler shares: the engine, templates, stores and records, the surfaces seen so far,
+// the running followers, per-thread locks, and the small lookups (template, conversation spec, checklist).
+
+import type Keyv from "keyv";
+import type { FieldExtractor } from "../conversation/extract.ts";
+import { conversationFields } from "../conversation/fields.ts";
+import type { ConversationSpec } from "../conversation/machine.ts";
+import { ProfileStore } from "../conversation/profile.ts";
+import { ConversationStore } from "../conversation/store.ts";
+import type { EngineApi } from "../engine/api.ts";
+import type { ExecutionRecord, Origin } from "../engine/records.ts";
+import { type Logger, silentLogger } from "../log.ts";
+import { activeConversations } from "../metrics.ts";
+import type { Template } from "../templates/types.ts";
+import { KeyedMutex } from "../util/mutex.ts";
+import { type Checklist, createChecklist } from "./checklist.ts";
+import type { Inbound, Surface, SurfaceName, ThreadRef } from "./contract.ts";
+import type { Follower } from "./follower.ts";
+import { type LifecycleEvent, nextPhase } from "./lifecycle.ts";
+import { ChatRecords, type ThreadRecord } from "./records.ts";
+import { realTimers, type Timers } from "./throttle.ts";
+
+export type ChatCoreOptions = {
+  engine: EngineApi;
+  templates: Template[];
+  /** A Keyv (namespace) for the core's own records: conversations, profiles, follower cursors. */
+  keyv: Keyv;
+  logger?: Logger;
+  clock?: { now(): number };
+  /** Idle minutes before a conversation expires with a notice. */
+  conversationTtlMinutes?: number;
+  /** Most one progress edit per this many ms. */
+  progressIntervalMs?: number;
+  timers?: Timers;
+  /** Model-backed extraction for requests the deterministic rules can't fully place (see createModelExtractor). */
+  extract?: FieldExtractor;
+  /** How often idle conversations are looked for (defaults to a minute, or the TTL when shorter). */
+  sweepIntervalMs?: number;
+};
+
+export class ChatContext {
+  readonly engine: EngineApi;
+  readonly templates: Template[];
+  readonly logger: Logger;
+  readonly clock: { now(): number };
+  readonly ttlMs: number;
+  readonly timers: Timers;
+  readonly progressIntervalMs: number;
+  readonly records: ChatRecords;
+  readonly conversations: ConversationStore;
+  readonly profiles: ProfileStore;
+  readonly extract: FieldExtractor | undefined;
+  readonly surfaces = new Map<SurfaceName, Surface>();
+  readonly followers = new Map<string, Follower>();
+  readonly locks = new KeyedMutex();
+  private readonly specs = new Map<string, ConversationSpec>();
+  closed = false;
+
+  constructor(options: ChatCoreOptions) {
+    this.engine = options.engine;
+    this.templates = options.templates;
+    this.logger = options.logger ?? silentLogger;
+    this.clock = options.clock ?? { now: () => Date.now() };
+    this.ttlMs = (options.conversationTtlMinutes ?? 60) * 60_000;
+    this.timers = options.timers ?? realTimers;
+    this.progressIntervalMs = options.progressIntervalMs ?? 1000;
+    this.extract = options.extract;
+    this.records = new ChatRecords(options.keyv);
+    this.conversations = new ConversationStore(options.keyv, this.ttlMs);
+    this.profiles = new ProfileStore(options.keyv);
+  }
+
+  /** Moves a thread to its next phase (see lifecycle.ts); the caller saves the record. */
+  transition(rec: ThreadRecord, event: LifecycleEvent): void {
+    const next = nextPhase(rec.phase, event);
+    if (next) rec.phase = next;
+  }
+
+  template(id: string): Template | undefined {
+    return this.templates.find((t) => t.id === id);
+  }
+
+  templateFor(command: string): Template | undefined {
+    return this.templates.find((t) => t.command === command || t.id === command);
+  }
+
+  commandOf(rec: ThreadRecord): string {
+    return this.template(rec.templateId)?.command ?? rec.templateId;
+  }
+
+  titleOf(rec: ThreadRecord): string {
+    return this.template(rec.templateId)?.title ?? rec.templateId;
+  }
+
+  spec(template: Template): ConversationSpec {
+    let spec = this.specs.get(template.id);
+    if (!spec) {
+      const fields = conversationFields(template.inputSchema);
+      spec = {
+        templateId: template.id,
+        command: template.command,
+        title: template.title,
+        fields,
+        validate: (values) => {
+          const parsed = template.inputSchema.safeParse(values);
+          if (parsed.success) return { ok: true, values: parsed.data as Record<string, unknown> };
+          const issue = parsed.error.issues[0];
+          const name = typeof issue?.path[0] === "string" ? issue.path[0] : undefined;
+          const field = fields.find((f) => f.name === name);
+          return {
+            ok: false,
+            message: `${field ? `${field.label}: ` : ""}${issue?.message ?? "something doesn't fit"}`,
+            ...(field ? { field: field.name } : {}),
+          };
+        },
+      };
+      this.specs.set(template.id, spec);
+    }
+    return spec;
+  }
+
+  /** An empty checklist of the workflow version the execution runs; fallback-only steps wait until they start. */
+  checklistFor(view: ExecutionRecord, title: string): Checklist {
+    const definition = this.engine.workflow(view.templateId, view.version)?.definition ?? this.engine.workflow(view.templateId)?.definition;
+    if (!definition)
+      return createChecklist(
+        title,
+        view.nodeIds.map((id) => ({ id })),
+      );
+    const standby = new Set(definition.nodes.flatMap((n) => (n.onError ? [n.onError] : [])));
+    if (definition.onFailure) standby.add(definition.onFailure);
+    return createChecklist(
+      title,
+      definition.nodes.map((n) => ({ id: n.id, ...(n.title ? { title: n.title } : {}), ...(standby.has(n.id) ? { standby: true } : {}) })),
+    );
+  }
+
+  /** A private notice to the person behind an inbound event. */
+  async tell(inbound: Inbound, text: string): Promise<void> {
+    await inbound.surface.notify(inbound.place, inbound.user, { text, role: "notice" });
+  }
+
+  /** The gauge is recomputed from the stored index, so it stays right across restarts. */
+  async countConversations(): Promise<void> {
+    try {
+      const counts = await this.conversations.countBySurface();
+      for (const surface of ["console", "slack", "discord"]) activeConversations.set({ surface }, counts[surface] ?? 0);
+    } catch {
+      // Metrics must never break a conversation.
+    }
+  }
+}
+
+export function threadParts(thread: ThreadRef): { surface: string; channelId: string; threadId: string } {
+  return { surface: thread.surface, channelId: thread.channelId, threadId: thread.threadId };
+}
+
+export function threadFromOrigin(origin: Origin | undefined): ThreadRef | undefined {
+  if (!origin) return undefined;
+  const { surface, channelId, threadId } = origin;
+  if (
+    (surface !== "console" && surface !== "slack" && surface !== "discord") ||
+    typeof channelId !== "string" ||
+    typeof threadId !== "string"
+  )
+    return undefined;
+  return { surface, channelId, threadId };
+}
+
+export function codeOf(error: unknown): string {
+  return error instanceof Error ? ((error as { code?: string }).code ?? error.name) : "unknown";
+}
+
+export function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
+}

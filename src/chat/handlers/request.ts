@@ -1,0 +1,137 @@
+// Use case "request": a template's command opens a thread with its root message and starts the guided
+// conversation from what was typed (typed fields, the free text, the teacher's profile); plus completions.
+
+import { checkField } from "../../conversation/fields.ts";
+import type { ConversationSpec } from "../../conversation/machine.ts";
+import { startConversation } from "../../conversation/machine.ts";
+import { KNOWN_SUBJECTS, MAX_REQUEST_CHARS, parseRequest } from "../../conversation/parse.ts";
+import { profileValuesFor } from "../../conversation/profile.ts";
+import { describeError } from "../../errors.ts";
+import type { Template } from "../../templates/types.ts";
+import { type ChatContext, codeOf, threadParts } from "../context.ts";
+import type { ChatUser, CommandArgs, Inbound, ThreadRef } from "../contract.ts";
+import { mayOpen, nextPhase } from "../lifecycle.ts";
+import { rootMessage, who } from "../messages.ts";
+import { type ThreadRecord, threadKey } from "../records.ts";
+import { applyTurn } from "./conversation.ts";
+
+export async function startRequest(ctx: ChatContext, inbound: Inbound, template: Template, args: CommandArgs): Promise<void> {
+  const { surface, user, place } = inbound;
+  const spec = ctx.spec(template);
+  const fullText = `${args.text ?? ""}${typeof args.fields?.text === "string" ? ` ${args.fields.text}` : ""}`.trim();
+  const text = fullText.slice(0, MAX_REQUEST_CHARS);
+  const typed: Record<string, unknown> = {};
+  const typedErrors: string[] = [];
+  for (const [name, value] of Object.entries(args.fields ?? {})) {
+    const field = spec.fields.find((f) => f.name === name);
+    if (!field) continue;
+    const check = checkField(field, value);
+    if (check.ok && check.value !== undefined) typed[name] = check.value;
+    else if (!check.ok) typedErrors.push(`${field.label}: ${check.message}`);
+  }
+  let thread: ThreadRef;
+  try {
+    thread = await surface.openThread(place, user, rootMessage(template.title, user, text, template.studentData));
+  } catch (error) {
+    ctx.logger.warn({ surface: surface.name, err: codeOf(error) }, "could not open a thread");
+    await ctx.tell(
+      inbound,
+      `I couldn't start a thread here (${describeError(error)}). Try again in a channel I'm a member of, or in a direct message.`,
+    );
+    return;
+  }
+  // Requests about a student may name them, and names never go to a model: no model extraction there.
+  const extracted = template.studentData ? {} : await extractFields(ctx, text, spec, typed);
+  const profile = profileValuesFor(spec.fields, await ctx.profiles.get(user.id));
+  const turn = startConversation(spec, { text: fullText, values: { ...extracted, ...typed }, profile });
+  await ctx.locks.run(threadKey(thread), async () => {
+    const previous = await ctx.records.thread(thread);
+    if (!mayOpen(previous?.phase)) {
+      // One thing at a time per thread (a surface may reuse the thread a command was typed in).
+      await surface.post(thread, {
+        text: "A request is still running in this thread; wait for it to finish or type cancel, then try again.",
+        role: "notice",
+      });
+      return;
+    }
+    if (previous?.phase === "conversation") {
+      await ctx.conversations.delete({ ...threadParts(thread), userId: previous.userId });
+      await surface.post(thread, { text: "The earlier request in this thread was replaced by this one.", role: "notice" });
+    }
+    const now = ctx.clock.now();
+    const rec: ThreadRecord = {
+      thread,
+      userId: user.id,
+      userName: who(user),
+      templateId: template.id,
+      phase: nextPhase(previous?.phase, { type: "request.opened" }) ?? "conversation",
+      executionIds: [],
+      createdAt: now,
+    };
+    await ctx.records.putThread(rec);
+    await ctx.records.indexUser(user.id, { thread });
+    await ctx.records.setLast(user.id, thread);
+    ctx.logger.info({ surface: surface.name, templateId: template.id, userId: user.id }, "request started");
+    const prompts = [...typedErrors.map((e) => ({ kind: "error" as const, text: e })), ...turn.prompts];
+    await applyTurn(ctx, inbound, rec, { ...turn, prompts }, now);
+  });
+}
+
+async function extractFields(
+  ctx: ChatContext,
+  text: string,
+  spec: ConversationSpec,
+  typed: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  if (!ctx.extract || text === "") return {};
+  const parsed = parseRequest(text, spec.fields);
+  const missing = spec.fields.filter((f) => f.required && !(f.name in parsed.values) && !(f.name in typed));
+  if (missing.length === 0 && parsed.unused === "") return {};
+  try {
+    const raw = await ctx.extract(text, spec.fields);
+    const out: Record<string, unknown> = {};
+    for (const field of spec.fields) {
+      if (field.name in parsed.values || raw[field.name] === undefined || raw[field.name] === null) continue;
+      const check = checkField(field, raw[field.name]);
+      if (check.ok && check.value !== undefined) out[field.name] = check.value;
+    }
+    return out;
+  } catch (error) {
+    ctx.logger.warn({ err: codeOf(error) }, "field extraction failed; using the deterministic parse only");
+    return {};
+  }
+}
+
+/** Completions for a command field: its choices, or the teacher's own earlier values and known subjects. */
+export async function complete(
+  ctx: ChatContext,
+  user: ChatUser,
+  command: string,
+  fieldName: string,
+  partial: string,
+): Promise<{ value: string; label: string }[]> {
+  try {
+    const template = ctx.templateFor(command);
+    const field = template ? ctx.spec(template).fields.find((f) => f.name === fieldName) : undefined;
+    if (!template || !field) return [];
+    const needle = partial.trim().toLowerCase().slice(0, 100);
+    const matches = (label: string) => needle === "" || label.toLowerCase().includes(needle);
+    if (field.choices) return field.choices.filter((c) => matches(c.label) || matches(c.value)).slice(0, 25);
+    const seen = new Set<string>();
+    const out: { value: string; label: string }[] = [];
+    const add = (value: unknown) => {
+      if (typeof value !== "string" || value.trim() === "" || seen.has(value.toLowerCase()) || !matches(value)) return;
+      if (!checkField(field, value).ok) return;
+      seen.add(value.toLowerCase());
+      out.push({ value: value.slice(0, 100), label: value.slice(0, 100) });
+    };
+    const profile = await ctx.profiles.get(user.id);
+    if (/subject/i.test(field.name)) add(profile.subject);
+    for (const r of await ctx.engine.list({ userId: user.id, limit: 50 })) add(r.inputs[field.name]);
+    if (/subject/i.test(field.name)) for (const s of KNOWN_SUBJECTS) add(s);
+    return out.slice(0, 25);
+  } catch (error) {
+    ctx.logger.warn({ err: codeOf(error) }, "completion failed");
+    return [];
+  }
+}

@@ -1,0 +1,58 @@
+// Use case "/staffroom": help, status, history, stats, profile, cancel; forget has its own handler.
+
+import { MAX_REQUEST_CHARS } from "../../conversation/parse.ts";
+import { describeProfile, parseProfileEdit } from "../../conversation/profile.ts";
+import { checklistFromView } from "../checklist.ts";
+import { type ChatContext, clip } from "../context.ts";
+import type { CommandArgs, CommandSpec, Inbound } from "../contract.ts";
+import { helpMessage, historyMessage, statsMessage, statusMessage } from "../messages.ts";
+import { askForget } from "./forget.ts";
+
+export async function staffroom(ctx: ChatContext, inbound: Inbound, args: CommandArgs, commands: CommandSpec[]): Promise<void> {
+  const text = (args.text ?? "").trim().slice(0, MAX_REQUEST_CHARS);
+  const fieldSub = typeof args.fields?.subcommand === "string" ? args.fields.subcommand : undefined;
+  const [first = "help", ...restWords] = text.split(/\s+/).filter(Boolean);
+  const sub = (fieldSub ?? first).toLowerCase();
+  const fieldArg = Object.entries(args.fields ?? {}).find(([k]) => k !== "subcommand")?.[1];
+  const rest = fieldSub ? (fieldArg !== undefined ? String(fieldArg) : text) : restWords.join(" ");
+  const userId = inbound.user.id;
+  const show = (message: Parameters<typeof inbound.surface.notify>[2]) => inbound.surface.notify(inbound.place, inbound.user, message);
+  switch (sub) {
+    case "help":
+      return show(helpMessage(commands));
+    case "status": {
+      const id = rest.trim();
+      if (!id) return ctx.tell(inbound, "Which request? Use /staffroom status <id> (ids are listed by /staffroom history).");
+      const view = await ctx.engine.get(id);
+      if (!view || view.userId !== userId) return ctx.tell(inbound, `None of your requests has the id "${clip(id, 60)}".`);
+      return show(statusMessage(view, checklistFromView(ctx.checklistFor(view, view.title), view)));
+    }
+    case "history":
+      return show(historyMessage(await ctx.engine.list({ userId, limit: 10 })));
+    case "stats":
+      return show(statsMessage(await ctx.engine.stats()));
+    case "profile": {
+      if (rest === "") return show({ text: describeProfile(await ctx.profiles.get(userId)), role: "notice" });
+      if (/^(clear|reset|delete)$/i.test(rest)) {
+        await ctx.profiles.delete(userId);
+        return ctx.tell(inbound, "Your profile is cleared.");
+      }
+      const edit = parseProfileEdit(rest);
+      if (!edit.ok) return ctx.tell(inbound, edit.message);
+      const profile = await ctx.profiles.update(userId, edit.changes, ctx.clock.now());
+      return show({ text: `Saved.\n${describeProfile(profile)}`, role: "notice" });
+    }
+    case "forget":
+      return askForget(ctx, inbound);
+    case "cancel": {
+      const id = rest.trim();
+      if (!id) return ctx.tell(inbound, "Which request? Use /staffroom cancel <id>, or type cancel in its thread.");
+      const view = await ctx.engine.get(id);
+      if (!view || view.userId !== userId) return ctx.tell(inbound, `None of your requests has the id "${clip(id, 60)}".`);
+      const cancelled = await ctx.engine.cancel(id);
+      return ctx.tell(inbound, cancelled ? `Cancelled request ${id}.` : `Request ${id} had already finished (${view.status}).`);
+    }
+    default:
+      return ctx.tell(inbound, `I don't know "/staffroom ${clip(sub, 40)}". Try /staffroom help.`);
+  }
+}
