@@ -74,7 +74,10 @@ export async function startBot(config: Config, options: BotOptions): Promise<num
 
     if (config.SLACK_BOT_TOKEN)
       parts.slack = await surfaceStart("Slack", () => startSlack({ config, core, logger, httpServer: parts.http! }));
-    if (config.DISCORD_TOKEN) parts.discord = await surfaceStart("Discord", () => startDiscord({ config, core, logger }));
+    if (config.DISCORD_TOKEN)
+      parts.discord = await surfaceStart("Discord", () =>
+        startDiscord({ config, core, logger, ...(parts.http ? { httpServer: parts.http } : {}) }),
+      );
 
     try {
       const { port } = await parts.http.listen();

@@ -15,10 +15,11 @@ import {
 import type { ChatCore, ChatUser, CommandArgs, CommandSpec, Inbound, ThreadRef } from "../../chat/contract.ts";
 import { describeError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
-import { Acknowledger, type AckPlan, type RawInteraction, REPLAY, RecentIds, type Verdict } from "./ack.ts";
+import { Acknowledger, type AckPlan, type AckPolicy, type RawInteraction, REPLAY, RecentIds, type Verdict } from "./ack.ts";
 import { callbackSender } from "./callback.ts";
+import type { HttpAnswer } from "./interactions-http.ts";
 import { decodeCustomId, filterChoices, LIMITS, optionName } from "./render.ts";
-import { deferInteractionStructures } from "./structures.ts";
+import { buildInteraction, deferInteractionStructures } from "./structures.ts";
 import type { DiscordReply, DiscordSurface } from "./surface.ts";
 import { TurnQueue } from "./turns.ts";
 
@@ -59,6 +60,8 @@ type Deps = {
 };
 
 export type InboundHandle = {
+  /** An interaction that came over the HTTP interactions endpoint: acknowledged in the answer, then handled. */
+  receiveHttp(raw: RawInteraction): HttpAnswer;
   /** Waits for handlers in flight. */
   idle(): Promise<void>;
   /** Closes the acknowledgement connections. */
@@ -232,9 +235,21 @@ export function registerInbound({ client, core, surface, logger, access }: Deps)
 
   const refusal = (verdict: Exclude<Verdict, "ok">) => (verdict === "guild" ? GUILD_REFUSAL_TEXT : REFUSAL_TEXT);
   const callbacks = callbackSender(client.rest, logger);
-  const acks = new Acknowledger(
-    callbacks,
-    { verdict: (userId, guildId, roles) => quickVerdict(userId, guildId, roles && (() => roles)), privateCommand, refusal },
+  const policy: AckPolicy = {
+    verdict: (userId, guildId, roles) => quickVerdict(userId, guildId, roles && (() => roles)),
+    privateCommand,
+    refusal,
+  };
+  const acks = new Acknowledger(callbacks, policy, logger, seen, () => turns.wake());
+  // Over the HTTP endpoint the first response is the HTTP answer: this sender hands it to the request
+  // being answered, and resolves once the answer went out (so edits of it come after it).
+  const httpAnswers = new Map<string, (body: Record<string, unknown>) => Promise<void>>();
+  const httpAcks = new Acknowledger(
+    {
+      send: (id, _token, body) => httpAnswers.get(id)?.(body) ?? Promise.reject(new Error("the HTTP request was already answered")),
+      close: () => undefined,
+    },
+    policy,
     logger,
     seen,
     () => turns.wake(),
@@ -246,7 +261,7 @@ export function registerInbound({ client, core, surface, logger, access }: Deps)
   }
 
   client.on("interactionCreate", (i: Interaction) => {
-    const acked = acks.take(i.id);
+    const acked = acks.take(i.id) ?? httpAcks.take(i.id);
     if (acked === REPLAY || (!acked && !seen.add(i.id))) {
       logger.debug({ interaction: i.id }, "discord: replayed interaction dropped");
       return;
@@ -302,6 +317,23 @@ export function registerInbound({ client, core, surface, logger, access }: Deps)
   });
 
   return {
+    receiveHttp(raw) {
+      let first: Record<string, unknown> | undefined;
+      let delivered: (ok: boolean) => void = () => undefined;
+      const sent = new Promise<void>((resolve, reject) => {
+        delivered = (ok) => (ok ? resolve() : reject(new Error("the HTTP answer did not go out")));
+      });
+      sent.catch(() => undefined);
+      httpAnswers.set(raw.id, (body) => {
+        first = body;
+        return sent;
+      });
+      // Plans synchronously: a planned response reaches the sender (and `first`) before this returns.
+      httpAcks.receive(raw);
+      httpAnswers.delete(raw.id);
+      if (!buildInteraction(client, raw)) logger.error("discord: cannot hand an HTTP interaction to discord.js (internals changed)");
+      return { first, delivered };
+    },
     async idle() {
       // Interactions whose structures wait in the turn queue are not handlers yet: let them through first.
       do {

@@ -4,17 +4,26 @@ import { Client, Events, GatewayIntentBits, Partials, REST, Routes } from "disco
 import type { ChatCore } from "../../chat/contract.ts";
 import type { Config } from "../../config.ts";
 import { ConfigError } from "../../errors.ts";
+import type { HttpMount } from "../../http/server.ts";
 import type { Logger } from "../../log.ts";
 import { platformApiErrorsTotal, platformRateLimitedTotal } from "../../metrics.ts";
 import { registerInbound } from "./inbound.ts";
+import { INTERACTIONS_PATH, interactionsEndpoint } from "./interactions-http.ts";
 import { commandJson } from "./render.ts";
 import { DiscordSurface } from "./surface.ts";
 
 export { GUILD_REFUSAL_TEXT, REFUSAL_TEXT } from "./inbound.ts";
+export { INTERACTIONS_PATH, verifyDiscordSignature } from "./interactions-http.ts";
 export { commandJson, renderDocument, renderMessage } from "./render.ts";
 export { DiscordPermissionError, DiscordSurface } from "./surface.ts";
 
-export type DiscordOptions = { config: Config; core: ChatCore; logger: Logger };
+export type DiscordOptions = {
+  config: Config;
+  core: ChatCore;
+  logger: Logger;
+  /** The shared HTTP server: with DISCORD_PUBLIC_KEY set, the interactions endpoint is mounted on it. */
+  httpServer?: { mount(mount: HttpMount): void };
+};
 
 export type DiscordHandle = {
   surface: DiscordSurface;
@@ -113,6 +122,12 @@ export async function startDiscord(opts: DiscordOptions): Promise<DiscordHandle>
       staffGuildIds: config.DISCORD_ALLOWED_GUILD_IDS.length > 0 ? config.DISCORD_ALLOWED_GUILD_IDS : config.DISCORD_GUILD_IDS,
     },
   });
+  if (config.DISCORD_PUBLIC_KEY && opts.httpServer) {
+    opts.httpServer.mount({
+      path: INTERACTIONS_PATH,
+      handler: interactionsEndpoint({ publicKey: config.DISCORD_PUBLIC_KEY, logger, receive: (raw) => work.receiveHttp(raw) }),
+    });
+  }
   client.on(Events.Error, (error) => logger.error({ err: error }, "discord: client error"));
   client.on(Events.ShardDisconnect, (_e, shard) => logger.warn({ shard }, "discord: gateway disconnected"));
 

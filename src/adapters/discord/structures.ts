@@ -18,3 +18,14 @@ export function deferInteractionStructures(client: object, schedule: () => Promi
   };
   return true;
 }
+
+/**
+ * Has discord.js build an interaction's structures from a raw payload that came over HTTP instead of the
+ * Gateway (the interactions endpoint), so the same interactionCreate handlers run. False if it cannot.
+ */
+export function buildInteraction(client: object, raw: unknown): boolean {
+  const action = (client as { actions?: { InteractionCreate?: Partial<Action> } }).actions?.InteractionCreate;
+  if (!action || typeof action.handle !== "function") return false;
+  action.handle(raw);
+  return true;
+}

@@ -1,6 +1,7 @@
 // A local stand-in for Discord on 127.0.0.1: REST under /api/v10 (every call checked against the OpenAPI
 // spec and logged; scripted 429s) and a v10 JSON Gateway (HELLO, IDENTIFY → READY, GUILD_CREATE, heartbeats,
 // dispatches). The real discord.js client talks to it through DISCORD_API_URL.
+import { type KeyObject, sign } from "node:crypto";
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -414,8 +415,46 @@ export class FakeDiscord {
       if (first) resolve(first);
       else i.ackWaiters.push(resolve);
     });
-    this.dispatch("INTERACTION_CREATE", payload);
+    if (this.endpoint) void this.postInteraction(this.endpoint, payload);
+    else this.dispatch("INTERACTION_CREATE", payload);
     return Object.assign(i, { acked });
+  }
+
+  /** Interactions endpoint set in the portal (HTTP interactions): later interactions are POSTed there, signed. */
+  private endpoint: { url: string; privateKey: KeyObject } | undefined;
+  /** Answers the endpoint gave, by interaction id (status and body), as Discord would see them. */
+  readonly endpointAnswers = new Map<string, { status: number; body: string }>();
+
+  useInteractionsEndpoint(url: string, privateKey: KeyObject): void {
+    this.endpoint = { url, privateKey };
+  }
+
+  /** Signs (Ed25519 over timestamp + body) and POSTs like Discord; a 200 answer is the interaction's first response. */
+  async postInteraction(endpoint: { url: string; privateKey: KeyObject }, payload: Record<string, unknown>): Promise<void> {
+    const body = JSON.stringify(payload);
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const signature = sign(null, Buffer.from(timestamp + body), endpoint.privateKey).toString("hex");
+    const res = await fetch(endpoint.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-signature-ed25519": signature, "x-signature-timestamp": timestamp },
+      body,
+    });
+    const text = await res.text();
+    const id = String(payload.id);
+    this.endpointAnswers.set(id, { status: res.status, body: text });
+    if (res.status === 200) {
+      try {
+        this.callback(id, String(payload.token), JSON.parse(text), [], new URL("http://endpoint/"), {
+          hr: performance.now(),
+          wall: Date.now(),
+        });
+      } catch (error) {
+        this.violations.push(`interaction ${id}: endpoint answer refused: ${(error as Error).message}`);
+      }
+    } else if (res.status !== 202) {
+      this.violations.push(`interaction ${id}: interactions endpoint answered HTTP ${res.status}`);
+    }
+    this.poke();
   }
 
   /** A member runs a slash command with options given as { name: value }. */
