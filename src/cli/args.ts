@@ -8,7 +8,7 @@ export type ParsedArgs = {
 };
 
 /** Flags that take a value (`--limit 5` or `--limit=5`); every other flag is a switch. */
-const VALUE_FLAGS = new Set(["limit", "status", "template", "user"]);
+const VALUE_FLAGS = new Set(["limit", "status", "template", "user", "output"]);
 
 export function parseArgs(argv: string[]): ParsedArgs {
   const positionals: string[] = [];

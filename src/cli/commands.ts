@@ -1,9 +1,12 @@
 // The CLI's commands: each takes the runtime (or what it needs) and the process streams, returns an exit code.
 // Exit codes: 0 success, 1 a run or check failed, 2 bad input (unknown names, invalid inputs).
+import { mkdir, writeFile } from "node:fs/promises";
 import { userInfo } from "node:os";
+import { dirname, join, parse as parsePath } from "node:path";
 import { createInterface, type Interface } from "node:readline";
 import { createRuntime, type Runtime, teacherTemplates } from "../app/runtime.ts";
 import type { Config } from "../config.ts";
+import { EXPORT_FORMATS, type ExportFormat, exportDocument, formatOfPath } from "../documents/index.ts";
 import { validateWorkflowFile } from "../engine/load.ts";
 import type { EngineEvent, ExecutionView } from "../engine/records.ts";
 import { InvalidInputError, NotFoundError } from "../errors.ts";
@@ -130,7 +133,20 @@ function findTemplate(rt: Pick<Runtime, "templates" | "template">, id: string | 
   return template;
 }
 
-export type PreparedRun = { template: Template; inputs: Record<string, string> };
+export type PreparedRun = { template: Template; inputs: Record<string, string>; output?: { path: string; format: ExportFormat } };
+
+/** `--output plan.docx`: the extension picks the format; anything else is bad input before the run starts. */
+function outputOption(args: ParsedArgs): PreparedRun["output"] {
+  const value = args.flags.output;
+  if (value === undefined) return undefined;
+  const path = typeof value === "string" ? value.trim() : "";
+  const format = path ? formatOfPath(path) : undefined;
+  if (!format) {
+    const message = `--output needs a file name ending in ${EXPORT_FORMATS.map((f) => `.${f}`).join(", ")}, e.g. --output plan.docx.`;
+    throw new InvalidInputError(message, [{ path: "output", message }]);
+  }
+  return { path, format };
+}
 
 /** Checks the template name and inputs before anything is opened, so bad input fails fast and alone. */
 export function prepareRun(templates: Template[], args: ParsedArgs): PreparedRun {
@@ -139,12 +155,13 @@ export function prepareRun(templates: Template[], args: ParsedArgs): PreparedRun
   const inputs = parseInputs(words);
   const issues = checkInputs(template, inputs);
   if (issues.length > 0) throw new InvalidInputError(issues.map((i) => i.message).join(" "), issues);
-  return { template, inputs };
+  const output = outputOption(args);
+  return { template, inputs, ...(output ? { output } : {}) };
 }
 
 export async function runCommand(
   rt: Runtime,
-  { template, inputs }: PreparedRun,
+  { template, inputs, output }: PreparedRun,
   args: ParsedArgs,
   io: CliIO,
   onStarted?: (executionId: string) => void,
@@ -189,13 +206,34 @@ export async function runCommand(
     unsubscribe();
     answers.close();
   }
-  return finish(template, view, args, io);
+  if (output && view.status === "completed") await writeOutput(template, view, output, io);
+  return finish(template, view, args, io, !!output);
 }
 
-function finish(template: Template | undefined, view: ExecutionView, args: ParsedArgs, io: CliIO): number {
+/**
+ * Writes the document at the named path in its format; companions (an assessment's student copy and
+ * answer key) go beside it as `<name>-student-copy.<ext>` and `<name>-answer-key.<ext>`.
+ */
+async function writeOutput(template: Template, view: ExecutionView, output: NonNullable<PreparedRun["output"]>, io: CliIO) {
+  const doc = template.render(view);
+  const { dir, name, ext } = parsePath(output.path);
+  const targets = [{ doc, path: output.path }];
+  for (const companion of doc.companions ?? []) {
+    const kind = companion.filename.includes("answer-key") ? "answer-key" : "student-copy";
+    targets.push({ doc: companion, path: join(dir, `${name}-${kind}${ext}`) });
+  }
+  await mkdir(dirname(output.path), { recursive: true });
+  for (const t of targets) {
+    const file = await exportDocument(t.doc, output.format);
+    await writeFile(t.path, file.bytes);
+    say(io.stderr, `Saved ${t.doc.title} to ${t.path}`);
+  }
+}
+
+function finish(template: Template | undefined, view: ExecutionView, args: ParsedArgs, io: CliIO, saved = false): number {
   if (args.flags.json) json(io, executionJson(view));
   if (view.status === "completed") {
-    if (!args.flags.json) {
+    if (!args.flags.json && !saved) {
       const doc = template?.render(view);
       say(io.stdout, doc ? doc.markdown : JSON.stringify(executionJson(view).outputs, null, 2));
     }
@@ -396,8 +434,9 @@ Usage: staffroom <command> [options]
 
   start                               Start the bot (Slack, Discord, or the console chat) after resuming interrupted runs
   templates [--json]                  List templates with their inputs
-  run <template> key=value ... [--json]
-                                      Run a template to completion; progress on stderr, the result on stdout
+  run <template> key=value ... [--json] [--output plan.docx]
+                                      Run a template to completion; progress on stderr, the result on stdout,
+                                      or saved as .docx, .html or .md with --output (the extension picks)
   validate <file> [--json]            Check a workflow file (JSON or YAML) and list every problem
   executions [--json] [--status=running,failed] [--template=id] [--limit=50]
                                       List executions, newest first

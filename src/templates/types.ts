@@ -27,7 +27,13 @@ export type FieldMeta = {
 };
 
 /** A rendered final document with stable headings. */
-export type RenderedDocument = { title: string; markdown: string; filename: string };
+export type RenderedDocument = {
+  title: string;
+  markdown: string;
+  filename: string;
+  /** Further documents made from the same run and exported beside it (an assessment's student copy and answer key). */
+  companions?: RenderedDocument[];
+};
 
 export type Template = {
   /** Workflow id: "lesson-plan" | "assessment" | "student-feedback" | "parent-message" | admin ids. */

@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { validateWorkflowFile } from "../../src/engine/load.ts";
+import { headingsOf, readDocx } from "../documents/docx-reader.ts";
 import { type FakeOpenAI, startFakeOpenAI } from "../fakes/openai-server.ts";
 import { runCli, spawnCli } from "./helpers.ts";
 
@@ -75,6 +76,41 @@ describe("staffroom CLI (offline model)", () => {
     expect(lines).toEqual(["Minutes: A lesson should be at least 10 minutes."]);
     expect(wrong.stderr).not.toMatch(/\n\s+at /);
   });
+
+  it("--output writes the document in the format its extension names, companions beside it", async () => {
+    // Its own store, so the listing test below still sees only the first run.
+    const env2 = { STAFFROOM_STORE_URL: `sqlite://${join(dir, "data", "output.sqlite")}` };
+    const [plan, quiz, bad] = await Promise.all([
+      runCli(["run", "lesson-plan", "grade=5", "subject=Science", "topic=Solar System", "duration=45", "--output", "out/plan.docx"], {
+        cwd: dir,
+        env: env2,
+      }),
+      runCli(["run", "assessment", "grade=4", "subject=Math", "topic=Fractions", "questionCount=4", "--output=quiz.html"], {
+        cwd: dir,
+        env: env2,
+      }),
+      runCli(["run", "lesson-plan", "grade=5", "subject=Science", "topic=Solar System", "duration=45", "--output", "plan.pdf"], {
+        cwd: dir,
+        env: env2,
+      }),
+    ]);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toBe("");
+    expect(plan.stderr).toContain(`Saved Lesson plan: Solar System to ${join("out", "plan.docx")}`);
+    const word = await readDocx(readFileSync(join(dir, "out", "plan.docx")));
+    expect(headingsOf(word, "Heading2")).toContain("Timing");
+    expect(word.tables[0]!.rows.at(-1)?.slice(0, 2)).toEqual(["Total", "45"]);
+
+    expect(quiz.code).toBe(0);
+    for (const name of ["quiz.html", "quiz-student-copy.html", "quiz-answer-key.html"]) {
+      expect(readFileSync(join(dir, name), "utf8")).toMatch(/^<!doctype html>/);
+    }
+    expect(readFileSync(join(dir, "quiz-student-copy.html"), "utf8")).not.toContain("Answer key");
+
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe("--output needs a file name ending in .docx, .html, .md, e.g. --output plan.docx.");
+    expect(existsSync(join(dir, "plan.pdf"))).toBe(false);
+  }, 90_000);
 
   it("validates a workflow file and lists every problem with exit code 1", async () => {
     const file = join(dir, "broken.yaml");

@@ -95,7 +95,72 @@ export function renderAssessment(view: ExecutionView): RenderedDocument {
     rubricTable(assembled.rubric),
     "",
   ].join("\n");
-  return { title: `Assessment: ${oneLine(topic)}`, markdown, filename: filenameFor("assessment", topic) };
+  return {
+    title: `Assessment: ${oneLine(topic)}`,
+    markdown,
+    filename: filenameFor("assessment", topic),
+    companions: [studentCopy(view, topic, assembled), answerKey(view, topic, grounded, assembled)],
+  };
+}
+
+/** Lines to write on after a question that is not multiple choice. */
+function answerSpace(q: Question): string {
+  const lines = q.type === "extended-response" ? 6 : 3;
+  return Array.from({ length: lines }, () => "_".repeat(60)).join("  \n");
+}
+
+/** What students get: the questions and room to answer, without answers, explanations, DOK or standards. */
+export function studentCopy(view: ExecutionView, topic: string, assembled: AssembledAssessment): RenderedDocument {
+  const inputs = view.inputs as Record<string, unknown>;
+  const blocks = assembled.questions.map((q, i) => {
+    const head = `**${i + 1}.** ${oneLine(q.prompt)} _(${q.points} point${q.points === 1 ? "" : "s"})_`;
+    if (q.type === "multiple-choice") return [head, ...q.choices.map((c, k) => `   - ${LETTERS[k]}. ${oneLine(c)}`)].join("\n");
+    return `${head}\n\n${answerSpace(q)}`;
+  });
+  const markdown = [
+    `# ${oneLine(topic)}`,
+    "",
+    `${gradeLabel(inputs.grade).replace(/^./, (c) => c.toUpperCase())} ${inputs.subject} · ${assembled.totalPoints} points`,
+    "",
+    "Name: ______________________  Date: ____________",
+    "",
+    "## Questions",
+    blocks.join("\n\n") || "_Not drafted._",
+    "",
+  ].join("\n");
+  return { title: `Student copy: ${oneLine(topic)}`, markdown, filename: filenameFor("assessment-student-copy", topic) };
+}
+
+/** For the teacher only: answers with explanations, points per question, and the rubric. */
+export function answerKey(
+  view: ExecutionView,
+  topic: string,
+  grounded: GroundedStandards | undefined,
+  assembled: AssembledAssessment,
+): RenderedDocument {
+  const rows = assembled.questions.map(
+    (q, i) =>
+      `| ${i + 1} | ${cell(q.type === "multiple-choice" ? `**${q.answer}**` : q.answer)} | ${q.points} | ${cell(q.standard || "")} | ${cell(q.explanation)} |`,
+  );
+  const markdown = [
+    `# Answer key: ${oneLine(topic)}`,
+    "",
+    ...offlineNote(view),
+    `**Total points:** ${assembled.totalPoints}`,
+    "",
+    "## Standards assessed",
+    standardsMarkdown(grounded),
+    "",
+    "## Answers",
+    rows.length > 0
+      ? ["| # | Answer | Points | Standard | Why |", "| ---: | --- | ---: | --- | --- |", ...rows].join("\n")
+      : "_Not drafted._",
+    "",
+    "## Rubric",
+    rubricTable(assembled.rubric),
+    "",
+  ].join("\n");
+  return { title: `Answer key: ${oneLine(topic)}`, markdown, filename: filenameFor("assessment-answer-key", topic) };
 }
 
 export function renderAssessmentStep(nodeId: string, output: unknown): string | undefined {
