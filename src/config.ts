@@ -46,6 +46,7 @@ export const ConfigSchema = z.object({
   STAFFROOM_MODEL_TIMEOUT_MS: int(120_000, 1_000, 3_600_000),
   STAFFROOM_STANDARDS_DIR: optionalString,
   STAFFROOM_TEMPLATES_DIR: optionalString,
+  STAFFROOM_DOCUMENTS_DIR: z.string().trim().min(1).default("documents"),
   STAFFROOM_CONVERSATION_TTL_MINUTES: int(60, 1, 10_080),
   PORT: int(3000, 0, 65_535),
   SLACK_BOT_TOKEN: optionalString,

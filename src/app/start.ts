@@ -8,6 +8,7 @@ import { type SlackHandle, startSlack } from "../adapters/slack/index.ts";
 import { createChatCore, type StaffroomChatCore } from "../chat/index.ts";
 import type { Config } from "../config.ts";
 import { createModelExtractor } from "../conversation/index.ts";
+import { saveDocumentFiles } from "../documents/index.ts";
 import { describeError, StaffroomError } from "../errors.ts";
 import { createHttpServer, type HttpServer } from "../http/index.ts";
 import type { Logger } from "../log.ts";
@@ -91,9 +92,11 @@ export async function startBot(config: Config, options: BotOptions): Promise<num
     }
 
     if (consoleMode) {
+      const documentsDir = config.STAFFROOM_DOCUMENTS_DIR;
       parts.console = startConsole({
         core,
         logger,
+        saveDocument: (doc) => saveDocumentFiles(documentsDir, doc),
         ...(options.input ? { input: options.input } : {}),
         ...(options.output ? { output: options.output } : {}),
       });

@@ -30,7 +30,14 @@ export type OutMessage = {
 };
 
 /** A finished document: posted split at headings, with the whole attached as a Markdown file. */
-export type OutDocument = { title: string; markdown: string; filename: string; actions?: ChoiceAction[] };
+export type OutDocument = {
+  title: string;
+  markdown: string;
+  filename: string;
+  actions?: ChoiceAction[];
+  /** Documents made with it and attached beside it (an assessment's student copy and answer key). */
+  companions?: { title: string; markdown: string; filename: string }[];
+};
 
 /** Where a command was typed; `reply` is an opaque handle the same surface gets back (response_url, interaction). */
 export type Place = {

@@ -106,7 +106,12 @@ export function answeredMessage(prompt: string, answer: string, by: string): Out
 }
 
 export function documentOf(doc: RenderedDocument, label?: string): OutDocument {
-  return { title: label ? `${label}: ${doc.title}` : doc.title, markdown: doc.markdown, filename: doc.filename };
+  return {
+    title: label ? `${label}: ${doc.title}` : doc.title,
+    markdown: doc.markdown,
+    filename: doc.filename,
+    ...(doc.companions?.length ? { companions: doc.companions } : {}),
+  };
 }
 
 /** The small message under a draft carrying its Approve / Revise / Regenerate buttons. */

@@ -11,3 +11,4 @@ export {
   withExtension,
 } from "./export.ts";
 export { escapeHtml, toHtml } from "./html.ts";
+export { saveDocumentFiles } from "./save.ts";

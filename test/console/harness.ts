@@ -1,7 +1,7 @@
 // End-to-end harness: the real engine and store, the built-in templates with the offline model, the
 // real chat core, and consoles driven through piped streams (PassThrough), as a script would drive them.
 import { PassThrough } from "node:stream";
-import { type ConsoleHandle, startConsole } from "../../src/adapters/console/index.ts";
+import { type ConsoleHandle, type ConsoleOptions, startConsole } from "../../src/adapters/console/index.ts";
 import type { ChatUser } from "../../src/chat/contract.ts";
 import { createChatCore, type StaffroomChatCore } from "../../src/chat/index.ts";
 import { createEngine, type Engine, openStore, type Store } from "../../src/engine/index.ts";
@@ -68,7 +68,7 @@ export class Driver {
   constructor(
     core: StaffroomChatCore,
     readonly user: ChatUser,
-    options: { settle?: boolean; channelId?: string } = {},
+    options: { settle?: boolean; channelId?: string; saveDocument?: ConsoleOptions["saveDocument"] } = {},
   ) {
     this.output.on("data", (chunk: Buffer) => {
       this.text += chunk.toString("utf8");
@@ -80,6 +80,7 @@ export class Driver {
       user,
       channelId: options.channelId ?? `console-${user.id}`,
       settle: options.settle ?? true,
+      ...(options.saveDocument ? { saveDocument: options.saveDocument } : {}),
     });
   }
 

@@ -1,7 +1,7 @@
 // The console chat: the surface used when no Slack or Discord credentials are set. A readline loop
 // over stdin (a terminal or piped input); commands and replies go through the same ChatCore as Slack.
 import { createInterface } from "node:readline";
-import type { ChatUser, Inbound, StaffroomChatCore, ThreadRef } from "../../chat/contract.ts";
+import type { ChatUser, Inbound, OutDocument, StaffroomChatCore, ThreadRef } from "../../chat/contract.ts";
 import { describeError } from "../../errors.ts";
 import { type Logger, silentLogger } from "../../log.ts";
 import { parseLine } from "./inbound.ts";
@@ -21,6 +21,8 @@ export type ConsoleOptions = {
    * true when input is piped, so scripts read like a conversation; a terminal stays responsive.
    */
   settle?: boolean;
+  /** Saves each finished document to files and returns their paths (printed under it); none when absent. */
+  saveDocument?: (document: OutDocument) => Promise<string[]>;
 };
 
 export type ConsoleHandle = {
@@ -41,7 +43,7 @@ export function startConsole(options: ConsoleOptions): ConsoleHandle {
   const user: ChatUser = options.user ?? { id: `console-${username}`, name: username };
   const tty = Boolean((output as { isTTY?: boolean }).isTTY) && Boolean((input as { isTTY?: boolean }).isTTY);
   const settle = options.settle ?? !(input as { isTTY?: boolean }).isTTY;
-  const surface = new ConsoleSurface((text) => output.write(text), tty);
+  const surface = new ConsoleSurface((text) => output.write(text), tty, options.saveDocument);
   const place = { channelId: options.channelId ?? "console", isDirect: true };
   const inbound = (): Inbound => ({ surface, user, place });
 

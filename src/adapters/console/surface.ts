@@ -18,9 +18,14 @@ export class ConsoleSurface implements Surface {
   private last: { messageId: string; lineCount: number } | undefined;
   current: ThreadRef | undefined;
 
+  /**
+   * `saveDocument` writes a finished document to files (the app wires the documents folder) and returns
+   * their paths, which are printed under the document.
+   */
   constructor(
     private readonly write: (text: string) => void,
     private readonly tty: boolean,
+    private readonly saveDocument?: (document: OutDocument) => Promise<string[]>,
   ) {}
 
   async openThread(place: Place, _user: ChatUser, message: OutMessage): Promise<ThreadRef> {
@@ -69,6 +74,13 @@ export class ConsoleSurface implements Surface {
     const lines = documentLines(this.label(thread), document);
     this.messages.set(messageId, { thread, lines });
     this.print(messageId, lines);
+    if (this.saveDocument) {
+      const saved = await this.saveDocument(document).then(
+        (paths) => `Saved: ${paths.join(", ")}`,
+        (error: unknown) => `Could not save the document (${(error as NodeJS.ErrnoException)?.code ?? "write failed"}); it is shown above.`,
+      );
+      this.print(undefined, prefix(this.label(thread), [saved]));
+    }
     return { thread, messageId };
   }
 
