@@ -2,7 +2,6 @@
 // brings along (an assessment's student copy and answer key). Pure apart from docx packing.
 import type { RenderedDocument } from "../templates/types.ts";
 import { parseMarkdown } from "./blocks.ts";
-import { toDocx } from "./docx.ts";
 import { toHtml } from "./html.ts";
 
 export const EXPORT_FORMATS = ["docx", "html", "md"] as const;
@@ -36,7 +35,8 @@ export async function exportDocument(doc: RenderedDocument, format: ExportFormat
       ? Buffer.from(doc.markdown, "utf8")
       : format === "html"
         ? Buffer.from(toHtml(doc.title, parseMarkdown(doc.markdown)), "utf8")
-        : await toDocx(doc.title, parseMarkdown(doc.markdown));
+        : // The docx package is large; commands that never write Word files do not load it.
+          await (await import("./docx.ts")).toDocx(doc.title, parseMarkdown(doc.markdown));
   return { filename, format, mime: MIME_TYPES[format], bytes };
 }
 
