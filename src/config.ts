@@ -1,6 +1,6 @@
 // Configuration from environment variables (and an optional .env), validated once at start-up.
 // Every problem is reported in one clear line; the README's configuration table mirrors this file.
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { z } from "zod";
 import { driverProblems } from "./drivers/select.ts";
 import { ConfigError } from "./errors.ts";
@@ -63,9 +63,27 @@ export const ConfigSchema = z.object({
   DISCORD_PUBLIC_KEY: optionalString,
   STAFFROOM_API_KEYS: list,
   STAFFROOM_API_RATE_LIMIT: int(120, 1, 100_000),
+  STAFFROOM_CONSOLE: z.enum(["auto", "on", "off"], { error: "must be auto, on or off (default auto)" }).default("auto"),
+  STAFFROOM_CONNECT_ATTEMPTS: int(6, 1, 100),
 });
 
-export type Config = z.infer<typeof ConfigSchema> & { modelProvider: "openai" | "offline" };
+export type Config = z.infer<typeof ConfigSchema> & {
+  modelProvider: "openai" | "offline";
+  /** Settings that do nothing as given (e.g. a Discord id without a token): worth a line, not a refusal. */
+  warnings: string[];
+};
+
+/** A Discord bot token: three base64url parts joined by dots (the first is the bot's id in base64). */
+const DISCORD_TOKEN_SHAPE = /^[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{16,}$/;
+/** Discord ids (applications, guilds, roles) are snowflakes: 17 to 20 digits today. */
+const SNOWFLAKE = /^\d{15,25}$/;
+
+/** The bot's id encoded in a Discord token's first part, when it decodes to one. */
+export function discordTokenBotId(token: string): string | undefined {
+  const first = token.split(".")[0] ?? "";
+  const decoded = Buffer.from(first, "base64url").toString("utf8");
+  return SNOWFLAKE.test(decoded) ? decoded : undefined;
+}
 
 /** Rules between variables, checked on the raw values so they are reported even when another variable is invalid. */
 function crossProblems(env: NodeJS.ProcessEnv): string[] {
@@ -97,7 +115,36 @@ function crossProblems(env: NodeJS.ProcessEnv): string[] {
     "DISCORD_APPLICATION_ID",
     "is required when DISCORD_TOKEN is set; copy it from the Discord developer portal",
   );
-  need(Boolean(discordId && !/^\d{15,25}$/.test(discordId)), "DISCORD_APPLICATION_ID", "should be the application's numeric id");
+  need(
+    Boolean(discordId && !SNOWFLAKE.test(discordId)),
+    "DISCORD_APPLICATION_ID",
+    "should be the application's numeric id (17-20 digits, General Information → Application ID)",
+  );
+  const discordToken = v("DISCORD_TOKEN");
+  if (discordToken && /^bot\s/i.test(discordToken)) {
+    problems.push('DISCORD_TOKEN: remove the leading "Bot "; give the token alone');
+  } else if (discordToken && !DISCORD_TOKEN_SHAPE.test(discordToken)) {
+    problems.push(
+      "DISCORD_TOKEN: does not look like a bot token (three parts joined by dots); copy it again from Bot → Reset Token in the Discord developer portal",
+    );
+  }
+  for (const name of ["DISCORD_GUILD_IDS", "DISCORD_ALLOWED_GUILD_IDS", "DISCORD_STAFF_ROLE_ID"]) {
+    const bad = (v(name) ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== "" && !SNOWFLAKE.test(s));
+    need(
+      bad.length > 0,
+      name,
+      `${bad.join(", ")} ${bad.length === 1 ? "is not a Discord id" : "are not Discord ids"} (numbers of 17-20 digits; turn on Developer Mode and use Copy ID)`,
+    );
+  }
+  for (const name of ["STAFFROOM_STANDARDS_DIR", "STAFFROOM_TEMPLATES_DIR"]) {
+    const dir = v(name);
+    if (!dir || (name === "STAFFROOM_STANDARDS_DIR" && dir.toLowerCase() === "none")) continue;
+    const problem = folderProblem(dir);
+    if (problem) problems.push(`${name}: ${problem}`);
+  }
   need(
     Boolean(v("STAFFROOM_MODEL_PROVIDER") === "openai" && !v("OPENAI_API_KEY") && !v("OPENAI_BASE_URL")),
     "OPENAI_API_KEY",
@@ -111,6 +158,46 @@ function crossProblems(env: NodeJS.ProcessEnv): string[] {
     "should be the 64 hex characters of the application's public key (General Information in the Discord developer portal)",
   );
   return problems;
+}
+
+function folderProblem(dir: string): string | undefined {
+  try {
+    if (!statSync(dir).isDirectory()) return `${dir} is a file, not a folder; point it at the folder that holds the files`;
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === "ENOENT"
+      ? `the folder ${dir} does not exist; create it or correct the path (relative paths start at ${process.cwd()})`
+      : `the folder ${dir} cannot be read (${code}); check its permissions`;
+  }
+}
+
+/** Settings that have no effect without the rest of their platform's settings. */
+function crossWarnings(env: NodeJS.ProcessEnv): string[] {
+  const set = (name: string) => (env[name]?.trim() ?? "") !== "";
+  const warnings: string[] = [];
+  const orphans = (token: string, names: string[], platform: string) => {
+    const given = names.filter(set);
+    if (set(token) || given.length === 0) return;
+    warnings.push(
+      `${given.join(", ")} ${given.length === 1 ? "is" : "are"} set but ${token} is not, so ${platform} stays off; set ${token} to turn it on, or remove ${given.length === 1 ? "it" : "them"}`,
+    );
+  };
+  orphans("SLACK_BOT_TOKEN", ["SLACK_SIGNING_SECRET", "SLACK_ALLOWED_TEAM_IDS", "SLACK_API_URL"], "Slack");
+  orphans(
+    "DISCORD_TOKEN",
+    ["DISCORD_APPLICATION_ID", "DISCORD_GUILD_IDS", "DISCORD_ALLOWED_GUILD_IDS", "DISCORD_STAFF_ROLE_ID", "DISCORD_API_URL"],
+    "Discord",
+  );
+  const token = env.DISCORD_TOKEN?.trim();
+  const appId = env.DISCORD_APPLICATION_ID?.trim();
+  const botId = token ? discordTokenBotId(token) : undefined;
+  if (botId && appId && SNOWFLAKE.test(appId) && botId !== appId) {
+    warnings.push(
+      `DISCORD_TOKEN belongs to bot ${botId} but DISCORD_APPLICATION_ID is ${appId}; check that both come from the same application (older applications may differ)`,
+    );
+  }
+  return warnings;
 }
 
 /** Reads .env (when present) into the environment without overriding variables already set. */
@@ -128,5 +215,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const c = parsed.data;
   const modelProvider = c.STAFFROOM_MODEL_PROVIDER ?? (c.OPENAI_API_KEY || c.OPENAI_BASE_URL ? "openai" : "offline");
-  return { ...c, modelProvider };
+  return { ...c, modelProvider, warnings: crossWarnings(env) };
 }

@@ -98,6 +98,24 @@ export class ConfigError extends StaffroomError {
   }
 }
 
+/** A chat platform (or another service) could not be reached: network, DNS, timeout, a 5xx. Trying again may help. */
+export class PlatformUnreachableError extends StaffroomError {
+  readonly platform: string;
+  constructor(platform: string, message: string, opts: { cause?: unknown } = {}) {
+    super("platform_unreachable", message, { retryable: true, cause: opts.cause, details: { platform } });
+    this.platform = platform;
+  }
+}
+
+/** A chat platform answered and refused our credentials or settings: retrying will not help until they are fixed. */
+export class PlatformRejectedError extends StaffroomError {
+  readonly platform: string;
+  constructor(platform: string, message: string, opts: { cause?: unknown } = {}) {
+    super("platform_rejected", message, { cause: opts.cause, details: { platform } });
+    this.platform = platform;
+  }
+}
+
 /** Friendly one-line text for any thrown value; never a stack trace. */
 export function describeError(error: unknown): string {
   if (error instanceof StaffroomError) return error.message;
@@ -107,4 +125,35 @@ export function describeError(error: unknown): string {
 
 export function isRetryable(error: unknown): boolean {
   return error instanceof StaffroomError && error.retryable;
+}
+
+const NETWORK_REASONS: Record<string, string> = {
+  ECONNREFUSED: "the connection was refused",
+  ECONNRESET: "the connection was reset",
+  ENOTFOUND: "the host name was not found (DNS)",
+  EAI_AGAIN: "the host name could not be resolved right now (DNS)",
+  ETIMEDOUT: "the connection timed out",
+  ECONNABORTED: "the request timed out",
+  EHOSTUNREACH: "there is no route to the host",
+  ENETUNREACH: "the network is unreachable",
+  EPIPE: "the connection was closed",
+  UND_ERR_CONNECT_TIMEOUT: "the connection timed out",
+  UND_ERR_SOCKET: "the connection was closed",
+  UND_ERR_HEADERS_TIMEOUT: "no answer arrived in time",
+};
+
+/**
+ * What went wrong on the network, in words ("the connection was refused"), when `error` (or one of its causes)
+ * is a network failure; undefined for anything else, so callers can tell the network from a refusal.
+ */
+export function networkReason(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
+    const err = e as { code?: unknown; name?: unknown; errors?: unknown[]; cause?: unknown; original?: unknown };
+    if (typeof err.code === "string" && NETWORK_REASONS[err.code]) return NETWORK_REASONS[err.code];
+    if (err.name === "AbortError" || err.name === "TimeoutError") return "no answer arrived in time";
+    // Happy-eyeballs connects fail with an AggregateError of the per-address errors.
+    const first = Array.isArray(err.errors) ? err.errors[0] : undefined;
+    e = first ?? err.original ?? err.cause;
+  }
+  return undefined;
 }

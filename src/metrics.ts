@@ -2,7 +2,8 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 export const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: "staffroom_process_" });
+// prom-client already names these process_… and nodejs_…; the prefix only adds the staffroom_ namespace.
+collectDefaultMetrics({ register: registry, prefix: "staffroom_" });
 
 export const executionsTotal = new Counter({
   name: "staffroom_executions_total",

@@ -1,5 +1,8 @@
-import { describe, expect, it } from "vitest";
-import { loadConfig } from "../src/config.ts";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { discordTokenBotId, loadConfig } from "../src/config.ts";
 import { chooseQueue, chooseStore } from "../src/drivers/select.ts";
 import { ConfigError } from "../src/errors.ts";
 
@@ -12,6 +15,12 @@ function problemsOf(env: Record<string, string>): string[] {
   }
   return [];
 }
+
+/** Shaped like a real token of the fake Discord's application (its id in base64url, then two parts). */
+const APP_ID = "1457469483726668048";
+const TOKEN = `${Buffer.from(APP_ID).toString("base64url")}.GaBcDe.${"x".repeat(38)}`;
+const dir = mkdtempSync(join(tmpdir(), "staffroom-config-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("configuration from the environment", () => {
   it("has working defaults: console-only, offline model, local SQLite store", () => {
@@ -27,7 +36,10 @@ describe("configuration from the environment", () => {
     expect(loadConfig({ OPENAI_API_KEY: "sk-test" }).modelProvider).toBe("openai");
     expect(loadConfig({ OPENAI_BASE_URL: "http://127.0.0.1:11434/v1" }).modelProvider).toBe("openai");
     expect(loadConfig({ OPENAI_API_KEY: "sk-test", STAFFROOM_MODEL_PROVIDER: "offline" }).modelProvider).toBe("offline");
-    expect(loadConfig({ DISCORD_GUILD_IDS: " 123, 456 ,," }).DISCORD_GUILD_IDS).toEqual(["123", "456"]);
+    expect(loadConfig({ DISCORD_GUILD_IDS: " 123456789012345678, 223456789012345678 ,," }).DISCORD_GUILD_IDS).toEqual([
+      "123456789012345678",
+      "223456789012345678",
+    ]);
   });
 
   it("reports every problem at once, one plain line each, naming the variable and the fix", () => {
@@ -46,6 +58,7 @@ describe("configuration from the environment", () => {
       expect.stringMatching(/^SLACK_SIGNING_SECRET: is required in HTTP mode/),
       "SLACK_BOT_TOKEN: should be a bot token starting with xoxb-",
       expect.stringMatching(/^DISCORD_APPLICATION_ID: is required when DISCORD_TOKEN is set/),
+      expect.stringMatching(/^DISCORD_TOKEN: does not look like a bot token \(three parts joined by dots\); copy it again/),
       expect.stringMatching(/^STAFFROOM_STORE_URL: should look like sqlite:\/\//),
     ]);
   });
@@ -54,10 +67,60 @@ describe("configuration from the environment", () => {
     const c = loadConfig({
       SLACK_BOT_TOKEN: "xoxb-1",
       SLACK_APP_TOKEN: "xapp-1",
-      DISCORD_TOKEN: "t",
-      DISCORD_APPLICATION_ID: "123456789012345678",
+      DISCORD_TOKEN: TOKEN,
+      DISCORD_APPLICATION_ID: APP_ID,
     });
     expect(c.SLACK_APP_TOKEN).toBe("xapp-1");
+    expect(c.warnings).toEqual([]);
+    expect(c.STAFFROOM_CONSOLE).toBe("auto");
+  });
+
+  it("checks Discord token and id formats, with the fix in each line", () => {
+    expect(problemsOf({ DISCORD_TOKEN: `Bot ${TOKEN}`, DISCORD_APPLICATION_ID: APP_ID })).toEqual([
+      'DISCORD_TOKEN: remove the leading "Bot "; give the token alone',
+    ]);
+    expect(
+      problemsOf({
+        DISCORD_TOKEN: TOKEN,
+        DISCORD_APPLICATION_ID: "my-app",
+        DISCORD_GUILD_IDS: "1457468924290662599,staff",
+        DISCORD_STAFF_ROLE_ID: "12",
+      }),
+    ).toEqual([
+      "DISCORD_APPLICATION_ID: should be the application's numeric id (17-20 digits, General Information → Application ID)",
+      "DISCORD_GUILD_IDS: staff is not a Discord id (numbers of 17-20 digits; turn on Developer Mode and use Copy ID)",
+      "DISCORD_STAFF_ROLE_ID: 12 is not a Discord id (numbers of 17-20 digits; turn on Developer Mode and use Copy ID)",
+    ]);
+    // The token's first part is the bot's id: a token of another application is worth a warning.
+    expect(discordTokenBotId(TOKEN)).toBe(APP_ID);
+    const other = loadConfig({ DISCORD_TOKEN: TOKEN, DISCORD_APPLICATION_ID: "1033044521375764530" });
+    expect(other.warnings).toEqual([
+      expect.stringMatching(/^DISCORD_TOKEN belongs to bot 1457469483726668048 but DISCORD_APPLICATION_ID is 1033044521375764530/),
+    ]);
+  });
+
+  it("warns about platform settings that do nothing without their token", () => {
+    const c = loadConfig({ SLACK_SIGNING_SECRET: "s3cret", DISCORD_APPLICATION_ID: APP_ID, DISCORD_GUILD_IDS: APP_ID });
+    expect(c.warnings).toEqual([
+      "SLACK_SIGNING_SECRET is set but SLACK_BOT_TOKEN is not, so Slack stays off; set SLACK_BOT_TOKEN to turn it on, or remove it",
+      "DISCORD_APPLICATION_ID, DISCORD_GUILD_IDS are set but DISCORD_TOKEN is not, so Discord stays off; set DISCORD_TOKEN to turn it on, or remove them",
+    ]);
+    expect(loadConfig({ SLACK_BOT_TOKEN: "xoxb-1", SLACK_SIGNING_SECRET: "s3cret" }).warnings).toEqual([]);
+  });
+
+  it("refuses standards and template folders that do not exist or are files", () => {
+    const file = join(dir, "not-a-folder.csv");
+    writeFileSync(file, "x");
+    expect(problemsOf({ STAFFROOM_STANDARDS_DIR: join(dir, "missing"), STAFFROOM_TEMPLATES_DIR: file })).toEqual([
+      expect.stringMatching(/^STAFFROOM_STANDARDS_DIR: the folder .*missing does not exist; create it or correct the path/),
+      expect.stringMatching(/^STAFFROOM_TEMPLATES_DIR: .*not-a-folder\.csv is a file, not a folder/),
+    ]);
+    expect(problemsOf({ STAFFROOM_STANDARDS_DIR: "none", STAFFROOM_TEMPLATES_DIR: dir })).toEqual([]);
+  });
+
+  it("takes STAFFROOM_CONSOLE as auto, on or off", () => {
+    expect(loadConfig({ STAFFROOM_CONSOLE: "off" }).STAFFROOM_CONSOLE).toBe("off");
+    expect(problemsOf({ STAFFROOM_CONSOLE: "yes" })).toEqual(["STAFFROOM_CONSOLE: must be auto, on or off (default auto)"]);
   });
 
   it("chooses the drivers by URL: local by default, PostgreSQL and Redis for several replicas", () => {

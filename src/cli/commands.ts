@@ -432,12 +432,16 @@ export const HELP = `staffroom: multi-step AI workflows for teachers
 
 Usage: staffroom <command> [options]
 
-  start                               Start the bot (Slack, Discord, or the console chat) after resuming interrupted runs
+  start                               Start the bot after resuming interrupted runs: Slack, Discord, the HTTP port, and
+                                      the console chat when STAFFROOM_CONSOLE allows it (auto: with a terminal, or alone)
+  serve                               Start headless (no console chat) and serve until SIGTERM/SIGINT (systemd, containers)
+  doctor [--json]                     Check the configuration, store, model endpoint, Slack, Discord and folders
   templates [--json]                  List templates with their inputs
   run <template> key=value ... [--json] [--output plan.docx]
                                       Run a template to completion; progress on stderr, the result on stdout,
                                       or saved as .docx, .html or .md with --output (the extension picks)
-  validate <file> [--json]            Check a workflow file (JSON or YAML) and list every problem
+  validate <file|folder>... [--json]  Check workflow files and admin template files (JSON or YAML), or every such file
+                                      of a folder, listing every problem in one pass
   executions [--json] [--status=running,failed] [--template=id] [--limit=50]
                                       List executions, newest first
   show <id> [--json]                  One execution with its nodes

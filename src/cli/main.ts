@@ -1,5 +1,7 @@
 // The `staffroom` command line (bin/staffroom.js): loads .env and configuration, runs one command, and turns
 // every failure into friendly sentences with an exit code (0 done, 1 failed, 2 bad input), never a stack trace.
+
+import { consoleDecision } from "../app/console-mode.ts";
 import { createRuntime, loadTemplateList, loadTemplateSet, type Runtime } from "../app/runtime.ts";
 import { type Config, loadConfig, loadDotEnv } from "../config.ts";
 import { ConfigError, describeError, InvalidInputError, NotFoundError, StaffroomError, WorkflowInvalidError } from "../errors.ts";
@@ -24,6 +26,71 @@ import { STANDARDS_HELP, standardsCommand } from "./standards.ts";
 const io: CliIO = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
 const say = (text: string) => process.stderr.write(`${text}\n`);
 
+type CommandContext = { args: ParsedArgs; config: Config; logger: Logger };
+type Command = (ctx: CommandContext) => Promise<number>;
+type RuntimeCommand = (rt: Runtime, args: ParsedArgs, io: CliIO) => Promise<number>;
+
+/** Runs a command against the store and engine, closing them afterwards. */
+function withRuntime(run: RuntimeCommand, opts: { notices?: boolean } = {}): Command {
+  return async ({ args, config, logger }) => {
+    const templates = await loadTemplateList(config, logger);
+    // Only commands that may call the model mention the offline fallback.
+    const notice = opts.notices ? (line: string) => say(`Note: ${line}`) : () => {};
+    const rt = await createRuntime(config, { logger, notice, templates });
+    try {
+      return await run(rt, args, io);
+    } finally {
+      await rt.close().catch((error: unknown) => say(`Could not close the store cleanly: ${describeError(error)}`));
+    }
+  };
+}
+
+/** The bot owns its own lifetime (signals, shutdown); start.ts is imported lazily to keep other commands light. */
+function bot(headless: boolean): Command {
+  return async ({ config, logger }) => {
+    const { startBot } = await import("../app/start.ts");
+    return await startBot(config, { logger, console: consoleRuns(config, headless) });
+  };
+}
+
+/**
+ * Every command by name. A new command is one entry here (and a line in HELP); `doctor` reads the
+ * configuration itself, since reporting its problems is part of its job.
+ */
+const COMMANDS: Record<string, Command> = {
+  start: bot(false),
+  serve: bot(true),
+  templates: async ({ config, logger, args }) => {
+    const { templates, problems } = await loadTemplateSet(config, logger);
+    // An admin's broken template file is worth a line here: this is where they look for it.
+    for (const p of problems) say(`Note: ${p.file}${p.path ? ` (${p.path})` : ""}: ${p.message}`);
+    return templatesCommand(templates, args, io);
+  },
+  discord: ({ config, logger, args }) => discordCommand(config, logger, args, io),
+  standards: ({ args, config }) => standardsCommand(args, io, config.STAFFROOM_STANDARDS_DIR),
+  validate: async ({ config, logger, args }) => validateCommand(await loadTemplateList(config, logger), args, io),
+  run: async (ctx) => {
+    // The template name and inputs are checked before anything is opened, so bad input fails fast and alone.
+    const prepared = prepareRun(await loadTemplateList(ctx.config, ctx.logger), ctx.args);
+    return withRuntime((rt, args) => withInterrupt(rt, (onStarted) => runCommand(rt, prepared, args, io, onStarted)), { notices: true })(
+      ctx,
+    );
+  },
+  executions: withRuntime(executionsCommand),
+  show: withRuntime(showCommand),
+  stats: withRuntime(statsCommand),
+  cancel: withRuntime(cancelCommand),
+  resume: withRuntime(resumeCommand, { notices: true }),
+};
+
+/** Commands that read the environment themselves instead of failing on a bad configuration. */
+const OWN_CONFIG: Record<string, (args: ParsedArgs) => Promise<number>> = {
+  doctor: async (args) => {
+    const { doctorCommand } = await import("./doctor.ts");
+    return doctorCommand(process.env, args, io);
+  },
+};
+
 /** Runs one CLI invocation and returns its exit code. */
 export async function main(argv: string[]): Promise<number> {
   let args: ParsedArgs;
@@ -36,57 +103,24 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${HELP.replace("\n  help ", `\n${STANDARDS_HELP}\n  help `)}\n`);
     return 0;
   }
-  const commands = ["start", "discord", "templates", "run", "validate", "executions", "show", "stats", "cancel", "resume", "standards"];
-  if (!commands.includes(args.command)) {
+  const command = COMMANDS[args.command];
+  const own = OWN_CONFIG[args.command];
+  if (!command && !own) {
     say(`Unknown command "${args.command}". Run "staffroom help" for the list of commands.`);
     return 2;
   }
-
-  let runtime: Runtime | undefined;
   try {
     loadDotEnv();
+    if (own) return await own(args);
     const config = loadConfig();
-    const logger = cliLogger(config, args.command);
-    if (args.command === "start") {
-      // The bot owns its own lifetime (signals, shutdown); start.ts is imported lazily to keep other commands light.
-      const { startBot } = await import("../app/start.ts");
-      return await startBot(config, { logger });
-    }
-    if (args.command === "templates") {
-      const { templates, problems } = await loadTemplateSet(config, logger);
-      // An admin's broken template file is worth a line here: this is where they look for it.
-      for (const p of problems) say(`Note: ${p.file}${p.path ? ` (${p.path})` : ""}: ${p.message}`);
-      return templatesCommand(templates, args, io);
-    }
-    if (args.command === "standards") return await standardsCommand(args, io, config.STAFFROOM_STANDARDS_DIR);
-    if (args.command === "discord") return await discordCommand(config, logger, args, io);
-    if (args.command === "validate") return await validateCommand(await loadTemplateList(config, logger), args, io);
-
-    const templates = await loadTemplateList(config, logger);
-    const prepared = args.command === "run" ? prepareRun(templates, args) : undefined;
-    // Only commands that may call the model mention the offline fallback.
-    const notice = args.command === "run" || args.command === "resume" ? (line: string) => say(`Note: ${line}`) : () => {};
-    runtime = await createRuntime(config, { logger, notice, templates });
-    const rt = runtime;
-    switch (args.command) {
-      case "run":
-        return await withInterrupt(rt, (onStarted) => runCommand(rt, prepared!, args, io, onStarted));
-      case "executions":
-        return await executionsCommand(rt, args, io);
-      case "show":
-        return await showCommand(rt, args, io);
-      case "stats":
-        return await statsCommand(rt, args, io);
-      case "cancel":
-        return await cancelCommand(rt, args, io);
-      default:
-        return await resumeCommand(rt, args, io);
-    }
+    return await command!({ args, config, logger: cliLogger(config, args.command) });
   } catch (error) {
     return report(error);
-  } finally {
-    await runtime?.close().catch((error: unknown) => say(`Could not close the store cleanly: ${describeError(error)}`));
   }
+}
+
+function consoleRuns(config: Config, headless: boolean): boolean {
+  return consoleDecision(config, { headless });
 }
 
 /**
@@ -96,8 +130,9 @@ export async function main(argv: string[]): Promise<number> {
 function cliLogger(config: Config, command: string): Logger {
   const explicit = process.env.LOG_LEVEL !== undefined && process.env.LOG_LEVEL !== "";
   if (explicit) return createLogger({ level: config.LOG_LEVEL });
+  if (command === "serve") return createLogger({ level: config.LOG_LEVEL });
   // The console chat shares the terminal with the logs: only warnings and errors there.
-  if (command === "start") return createLogger({ level: config.SLACK_BOT_TOKEN || config.DISCORD_TOKEN ? config.LOG_LEVEL : "warn" });
+  if (command === "start") return createLogger({ level: consoleRuns(config, false) ? "warn" : config.LOG_LEVEL });
   return createLogger({ level: command === "discord" ? "info" : "fatal" });
 }
 

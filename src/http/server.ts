@@ -8,6 +8,7 @@ import type { EngineApi } from "../engine/api.ts";
 import { InvalidInputError, NotFoundError, StaffroomError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { registry as sharedRegistry } from "../metrics.ts";
+import { type PartStatus, readinessReport } from "../readiness.ts";
 import type { Template } from "../templates/types.ts";
 import { ExecutionViewCache } from "./api/cache.ts";
 import { type ApiDeps, apiRoutes, type CompiledRoute, compileRoutes } from "./api/index.ts";
@@ -44,8 +45,11 @@ export type HttpServerOptions = {
   logger: Logger;
   mounts?: HttpMount[];
   api?: ApiOptions;
-  /** Named checks (store, slack, discord...); /readyz answers 503 unless all are true. */
-  readiness: () => Promise<Record<string, boolean>>;
+  /**
+   * Named checks (store, slack, discord...): plain booleans or part statuses from src/readiness.ts, which
+   * /readyz reports in detail (e.g. which platform is still connecting). 503 unless all are ready.
+   */
+  readiness: () => Promise<Record<string, boolean | PartStatus>>;
   /** Registry served at /metrics; defaults to the shared one. */
   metrics?: Registry;
   /** Reported as info.version in the OpenAPI document. */
@@ -281,15 +285,20 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       if (path === "/readyz") {
         label.route = path;
         if (req.method !== "GET" && req.method !== "HEAD") throw methodNotAllowed(["GET"]);
-        let checks: Record<string, boolean>;
+        let parts: Record<string, boolean | PartStatus>;
         try {
-          checks = await options.readiness();
+          parts = await options.readiness();
         } catch (error) {
           logger.warn({ reqId: requestId, err: error }, "readiness check failed");
-          checks = { readiness: false };
+          parts = { readiness: false };
         }
-        const ready = Object.values(checks).every(Boolean);
-        sendJson(res, ready ? 200 : 503, { status: ready ? "ready" : "not_ready", checks });
+        const { ready, checks, connecting, details } = readinessReport(parts);
+        sendJson(res, ready ? 200 : 503, {
+          status: ready ? "ready" : "not_ready",
+          checks,
+          ...(connecting.length > 0 ? { connecting } : {}),
+          ...(Object.keys(details).length > 0 ? { details } : {}),
+        });
         return;
       }
       if (path === "/metrics") {

@@ -9,11 +9,13 @@ import type { Logger } from "../../log.ts";
 import { platformApiErrorsTotal, platformRateLimitedTotal } from "../../metrics.ts";
 import { registerInbound } from "./inbound.ts";
 import { INTERACTIONS_PATH, interactionsEndpoint } from "./interactions-http.ts";
+import { apiBase, checkDiscordToken, discordFailure } from "./preflight.ts";
 import { commandJson } from "./render.ts";
 import { DiscordSurface } from "./surface.ts";
 
 export { GUILD_REFUSAL_TEXT, REFUSAL_TEXT } from "./inbound.ts";
 export { INTERACTIONS_PATH, verifyDiscordSignature } from "./interactions-http.ts";
+export { apiBase } from "./preflight.ts";
 export { commandJson, renderDocument, renderMessage } from "./render.ts";
 export { DiscordPermissionError, DiscordSurface } from "./surface.ts";
 
@@ -23,6 +25,10 @@ export type DiscordOptions = {
   logger: Logger;
   /** The shared HTTP server: with DISCORD_PUBLIC_KEY set, the interactions endpoint is mounted on it. */
   httpServer?: { mount(mount: HttpMount): void };
+  /** Aborts a start in progress (shutdown, or the caller's attempt timeout): the client is destroyed. */
+  signal?: AbortSignal;
+  /** How long the token check may take before Discord counts as unreachable (default 15 s). */
+  checkTimeoutMs?: number;
 };
 
 export type DiscordHandle = {
@@ -39,11 +45,6 @@ export const INTENTS = [
   GatewayIntentBits.MessageContent,
   GatewayIntentBits.DirectMessages,
 ] as const;
-
-/** REST base without the version (discord.js appends /v10); a trailing /v10 in the setting is tolerated. */
-export function apiBase(url: string | undefined): string | undefined {
-  return url?.replace(/\/+$/, "").replace(/\/v\d+$/, "");
-}
 
 function requireCredentials(config: Config): { token: string; applicationId: string } {
   if (!config.DISCORD_TOKEN || !config.DISCORD_APPLICATION_ID) {
@@ -91,8 +92,12 @@ export async function registerCommands(opts: DiscordOptions & { rest?: REST }): 
 }
 
 export async function startDiscord(opts: DiscordOptions): Promise<DiscordHandle> {
-  const { config, core, logger } = opts;
+  const { config, core, logger, signal } = opts;
   const { token } = requireCredentials(config);
+  // One quick check first (no retries): the caller decides whether to try again, and the error says
+  // whether Discord was unreachable or refused the token.
+  await checkDiscordToken({ token, apiUrl: config.DISCORD_API_URL, timeoutMs: opts.checkTimeoutMs ?? 15_000 });
+  signal?.throwIfAborted();
   const api = apiBase(config.DISCORD_API_URL);
   const client = new Client({
     intents: [...INTENTS],
@@ -132,8 +137,22 @@ export async function startDiscord(opts: DiscordOptions): Promise<DiscordHandle>
   client.on(Events.ShardDisconnect, (_e, shard) => logger.warn({ shard }, "discord: gateway disconnected"));
 
   const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
-  await client.login(token);
-  await ready;
+  // A Gateway that never answers is given up when the caller aborts this attempt.
+  const abandon = () => {
+    work.close();
+    void client.destroy();
+  };
+  signal?.addEventListener("abort", abandon, { once: true });
+  try {
+    await client.login(token);
+    await ready;
+  } catch (error) {
+    abandon();
+    throw discordFailure(error, config.DISCORD_API_URL);
+  } finally {
+    signal?.removeEventListener("abort", abandon);
+  }
+  signal?.throwIfAborted();
   logger.info({ user: client.user?.id, guilds: client.guilds.cache.size }, "discord: connected");
   // Running and waiting executions resume posting into their threads.
   await core.attach(surface);
@@ -142,7 +161,8 @@ export async function startDiscord(opts: DiscordOptions): Promise<DiscordHandle>
     surface,
     client,
     async stop() {
-      await work.idle();
+      // Bounded so the whole process stops within its 10 s budget (start.ts).
+      await Promise.race([work.idle(), new Promise((r) => setTimeout(r, 3_000).unref())]);
       work.close();
       await client.destroy();
     },

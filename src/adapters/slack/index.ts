@@ -10,6 +10,7 @@ import type { Logger } from "../../log.ts";
 import { platformRateLimitedTotal } from "../../metrics.ts";
 import { commandGate, isCommandBody, registerInbound } from "./inbound.ts";
 import type { Pacing } from "./outbox.ts";
+import { checkSlackBotToken, slackFailure } from "./preflight.ts";
 import { SlackHttpReceiver } from "./receiver.ts";
 import { SlackSurface } from "./surface.ts";
 
@@ -28,6 +29,10 @@ export type SlackOptions = {
   /** Overrides for tests and benchmarks: posting pace per channel, and WebClient retry timing. */
   pacing?: Pacing;
   retryConfig?: { retries: number; factor?: number; minTimeout?: number; maxTimeout?: number; randomize?: boolean };
+  /** Aborts a start in progress (shutdown, or the caller's attempt timeout): whatever was opened is closed. */
+  signal?: AbortSignal;
+  /** How long the token check may take before Slack counts as unreachable (default 15 s). */
+  checkTimeoutMs?: number;
 };
 
 export type SlackHandle = {
@@ -84,6 +89,11 @@ export async function startSlack(options: SlackOptions): Promise<SlackHandle> {
   };
   const socketMode = Boolean(config.SLACK_APP_TOKEN);
 
+  // One quick check first, without the SDK's minutes of retries: the caller decides whether to try again,
+  // and the error says whether Slack was unreachable or refused the token.
+  const identity = await checkSlackBotToken({ token, apiUrl: config.SLACK_API_URL, timeoutMs: options.checkTimeoutMs ?? 15_000 });
+  options.signal?.throwIfAborted();
+
   const gate = commandGate({ core, logger: log, allowedTeamIds: config.SLACK_ALLOWED_TEAM_IDS });
   let receiver: SlackHttpReceiver | InstanceType<typeof SocketModeReceiver>;
   if (config.SLACK_APP_TOKEN) {
@@ -106,12 +116,14 @@ export async function startSlack(options: SlackOptions): Promise<SlackHandle> {
     });
   }
 
+  // The bot's ids from the check above: Bolt then makes no auth.test call of its own.
   const app = new App({
     token,
+    botId: identity.botId,
+    botUserId: identity.botUserId,
     receiver,
     logger: sdkLogger,
     clientOptions,
-    deferInitialization: true,
   });
   app.client.on(webApi.WebClientEvent.RATE_LIMITED, (retryAfterSec: number, info: { url?: string }) => {
     platformRateLimitedTotal.inc({ platform: "slack" });
@@ -120,17 +132,7 @@ export async function startSlack(options: SlackOptions): Promise<SlackHandle> {
   app.error(async (error) => {
     log.error({ code: (error as { code?: string }).code, err: error.message }, "slack: unhandled error in a listener");
   });
-
-  // Checks the token now (auth.test) so a wrong token fails at start-up with a clear message.
-  try {
-    await app.init();
-  } catch (error) {
-    throw new Error(
-      `Slack rejected SLACK_BOT_TOKEN (${(error as { data?: { error?: string } }).data?.error ?? (error as Error).message}); copy the Bot User OAuth Token (xoxb-…) from your app's OAuth & Permissions page.`,
-    );
-  }
-  const auth = await app.client.auth.test();
-  const botName = typeof auth.user === "string" && auth.user ? auth.user : "Staffroom";
+  const botName = identity.botName;
 
   const surface = new SlackSurface({ client: app.client, logger: log, botName, ...(options.pacing ? { pacing: options.pacing } : {}) });
   const work = registerInbound({ app, core, surface, logger: log, allowedTeamIds: config.SLACK_ALLOWED_TEAM_IDS });
@@ -142,7 +144,18 @@ export async function startSlack(options: SlackOptions): Promise<SlackHandle> {
     if (options.httpServer) options.httpServer.mount({ path: SLACK_EVENTS_PATH, handler });
     else port = (await receiver.start(config.PORT)).port;
   } else {
-    await receiver.start();
+    // A socket that cannot connect is closed when the caller gives up on this attempt.
+    const socket = receiver;
+    const abandon = () => void socket.stop().catch(() => undefined);
+    options.signal?.addEventListener("abort", abandon, { once: true });
+    try {
+      await socket.start();
+    } catch (error) {
+      throw slackFailure(error, "SLACK_APP_TOKEN", config.SLACK_API_URL);
+    } finally {
+      options.signal?.removeEventListener("abort", abandon);
+    }
+    options.signal?.throwIfAborted();
   }
   log.info({ mode: socketMode ? "socket" : "http", ...(port !== undefined ? { port } : {}) }, "slack: adapter started");
 
@@ -160,8 +173,9 @@ export async function startSlack(options: SlackOptions): Promise<SlackHandle> {
       stopped = true;
       // The HTTP receiver closes only a server of its own (the shared one is not ours) and waits for Bolt.
       await receiver.stop().catch((error: unknown) => log.warn({ err: (error as Error).message }, "slack: receiver stop failed"));
-      await work.settle(5_000);
-      await Promise.race([surface.drain(), new Promise((r) => setTimeout(r, 5_000).unref())]);
+      // Bounded so the whole process stops within its 10 s budget (start.ts).
+      await work.settle(3_000);
+      await Promise.race([surface.drain(), new Promise((r) => setTimeout(r, 2_000).unref())]);
       log.info("slack: adapter stopped");
     },
   };

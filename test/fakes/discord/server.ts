@@ -64,6 +64,8 @@ export type FakeDiscordOptions = {
   ackDeadlineMs?: number;
   heartbeatIntervalMs?: number;
   spec?: DiscordSpec;
+  /** GET /applications/@me flags; default: the Message Content intent turned on (GATEWAY_MESSAGE_CONTENT_LIMITED). */
+  applicationFlags?: number;
 };
 
 type Conn = { ws: WebSocket; seq: number; identified: boolean };
@@ -97,6 +99,7 @@ class HttpProblem extends Error {
 export class FakeDiscord {
   readonly token: string;
   readonly applicationId: string;
+  applicationFlags: number;
   readonly bot: FakeUser;
   readonly guilds: FakeGuild[];
   readonly channels = new Map<string, FakeChannel>();
@@ -123,8 +126,11 @@ export class FakeDiscord {
   port = 0;
 
   constructor(options: FakeDiscordOptions = {}) {
-    this.token = options.token ?? "fake-bot-token";
     this.applicationId = options.applicationId ?? "1457469483726668048";
+    this.applicationFlags = options.applicationFlags ?? 1 << 19;
+    // Shaped like a real bot token (the bot's id in base64url, a timestamp part, an HMAC part) so the
+    // configuration's format check accepts it; nothing here is a secret.
+    this.token = options.token ?? `${Buffer.from(this.applicationId).toString("base64url")}.FAKE00.fake-token-hmac-part-for-local-tests`;
     this.bot = options.botUser ?? { id: this.applicationId, username: "Staffroom", bot: true };
     this.guilds = options.guilds ?? [
       {
@@ -725,7 +731,7 @@ export class FakeDiscord {
           {
             id: this.applicationId,
             name: this.bot.username,
-            flags: 0,
+            flags: this.applicationFlags,
             bot_public: false,
             bot_require_code_grant: false,
             verify_key: "0",
