@@ -40,17 +40,22 @@ export async function openPool(options: PostgresOptions): Promise<pg.Pool> {
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.max ?? 10,
-    connectionTimeoutMillis: 5_000,
+    // Also bounds the wait for a free connection in a burst, so it is generous; start-up checks on its own.
+    connectionTimeoutMillis: 60_000,
     // The schema is created by the migrations; until then search_path simply skips it.
     options: `-c search_path=${ident(options.schema)},public`,
   });
   // An idle client losing its connection (server restart) must not end the process.
   pool.on("error", () => undefined);
+  const probe = new pg.Client({ connectionString: options.connectionString, connectionTimeoutMillis: 5_000 });
   try {
-    await pool.query("SELECT 1");
+    await probe.connect();
+    await probe.query("SELECT 1");
   } catch (cause) {
     await pool.end().catch(() => undefined);
     throw new PostgresUnavailableError(options.connectionString, cause);
+  } finally {
+    await probe.end().catch(() => undefined);
   }
   return pool;
 }
