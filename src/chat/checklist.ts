@@ -93,6 +93,7 @@ export function applyEvent(list: Checklist, event: EngineEvent): Checklist {
     case "node.skipped":
       return update({ status: "skipped" });
     case "node.fallback":
+    case "node.delta":
       return list;
     case "execution.waiting":
       return { ...update({ status: "waiting" }), status: "waiting" };

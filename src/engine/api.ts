@@ -93,8 +93,10 @@ export interface EngineApi {
   onEvent(listener: EventListener): () => void;
   /** Persisted stats per template (and per node). */
   stats(templateId?: string): Promise<WorkflowStats[]>;
-  /** Delete every execution a user started (teacher `forget`); returns how many. */
+  /** Delete every execution a user started, however many, with everything keyed to them (teacher `forget`); returns how many. */
   forgetUser(userId: string): Promise<number>;
+  /** Make deletions physical in the store (sqlite: WAL checkpoint TRUNCATE); call after deleting records of a user. */
+  compact(): Promise<void>;
   /** Stop timers, wait for in-flight writes, close nothing owned by others. */
   close(): Promise<void>;
 }

@@ -8,8 +8,10 @@ export type ExecutionStatus = z.infer<typeof ExecutionStatus>;
 export const NodeStatus = z.enum(["pending", "running", "waiting", "completed", "failed", "skipped", "cancelled"]);
 export type NodeStatus = z.infer<typeof NodeStatus>;
 
-export const TokenUsage = z.object({ inputTokens: z.number().int().min(0), outputTokens: z.number().int().min(0) });
-export type TokenUsage = z.infer<typeof TokenUsage>;
+import { TokenUsage } from "../model/usage.ts";
+
+/** Token usage belongs to the model layer; re-exported for readers of engine records. */
+export { TokenUsage };
 
 export const ErrorInfo = z.object({
   code: z.string(),
@@ -104,6 +106,8 @@ export const EventType = z.enum([
   "node.started",
   "node.retrying",
   "node.completed",
+  /** Live only (never stored): streamed text of an agent node so far, coalesced; `data.text` is the new text. */
+  "node.delta",
   "node.failed",
   "node.skipped",
   "node.fallback",
@@ -125,7 +129,11 @@ export const EngineEvent = z.object({
   type: EventType,
   at: z.number(),
   nodeId: z.string().optional(),
-  /** Small event-specific facts: attempt, durationMs, delayMs, error, usage, wait (prompt, choices). Never node outputs. */
+  /**
+   * Small event-specific facts: attempt, durationMs, delayMs, error, usage, wait (prompt, choices).
+   * Node outputs are not stored in events; `node.completed` is delivered (live and on replay) with
+   * `data.output` read from the node's state, so a follower can post the step without another read.
+   */
   data: z.record(z.string(), z.unknown()).optional(),
   sub: z.object({ executionId: z.string(), nodeId: z.string() }).optional(),
 });

@@ -1,6 +1,8 @@
 // The one interface every model provider implements. The engine's agent nodes talk only to this.
 import type { z } from "zod";
-import type { TokenUsage } from "../engine/records.ts";
+import type { TokenUsage } from "./usage.ts";
+
+export type { TokenUsage };
 
 export type ChatMessage = { role: "system" | "user" | "assistant"; content: string };
 

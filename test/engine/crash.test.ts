@@ -71,9 +71,9 @@ async function completedInStore(ids: string[]): Promise<Map<string, string[]>> {
   try {
     const out = new Map<string, string[]>();
     for (const id of ids) {
-      const rec = await store.getExecution(id);
+      const rec = await store.executions.getExecution(id);
       if (!rec) throw new Error(`execution ${id} was not persisted`);
-      const nodes = await store.getNodes(id, rec.nodeIds);
+      const nodes = await store.executions.getNodes(id);
       out.set(
         id,
         [...nodes.values()].filter((n) => n.status === "completed").map((n) => n.nodeId),

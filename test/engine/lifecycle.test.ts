@@ -261,16 +261,30 @@ describe("persistence", () => {
 
   it("stores node results once: writes per execution grow linearly with nodes, no growing snapshot", async () => {
     const { engine, store } = await setup();
+    // Every write goes through the ExecutionStore interface: count what each record receives.
     const writes = new Map<string, { count: number; bytes: number }>();
-    const kv = store.kv;
-    const set = kv.set.bind(kv);
-    kv.set = (async (key: string, value: unknown, ttl?: number) => {
+    const record = (key: string, value: unknown) => {
       const w = writes.get(key) ?? { count: 0, bytes: 0 };
       w.count++;
       w.bytes += JSON.stringify(value).length;
       writes.set(key, w);
-      return set(key, value, ttl);
-    }) as typeof kv.set;
+    };
+    const executions = store.executions;
+    const create = executions.createExecution.bind(executions);
+    const commit = executions.commit.bind(executions);
+    executions.createExecution = (input) => {
+      record(`x:${input.header.id}`, input.header);
+      for (const e of input.events) record(`e:${e.executionId}:${e.seq}`, e);
+      return create(input);
+    };
+    executions.commit = (t) => {
+      const id = t.executionId;
+      if (t.header) record(`x:${id}`, t.header);
+      for (const n of t.nodes ?? []) record(`n:${id}:${n.nodeId}`, n);
+      for (const a of t.attempts ?? []) record(`a:${id}:${a.nodeId}:${a.attempt.attempt}`, a.attempt);
+      for (const e of t.events ?? []) record(`e:${id}:${e.seq}`, e);
+      return commit(t);
+    };
 
     const payload = "x".repeat(500);
     const chain = (n: number) => {

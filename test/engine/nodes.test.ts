@@ -59,7 +59,7 @@ describe("node kinds and mappings", () => {
     const model = new ScriptedModel()
       .script("outline", JSON.stringify({ sections: ["warm-up", "practice"], extra: 7 }))
       .script("summary", "A short summary.");
-    const { engine, events } = await setup(model);
+    const { engine, events, store } = await setup(model);
     engine.register({ definition: lessonWorkflow(), schemas: { Outline }, transforms: lessonTransforms });
 
     const started = await engine.start("lesson", { inputs: { topic: "fractions", grade: 4 }, userId: "U1" });
@@ -93,8 +93,12 @@ describe("node kinds and mappings", () => {
     const mine = events.filter((e) => e.executionId === started.id);
     expect(mine.filter((e) => e.type === "node.skipped").map((e) => e.nodeId)).toEqual(["short"]);
     expect(mine.at(-1)?.type).toBe("execution.completed");
-    // Events never carry node outputs.
-    expect(JSON.stringify(mine)).not.toContain("warm-up");
+    // Stored events never carry node outputs; node.completed is delivered with the node's output
+    // (live, and on replay from the store), so a follower can post the step without another read.
+    expect(JSON.stringify(await store.executions.getEvents(started.id))).not.toContain("warm-up");
+    const completed = (list: typeof mine) => list.find((e) => e.type === "node.completed" && e.nodeId === "outline")?.data?.output;
+    expect(completed(mine)).toEqual({ sections: ["warm-up", "practice"] });
+    expect(completed(await engine.events(started.id))).toEqual({ sections: ["warm-up", "practice"] });
   });
 
   it("takes the otherwise branch when no rule holds, and every rule of a branch must hold", async () => {

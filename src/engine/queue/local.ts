@@ -2,9 +2,10 @@
 // concurrency and a sliding window for rate limits). Nothing survives a crash: the engine's recovery
 // re-enqueues from the store, which is the source of truth.
 import { randomBytes } from "node:crypto";
+import { type Clock, systemClock } from "../timing.ts";
 import type { EnqueueResult, GroupLimit, Job, JobHandler, JobSpec, WorkQueue } from "./types.ts";
 
-type Entry = { job: Job; timer?: NodeJS.Timeout };
+type Entry = { job: Job; timer?: AbortController };
 type Group = { limit: GroupLimit; running: number; starts: number[]; pausedUntil: number; resumeTimer?: NodeJS.Timeout };
 
 export type LocalQueueOptions = {
@@ -13,6 +14,8 @@ export type LocalQueueOptions = {
   retryDelayMs?: number;
   /** Reports a job given up after `maxDeliveries`. */
   onDeadLetter?: (job: Job, error: unknown) => void;
+  /** Delayed jobs wait on this clock (tests drive retries and deadlines with a fake one). */
+  clock?: Clock;
 };
 
 export class LocalWorkQueue implements WorkQueue {
@@ -29,8 +32,10 @@ export class LocalWorkQueue implements WorkQueue {
   private readonly maxDeliveries: number;
   private readonly retryDelayMs: number;
   private readonly onDeadLetter: ((job: Job, error: unknown) => void) | undefined;
+  private readonly clock: Clock;
 
   constructor(options: LocalQueueOptions = {}) {
+    this.clock = options.clock ?? systemClock;
     this.maxDeliveries = options.maxDeliveries ?? 5;
     this.retryDelayMs = options.retryDelayMs ?? 1_000;
     this.onDeadLetter = options.onDeadLetter;
@@ -51,12 +56,16 @@ export class LocalWorkQueue implements WorkQueue {
     const entry: Entry = { job };
     this.pending.set(spec.id, entry);
     if (spec.delayMs !== undefined && spec.delayMs > 0) {
-      entry.timer = setTimeout(() => {
-        delete entry.timer;
-        this.ready.push(spec.id);
-        this.schedule();
-      }, spec.delayMs);
-      entry.timer.unref?.();
+      const timer = new AbortController();
+      entry.timer = timer;
+      this.clock.sleep(spec.delayMs, timer.signal).then(
+        () => {
+          delete entry.timer;
+          this.ready.push(spec.id);
+          this.schedule();
+        },
+        () => undefined,
+      );
     } else {
       this.ready.push(spec.id);
       this.schedule();
@@ -67,7 +76,7 @@ export class LocalWorkQueue implements WorkQueue {
   remove(jobId: string): Promise<boolean> {
     const entry = this.pending.get(jobId);
     if (!entry) return Promise.resolve(false);
-    if (entry.timer) clearTimeout(entry.timer);
+    entry.timer?.abort();
     this.pending.delete(jobId);
     this.notifyIdle();
     return Promise.resolve(true);
@@ -103,7 +112,7 @@ export class LocalWorkQueue implements WorkQueue {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const entry of this.pending.values()) if (entry.timer) clearTimeout(entry.timer);
+    for (const entry of this.pending.values()) entry.timer?.abort();
     for (const g of this.groups.values()) if (g.resumeTimer) clearTimeout(g.resumeTimer);
     this.pending.clear();
     this.ready = [];

@@ -1,12 +1,10 @@
-// Agent nodes: render the prompt, call the model through the provider's shared limiter, and parse a
-// structured answer (one repair attempt when it does not fit, then a clear error).
+// The model call of an agent node: render the prompt, call the provider (its concurrency is the work
+// queue's `model:<provider>` group), and parse a structured answer (one repair attempt, then a clear error).
 import { z } from "zod";
-import { ModelOutputError } from "../errors.ts";
-import type { ChatMessage, ModelProvider, ModelRequest } from "../model/types.ts";
-import { renderTemplate } from "./context.ts";
-import type { TokenUsage } from "./records.ts";
-import type { AgentNode } from "./schema.ts";
-import type { Limiter } from "./timing.ts";
+import { ModelOutputError } from "../../errors.ts";
+import type { ChatMessage, ModelProvider, ModelRequest, TokenUsage } from "../../model/types.ts";
+import { renderTemplate } from "../context.ts";
+import type { AgentNode } from "../schema.ts";
 
 export type AgentResult = { raw: unknown; usage: TokenUsage };
 
@@ -49,8 +47,8 @@ export type AgentCall = {
   scope: Record<string, unknown>;
   schema: z.ZodType | undefined;
   model: ModelProvider;
-  limiter: Limiter;
   signal: AbortSignal;
+  onDelta?: (text: string) => void;
   defaultModel?: string;
   meta: Omit<ModelRequest["meta"], "vars">;
 };
@@ -62,19 +60,16 @@ export async function runAgent(call: AgentCall): Promise<AgentResult> {
   messages.push({ role: "user", content: renderTemplate(node.prompt, scope) });
   const usage: TokenUsage = { inputTokens: 0, outputTokens: 0 };
   const ask = async (msgs: ChatMessage[]) => {
-    const res = await call.limiter.run(
-      () =>
-        call.model.complete({
-          messages: msgs,
-          ...(schema && node.outputSchema ? { schema: { name: node.outputSchema, zod: schema, jsonSchema: jsonSchemaOf(schema) } } : {}),
-          ...((node.model ?? call.defaultModel) ? { model: node.model ?? call.defaultModel } : {}),
-          ...(node.temperature !== undefined ? { temperature: node.temperature } : {}),
-          ...(node.maxTokens !== undefined ? { maxTokens: node.maxTokens } : {}),
-          signal: call.signal,
-          meta: { ...call.meta, vars: scope },
-        }),
-      call.signal,
-    );
+    const res = await call.model.complete({
+      messages: msgs,
+      ...(schema && node.outputSchema ? { schema: { name: node.outputSchema, zod: schema, jsonSchema: jsonSchemaOf(schema) } } : {}),
+      ...((node.model ?? call.defaultModel) ? { model: node.model ?? call.defaultModel } : {}),
+      ...(node.temperature !== undefined ? { temperature: node.temperature } : {}),
+      ...(node.maxTokens !== undefined ? { maxTokens: node.maxTokens } : {}),
+      signal: call.signal,
+      ...(call.onDelta ? { onDelta: call.onDelta } : {}),
+      meta: { ...call.meta, vars: scope },
+    });
     usage.inputTokens += res.usage.inputTokens;
     usage.outputTokens += res.usage.outputTokens;
     return res.text;
