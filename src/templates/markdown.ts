@@ -22,6 +22,11 @@ export function numbered(items: readonly string[]): string {
     .join("\n");
 }
 
+/** "1 idea", "3 ideas": a count with its noun in the right number. */
+export function plural(n: number, noun: string, many = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : many}`;
+}
+
 /** Collapses whitespace so a value cannot break list structure. */
 export function oneLine(text: string): string {
   return String(text).replace(/\s+/g, " ").trim();

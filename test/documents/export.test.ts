@@ -41,7 +41,7 @@ describe("Word export", () => {
     // Every ## heading of the Markdown is a Heading2 in Word, in the same order (### likewise).
     const md = headings(doc.markdown);
     expect([...headingsOf(word, "Heading2"), ...headingsOf(word, "Heading3")].sort()).toEqual([...md].sort());
-    expect(headingsOf(word, "Heading2")[3]).toBe("Timing");
+    expect(headingsOf(word, "Heading2")[5]).toBe("Timing");
 
     const timing = word.tables[0] as DocxTable;
     expect(timing.rows[0]).toEqual(["Section", "Minutes", "Focus"]);

@@ -86,13 +86,17 @@ describe("lesson timing", () => {
     const fitted = fitTiming(
       {
         title: "t",
+        structure: { name: "5E inquiry", why: "" },
         objectives: ["o"],
+        successCriteria: [],
+        vocabulary: [],
+        misconceptions: [],
         materials: [],
         sections: [
-          { key: "guided-practice", minutes: 20, focus: "pairs" },
-          { key: "warm-up", minutes: 5, focus: "hook" },
-          { key: "guided-practice", minutes: 10, focus: "more pairs" },
-          { key: "direct-instruction", minutes: 30, focus: "model" },
+          { key: "guided-practice", phase: "Explain", minutes: 20, focus: "pairs" },
+          { key: "warm-up", phase: "Engage", minutes: 5, focus: "hook" },
+          { key: "guided-practice", phase: "", minutes: 10, focus: "more pairs" },
+          { key: "direct-instruction", phase: "Explore", minutes: 30, focus: "model" },
         ],
       },
       47,

@@ -16,6 +16,8 @@ import { type Harness, harness, headings, timingTable } from "./helpers.ts";
 const LESSON_HEADINGS = [
   "Standards addressed",
   "Learning objectives",
+  "Key vocabulary",
+  "Common misconceptions",
   "Materials",
   "Timing",
   "Warm-up",
@@ -80,12 +82,46 @@ describe("lesson plan (offline)", () => {
       .map((n) => (n.status === "completed" ? template("lesson-plan").renderStep?.(n.nodeId, n.output) : undefined))
       .filter(Boolean);
     expect(steps).toContain("Standards: **5-ESS1-2** (from the loaded set).");
-    expect(steps.some((s) => /^Outline: Warm-up \d+ min/.test(s!))).toBe(true);
+    expect(steps.some((s) => /^Outline \(5E inquiry: Engage \d+ min · Explore \d+ min/.test(s!))).toBe(true);
+    expect(steps.some((s) => /^Differentiation: 4 ideas for English learners, 4 for support, 3 for extension\.$/.test(s!))).toBe(true);
+    // Differentiation names the content's own tasks.
+    expect(doc.markdown).toMatch(/independent practice \("Complete the practice tasks, showing their reasoning\."\)/);
   });
 
-  it("ran content and differentiation as parallel branches after the outline", () => {
+  it("differentiation runs after content (it adapts the actual tasks)", () => {
     const def = template("lesson-plan").workflow.definition;
-    expect(def.nodes.find((n) => n.id === "timing")?.next).toEqual(["content", "differentiation"]);
+    expect(def.nodes.find((n) => n.id === "timing")?.next).toEqual(["content"]);
+    expect(def.nodes.find((n) => n.id === "content")?.next).toEqual(["differentiation"]);
+    const diff = def.nodes.find((n) => n.id === "differentiation");
+    expect(diff?.kind === "agent" && diff.in).toMatchObject({ content: "nodes.content", classProfile: "inputs.classProfile" });
+  });
+
+  it("picks a structure that fits the subject: 5E for science, a workshop for writing, worked examples for math", async () => {
+    const runs = await Promise.all([
+      h.run("lesson-plan", { grade: "5", subject: "Science", topic: "Why shadows change", duration: "45" }),
+      h.run("lesson-plan", { grade: "5", subject: "ELA", topic: "Writing a persuasive paragraph", duration: "45" }),
+      h.run("lesson-plan", { grade: "5", subject: "Math", topic: "Adding fractions", duration: "45" }),
+    ]);
+    const docs = runs.map((v) => template("lesson-plan").render(v).markdown);
+    expect(docs[0]).toContain("**Structure:** 5E inquiry");
+    expect(docs[0]).toContain("| Warm-up | 5 | **Engage:**");
+    expect(docs[1]).toContain("**Structure:** Workshop");
+    expect(docs[1]).toContain("**Mini-lesson:**");
+    expect(docs[2]).toContain("**Structure:** Worked examples");
+    // Every objective has success criteria and is tested by the exit ticket.
+    for (const doc of docs) {
+      const objectives = (
+        doc
+          .split("## Learning objectives\n")[1]!
+          .split("\n## ")[0]!
+          .match(/^\d+\. /gm) ?? []
+      ).length;
+      expect(objectives).toBeGreaterThan(1);
+      const exit = doc.split("## Assessment / exit ticket\n")[1]!.split("\n## ")[0]!;
+      const tested = new Set([...exit.matchAll(/\(objective (\d+)\)/g)].map((m) => Number(m[1])));
+      expect(tested.size).toBe(objectives);
+      expect(doc.match(/\*\*Check for understanding:\*\*/g)).toHaveLength(4);
+    }
   });
 
   it("names standards to confirm in words, without any code, when no set is loaded", async () => {

@@ -41,14 +41,20 @@ beforeEach(() => {
 
 const outline = {
   title: "Shadows through the day",
+  structure: { name: "5E inquiry", why: "A phenomenon students can investigate with flashlights." },
   objectives: ["Explain why shadows change (5-ESS1-2, see also MS-ESS9-1)", "Record shadow lengths in a table"],
+  successCriteria: [["I can say where the sun is when my shadow is longest."], ["I can record shadow lengths in a table."]],
+  vocabulary: [{ term: "shadow", meaning: "the dark shape made when an object blocks light" }],
+  misconceptions: [
+    { misconception: "Shadows are made by the object, not the light.", correction: "Move the flashlight and watch the shadow move." },
+  ],
   materials: ["Flashlights", "Chalk"],
   sections: [
-    { key: "warm-up", minutes: 10, focus: "Shadow puppets" },
-    { key: "direct-instruction", minutes: 10, focus: "Sun angle model" },
-    { key: "guided-practice", minutes: 10, focus: "Measure chalk shadows" },
-    { key: "independent-practice", minutes: 10, focus: "Graph the data" },
-    { key: "exit-ticket", minutes: 10, focus: "Explain one pattern" },
+    { key: "warm-up", phase: "Engage", minutes: 10, focus: "Shadow puppets" },
+    { key: "direct-instruction", phase: "Explore", minutes: 10, focus: "Sun angle model" },
+    { key: "guided-practice", phase: "Explain", minutes: 10, focus: "Measure chalk shadows" },
+    { key: "independent-practice", phase: "Elaborate", minutes: 10, focus: "Graph the data" },
+    { key: "exit-ticket", phase: "Evaluate", minutes: 10, focus: "Explain one pattern" },
   ],
 };
 
@@ -86,7 +92,11 @@ describe("lesson plan against an OpenAI-compatible endpoint", () => {
     expect(doc.markdown).not.toContain("Offline draft");
     const cited = new Set(doc.markdown.match(CODE_LIKE) ?? []);
     expect([...cited]).toEqual(["5-ESS1-2"]);
-    expect(doc.markdown).toContain("- Explain why shadows change (5-ESS1-2, see also)");
+    expect(doc.markdown).toContain(
+      "1. Explain why shadows change (5-ESS1-2, see also)\n   - I can say where the sun is when my shadow is longest.",
+    );
+    expect(doc.markdown).toContain("**Structure:** 5E inquiry");
+    expect(doc.markdown).toContain("| Warm-up | 9 | **Engage:** Shadow puppets |");
     // The model's 50 minutes were fitted to the 45 asked for.
     expect(timingTable(doc.markdown)).toEqual({ rows: [9, 9, 9, 9, 9], total: 45 });
 
@@ -94,6 +104,60 @@ describe("lesson plan against an OpenAI-compatible endpoint", () => {
     expect(userText(2)).toContain("Outline a 45-minute Science lesson for grade 5");
     expect(userText(2)).toContain("5-ESS1-2");
     expect(fake.requests).toHaveLength(5);
+  });
+
+  it("the class profile and materials reach every writing step, and differentiation adapts the content's actual tasks", async () => {
+    const task = "Measure the chalk shadow of a pencil at three flashlight angles and record each length.";
+    const activity = (summary: string) => ({ summary, teacher: ["Model it"], students: [task], check: "Thumbs up on the pattern." });
+    const content = {
+      warmUp: activity("Shadow puppets"),
+      directInstruction: activity("Sun angle model"),
+      guidedPractice: activity("Measure together"),
+      independentPractice: activity("Graph alone"),
+      exitTicket: {
+        summary: "Two questions",
+        questions: [
+          { question: "Why is a shadow longest in the morning?", objective: 1 },
+          { question: "Fill in the table for noon.", objective: 2 },
+        ],
+        successCriteria: ["I can explain the pattern."],
+      },
+    };
+    fake.enqueue({}, { json: outline }, { json: content });
+    const profile = "24 students; 3 English learners (Spanish, Arabic); 2 students with IEPs for reading";
+    const view = await h.run("lesson-plan", {
+      grade: "5",
+      subject: "Science",
+      topic: "Shadows during the day",
+      duration: 45,
+      classProfile: profile,
+      materials: "Flashlights; chalk; metre sticks",
+    });
+    expect(view.status).toBe("completed");
+    const prompts = fake.requests.map((r) => r.messages.find((m) => m.role === "user")?.content ?? "");
+    const byStep = (start: string) => prompts.find((p) => p.startsWith(start)) ?? "";
+    const writing = [byStep("Outline a 45-minute"), byStep("Develop the activities"), byStep("Differentiate this grade 5")];
+    for (const p of writing) {
+      expect(p).toContain(profile);
+      expect(p).toContain("Flashlights; chalk; metre sticks");
+    }
+    // The outline is asked to pick a structure that fits (5E for science, workshop for writing, worked examples for math).
+    expect(writing[0]).toMatch(/5E inquiry for a science investigation/);
+    expect(writing[0]).toMatch(/Workshop for writing/);
+    expect(writing[0]).toMatch(/Worked examples for a math procedure/);
+    expect(writing[0]).toMatch(/success criteria/);
+    expect(writing[0]).toMatch(/misconceptions/);
+    // Differentiation runs after content, on the tasks content wrote.
+    const order = view.nodes.filter((n) => n.status === "completed").map((n) => n.nodeId);
+    expect(order.indexOf("differentiation")).toBeGreaterThan(order.indexOf("content"));
+    expect(writing[2]).toContain(task);
+    expect(writing[2]).toMatch(/home-language/);
+    expect(writing[2]).toMatch(/IEP\/504/);
+    expect(prompts.indexOf(writing[2]!)).toBeGreaterThan(prompts.indexOf(writing[1]!));
+    const doc = template("lesson-plan").render(view).markdown;
+    expect(doc).toContain("**Check for understanding:** Thumbs up on the pattern.");
+    expect(doc).toContain("1. Why is a shadow longest in the morning? _(objective 1)_");
+    expect(doc).toContain("## Key vocabulary\n- **shadow**: the dark shape made when an object blocks light");
   });
 
   it("drops a code from the set that is not a candidate for this lesson, and logs it at debug", async () => {

@@ -14,6 +14,7 @@ import {
   SECTION_KEYS,
   SECTION_WEIGHTS,
 } from "./schemas.ts";
+import { STRUCTURES, structureFor } from "./structure.ts";
 import { allocateMinutes } from "./timing.ts";
 
 const str = (v: unknown, fallback = ""): string => (typeof v === "string" && v.trim() ? v.trim() : fallback);
@@ -57,11 +58,25 @@ export const draftOutline: Drafter = (vars): Outline => {
     "independent-practice": "Students apply the idea on their own, with a challenge task for early finishers.",
     "exit-ticket": "Two or three quick questions that check each objective.",
   };
+  const structure = STRUCTURES[structureFor(subject, str(vars.topic))];
   return {
     title: `${str(vars.topic, "Lesson")} (${gradeLabel(vars.grade)} ${subject})`,
+    structure: { name: structure.name, why: `It suits ${structure.fits}.` },
     objectives,
+    successCriteria: objectives.map((o) => [`I can ${firstPerson(o.replace(/^students? will\s+/i, "").replace(/\.$/, ""))}.`]),
+    vocabulary: [
+      { term: topic, meaning: `The lesson's key idea; write a student-friendly definition of ${topic} on the board.` },
+      { term: "evidence", meaning: "Facts, data or examples that show an idea is true." },
+      { term: "explain", meaning: "Say how or why something happens, step by step." },
+    ],
+    misconceptions: [
+      {
+        misconception: `Students may hold an everyday idea about ${topic} that is only partly right.`,
+        correction: "Surface it in the warm-up, test it against an example in direct instruction, and revisit it at the exit ticket.",
+      },
+    ],
     materials,
-    sections: SECTION_KEYS.map((key, i) => ({ key, minutes: minutes[i]!, focus: focus[key] })),
+    sections: SECTION_KEYS.map((key, i) => ({ key, phase: structure.phases[key], minutes: minutes[i]!, focus: focus[key] })),
   };
 };
 
@@ -87,6 +102,7 @@ export const draftContent: Drafter = (vars): Content => {
         "Collect 3-4 answers and note ideas and misconceptions on the board to revisit later.",
       ],
       students: ["Write one thing they know and one question they have.", "Share with a partner, then listen for a new idea."],
+      check: "Listen to three pairs: note any misconception to address in direct instruction.",
     },
     directInstruction: {
       summary: `Teach the core idea of ${topic} in short chunks, checking for understanding after each.`,
@@ -97,6 +113,8 @@ export const draftContent: Drafter = (vars): Content => {
         "Link back to the warm-up ideas and correct misconceptions explicitly.",
       ],
       students: ["Take guided notes with the key terms.", "Answer the quick checks on mini whiteboards."],
+      check:
+        "Mini whiteboards: every student answers one question on the key idea; reteach with a second example if fewer than 80% are right.",
     },
     guidedPractice: {
       summary: "Practise together: I do, we do, you do with a partner.",
@@ -106,6 +124,7 @@ export const draftContent: Drafter = (vars): Content => {
         "Stop the class to share a strong answer and one common error.",
       ],
       students: [`Solve or explain two examples with a partner, taking turns to explain their reasoning.`],
+      check: "Circulate with a class list: tick who explains the second example correctly; pull the rest into the support group.",
     },
     independentPractice: {
       summary: "Students practise on their own, with tasks ordered from easier to harder.",
@@ -115,14 +134,18 @@ export const draftContent: Drafter = (vars): Content => {
         "Point early finishers to the challenge task.",
       ],
       students: ["Complete the practice tasks, showing their reasoning.", "Check answers against the success criteria before handing in."],
+      check: "Check the first two tasks of each student before they go on.",
     },
     exitTicket: {
       summary: `A short exit ticket checks each objective; sort the slips into "got it", "almost" and "not yet" to plan tomorrow.`,
-      questions: [
-        `In one or two sentences, explain the main idea of ${topic}.`,
-        `Give a new example of ${topic} and explain why it fits.`,
-        "What is one question you still have?",
-      ],
+      // One question per objective, so every objective is tested.
+      questions: (objectives.length > 0 ? objectives : [`Students will explain ${topic}.`]).slice(0, 6).map((o, i) => ({
+        question:
+          i === 0
+            ? `In one or two sentences, explain the main idea of ${topic}.`
+            : `Show that you can ${firstPerson(o.replace(/^students? will\s+/i, "").replace(/\.$/, ""))}: answer in one or two sentences.`,
+        objective: i + 1,
+      })),
       successCriteria:
         objectives.length > 0
           ? objectives.slice(0, 3).map((o) => `I can ${firstPerson(o.replace(/^students? will\s+/i, "").replace(/\.$/, ""))}.`)
@@ -141,9 +164,12 @@ export const draftDifferentiation: Drafter = (vars): Differentiation => {
     "Pair English learners with a supportive partner and allow drawing or labelled diagrams as answers.",
   ];
   if (languages) ell.push(`Offer a glossary of key terms in ${languages}.`);
+  const content = vars.content as Content | undefined;
+  const task = content?.independentPractice.students[0];
+  const practice = task ? `the independent practice ("${task}")` : "the independent practice";
   const support = [
     "Give a partially completed example and a checklist of steps.",
-    "Chunk the independent practice into smaller sets and check in after the first two tasks.",
+    `Chunk ${practice} into smaller sets and check in after the first two tasks.`,
     "Read task directions aloud and allow extra time.",
   ];
   if (/iep|504|accommodat/.test(profile))

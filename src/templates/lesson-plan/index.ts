@@ -1,4 +1,5 @@
-// The lesson-plan template: research standards -> outline (timing fitted) -> content and differentiation in parallel.
+// The lesson-plan template: research standards -> outline in a structure that fits (timing fitted) -> content
+// -> differentiation adapting the content's actual tasks. The class profile and materials reach every writing step.
 import type { WorkflowDefinitionInput } from "../../engine/schema.ts";
 import { WorkflowDefinition } from "../../engine/schema.ts";
 import type { Logger } from "../../log.ts";
@@ -10,10 +11,18 @@ import type { Template } from "../types.ts";
 import { lessonPlanDrafters } from "./drafts.ts";
 import { renderLessonPlan, renderLessonStep } from "./render.ts";
 import { CONTENT, Content, DIFFERENTIATION, Differentiation, LessonPlanInputs, OUTLINE, Outline } from "./schemas.ts";
+import { structureChoices } from "./structure.ts";
 import { fitTiming } from "./timing.ts";
 
 const SYSTEM =
   "You are an experienced teacher and instructional coach writing practical, classroom-ready lesson plans. Be concrete: name the example, the question, the task. Never cite a standard code other than those given to you.";
+
+/** The class profile and materials reach every step that writes the lesson. */
+const profile = { classProfile: "inputs.classProfile", materials: "inputs.materials" };
+const PROFILE_LINES = [
+  "Class profile (may be empty; plan for it): {{classProfile}}",
+  "Materials available (may be empty; use these): {{materials}}",
+];
 
 function definition(): WorkflowDefinitionInput {
   const core = { grade: "inputs.grade", subject: "inputs.subject", topic: "inputs.topic", language: "inputs.language" };
@@ -29,23 +38,16 @@ function definition(): WorkflowDefinitionInput {
         id: "outline",
         kind: "agent",
         title: "Create outline",
-        in: {
-          ...core,
-          duration: "inputs.duration",
-          objectives: "inputs.objectives",
-          classProfile: "inputs.classProfile",
-          materials: "inputs.materials",
-          standards: "nodes.standards",
-        },
+        in: { ...core, duration: "inputs.duration", objectives: "inputs.objectives", ...profile, standards: "nodes.standards" },
         system: SYSTEM,
         prompt: [
           'Outline a {{duration}}-minute {{subject}} lesson for grade {{grade}} on "{{topic}}". Write in {{language}}.',
           "Teacher's objectives (may be empty): {{objectives}}",
-          "Class profile (may be empty): {{classProfile}}",
-          "Materials available (may be empty): {{materials}}",
+          ...PROFILE_LINES,
           "Standards (cite only these codes, or none): {{standards.standards}}",
           "Standards to confirm (no codes): {{standards.toConfirm}}",
-          "Return a title, 2-5 measurable objectives, the materials list, and the sections warm-up, direct-instruction, guided-practice, independent-practice and exit-ticket, each with minutes (adding up to {{duration}}) and a one-sentence focus.",
+          `Choose the structure that fits this subject and topic and say why in one sentence: ${structureChoices()}.`,
+          'Return a title; the structure; 2-5 measurable objectives; for each objective, in the same order, 1-3 success criteria students can show ("I can ..."); 4-8 key vocabulary terms with a grade-appropriate meaning; 2-4 common misconceptions about this topic with how to correct each; the materials list (use what the teacher has); and the sections warm-up, direct-instruction, guided-practice, independent-practice and exit-ticket, each with its phase in the chosen structure, minutes (adding up to {{duration}}) and a one-sentence focus.',
         ].join("\n"),
         outputSchema: OUTLINE,
         temperature: 0.4,
@@ -57,34 +59,37 @@ function definition(): WorkflowDefinitionInput {
         title: "Fit timing to the lesson length",
         fn: "lesson-plan.fitTiming",
         in: { outline: "nodes.outline", duration: "inputs.duration", standards: "nodes.standards" },
-        next: ["content", "differentiation"],
+        next: ["content"],
       },
       {
         id: "content",
         kind: "agent",
         title: "Develop content",
-        in: { ...core, materials: "inputs.materials", outline: "nodes.timing" },
+        in: { ...core, ...profile, outline: "nodes.timing" },
         system: SYSTEM,
         prompt: [
           'Develop the activities of this grade {{grade}} {{subject}} lesson on "{{topic}}". Write in {{language}}.',
-          "Outline (keep its sections and minutes): {{outline}}",
-          "Materials available (may be empty): {{materials}}",
-          "For warmUp, directInstruction, guidedPractice and independentPractice give a summary, teacher moves and student tasks. For exitTicket give a summary, 2-4 questions and success criteria.",
+          "Outline (keep its structure, phases, sections and minutes; teach its vocabulary and address its misconceptions): {{outline}}",
+          ...PROFILE_LINES,
+          "For warmUp, directInstruction, guidedPractice and independentPractice give a summary, teacher moves, student tasks (the actual question, example or problem), and one check for understanding with what to do with the result.",
+          "For exitTicket give a summary, questions that together test every objective (each naming its objective number, 1 = the first objective) and the success criteria.",
         ].join("\n"),
         outputSchema: CONTENT,
         temperature: 0.5,
+        next: ["differentiation"],
       },
       {
         id: "differentiation",
         kind: "agent",
         title: "Add differentiation",
-        in: { ...core, classProfile: "inputs.classProfile", outline: "nodes.timing" },
+        in: { ...core, ...profile, outline: "nodes.timing", content: "nodes.content" },
         system: SYSTEM,
         prompt: [
-          'Add differentiation to this grade {{grade}} {{subject}} lesson on "{{topic}}". Write in {{language}}.',
-          "Class profile (may be empty): {{classProfile}}",
+          'Differentiate this grade {{grade}} {{subject}} lesson on "{{topic}}". Write in {{language}}.',
+          ...PROFILE_LINES,
           "Outline: {{outline}}",
-          "Give concrete strategies for English learners (ell), students who need additional support, including IEP/504 accommodations (support), and advanced learners (extension).",
+          "The lesson's actual tasks: {{content}}",
+          "Adapt those tasks, naming the task you change: for English learners (ell) give vocabulary support, sentence frames and home-language supports in the languages the class profile names; for students who need additional support (support) give scaffolds and the IEP/504 accommodations the profile mentions (read-aloud, extended time, reduced items...); for advanced learners (extension) give a harder version of a task. Use only the materials available.",
         ].join("\n"),
         outputSchema: DIFFERENTIATION,
         temperature: 0.5,

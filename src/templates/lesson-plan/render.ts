@@ -2,7 +2,7 @@
 // steps meet here. Codes not grounded in the loaded standards set are stripped from every generated line.
 import type { ExecutionView } from "../../engine/records.ts";
 import { gradeLabel } from "../fields.ts";
-import { allowedCodes, bullets, cell, filenameFor, offlineNote, oneLine, outputOf, standardsMarkdown } from "../markdown.ts";
+import { allowedCodes, bullets, cell, filenameFor, offlineNote, oneLine, outputOf, plural, standardsMarkdown } from "../markdown.ts";
 import type { GroundedStandards } from "../standards/match.ts";
 import { stripCodesDeep } from "../standards/match.ts";
 import type { RenderedDocument } from "../types.ts";
@@ -11,6 +11,8 @@ import { type Activity, type Content, type Differentiation, type Outline, SECTIO
 export const LESSON_HEADINGS = [
   "Standards addressed",
   "Learning objectives",
+  "Key vocabulary",
+  "Common misconceptions",
   "Materials",
   "Timing",
   "Warm-up",
@@ -26,7 +28,19 @@ function activity(a: Activity | undefined, minutes: number | undefined): string 
   const lines = [minutes ? `_${minutes} minutes._ ${oneLine(a.summary)}` : oneLine(a.summary)];
   if (a.teacher.length > 0) lines.push("", "**Teacher**", bullets(a.teacher));
   if (a.students.length > 0) lines.push("", "**Students**", bullets(a.students));
+  if (a.check?.trim()) lines.push("", `**Check for understanding:** ${oneLine(a.check)}`);
   return lines.join("\n");
+}
+
+/** Each objective with its success criteria nested under it. */
+function objectivesList(outline: Outline | undefined): string {
+  if (!outline || outline.objectives.length === 0) return "_None._";
+  return outline.objectives
+    .map((o, i) => {
+      const criteria = (outline.successCriteria?.[i] ?? []).map((c) => `   - ${oneLine(c)}`);
+      return [`${i + 1}. ${oneLine(o)}`, ...criteria].join("\n");
+    })
+    .join("\n");
 }
 
 export function renderLessonPlan(view: ExecutionView): RenderedDocument {
@@ -44,13 +58,16 @@ export function renderLessonPlan(view: ExecutionView): RenderedDocument {
     `**Grade:** ${gradeLabel(inputs.grade).replace(/^./, (c) => c.toUpperCase())}`,
     `**Subject:** ${inputs.subject}`,
     `**Duration:** ${inputs.duration} minutes`,
+    outline?.structure ? `**Structure:** ${oneLine(outline.structure.name)}` : undefined,
     language !== "English" ? `**Language:** ${language}` : undefined,
   ].filter(Boolean);
   const timing = outline
     ? [
         "| Section | Minutes | Focus |",
         "| --- | ---: | --- |",
-        ...outline.sections.map((s) => `| ${SECTION_TITLES[s.key]} | ${s.minutes} | ${cell(s.focus)} |`),
+        ...outline.sections.map(
+          (s) => `| ${SECTION_TITLES[s.key]} | ${s.minutes} | ${s.phase ? `**${cell(s.phase)}:** ` : ""}${cell(s.focus)} |`,
+        ),
         `| **Total** | **${outline.sections.reduce((a, s) => a + s.minutes, 0)}** | |`,
       ].join("\n")
     : "_Not drafted._";
@@ -60,7 +77,7 @@ export function renderLessonPlan(view: ExecutionView): RenderedDocument {
         minutesOf("exit-ticket") ? `_${minutesOf("exit-ticket")} minutes._ ${oneLine(exit.summary)}` : oneLine(exit.summary),
         "",
         "**Questions**",
-        exit.questions.map((q, i) => `${i + 1}. ${oneLine(q)}`).join("\n"),
+        exit.questions.map((q, i) => `${i + 1}. ${oneLine(q.question)} _(objective ${q.objective})_`).join("\n"),
         ...(exit.successCriteria.length > 0 ? ["", "**Success criteria**", bullets(exit.successCriteria)] : []),
       ].join("\n")
     : "_Not drafted._";
@@ -79,7 +96,13 @@ export function renderLessonPlan(view: ExecutionView): RenderedDocument {
     standardsMarkdown(grounded),
     "",
     "## Learning objectives",
-    bullets(outline?.objectives ?? []),
+    objectivesList(outline),
+    "",
+    "## Key vocabulary",
+    bullets((outline?.vocabulary ?? []).map((v) => `**${oneLine(v.term)}**: ${oneLine(v.meaning)}`)),
+    "",
+    "## Common misconceptions",
+    bullets((outline?.misconceptions ?? []).map((m) => `${oneLine(m.misconception)} _Address it:_ ${oneLine(m.correction)}`)),
     "",
     "## Materials",
     bullets(outline?.materials ?? []),
@@ -129,13 +152,14 @@ export function renderLessonStep(nodeId: string, output: unknown): string | unde
     }
     case "timing": {
       const o = output as Outline;
-      return `Outline: ${o.sections.map((s) => `${SECTION_TITLES[s.key]} ${s.minutes} min`).join(" · ")}`;
+      const structure = o.structure?.name ? `${oneLine(o.structure.name)}: ` : "";
+      return `Outline (${structure}${o.sections.map((s) => `${s.phase || SECTION_TITLES[s.key]} ${s.minutes} min`).join(" · ")})`;
     }
     case "content":
       return "Activities drafted for every section.";
     case "differentiation": {
       const d = output as Differentiation;
-      return `Differentiation: ${d.ell.length} ideas for English learners, ${d.support.length} for support, ${d.extension.length} for extension.`;
+      return `Differentiation: ${plural(d.ell.length, "idea")} for English learners, ${d.support.length} for support, ${d.extension.length} for extension.`;
     }
     default:
       return undefined;

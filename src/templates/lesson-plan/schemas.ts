@@ -1,6 +1,7 @@
 // Lesson plan inputs (what the conversation asks) and the structured outputs of its agent steps.
 import { z } from "zod";
 import { choiceField, gradeField, languageField, minutesField, optional, optionalTextField, textField } from "../fields.ts";
+import { clipped } from "../text.ts";
 
 export const FRAMEWORKS = ["CCSS", "NGSS", "state", "none"] as const;
 
@@ -95,21 +96,43 @@ export const SECTION_WEIGHTS: Record<SectionKey, number> = {
   "exit-ticket": 0.15,
 };
 
+/** How the lesson is organised; the sections keep their keys (and the document its headings), each labelled with its phase. */
+export const Structure = z.object({
+  name: clipped(80),
+  why: clipped(300, 0),
+});
+export type Structure = z.infer<typeof Structure>;
+
 export const Outline = z.object({
-  title: z.string().min(1).max(200),
-  objectives: z.array(z.string().min(1).max(400)).min(1).max(6),
-  materials: z.array(z.string().min(1).max(300)).max(15),
+  title: clipped(200),
+  structure: Structure,
+  objectives: z.array(clipped(400)).min(1).max(6),
+  /** One list per objective, in the objectives' order: what students can show when they have met it. */
+  successCriteria: z.array(z.array(clipped(300)).max(4)).max(6),
+  vocabulary: z.array(z.object({ term: clipped(80), meaning: clipped(300) })).max(12),
+  misconceptions: z.array(z.object({ misconception: clipped(300), correction: clipped(400) })).max(6),
+  materials: z.array(clipped(300)).max(15),
   sections: z
-    .array(z.object({ key: z.enum(SECTION_KEYS), minutes: z.number().int().min(1).max(240), focus: z.string().min(1).max(500) }))
+    .array(
+      z.object({
+        key: z.enum(SECTION_KEYS),
+        /** The phase this section is in the chosen structure, e.g. "Engage" (5E) or "Mini-lesson" (workshop). */
+        phase: clipped(60, 0),
+        minutes: z.number().int().min(1).max(240),
+        focus: clipped(500),
+      }),
+    )
     .min(1)
     .max(10),
 });
 export type Outline = z.infer<typeof Outline>;
 
 const Activity = z.object({
-  summary: z.string().min(1).max(800),
-  teacher: z.array(z.string().min(1).max(400)).max(8),
-  students: z.array(z.string().min(1).max(400)).max(8),
+  summary: clipped(800),
+  teacher: z.array(clipped(400)).max(8),
+  students: z.array(clipped(400)).max(8),
+  /** A check for understanding inside this section (a question, a signal, a quick task) and what to do with it. */
+  check: clipped(400),
 });
 export type Activity = z.infer<typeof Activity>;
 
@@ -119,17 +142,21 @@ export const Content = z.object({
   guidedPractice: Activity,
   independentPractice: Activity,
   exitTicket: z.object({
-    summary: z.string().min(1).max(800),
-    questions: z.array(z.string().min(1).max(400)).min(1).max(6),
-    successCriteria: z.array(z.string().min(1).max(300)).max(6),
+    summary: clipped(800),
+    /** Each question names the objective (1-based) it tests; together they test every objective. */
+    questions: z
+      .array(z.object({ question: clipped(400), objective: z.number().int().min(1).max(6) }))
+      .min(1)
+      .max(8),
+    successCriteria: z.array(clipped(300)).max(6),
   }),
 });
 export type Content = z.infer<typeof Content>;
 
 export const Differentiation = z.object({
-  ell: z.array(z.string().min(1).max(400)).min(1).max(8),
-  support: z.array(z.string().min(1).max(400)).min(1).max(8),
-  extension: z.array(z.string().min(1).max(400)).min(1).max(8),
+  ell: z.array(clipped(400)).min(1).max(8),
+  support: z.array(clipped(400)).min(1).max(8),
+  extension: z.array(clipped(400)).min(1).max(8),
 });
 export type Differentiation = z.infer<typeof Differentiation>;
 

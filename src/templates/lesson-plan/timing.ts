@@ -30,9 +30,9 @@ const DEFAULT_FOCUS: Record<SectionKey, string> = {
 
 /** The outline with one section per key in teaching order and minutes adding up exactly to `duration`. */
 export function fitTiming(outline: Outline, duration: number): Outline {
-  const merged = new Map<SectionKey, { minutes: number; focus: string[] }>();
+  const merged = new Map<SectionKey, { minutes: number; focus: string[]; phase: string }>();
   for (const s of outline.sections) {
-    const entry = merged.get(s.key) ?? { minutes: 0, focus: [] };
+    const entry = merged.get(s.key) ?? { minutes: 0, focus: [], phase: s.phase ?? "" };
     entry.minutes += Math.max(0, s.minutes);
     if (s.focus.trim()) entry.focus.push(s.focus.trim());
     merged.set(s.key, entry);
@@ -47,6 +47,7 @@ export function fitTiming(outline: Outline, duration: number): Outline {
     sections: SECTION_KEYS.map((key, i) => ({
       key,
       minutes: minutes[i]!,
+      phase: merged.get(key)?.phase ?? "",
       focus: merged.get(key)?.focus.join(" ") || DEFAULT_FOCUS[key],
     })),
   };
