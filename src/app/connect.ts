@@ -92,7 +92,7 @@ async function withDeadline<T>(
     timer = setTimeout(() => {
       const error = new PlatformUnreachableError(
         label.toLowerCase(),
-        `${label} did not finish connecting within ${Math.round(timeoutMs / 1000)} s; check the network, firewall or proxy.`,
+        `${label} did not finish connecting within ${timeoutMs < 1_000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}; check the network, firewall or proxy.`,
       );
       controller.abort(error);
       reject(error);

@@ -22,6 +22,10 @@ const METHODS_MISSING_FROM_SPEC: Record<string, { required: string[]; token: "bo
   "apps.connections.open": { required: [], token: "app" },
 };
 
+const MANIFEST_SCOPES = (
+  JSON.parse(readFileSync(new URL("../../../manifest.json", import.meta.url), "utf8")) as { oauth_config: { scopes: { bot: string[] } } }
+).oauth_config.scopes.bot;
+
 export type FakeCall = { method: string; params: Record<string, unknown>; at: number; status: number; error?: string };
 
 export type FakeMessage = {
@@ -53,6 +57,8 @@ export type FakeSlackOptions = {
   teamId?: string;
   botUserId?: string;
   botName?: string;
+  /** The bot token's scopes, sent as x-oauth-scopes like Slack does; default: every scope manifest.json asks for. */
+  scopes?: string[];
 };
 
 function limitIssues(blocks: Record<string, unknown>[]): string[] {
@@ -116,7 +122,14 @@ export class FakeSlack {
   readonly options: Required<FakeSlackOptions>;
 
   constructor(options: FakeSlackOptions) {
-    this.options = { appToken: "", teamId: "T0FAKE0001", botUserId: "U0FAKEBOT", botName: "staffroom", ...options };
+    this.options = {
+      appToken: "",
+      teamId: "T0FAKE0001",
+      botUserId: "U0FAKEBOT",
+      botName: "staffroom",
+      scopes: MANIFEST_SCOPES,
+      ...options,
+    };
     this.spec = JSON.parse(readFileSync(options.specPath, "utf8")) as Spec;
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
@@ -304,7 +317,9 @@ export class FakeSlack {
       const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? (params.token as string | undefined);
       const { status, body, headers } = this.api(method, params, bearer);
       this.calls.push({ method, params, at: Date.now(), status, ...(typeof body.error === "string" ? { error: body.error } : {}) });
-      res.writeHead(status, { "content-type": "application/json", ...headers }).end(JSON.stringify(body));
+      // Slack reports the calling token's scopes on every Web API answer.
+      const scopes = bearer === this.options.botToken ? { "x-oauth-scopes": this.options.scopes.join(",") } : {};
+      res.writeHead(status, { "content-type": "application/json", ...scopes, ...headers }).end(JSON.stringify(body));
     } finally {
       this.notify();
     }
