@@ -17,6 +17,8 @@ import { type Checklist, createChecklist } from "./checklist.ts";
 import type { Inbound, Surface, SurfaceName, ThreadRef } from "./contract.ts";
 import type { Follower } from "./follower.ts";
 import { type LifecycleEvent, nextPhase } from "./lifecycle.ts";
+import { Outbox } from "./outbox.ts";
+import { KeyvOutboxStore, type OutboxStore } from "./outbox-store.ts";
 import { ChatRecords, type ThreadRecord } from "./records.ts";
 import { realTimers, type Timers } from "./throttle.ts";
 
@@ -36,6 +38,8 @@ export type ChatCoreOptions = {
   extract?: FieldExtractor;
   /** How often idle conversations are looked for (defaults to a minute, or the TTL when shorter). */
   sweepIntervalMs?: number;
+  /** Where the outbox records what was sent (default: `keyv`). */
+  outbox?: OutboxStore;
 };
 
 export class ChatContext {
@@ -49,6 +53,7 @@ export class ChatContext {
   readonly records: ChatRecords;
   readonly conversations: ConversationStore;
   readonly profiles: ProfileStore;
+  readonly outbox: Outbox;
   readonly extract: FieldExtractor | undefined;
   readonly surfaces = new Map<SurfaceName, Surface>();
   readonly followers = new Map<string, Follower>();
@@ -68,6 +73,7 @@ export class ChatContext {
     this.records = new ChatRecords(options.keyv);
     this.conversations = new ConversationStore(options.keyv, this.ttlMs);
     this.profiles = new ProfileStore(options.keyv);
+    this.outbox = new Outbox(options.outbox ?? new KeyvOutboxStore(options.keyv));
   }
 
   /** Moves a thread to its next phase (see lifecycle.ts); the caller saves the record. */
@@ -133,6 +139,11 @@ export class ChatContext {
       title,
       definition.nodes.map((n) => ({ id: n.id, ...(n.title ? { title: n.title } : {}), ...(standby.has(n.id) ? { standby: true } : {}) })),
     );
+  }
+
+  /** The surface itself (not an outbox-scoped view of it) a run posts through. */
+  rawSurface(surface: Surface): Surface {
+    return this.surfaces.get(surface.name) ?? surface;
   }
 
   /** A private notice to the person behind an inbound event. */

@@ -47,20 +47,68 @@ export type Place = {
   reply?: unknown;
 };
 
+/**
+ * How the chat core's outbox (src/chat/outbox.ts) sends one message exactly once across crashes. A message
+ * may go out in several parts (a long document, its file); each part `i` carries the platform-visible key
+ * `${key}.${i}` (Discord `nonce` with `enforce_nonce`, Slack message `metadata`), and its id is recorded
+ * through `part` before the next part is sent.
+ */
+export type Delivery = {
+  /** Deterministic key of the message (execution, event sequence, part). */
+  key: string;
+  /** Platform ids of the parts already recorded as sent, by part index: these are not sent again. */
+  sent: readonly string[];
+  /**
+   * An earlier process may have sent the next part and died before recording it: the surface looks for it
+   * (Slack: the thread read with its metadata) or sends it so the platform dedupes it (Discord: the nonce).
+   */
+  resuming: boolean;
+  /** Records part `index`'s platform message id. */
+  part(index: number, messageId: string): Promise<void>;
+};
+
+/**
+ * Sends a message's `count` parts in order under a delivery (the one loop every surface shares): recorded
+ * parts are skipped, the first unrecorded one after a crash is looked for with `find` (when the platform
+ * cannot dedupe by key), every other part is sent with its key and recorded before the next. Returns the
+ * platform ids of all parts.
+ */
+export async function sendParts(
+  delivery: Delivery | undefined,
+  count: number,
+  send: (index: number, key: string | undefined) => Promise<string>,
+  find?: (index: number, key: string) => Promise<string | undefined>,
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const key = delivery ? `${delivery.key}.${i}` : undefined;
+    const recorded = delivery?.sent[i];
+    if (recorded !== undefined) {
+      ids.push(recorded);
+      continue;
+    }
+    let id = delivery?.resuming && key && find && i === delivery.sent.length ? await find(i, key) : undefined;
+    id ??= await send(i, key);
+    await delivery?.part(i, id);
+    ids.push(id);
+  }
+  return ids;
+}
+
 /** What every surface implements; every method may throw, and the core reports failures to the teacher. */
 export interface Surface {
   /** Which platform this is. */
   readonly name: SurfaceName;
   /** Post the root message of a request where the command was typed; returns the thread it opens. */
   openThread(place: Place, user: ChatUser, message: OutMessage): Promise<ThreadRef>;
-  /** Post a message in a thread; returns its reference for later edits. */
-  post(thread: ThreadRef, message: OutMessage): Promise<MessageRef>;
+  /** Post a message in a thread; returns its reference (its last part) for later edits. */
+  post(thread: ThreadRef, message: OutMessage, delivery?: Delivery): Promise<MessageRef>;
   /** Replace the content of a message posted earlier. */
   edit(ref: MessageRef, message: OutMessage): Promise<void>;
   /** Update the root message of a thread (final status, total time). */
   editRoot(thread: ThreadRef, message: OutMessage): Promise<void>;
   /** Post a long document: split within the platform's limits, whole attached as a Markdown file. */
-  postDocument(thread: ThreadRef, document: OutDocument): Promise<MessageRef>;
+  postDocument(thread: ThreadRef, document: OutDocument, delivery?: Delivery): Promise<MessageRef>;
   /** Tell one user something only they see (refusals, errors before a thread exists). */
   notify(place: Place, user: ChatUser, message: OutMessage): Promise<void>;
 }

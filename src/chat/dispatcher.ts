@@ -45,7 +45,7 @@ class Dispatcher implements StaffroomChatCore {
   }
 
   async command(inbound: Inbound, name: string, args: CommandArgs): Promise<void> {
-    await this.handle(inbound, undefined, async () => {
+    await this.handle(inbound, undefined, async (inbound) => {
       const command = name.replace(/^\/+/, "").trim().toLowerCase();
       if (command === "staffroom") return staffroom(this.ctx, inbound, args, this.commands());
       const template = this.ctx.templateFor(command);
@@ -55,14 +55,14 @@ class Dispatcher implements StaffroomChatCore {
   }
 
   async message(inbound: Inbound, thread: ThreadRef, text: string): Promise<void> {
-    await this.handle(inbound, thread, () =>
+    await this.handle(inbound, thread, (inbound) =>
       onReply(this.ctx, inbound, thread, { kind: "text", text: text.slice(0, MAX_REQUEST_CHARS * 4) }),
     );
   }
 
   async action(inbound: Inbound, thread: ThreadRef, actionId: string, value: string): Promise<void> {
     const parsed = parseActionId(actionId);
-    await this.handle(inbound, thread, async () => {
+    await this.handle(inbound, thread, async (inbound) => {
       if (!parsed) return this.ctx.tell(inbound, "That button is no longer in use.");
       const rec = await this.ctx.records.thread(thread);
       if (!rec) return this.ctx.tell(inbound, "That request is no longer available.");
@@ -127,12 +127,15 @@ class Dispatcher implements StaffroomChatCore {
   }
 
   /** Every inbound event: remember its surface, drop repeats, then run it (in its thread's turn, if any). */
-  private async handle(inbound: Inbound, thread: ThreadRef | undefined, fn: () => Promise<void>): Promise<void> {
+  private async handle(inbound: Inbound, thread: ThreadRef | undefined, fn: (inbound: Inbound) => Promise<void>): Promise<void> {
     await this.guard(inbound, async () => {
       this.ctx.surfaces.set(inbound.surface.name, inbound.surface);
       if (!(await this.ctx.records.firstDelivery(inbound.surface.name, inbound.dedupeKey))) return;
-      if (thread) await this.ctx.locks.run(threadKey(thread), fn);
-      else await fn();
+      // What the handler sends goes through the outbox, keyed by the delivery it answers.
+      const scope = inbound.dedupeKey ? `in:${inbound.dedupeKey}` : undefined;
+      const scoped: Inbound = { ...inbound, surface: this.ctx.outbox.scoped(inbound.surface, scope) };
+      if (thread) await this.ctx.locks.run(threadKey(thread), () => fn(scoped));
+      else await fn(scoped);
     });
   }
 

@@ -36,15 +36,20 @@ export type ThreadRecord = {
   draft?: DraftRecord;
 };
 
-export type PendingWait = { executionId: string; prompt: string; choices?: { value: string; label: string }[]; ref?: MessageRef };
+export type PendingWait = {
+  executionId: string;
+  prompt: string;
+  choices?: { value: string; label: string }[];
+  /** The question's outbox key (its event sequence); its message is found through the outbox. */
+  key?: string;
+  ref?: MessageRef;
+};
 
 export type ExecRecord = {
   executionId: string;
   thread: ThreadRef;
   templateId: string;
   userId: string;
-  /** Last event sequence fully rendered. */
-  cursor: number;
   progressRef?: MessageRef;
   /** Open human questions by node id. */
   waits: Record<string, PendingWait>;

@@ -1,6 +1,8 @@
 // The Discord Surface: the first reply goes through the interaction (deferred within 3 s), everything
 // after it with the bot token into a thread started from that reply, so nothing waits on a token that
 // expires after 15 minutes. DMs have no threads: the same flow runs in the DM channel.
+
+import { createHash } from "node:crypto";
 import {
   type APIChannel,
   type APIMessage,
@@ -13,7 +15,17 @@ import {
   Routes,
   ThreadAutoArchiveDuration,
 } from "discord.js";
-import type { ChatUser, MessageRef, OutDocument, OutMessage, Place, Surface, ThreadRef } from "../../chat/contract.ts";
+import {
+  type ChatUser,
+  type Delivery,
+  type MessageRef,
+  type OutDocument,
+  type OutMessage,
+  type Place,
+  type Surface,
+  sendParts,
+  type ThreadRef,
+} from "../../chat/contract.ts";
 import { StaffroomError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import { hashedActions, type MessageBody, renderDocument, renderEdit, renderMessage, renderNotice } from "./render.ts";
@@ -147,12 +159,17 @@ export class DiscordSurface implements Surface {
     return thread;
   }
 
-  async post(thread: ThreadRef, message: OutMessage): Promise<MessageRef> {
+  async post(thread: ThreadRef, message: OutMessage, delivery?: Delivery): Promise<MessageRef> {
     this.remember(message.actions);
-    let last: APIMessage | undefined;
-    for (const body of renderMessage(message)) last = await this.send(thread.threadId, body);
-    if (!last) throw new Error("nothing to post");
-    return { thread, messageId: last.id };
+    const bodies = renderMessage(message);
+    if (bodies.length === 0) throw new Error("nothing to post");
+    // Each part carries its key as a nonce Discord enforces: a part re-sent after a crash returns the first.
+    const ids = await sendParts(
+      delivery,
+      bodies.length,
+      async (i, key) => (await this.send(thread.threadId, withNonce(bodies[i]!, key))).id,
+    );
+    return { thread, messageId: ids.at(-1) ?? "" };
   }
 
   async edit(ref: MessageRef, message: OutMessage): Promise<void> {
@@ -177,13 +194,16 @@ export class DiscordSurface implements Surface {
     await this.post(thread, message);
   }
 
-  async postDocument(thread: ThreadRef, document: OutDocument): Promise<MessageRef> {
+  async postDocument(thread: ThreadRef, document: OutDocument, delivery?: Delivery): Promise<MessageRef> {
     this.remember(document.actions);
     const { messages, final, file } = renderDocument(document);
-    for (const body of messages) await this.send(thread.threadId, body);
     const files: RawFile[] = [{ name: file.name, data: file.data, contentType: file.contentType }];
-    const m = await this.send(thread.threadId, { ...final, attachments: [{ id: "0", filename: file.name }] }, files);
-    return { thread, messageId: m.id };
+    const ids = await sendParts(delivery, messages.length + 1, async (i, key) => {
+      const body = messages[i];
+      if (body) return (await this.send(thread.threadId, withNonce(body, key))).id;
+      return (await this.send(thread.threadId, withNonce({ ...final, attachments: [{ id: "0", filename: file.name }] }, key), files)).id;
+    });
+    return { thread, messageId: ids.at(-1) ?? "" };
   }
 
   async notify(place: Place, user: ChatUser, message: OutMessage): Promise<void> {
@@ -230,7 +250,7 @@ export class DiscordSurface implements Surface {
 
   private async send(
     channelId: string,
-    body: MessageBody & { message_reference?: unknown; attachments?: unknown[] },
+    body: MessageBody & { message_reference?: unknown; attachments?: unknown[]; nonce?: string; enforce_nonce?: boolean },
     files?: RawFile[],
   ): Promise<APIMessage> {
     try {
@@ -240,4 +260,13 @@ export class DiscordSurface implements Surface {
       throw error;
     }
   }
+}
+
+/** Discord nonces are at most 25 characters: a digest of the part's key. */
+export function nonceOf(key: string): string {
+  return createHash("sha256").update(key).digest("base64url").slice(0, 25);
+}
+
+function withNonce<T extends object>(body: T, key: string | undefined): T & { nonce?: string; enforce_nonce?: boolean } {
+  return key ? { ...body, nonce: nonceOf(key), enforce_nonce: true } : body;
 }

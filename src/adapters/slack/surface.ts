@@ -1,7 +1,17 @@
 // The Slack Surface: posts, edits, documents and private notes through Bolt's WebClient, paced per channel,
 // with the command's response_url as the fallback wherever the bot itself cannot post.
 import type { webApi } from "@slack/bolt";
-import type { ChatUser, MessageRef, OutDocument, OutMessage, Place, Surface, ThreadRef } from "../../chat/contract.ts";
+import {
+  type ChatUser,
+  type Delivery,
+  type MessageRef,
+  type OutDocument,
+  type OutMessage,
+  type Place,
+  type Surface,
+  sendParts,
+  type ThreadRef,
+} from "../../chat/contract.ts";
 import { StaffroomError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import { platformApiErrorsTotal } from "../../metrics.ts";
@@ -10,6 +20,15 @@ import { renderDocument, renderMessage, renderSingle, type SlackPayload } from "
 
 /** What a Slack inbound event leaves in `Place.reply` for this surface. */
 export type SlackReply = { responseUrl?: string };
+
+/** The metadata event type that carries an outbox part's key on every message the bot posts. */
+const METADATA_TYPE = "staffroom_part";
+
+type ReplyMessage = {
+  ts?: string;
+  metadata?: { event_type?: string; event_payload?: { key?: unknown } };
+  files?: { id?: string; name?: string; title?: string }[];
+};
 
 /** Slack errors meaning "the bot may not post here", answered with invite instructions instead. */
 const CANNOT_POST = new Set([
@@ -74,10 +93,15 @@ export class SlackSurface implements Surface {
     }
   }
 
-  async post(thread: ThreadRef, message: OutMessage): Promise<MessageRef> {
-    let ts = "";
-    for (const payload of renderMessage(message)) ts = await this.send(thread.channelId, thread.threadId, payload);
-    return { thread, messageId: ts };
+  async post(thread: ThreadRef, message: OutMessage, delivery?: Delivery): Promise<MessageRef> {
+    const payloads = renderMessage(message);
+    const ids = await sendParts(
+      delivery,
+      payloads.length,
+      (i, key) => this.send(thread.channelId, thread.threadId, payloads[i]!, key),
+      (_i, key) => this.findPart(thread, key),
+    );
+    return { thread, messageId: ids.at(-1) ?? "" };
   }
 
   edit(ref: MessageRef, message: OutMessage): Promise<void> {
@@ -88,11 +112,25 @@ export class SlackSurface implements Surface {
     return this.update(thread.channelId, thread.threadId, renderSingle(message));
   }
 
-  async postDocument(thread: ThreadRef, document: OutDocument): Promise<MessageRef> {
-    let ts = "";
-    for (const payload of renderDocument(document)) ts = await this.send(thread.channelId, thread.threadId, payload);
+  async postDocument(thread: ThreadRef, document: OutDocument, delivery?: Delivery): Promise<MessageRef> {
+    const payloads = renderDocument(document);
+    // The parts, then the file; the reference is the last text part.
+    const ids = await sendParts(
+      delivery,
+      payloads.length + 1,
+      (i, key) => {
+        const payload = payloads[i];
+        return payload ? this.send(thread.channelId, thread.threadId, payload, key) : this.attach(thread, document);
+      },
+      (i, key) => (i < payloads.length ? this.findPart(thread, key) : this.findFile(thread, document)),
+    );
+    return { thread, messageId: ids[payloads.length - 1] ?? "" };
+  }
+
+  /** Attaches the whole document as a Markdown file; returns the file id (or "" when only a notice could say it failed). */
+  private async attach(thread: ThreadRef, document: OutDocument): Promise<string> {
     try {
-      await this.outbox.post(thread.channelId, () =>
+      const res = (await this.outbox.post(thread.channelId, () =>
         this.client.filesUploadV2({
           channel_id: thread.channelId,
           thread_ts: thread.threadId,
@@ -101,18 +139,57 @@ export class SlackSurface implements Surface {
           title: document.title,
           snippet_type: "markdown",
         }),
-      );
+      )) as { files?: { files?: { id?: string }[] }[] };
+      return res.files?.[0]?.files?.[0]?.id ?? "file";
     } catch (error) {
       // The document is already readable in the thread; a missing attachment is reported, not fatal.
       this.countError(error);
       this.log.warn({ code: slackErrorCode(error) ?? "upload_failed", channel: thread.channelId }, "slack: attaching the document failed");
-      await this.send(
+      return this.send(
         thread.channelId,
         thread.threadId,
         renderSingle({ role: "notice", text: "I couldn't attach the Markdown file this time; the full text is above." }),
       );
     }
-    return { thread, messageId: ts };
+  }
+
+  /**
+   * A part an earlier process may have posted before it died: read the thread with its metadata and look
+   * for the part's key (Slack has no idempotency key on chat.postMessage).
+   */
+  private async findPart(thread: ThreadRef, key: string): Promise<string | undefined> {
+    for (const m of await this.replies(thread)) {
+      const payload = m.metadata?.event_type === METADATA_TYPE ? m.metadata.event_payload : undefined;
+      if (payload?.key === key && m.ts) return m.ts;
+    }
+    return undefined;
+  }
+
+  /** The file share of a document an earlier process may have uploaded. */
+  private async findFile(thread: ThreadRef, document: OutDocument): Promise<string | undefined> {
+    for (const m of await this.replies(thread)) {
+      const file = m.files?.find((f) => f.name === document.filename && f.title === document.title);
+      if (file?.id) return file.id;
+    }
+    return undefined;
+  }
+
+  private async replies(thread: ThreadRef): Promise<ReplyMessage[]> {
+    const out: ReplyMessage[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 20; page++) {
+      const res = (await this.client.conversations.replies({
+        channel: thread.channelId,
+        ts: thread.threadId,
+        include_all_metadata: true,
+        limit: 200,
+        ...(cursor ? { cursor } : {}),
+      })) as { messages?: ReplyMessage[]; response_metadata?: { next_cursor?: string } };
+      out.push(...(res.messages ?? []));
+      cursor = res.response_metadata?.next_cursor || undefined;
+      if (!cursor) break;
+    }
+    return out;
   }
 
   async notify(place: Place, user: ChatUser, message: OutMessage): Promise<void> {
@@ -151,12 +228,14 @@ export class SlackSurface implements Surface {
     return this.outbox.drain();
   }
 
-  private async send(channel: string, threadTs: string | undefined, payload: SlackPayload): Promise<string> {
+  private async send(channel: string, threadTs: string | undefined, payload: SlackPayload, key?: string): Promise<string> {
     return this.outbox.post(channel, async () => {
       try {
         const res = await this.client.chat.postMessage({
           channel,
           ...(threadTs ? { thread_ts: threadTs } : {}),
+          // The part's key rides along, so a restart can find the part in the thread (findPart).
+          ...(key ? { metadata: { event_type: METADATA_TYPE, event_payload: { key } } } : {}),
           text: payload.text,
           blocks: payload.blocks,
           unfurl_links: false,

@@ -5,35 +5,44 @@ import type { Template } from "../../templates/types.ts";
 import { type ChatContext, clip } from "../context.ts";
 import type { Inbound, Surface } from "../contract.ts";
 import { documentOf, draftActions, rootStatus } from "../messages.ts";
+import { editSlot, type Slot } from "../outbox.ts";
 import type { ExecRecord, ThreadRecord } from "../records.ts";
 import { startExecution } from "./run.ts";
 
 const REVISION_FIELDS = ["previousDraft", "revisionInstruction"];
 
+/**
+ * Posts a finished draft as the thread's next version, with its buttons; the previous version's buttons
+ * are retired. Replayed after a crash (same execution), it adds no second version and posts nothing twice.
+ */
 export async function postDraft(
+  ctx: ChatContext,
   surface: Surface,
   rec: ThreadRecord,
   er: ExecRecord,
   inputs: Record<string, unknown>,
   doc: ReturnType<Template["render"]>,
+  slot: (part: string) => Slot,
 ): Promise<void> {
   const draft = rec.draft ?? {
     inputs: Object.fromEntries(Object.entries(inputs).filter(([k]) => !REVISION_FIELDS.includes(k))),
     versions: [],
   };
-  const n = (draft.versions.at(-1)?.n ?? 0) + 1;
-  await surface.postDocument(rec.thread, documentOf(doc, `Draft v${n}`));
-  const previous = draft.versions.at(-1);
+  const known = draft.versions.find((v) => v.executionId === er.executionId);
+  const previous = draft.versions.filter((v) => v.n < (known?.n ?? Number.POSITIVE_INFINITY)).at(-1);
+  const n = known?.n ?? (draft.versions.at(-1)?.n ?? 0) + 1;
+  await ctx.outbox.document(surface, rec.thread, documentOf(doc, `Draft v${n}`), slot("document"));
   if (previous?.ref && draft.approved !== previous.n)
-    await surface.edit(previous.ref, draftActions(previous.n, "superseded")).catch(() => undefined);
-  const ref = await surface.post(rec.thread, draftActions(n, "open"));
-  draft.versions.push({
-    n,
-    executionId: er.executionId,
-    markdown: doc.markdown,
-    ref,
-    ...(er.instruction ? { instruction: er.instruction } : {}),
-  });
+    await ctx.outbox.edit(surface, previous.ref, draftActions(previous.n, "superseded"), editSlot(previous.ref)).catch(() => undefined);
+  const ref = await ctx.outbox.post(surface, rec.thread, draftActions(n, "open"), slot("draft-actions"));
+  if (!known)
+    draft.versions.push({
+      n,
+      executionId: er.executionId,
+      markdown: doc.markdown,
+      ref,
+      ...(er.instruction ? { instruction: er.instruction } : {}),
+    });
   draft.awaitingInstruction = false;
   rec.draft = draft;
 }

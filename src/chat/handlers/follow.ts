@@ -8,6 +8,7 @@ import { type ChatContext, codeOf, threadFromOrigin } from "../context.ts";
 import type { Surface } from "../contract.ts";
 import { Follower } from "../follower.ts";
 import { cancelledMessage, documentOf, failureMessage, rootFinal } from "../messages.ts";
+import { rootSlot, type Slot } from "../outbox.ts";
 import { type ExecRecord, threadKey } from "../records.ts";
 import { postDraft } from "./draft.ts";
 
@@ -31,7 +32,6 @@ export async function attach(ctx: ChatContext, surface: Surface): Promise<void> 
           thread,
           templateId: header.templateId,
           userId: header.userId,
-          cursor: 0,
           waits: {},
           done: false,
           purpose: "first",
@@ -54,13 +54,15 @@ export async function startFollower(ctx: ChatContext, er: ExecRecord, surface: S
   const template = ctx.template(er.templateId);
   // The checklist is the fold of the events shown so far; newer ones replay through the follower.
   let checklist = ctx.checklistFor(view, template?.title ?? view.title);
-  if (er.cursor > 0) {
-    for (const event of await ctx.engine.events(er.executionId, 1)) if (event.seq <= er.cursor) checklist = applyEvent(checklist, event);
+  const cursor = await ctx.outbox.cursor(er.executionId);
+  if (cursor > 0) {
+    for (const event of await ctx.engine.events(er.executionId, 1)) if (event.seq <= cursor) checklist = applyEvent(checklist, event);
   }
   const follower = new Follower(
     {
       engine: ctx.engine,
       records: ctx.records,
+      outbox: ctx.outbox,
       logger: ctx.logger,
       timers: ctx.timers,
       progressIntervalMs: ctx.progressIntervalMs,
@@ -73,14 +75,19 @@ export async function startFollower(ctx: ChatContext, er: ExecRecord, surface: S
     surface,
     template,
     checklist,
+    cursor,
   );
   ctx.followers.set(er.executionId, follower);
   await follower.start();
 }
 
-/** The run reached its end: post the document (or draft), a failure sentence, or the cancellation. */
+/**
+ * The run reached its end: post the document (or draft), a failure sentence, or the cancellation, each
+ * through the outbox keyed by the terminal event, so replaying it after a crash posts nothing twice.
+ */
 async function finished(ctx: ChatContext, er: ExecRecord, event: EngineEvent, surface: Surface): Promise<void> {
   const thread = er.thread;
+  const slot = (part: string): Slot => ({ stream: er.executionId, key: `${event.seq}:${part}` });
   await ctx.locks.run(threadKey(thread), async () => {
     const rec = await ctx.records.thread(thread);
     const view = await ctx.engine.get(er.executionId);
@@ -92,20 +99,18 @@ async function finished(ctx: ChatContext, er: ExecRecord, event: EngineEvent, su
     if (event.type === "execution.completed") {
       try {
         const doc = template.render(view);
-        if (template.revisable) await postDraft(surface, rec, er, view.inputs, doc);
-        else await surface.postDocument(thread, documentOf(doc));
+        if (template.revisable) await postDraft(ctx, surface, rec, er, view.inputs, doc, slot);
+        else await ctx.outbox.document(surface, thread, documentOf(doc), slot("document"));
       } catch (error) {
         ctx.logger.warn({ executionId: er.executionId, err: codeOf(error) }, "rendering the document failed");
-        await surface.post(
-          thread,
-          failureMessage(er.executionId, { message: "the finished document could not be laid out" }, template.command),
-        );
+        const message = failureMessage(er.executionId, { message: "the finished document could not be laid out" }, template.command);
+        await ctx.outbox.post(surface, thread, message, slot("failure"));
       }
     } else if (event.type === "execution.failed") {
       const error = (event.data?.error as { code?: string; message?: string } | undefined) ?? view.error;
-      await surface.post(thread, failureMessage(er.executionId, error, template.command));
+      await ctx.outbox.post(surface, thread, failureMessage(er.executionId, error, template.command), slot("failure"));
     } else {
-      await surface.post(thread, cancelledMessage(er.executionId));
+      await ctx.outbox.post(surface, thread, cancelledMessage(er.executionId), slot("cancelled"));
     }
     const status = event.type === "execution.completed" ? "completed" : event.type === "execution.failed" ? "failed" : "cancelled";
     ctx.transition(rec, { type: "run.ended", status, latest, draft: rec.draft !== undefined });
@@ -116,7 +121,9 @@ async function finished(ctx: ChatContext, er: ExecRecord, event: EngineEvent, su
         ? `${template.title} (draft v${latestDraft.n})`
         : template.title;
     if (latest)
-      await surface.editRoot(thread, rootFinal(title, rec.userName, view.status, view.durationMs, offline)).catch(() => undefined);
+      await ctx.outbox
+        .editRoot(surface, thread, rootFinal(title, rec.userName, view.status, view.durationMs, offline), rootSlot(thread))
+        .catch(() => undefined);
     ctx.logger.info({ executionId: er.executionId, status: view.status }, "execution followed to its end");
   });
 }

@@ -12,8 +12,8 @@ export async function askForget(ctx: ChatContext, inbound: Inbound): Promise<voi
 /** Deletes everything kept about a teacher: profile, conversations, thread records, executions. */
 export async function forget(ctx: ChatContext, inbound: Inbound): Promise<void> {
   const userId = inbound.user.id;
-  const index = await ctx.records.user(userId);
-  const mine = new Set([...index.executions, ...(await ctx.engine.list({ userId, limit: 10_000 })).map((r) => r.id)]);
+  const known = await ctx.records.user(userId);
+  const mine = new Set([...known.executions, ...(await ctx.engine.list({ userId, limit: 10_000 })).map((r) => r.id)]);
   for (const id of mine) {
     const follower = ctx.followers.get(id);
     if (follower) {
@@ -22,7 +22,8 @@ export async function forget(ctx: ChatContext, inbound: Inbound): Promise<void> 
     }
   }
   const conversations = await ctx.conversations.deleteUser(userId);
-  await ctx.records.deleteUser(userId);
+  const index = await ctx.records.deleteUser(userId);
+  for (const stream of [...mine, ...index.threads]) await ctx.outbox.forget(stream);
   const hadProfile = await ctx.profiles.delete(userId);
   const executions = await ctx.engine.forgetUser(userId);
   await ctx.countConversations();

@@ -54,14 +54,13 @@ export async function startExecution(
     thread: rec.thread,
     templateId: template.id,
     userId: rec.userId,
-    cursor: 0,
     waits: {},
     done: false,
     purpose,
     ...(instruction ? { instruction } : {}),
   };
   await ctx.records.putExec(er);
-  await startFollower(ctx, er, inbound.surface);
+  await startFollower(ctx, er, ctx.rawSurface(inbound.surface));
   return true;
 }
 

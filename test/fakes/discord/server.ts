@@ -46,14 +46,20 @@ export type RateLimitRule = {
   global?: boolean;
 };
 
-/** A failure the next matching calls meet: a server error, or a connection dropped before or after the work. */
+/**
+ * A failure the next matching calls meet: a server error, a connection dropped before or after the work,
+ * or the answer held (never sent while held) before or after the work, as when a client dies mid-request.
+ */
 export type FaultRule = {
   method?: string;
   /** Matched against the path below /api/v10. */
   path: RegExp;
   times: number;
-  fault: { status: number } | { drop: "before" | "after" };
+  fault: { status: number } | { drop: "before" | "after" } | { hold: "before" | "after" };
 };
+
+/** How long Discord keeps a nonce it enforces ("a few minutes"). */
+const NONCE_WINDOW_MS = 5 * 60_000;
 
 export type FakeDiscordOptions = {
   token?: string;
@@ -115,6 +121,8 @@ export class FakeDiscord {
   readonly faults: FaultRule[] = [];
   /** Calls that met a fault. */
   readonly faulted: RestCall[] = [];
+  /** Calls whose answer is held (see FaultRule `hold`); `release()` answers them. */
+  readonly held: { call: RestCall; answer: () => void }[] = [];
   identifies = 0;
   private readonly conns = new Set<Conn>();
   private readonly spec: DiscordSpec;
@@ -246,9 +254,19 @@ export class FakeDiscord {
     for (const i of this.interactions.values()) i.expired = true;
   }
 
-  /** The next `times` calls matching fail as the rule says (5xx, or the connection dropped). */
+  /** The next `times` calls matching fail as the rule says (5xx, the connection dropped, the answer held). */
   fault(rule: FaultRule): void {
     this.faults.push({ ...rule });
+  }
+
+  /** Answers every held call: a call held before its work does it now. */
+  release(): void {
+    for (const h of this.held.splice(0)) h.answer();
+  }
+
+  /** Forgets held calls without answering (their client is gone): a call held before its work never happens. */
+  discardHeld(): void {
+    this.held.splice(0);
   }
 
   /** The next `times` calls matching answer 429 with `retry_after`. */
@@ -688,22 +706,32 @@ export class FakeDiscord {
       this.poke();
     };
     const fault = this.faults.find((r) => r.times > 0 && (!r.method || r.method === method) && r.path.test(call.path));
+    const hold = (answer: () => void) => {
+      this.held.push({ call, answer });
+      this.poke();
+    };
     if (fault) {
       fault.times--;
       this.faulted.push(call);
       if ("status" in fault.fault) return finish(fault.fault.status, { message: `${fault.fault.status}: Server Error`, code: 0 });
-      if (fault.fault.drop === "before") return drop();
+      if ("drop" in fault.fault && fault.fault.drop === "before") return drop();
     }
-    try {
-      const [status, out] = this.route(matched.operation.operationId, matched.params, body, files, url, arrived);
-      // The work is done, the answer is lost on the way.
-      if (fault && "drop" in fault.fault) return drop();
-      finish(status, out);
-    } catch (error) {
-      if (error instanceof HttpProblem) return finish(error.status, { message: error.message, code: error.code });
-      this.violations.push(`${method} ${call.path}: fake crashed: ${String(error)}`);
-      finish(500, { message: "500: Internal Server Error", code: 0 });
-    }
+    const work = () => {
+      try {
+        const [status, out] = this.route(matched.operation.operationId, matched.params, body, files, url, arrived);
+        // The work is done, the answer is lost on the way.
+        if (fault && "drop" in fault.fault) return drop();
+        // The work is done, the answer waits.
+        if (fault && "hold" in fault.fault && fault.fault.hold === "after") return hold(() => finish(status, out));
+        finish(status, out);
+      } catch (error) {
+        if (error instanceof HttpProblem) return finish(error.status, { message: error.message, code: error.code });
+        this.violations.push(`${method} ${call.path}: fake crashed: ${String(error)}`);
+        finish(500, { message: "500: Internal Server Error", code: 0 });
+      }
+    };
+    if (fault && "hold" in fault.fault && fault.fault.hold === "before") return hold(work);
+    work();
   }
 
   private route(
@@ -803,6 +831,16 @@ export class FakeDiscord {
         return [200, channelPayload(this.channel(params.channel_id))];
       case "create_message": {
         const channel = this.channel(params.channel_id);
+        // Discord: with enforce_nonce, a nonce seen from the same author within a few minutes returns
+        // that message instead of creating another.
+        if (b.enforce_nonce === true && b.nonce !== undefined && b.nonce !== null) {
+          const nonce = String(b.nonce);
+          const since = Date.now() - NONCE_WINDOW_MS;
+          const earlier = this.channelMessages(channel.id).find(
+            (m) => m.nonce === nonce && m.author.id === this.bot.id && Date.parse(m.timestamp) >= since,
+          );
+          if (earlier) return [200, messagePayload(earlier)];
+        }
         const m = this.createFromBody(channel, b, files);
         this.dispatch("MESSAGE_CREATE", { ...messagePayload(m), channel_type: channel.type });
         return [200, messagePayload(m)];
@@ -957,6 +995,7 @@ export class FakeDiscord {
       interactionId,
     });
     if (interactionId) m.webhook_id = this.applicationId;
+    if (typeof b.nonce === "string" || typeof b.nonce === "number") m.nonce = String(b.nonce);
     const ref = b.message_reference as { message_id?: string } | undefined;
     if (ref?.message_id) m.message_reference = { message_id: ref.message_id, channel_id: channel.id };
     return m;

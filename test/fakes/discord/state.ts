@@ -40,6 +40,8 @@ export type FakeMessage = {
   interactionId?: string;
   webhook_id?: string;
   message_reference?: { message_id: string; channel_id: string };
+  /** The nonce it was created with. */
+  nonce?: string;
   deleted?: boolean;
   /** Every version of the message, oldest first (content + components), for assertions on edits. */
   history: { content: string; embeds: number; components: number; at: number }[];

@@ -26,6 +26,16 @@ const MANIFEST_SCOPES = (
   JSON.parse(readFileSync(new URL("../../../manifest.json", import.meta.url), "utf8")) as { oauth_config: { scopes: { bot: string[] } } }
 ).oauth_config.scopes.bot;
 
+/**
+ * Parameters Slack added after the 2020 spec: message metadata on chat.postMessage, and
+ * `include_all_metadata` on conversations.replies/history (Slack's method docs).
+ */
+const PARAMS_MISSING_FROM_SPEC: Record<string, string[]> = {
+  "chat.postMessage": ["metadata"],
+  "conversations.replies": ["include_all_metadata"],
+  "conversations.history": ["include_all_metadata"],
+};
+
 export type FakeCall = { method: string; params: Record<string, unknown>; at: number; status: number; error?: string };
 
 export type FakeMessage = {
@@ -36,9 +46,23 @@ export type FakeMessage = {
   blocks: Record<string, unknown>[];
   edits: number;
   user: string;
+  /** Message metadata as posted ({ event_type, event_payload }). */
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
 };
 
-export type FakeFile = { id: string; filename: string; title?: string; content?: string; channel?: string; threadTs?: string };
+/** A call whose answer is held: before its work (never done unless released) or after it. */
+export type FakeHold = { method: string; when: "before" | "after"; remaining: number };
+
+export type FakeFile = {
+  id: string;
+  filename: string;
+  title?: string;
+  content?: string;
+  channel?: string;
+  threadTs?: string;
+  /** When it was shared into its channel. */
+  ts?: string;
+};
 
 type Rule = {
   method?: string;
@@ -106,7 +130,10 @@ export class FakeSlack {
   readonly notInChannel = new Set<string>();
   /** DM channels the bot itself is part of; any other D… channel answers channel_not_found. */
   readonly botDms = new Set<string>();
+  /** Calls whose answer is being held (see `hold`); `release()` answers them. */
+  readonly held: { method: string; params: Record<string, unknown>; answer: () => void }[] = [];
   rateLimitedCount = 0;
+  private holds: FakeHold[] = [];
   baseUrl = "";
   apiUrl = "";
 
@@ -177,6 +204,24 @@ export class FakeSlack {
   /** The next `times` calls answer `{ ok: false, error }`. */
   failWith(opts: { error: string; times: number; method?: string; channel?: string }): void {
     this.rules.push({ remaining: opts.times, reply: { error: opts.error }, method: opts.method, channel: opts.channel });
+  }
+
+  /**
+   * The next `times` calls of `method` are held: "before" takes the request and does nothing (as when the
+   * client dies before Slack acts on it), "after" does the work and withholds the answer.
+   */
+  hold(opts: { method: string; when: "before" | "after"; times?: number }): void {
+    this.holds.push({ method: opts.method, when: opts.when, remaining: opts.times ?? 1 });
+  }
+
+  /** Answers every held call (a call held before its work does it now). */
+  release(): void {
+    for (const h of this.held.splice(0)) h.answer();
+  }
+
+  /** Forgets held calls without answering them: their client is gone. */
+  discardHeld(): void {
+    this.held.splice(0);
   }
 
   /** Adds a message that exists before the test (e.g. the root of a thread in a recorded payload). */
@@ -315,11 +360,24 @@ export class FakeSlack {
       const method = url.pathname.slice("/api/".length);
       const params = this.parseParams(req, raw, url);
       const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? (params.token as string | undefined);
-      const { status, body, headers } = this.api(method, params, bearer);
-      this.calls.push({ method, params, at: Date.now(), status, ...(typeof body.error === "string" ? { error: body.error } : {}) });
-      // Slack reports the calling token's scopes on every Web API answer.
-      const scopes = bearer === this.options.botToken ? { "x-oauth-scopes": this.options.scopes.join(",") } : {};
-      res.writeHead(status, { "content-type": "application/json", ...scopes, ...headers }).end(JSON.stringify(body));
+      const work = () => {
+        const { status, body, headers } = this.api(method, params, bearer);
+        this.calls.push({ method, params, at: Date.now(), status, ...(typeof body.error === "string" ? { error: body.error } : {}) });
+        // Slack reports the calling token's scopes on every Web API answer.
+        const scopes = bearer === this.options.botToken ? { "x-oauth-scopes": this.options.scopes.join(",") } : {};
+        return () => {
+          if (!res.writableEnded && !res.destroyed)
+            res.writeHead(status, { "content-type": "application/json", ...scopes, ...headers }).end(JSON.stringify(body));
+        };
+      };
+      const hold = this.holds.find((h) => h.remaining > 0 && h.method === method);
+      if (hold) {
+        hold.remaining -= 1;
+        const answer = hold.when === "before" ? () => work()() : work();
+        this.held.push({ method, params, answer });
+        return;
+      }
+      work()();
     } finally {
       this.notify();
     }
@@ -352,12 +410,36 @@ export class FakeSlack {
       }
       if (params[name] === undefined || params[name] === "") this.violations.push(`${method}: required parameter "${name}" missing`);
     }
+    // The newer parameters are accepted only where Slack documents them.
+    const known = new Set([
+      ...Object.values(op ?? {}).flatMap((o) => (o.parameters ?? []).map((p) => p.name)),
+      ...(PARAMS_MISSING_FROM_SPEC[method] ?? []),
+    ]);
+    for (const name of new Set(Object.values(PARAMS_MISSING_FROM_SPEC).flat())) {
+      if (params[name] !== undefined && !known.has(name)) this.violations.push(`${method}: "${name}" is not a parameter of this method`);
+    }
     return true;
   }
 
   private nextTs(): string {
     this.tsCounter += 1;
     return `${1_800_000_000 + this.tsCounter}.${String(this.tsCounter).padStart(6, "0")}`;
+  }
+
+  /** Slack's message metadata: an `event_type` and an `event_payload` object, as JSON text or an object. */
+  private parseMetadata(value: unknown): FakeMessage["metadata"] {
+    if (value === undefined) return undefined;
+    try {
+      const m = (typeof value === "string" ? JSON.parse(value) : value) as { event_type?: unknown; event_payload?: unknown };
+      if (typeof m.event_type !== "string" || typeof m.event_payload !== "object" || m.event_payload === null) {
+        this.violations.push("chat.postMessage: metadata needs event_type (string) and event_payload (object)");
+        return undefined;
+      }
+      return { event_type: m.event_type, event_payload: m.event_payload as Record<string, unknown> };
+    } catch {
+      this.violations.push("chat.postMessage: metadata is not JSON");
+      return undefined;
+    }
   }
 
   private parseBlocks(method: string, value: unknown): Record<string, unknown>[] {
@@ -416,6 +498,7 @@ export class FakeSlack {
         const threadTs = params.thread_ts as string | undefined;
         if (threadTs && !this.message(c, threadTs))
           this.violations.push(`chat.postMessage: thread_ts ${threadTs} is not a message in ${c}`);
+        const metadata = this.parseMetadata(params.metadata);
         const msg: FakeMessage = {
           channel: c,
           ts: this.nextTs(),
@@ -424,6 +507,7 @@ export class FakeSlack {
           edits: 0,
           user: this.options.botUserId,
           ...(threadTs ? { threadTs } : {}),
+          ...(metadata ? { metadata } : {}),
         };
         this.messages.push(msg);
         return ok({ channel: c, ts: msg.ts, message: { type: "message", text: msg.text, ts: msg.ts, user: msg.user } });
@@ -443,6 +527,32 @@ export class FakeSlack {
         this.parseBlocks(method, params.blocks);
         this.ephemerals.push({ channel: c, user: String(params.user), text: String(params.text ?? "") });
         return ok({ message_ts: this.nextTs() });
+      }
+      case "conversations.replies": {
+        const c = channel as string;
+        const root = this.message(c, String(params.ts));
+        if (!root) return fail("thread_not_found");
+        const withMetadata = params.include_all_metadata === true || params.include_all_metadata === "true";
+        const shown = (m: FakeMessage) => ({
+          type: "message",
+          ts: m.ts,
+          text: m.text,
+          user: m.user,
+          ...(m.threadTs ? { thread_ts: m.threadTs } : {}),
+          // Slack returns metadata only to apps that ask for it.
+          ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}),
+        });
+        // Files shared into the thread appear as messages carrying them.
+        const shares = this.files
+          .filter((f) => f.channel === c && f.threadTs === root.ts)
+          .map((f) => ({
+            type: "message",
+            ts: f.ts ?? root.ts,
+            user: this.options.botUserId,
+            files: [{ id: f.id, name: f.filename, title: f.title }],
+          }));
+        const replies = [shown(root), ...this.threadMessages(c, root.ts).map(shown), ...shares].sort((a, b) => Number(a.ts) - Number(b.ts));
+        return ok({ messages: replies, has_more: false, response_metadata: { next_cursor: "" } });
       }
       case "conversations.open": {
         const id = `D${String(params.users ?? "").replace(/\W/g, "")}`;
@@ -464,6 +574,7 @@ export class FakeSlack {
           if (item.title) file.title = item.title;
           if (params.channel_id) file.channel = String(params.channel_id);
           if (params.thread_ts) file.threadTs = String(params.thread_ts);
+          file.ts = this.nextTs();
         }
         return ok({ files: list.map((f) => ({ id: f.id, title: f.title })) });
       }
