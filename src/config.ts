@@ -47,6 +47,7 @@ export const ConfigSchema = z.object({
   STAFFROOM_STANDARDS_DIR: optionalString,
   STAFFROOM_TEMPLATES_DIR: optionalString,
   STAFFROOM_DOCUMENTS_DIR: z.string().trim().min(1).default("documents"),
+  STAFFROOM_ROSTERS_DIR: optionalString,
   STAFFROOM_CONVERSATION_TTL_MINUTES: int(60, 1, 10_080),
   PORT: int(3000, 0, 65_535),
   SLACK_BOT_TOKEN: optionalString,

@@ -6,6 +6,17 @@ import { createEngine, openStore, type Store } from "../engine/index.ts";
 import type { Logger } from "../log.ts";
 import { silentLogger } from "../log.ts";
 import { createModelProvider, type Drafter, type ModelProvider } from "../model/index.ts";
+import {
+  AuditLog,
+  type ForgetCounts,
+  forgetTeacher,
+  loadRosterDir,
+  PrivacyStore,
+  secureDeletes,
+  storeBoundary,
+  withPrivacyForget,
+  workflowVocabulary,
+} from "../privacy/index.ts";
 import { type LoadProblem, loadTemplates, type Template } from "../templates/index.ts";
 import { demoTemplate } from "./demo-workflow.ts";
 
@@ -14,7 +25,16 @@ export type Runtime = {
   logger: Logger;
   store: Store;
   engine: EngineApi;
+  /** The provider behind the redacting boundary: every remote model call goes through it. */
   model: ModelProvider;
+  /** Placeholder maps and imported rosters. */
+  privacy: PrivacyStore;
+  audit: AuditLog;
+  /** Deletes a teacher's executions, maps and roster (callers delete their own records first), audited, then compacts. */
+  forgetTeacher(
+    userId: string,
+    how: { action: "forget" | "delete"; actor: string; counts?: Record<string, number> },
+  ): Promise<ForgetCounts>;
   /** Every registered template, built-in and admin-defined, in display order. */
   templates: Template[];
   template(id: string): Template | undefined;
@@ -36,11 +56,26 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const drafters: Record<string, Drafter> = {};
   for (const t of templates) Object.assign(drafters, t.drafters);
 
-  const model = createModelProvider(config, { drafters, logger, ...(options.notice ? { notice: options.notice } : {}) });
+  const roster = config.STAFFROOM_ROSTERS_DIR ? (await loadRosterDir(config.STAFFROOM_ROSTERS_DIR)).names : [];
   const store = await openStore(config.STAFFROOM_STORE_URL, { retentionDays: config.STAFFROOM_RETENTION_DAYS });
+  const privacy = new PrivacyStore(store.namespace("privacy"));
+  const audit = new AuditLog(store.namespace("audit"));
+  // Installed here, where the provider is built, so no template, revision or extraction can go around it.
+  const model = storeBoundary(
+    createModelProvider(config, { drafters, logger, ...(options.notice ? { notice: options.notice } : {}) }),
+    store,
+    {
+      privacy,
+      roster,
+      vocabulary: workflowVocabulary(templates.map((t) => t.workflow.definition)),
+      logger,
+    },
+  );
   let engine: EngineApi;
+  let rawEngine: EngineApi;
   try {
-    engine = createEngine({
+    await secureDeletes(store);
+    rawEngine = createEngine({
       store,
       model,
       logger,
@@ -48,7 +83,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       defaultTimeoutMs: config.STAFFROOM_MODEL_TIMEOUT_MS,
       defaultModel: config.STAFFROOM_MODEL,
     });
-    for (const t of templates) engine.register(t.workflow);
+    for (const t of templates) rawEngine.register(t.workflow);
+    engine = withPrivacyForget(rawEngine, { store, privacy, audit });
   } catch (error) {
     await store.close();
     throw error;
@@ -62,6 +98,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     store,
     engine,
     model,
+    privacy,
+    audit,
+    forgetTeacher: (userId, how) => forgetTeacher(rawEngine, { store, privacy, audit }, userId, how),
     templates,
     template: (id) => byId.get(id),
     close() {

@@ -49,9 +49,13 @@ export function filenameFor(kind: string, title: string): string {
 export const OFFLINE_BANNER =
   "> **Offline draft.** Written without an AI model (none is configured) from your answers; review and adapt it before use.";
 
-/** The banner for offline runs, else nothing. */
+export const PRIVACY_NOTE =
+  "> **Names protected.** Names, e-mail addresses, phone numbers and id numbers were replaced by placeholders before anything reached the AI model, and put back here.";
+
+/** How the draft was made: the offline banner, or (with a model) that names were protected at the model boundary. */
 export function offlineNote(view: Pick<ExecutionView, "provider">): string[] {
-  return view.provider === "offline" ? [OFFLINE_BANNER, ""] : [];
+  if (view.provider === undefined) return [];
+  return view.provider === "offline" ? [OFFLINE_BANNER, ""] : [PRIVACY_NOTE, ""];
 }
 
 /** Table cell text: no pipes or line breaks. */

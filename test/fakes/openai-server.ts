@@ -53,7 +53,15 @@ export type FakeOpenAI = {
   close(): Promise<void>;
 };
 
-export async function startFakeOpenAI(): Promise<FakeOpenAI> {
+export type FakeOptions = {
+  /**
+   * Default answers weave in every placeholder ("[STUDENT_1]", "[EMAIL_1]"...) the request carried, the way a
+   * real model writes them back, so tests can check that documents restore them.
+   */
+  echoPlaceholders?: boolean;
+};
+
+export async function startFakeOpenAI(options: FakeOptions = {}): Promise<FakeOpenAI> {
   const queue: FakeBehaviour[] = [];
   const requests: FakeRequestBody[] = [];
   let aborted = 0;
@@ -109,7 +117,7 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       return;
     }
 
-    const content = answerText(body, behaviour);
+    const content = answerText(body, behaviour, options);
     const usage = behaviour.usage ?? {
       prompt_tokens: countWords(body.messages.map((m) => m.content).join(" ")),
       completion_tokens: countWords(content),
@@ -164,17 +172,21 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
 }
 
 /** The default answer: a value fitting the requested JSON schema, else a short neutral text. */
-function answerText(body: FakeRequestBody, behaviour: FakeBehaviour): string {
+function answerText(body: FakeRequestBody, behaviour: FakeBehaviour, options: FakeOptions = {}): string {
   if (behaviour.text !== undefined) return behaviour.text;
   if (behaviour.json !== undefined) return JSON.stringify(behaviour.json);
   if (behaviour.notFitting !== undefined) return JSON.stringify(behaviour.notFitting);
   if (behaviour.invalidJson) return "Sure! Here is the plan you asked for (not JSON).";
   const schema = body.response_format?.json_schema?.schema;
   const userText = [...body.messages].reverse().find((m) => m.role === "user")?.content ?? "";
+  const placeholders = options.echoPlaceholders
+    ? [...new Set(body.messages.flatMap((m) => m.content.match(/\[(?:STUDENT|PARENT|PERSON|EMAIL|PHONE|ID)_\d+\]/g) ?? []))]
+    : [];
+  const subject = placeholders.length > 0 ? placeholders.join(" ") : "the requested topic";
   if (schema) {
-    return JSON.stringify(synthesizeFromJsonSchema(schema, { subject: "the requested topic", seed: userText }));
+    return JSON.stringify(synthesizeFromJsonSchema(schema, { subject, seed: userText }));
   }
-  return `Fake model answer (${countWords(userText)} words of prompt received).`;
+  return `Fake model answer on ${subject} (${countWords(userText)} words of prompt received).`;
 }
 
 function statusMessage(status: number): string {

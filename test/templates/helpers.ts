@@ -11,9 +11,10 @@ export type Harness = {
   run(id: string, inputs: Record<string, unknown>): Promise<ExecutionView>;
 };
 
-export async function harness(templates: readonly Template[], model: ModelProvider): Promise<Harness> {
+/** `model` may be built over the store (the privacy boundary keeps its maps there). */
+export async function harness(templates: readonly Template[], model: ModelProvider | ((store: Store) => ModelProvider)): Promise<Harness> {
   const store = await openStore("memory:");
-  const engine = createEngine({ store, model, defaultTimeoutMs: 20_000 });
+  const engine = createEngine({ store, model: typeof model === "function" ? model(store) : model, defaultTimeoutMs: 20_000 });
   for (const t of templates) engine.register(t.workflow);
   return {
     engine,

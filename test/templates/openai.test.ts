@@ -4,6 +4,7 @@ import { Writable } from "node:stream";
 import pino from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createOpenAIProvider } from "../../src/model/openai.ts";
+import { storeBoundary, workflowVocabulary } from "../../src/privacy/index.ts";
 import { builtinTemplates, loadStandards, SAMPLE_STANDARDS_DIR, type StandardsSet, type Template } from "../../src/templates/index.ts";
 import { type FakeOpenAI, startFakeOpenAI } from "../fakes/openai-server.ts";
 import { type Harness, harness, headings, timingTable } from "./helpers.ts";
@@ -16,7 +17,8 @@ let templates: Template[];
 let h: Harness;
 const logLines: Record<string, unknown>[] = [];
 const template = (id: string) => templates.find((t) => t.id === id)!;
-const userText = (i: number) => fake.requests[i]?.messages.find((m) => m.role === "user")?.content ?? "";
+/** The prompt a request carried, with the privacy boundary's data fences taken out (asserted in test/privacy). */
+const userText = (i: number) => (fake.requests[i]?.messages.find((m) => m.role === "user")?.content ?? "").replace(/<\/?data>/g, "");
 
 beforeAll(async () => {
   fake = await startFakeOpenAI();
@@ -28,7 +30,11 @@ beforeAll(async () => {
     },
   });
   templates = builtinTemplates(standards, pino({ level: "debug" }, sink));
-  h = await harness(templates, createOpenAIProvider({ apiKey: "sk-test", baseURL: fake.url, model: "gpt-test" }));
+  // As the runtime builds it: the OpenAI provider behind the privacy boundary.
+  const vocabulary = workflowVocabulary(templates.map((t) => t.workflow.definition));
+  h = await harness(templates, (store) =>
+    storeBoundary(createOpenAIProvider({ apiKey: "sk-test", baseURL: fake.url, model: "gpt-test" }), store, { vocabulary }),
+  );
 });
 afterAll(async () => {
   await h.close();
@@ -195,22 +201,23 @@ describe("student feedback against an OpenAI-compatible endpoint", () => {
   };
 
   it("never sends the student's name to the model, and restores it in the result", async () => {
-    fake.enqueue({}, { json: { message: "Dear [STUDENT], your reason is clear. Next, add evidence." } });
+    fake.enqueue({}, { json: { message: "Dear [STUDENT_1], your reason is clear. Next, add evidence." } });
     const view = await h.run("student-feedback", inputs);
     expect(view.status).toBe("completed");
     expect(fake.requests).toHaveLength(2);
     const sent = JSON.stringify(fake.requests);
     expect(sent).not.toMatch(/maria|garcia/i);
-    expect(userText(0)).toContain("[STUDENT]'s class wrote a paragraph arguing for a longer lunch break.");
+    expect(userText(0)).toContain("[STUDENT_1]'s class wrote a paragraph arguing for a longer lunch break.");
     expect(userText(0)).toContain("I think lunch should be longer because we need time to eat.");
-    expect(userText(0)).toContain("Help [STUDENT] use evidence");
+    expect(userText(0)).toContain("Help [STUDENT_1] use evidence");
     const doc = template("student-feedback").render(view);
-    expect(doc.markdown).toContain("Dear Maria, your reason is clear. Next, add evidence.");
+    expect(doc.markdown).toContain("Dear Maria Garcia, your reason is clear. Next, add evidence.");
+    expect(doc.markdown).toContain("**Names protected.**");
 
     // A revision: the previous draft and the instruction carry the name too; neither reaches the model.
     fake.requests.length = 0;
     fake.enqueue({
-      json: { strengths: ["Clear reason"], nextSteps: ["Add evidence"], message: "[STUDENT], good start. Add one example." },
+      json: { strengths: ["Clear reason"], nextSteps: ["Add evidence"], message: "[STUDENT_1], good start. Add one example." },
     });
     const revised = await h.run("student-feedback", {
       ...inputs,
@@ -220,8 +227,8 @@ describe("student feedback against an OpenAI-compatible endpoint", () => {
     expect(revised.status).toBe("completed");
     expect(fake.requests).toHaveLength(1);
     expect(JSON.stringify(fake.requests)).not.toMatch(/maria|garcia/i);
-    expect(userText(0)).toContain("Teacher's instruction: Shorter, and call her [STUDENT] not Ms [STUDENT]");
-    expect(template("student-feedback").render(revised).markdown).toContain("Maria, good start. Add one example.");
+    expect(userText(0)).toContain("Teacher's instruction: Shorter, and call her [STUDENT_1] not Ms [STUDENT_1]");
+    expect(template("student-feedback").render(revised).markdown).toContain("Maria Garcia, good start. Add one example.");
   });
 });
 

@@ -1,20 +1,19 @@
-// The student-feedback template: redact the name -> (analyze -> compose | revise) -> restore the name.
-// No agent node reads an input directly: every text a model sees comes from the redact step.
+// The student-feedback template: prepare -> (analyze -> compose | revise) -> assemble the draft.
+// Names in every field and in the pasted work are replaced at the model boundary (src/privacy) and restored there.
 
 import type { ExecutionView } from "../../engine/records.ts";
 import { WorkflowDefinition, type WorkflowDefinitionInput } from "../../engine/schema.ts";
 import { bullets, filenameFor, offlineNote, oneLine, outputOf } from "../markdown.ts";
 import type { RenderedDocument, Template } from "../types.ts";
 import { feedbackDrafters } from "./drafts.ts";
-import { addressName, nameVariants, PLACEHOLDER, redact, restoreDeep } from "./names.ts";
+import { addressName, PLACEHOLDER } from "./names.ts";
 import { ANALYSIS, Analysis, Draft, FeedbackInputs, MESSAGE, Message, REVISION } from "./schemas.ts";
 
 export const FEEDBACK_HEADINGS = ["Strengths", "Next steps", "Message to the student"] as const;
 
-const SYSTEM = `You are an experienced, kind and specific teacher writing feedback a student will read. The student is called ${PLACEHOLDER}; write ${PLACEHOLDER} wherever you would use their name and never guess a name. Quote the work when you praise it; make next steps concrete and doable.`;
+const SYSTEM = `You are an experienced, kind and specific teacher writing feedback a student will read. Address the student exactly as the request names them (${PLACEHOLDER} when no name is given) and never guess a name. Quote the work when you praise it; make next steps concrete and doable.`;
 
-const redactedText = (v: unknown, variants: string[]): string | undefined =>
-  typeof v === "string" && v.trim() ? redact(v, variants) : undefined;
+const givenText = (v: unknown): string | undefined => (typeof v === "string" && v.trim() ? v : undefined);
 
 function definition(): WorkflowDefinitionInput {
   const r = (field: string) => `nodes.redact.${field}`;
@@ -28,7 +27,7 @@ function definition(): WorkflowDefinitionInput {
       {
         id: "redact",
         kind: "transform",
-        title: "Protect the student's name",
+        title: "Prepare the request",
         fn: "student-feedback.redact",
         in: {
           studentName: "inputs.studentName",
@@ -92,7 +91,7 @@ function definition(): WorkflowDefinitionInput {
       {
         id: "restore",
         kind: "transform",
-        title: "Restore the student's name",
+        title: "Assemble the draft",
         fn: "student-feedback.restore",
         in: { analysis: "nodes.analyze", compose: "nodes.compose", studentName: "inputs.studentName" },
       },
@@ -126,7 +125,7 @@ function definition(): WorkflowDefinitionInput {
       {
         id: "restore-revision",
         kind: "transform",
-        title: "Restore the student's name",
+        title: "Assemble the draft",
         fn: "student-feedback.restore",
         in: { draft: "nodes.revise", studentName: "inputs.studentName" },
       },
@@ -136,33 +135,24 @@ function definition(): WorkflowDefinitionInput {
 
 const transforms = {
   "student-feedback.redact": (input: Record<string, unknown>) => {
-    const variants = nameVariants(typeof input.studentName === "string" ? input.studentName : undefined);
+    const name = typeof input.studentName === "string" ? input.studentName : undefined;
     const texts = ["assignment", "work", "rubric", "focus", "previousDraft", "revisionInstruction"] as const;
-    const out: Record<string, unknown> = { placeholder: PLACEHOLDER, named: variants.length > 0 };
-    let mentions = 0;
+    const out: Record<string, unknown> = { placeholder: addressName(name) ?? PLACEHOLDER, named: addressName(name) !== undefined };
     for (const key of texts) {
-      const value = redactedText(input[key], variants);
-      if (value !== undefined) {
-        mentions += value.split(PLACEHOLDER).length - 1;
-        out[key] = value;
-      }
+      const value = givenText(input[key]);
+      if (value !== undefined) out[key] = value;
     }
-    out.mentions = mentions;
     return out;
   },
   "student-feedback.restore": (input: Record<string, unknown>): Draft => {
-    const name = typeof input.studentName === "string" ? input.studentName : undefined;
-    if (input.draft) return restoreDeep(input.draft as Draft, name);
+    if (input.draft) return input.draft as Draft;
     const analysis = input.analysis as Analysis;
     const compose = input.compose as Message;
-    return restoreDeep(
-      {
-        strengths: analysis.strengths.map((s) => (s.evidence ? `${oneLine(s.point)} Evidence: ${oneLine(s.evidence)}` : oneLine(s.point))),
-        nextSteps: analysis.nextSteps.map((n) => (n.how ? `${oneLine(n.point)} ${oneLine(n.how)}` : oneLine(n.point))),
-        message: compose.message,
-      },
-      name,
-    );
+    return {
+      strengths: analysis.strengths.map((s) => (s.evidence ? `${oneLine(s.point)} Evidence: ${oneLine(s.evidence)}` : oneLine(s.point))),
+      nextSteps: analysis.nextSteps.map((n) => (n.how ? `${oneLine(n.point)} ${oneLine(n.how)}` : oneLine(n.point))),
+      message: compose.message,
+    };
   },
 };
 
@@ -204,10 +194,10 @@ export function renderFeedback(view: ExecutionView): RenderedDocument {
 
 function renderFeedbackStep(nodeId: string, output: unknown): string | undefined {
   if (nodeId === "redact") {
-    const o = output as { named?: boolean; mentions?: number };
+    const o = output as { named?: boolean };
     return o.named
-      ? `The student's name is replaced by ${PLACEHOLDER} before drafting (${o.mentions ?? 0} mention${o.mentions === 1 ? "" : "s"} found) and restored in the result.`
-      : "No student name given, so the message uses [STUDENT] for you to fill in.";
+      ? "Names, e-mails and phone numbers are replaced by placeholders before any AI model sees them, and restored in the result."
+      : `No student name given, so the message uses ${PLACEHOLDER} for you to fill in.`;
   }
   if (nodeId === "analyze") {
     const a = output as Analysis;

@@ -1,0 +1,88 @@
+// The forms a known name can take in text (full, first or last alone, hyphen parts, without particles or
+// accents) and whole-word matching of them that ignores case and accents (pure).
+import { COMMON_WORD_NAMES, PARTICLES } from "./lexicon.ts";
+
+/** Folds one UTF-16 unit to lower case without accents, keeping its length (so indices map back). */
+function foldUnit(unit: string): string {
+  const bare = unit.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase();
+  return bare.length === 1 ? bare : unit.toLowerCase().length === 1 ? unit.toLowerCase() : unit;
+}
+
+/** Lower-case, accent-free text of the same length as the input. */
+export function fold(text: string): string {
+  let out = "";
+  for (let i = 0; i < text.length; i++) out += foldUnit(text.charAt(i));
+  return out;
+}
+
+/** Every form to look for, longest first: "Ana María García-López" -> "García-López", "García López", "García", "Ana"... */
+export function nameForms(name: string): string[] {
+  const full = name.normalize("NFC").trim().replace(/\s+/g, " ");
+  if (full.replace(/[^\p{L}]/gu, "").length < 2) return [];
+  const tokens = full.split(/[\s,]+/).filter((t) => t.replace(/[^\p{L}]/gu, "").length >= 2);
+  const named = tokens.filter((t) => !PARTICLES.has(t.toLowerCase().replace(/[.]$/, "")));
+  const forms = new Set<string>([full]);
+  if (named.length > 0) forms.add(named.join(" "));
+  for (const t of named) {
+    forms.add(t.replace(/['’]s$/i, ""));
+    if (t.includes("-")) {
+      forms.add(t.replace(/-/g, " "));
+      for (const part of t.split("-")) if (part.length >= 2 && !PARTICLES.has(part.toLowerCase())) forms.add(part);
+    }
+  }
+  // "Last, First" and "First Last" both appear in rosters and text.
+  if (named.length === 2) forms.add([...named].reverse().join(" "));
+  return [...forms].filter((f) => f.replace(/[^\p{L}]/gu, "").length >= 2).sort((a, b) => b.length - a.length);
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const BEFORE = "(?<![\\p{L}\\p{N}\\p{M}_])";
+const AFTER = "(?![\\p{L}\\p{N}\\p{M}_])";
+
+/** Forms that are everyday words or two letters long match only capitalised ("Will", "WILL", "Li"). */
+export function matchesOnlyCapitalised(form: string): boolean {
+  const f = fold(form);
+  return COMMON_WORD_NAMES.has(f) || f.replace(/[^\p{L}]/gu, "").length <= 2;
+}
+
+export type FormMatch = { start: number; end: number; form: string };
+
+/** A form written "=grace" matches exactly as written: a name found in the text, even an everyday word. */
+export const EXACT = "=";
+
+/**
+ * Whole-word occurrences of the forms in the text, longest form first, never overlapping. Forms that
+ * are everyday words match only when capitalised; the others in any case and with or without accents.
+ */
+export function findForms(text: string, forms: readonly string[]): FormMatch[] {
+  if (!text || forms.length === 0) return [];
+  const sorted = [...new Set(forms)].sort((a, b) => b.length - a.length);
+  const anyCase = sorted.filter((f) => !f.startsWith(EXACT) && !matchesOnlyCapitalised(f));
+  const capitalisedForms = (f: string) => [f.charAt(0).toUpperCase() + f.slice(1).toLowerCase(), f.toUpperCase()];
+  const exact = [
+    ...sorted.filter((f) => f.startsWith(EXACT)).flatMap((f) => [f.slice(EXACT.length), ...capitalisedForms(f.slice(EXACT.length))]),
+    ...sorted
+      .filter((f) => !f.startsWith(EXACT) && matchesOnlyCapitalised(f))
+      .flatMap((f) => [...capitalisedForms(f), ...(/^\p{Lu}/u.test(f) ? [f] : [])]),
+  ].sort((a, b) => b.length - a.length);
+  const taken: FormMatch[] = [];
+  const overlaps = (s: number, e: number) => taken.some((t) => s < t.end && e > t.start);
+  const flexible = (f: string) => escapeRegExp(fold(f)).replace(/[- ]/g, "[\\s-]+");
+  if (anyCase.length > 0) {
+    const re = new RegExp(`${BEFORE}(?:${anyCase.map(flexible).join("|")})${AFTER}`, "gu");
+    for (const m of fold(text).matchAll(re)) {
+      const start = m.index;
+      const end = start + m[0].length;
+      if (!overlaps(start, end)) taken.push({ start, end, form: text.slice(start, end) });
+    }
+  }
+  if (exact.length > 0) {
+    const re = new RegExp(`${BEFORE}(?:${[...new Set(exact)].map(escapeRegExp).join("|")})${AFTER}`, "gu");
+    for (const m of text.matchAll(re)) {
+      const start = m.index;
+      const end = start + m[0].length;
+      if (!overlaps(start, end)) taken.push({ start, end, form: m[0] });
+    }
+  }
+  return taken.sort((a, b) => a.start - b.start);
+}

@@ -1,0 +1,11 @@
+// Student-data protection: the redacting model boundary, placeholder maps, rosters, forget, audit and export.
+export { type AuditAction, type AuditEntry, AuditLog } from "./audit.ts";
+export { type BoundaryOptions, EPHEMERAL_EXECUTION, storeBoundary, withRedaction } from "./boundary.ts";
+export { BOUNDARY_NOTE, FENCE_CLOSE, FENCE_OPEN, fencePrompt } from "./fence.ts";
+export { compact, type ForgetCounts, type ForgetDeps, forgetTeacher, secureDeletes, withPrivacyForget } from "./forget.ts";
+export { nameForms } from "./forms.ts";
+export { findPeople, loadNameModel, vocabularyOf, workflowVocabulary } from "./people.ts";
+export { PlaceholderMap } from "./placeholders.ts";
+export { redactText, rosterNames, seedNameFields } from "./redact.ts";
+export { loadRosterDir, parseRoster } from "./roster.ts";
+export { PrivacyStore, SCHOOL_ROSTER, type StoredMap, type StoredRoster } from "./store.ts";
