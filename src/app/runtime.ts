@@ -12,7 +12,6 @@ import {
   forgetTeacher,
   loadRosterDir,
   PrivacyStore,
-  secureDeletes,
   storeBoundary,
   withPrivacyForget,
   workflowVocabulary,
@@ -74,7 +73,6 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   let engine: EngineApi;
   let rawEngine: EngineApi;
   try {
-    await secureDeletes(store);
     rawEngine = createEngine({
       store,
       model,

@@ -126,7 +126,7 @@ export function storeBoundary(
   return withRedaction(inner, {
     store: options.privacy ?? new PrivacyStore(store.namespace("privacy")),
     execution: async (id) => {
-      const rec = await store.getExecution(id);
+      const rec = await store.executions.getExecution(id);
       return rec ? { userId: rec.userId, inputs: rec.inputs } : undefined;
     },
     ...(options.roster ? { roster: options.roster } : {}),

@@ -1,21 +1,10 @@
 // Forget, end to end: when the engine forgets a teacher, their placeholder maps and roster go too, the
-// deletion is audited (counts only), and the SQLite files are compacted so nothing stays readable in free
-// pages or the WAL. Callers delete their own records (conversations, profiles, threads) before engine.forgetUser.
+// deletion is audited (counts only), and the store is compacted (SQLite: secure_delete is on, and the WAL is
+// checkpointed and truncated) so nothing stays readable in free pages or the WAL. Callers delete their own records (conversations, profiles, threads) before engine.forgetUser.
 import type { EngineApi } from "../engine/api.ts";
 import type { Store } from "../engine/store.ts";
 import type { AuditLog } from "./audit.ts";
 import type { PrivacyStore } from "./store.ts";
-
-/** Overwrites deleted records from now on (SQLite secure_delete); a no-op for other stores. */
-export async function secureDeletes(store: Store): Promise<void> {
-  if (store.url.startsWith("sqlite://")) await store.query("PRAGMA secure_delete=ON");
-}
-
-/** Moves the WAL into the database and truncates it, so deleted text is left in neither file. */
-export async function compact(store: Store): Promise<void> {
-  if (!store.url.startsWith("sqlite://")) return;
-  await store.query("PRAGMA wal_checkpoint(TRUNCATE)");
-}
 
 export type ForgetDeps = { store: Store; privacy: PrivacyStore; audit: AuditLog };
 
@@ -35,7 +24,7 @@ export async function forgetTeacher(
   const { maps, roster } = await deps.privacy.deleteUser(userId);
   const counts: ForgetCounts = { ...how.counts, executions, maps, roster: roster ? 1 : 0 };
   await deps.audit.record({ action: how.action, actor: how.actor, teacher: userId, counts });
-  await compact(deps.store);
+  await deps.store.compact();
   return counts;
 }
 

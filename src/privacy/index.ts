@@ -2,7 +2,7 @@
 export { type AuditAction, type AuditEntry, AuditLog } from "./audit.ts";
 export { type BoundaryOptions, EPHEMERAL_EXECUTION, storeBoundary, withRedaction } from "./boundary.ts";
 export { BOUNDARY_NOTE, FENCE_CLOSE, FENCE_OPEN, fencePrompt } from "./fence.ts";
-export { compact, type ForgetCounts, type ForgetDeps, forgetTeacher, secureDeletes, withPrivacyForget } from "./forget.ts";
+export { type ForgetCounts, type ForgetDeps, forgetTeacher, withPrivacyForget } from "./forget.ts";
 export { nameForms } from "./forms.ts";
 export { findPeople, loadNameModel, vocabularyOf, workflowVocabulary } from "./people.ts";
 export { PlaceholderMap } from "./placeholders.ts";
