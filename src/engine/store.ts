@@ -1,8 +1,8 @@
 // The local database: one Keyv adapter (@keyv/sqlite, or memory) shared by every layer's namespace,
 // with the engine's executions behind the ExecutionStore driver in ./store/local.ts (which owns their
 // layout: one small header per execution, one record per node state, one key per event).
-import { mkdirSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { mkdirSync, type Stats, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import KeyvSqlite from "@keyv/sqlite";
 import Keyv, { type KeyvStoreAdapter } from "keyv";
 import { StaffroomError } from "../errors.ts";
@@ -57,23 +57,19 @@ export class Store {
       );
     }
     const file = url.slice("sqlite://".length);
-    if (file !== ":memory:") {
-      try {
-        mkdirSync(dirname(resolve(file)), { recursive: true });
-      } catch (cause) {
-        throw new StaffroomError("store_unavailable", `Cannot create the folder for the store at ${file}: ${(cause as Error).message}`, {
-          cause,
-        });
-      }
-    }
+    if (file !== ":memory:") prepareStoreFolder(file);
     const sqlite = new KeyvSqlite({ uri: url, busyTimeout: 10_000 });
+    // Connection errors also surface through the first query; without a listener the emit would throw.
+    sqlite.on("error", () => undefined);
     try {
       await sqlite.query("PRAGMA journal_mode=WAL");
       await sqlite.query("PRAGMA synchronous=NORMAL");
       // Deleted records (a teacher's forget, retention) are overwritten, not left in free pages.
       await sqlite.query("PRAGMA secure_delete=ON");
+      await sqlite.query("SELECT count(*) FROM keyv WHERE key = 'engine:ping'");
     } catch (cause) {
-      throw new StaffroomError("store_unavailable", `Cannot open the store at ${file}: ${(cause as Error).message}`, { cause });
+      await sqlite.close().catch(() => undefined);
+      throw openError(file, cause);
     }
     const store = new Store(url, sqlite as unknown as KeyvStoreAdapter, sqlite, ttlMs);
     await store.executions.sweepExpired();
@@ -137,6 +133,77 @@ export class Store {
     })();
     return this.closed;
   }
+}
+
+/**
+ * Creates the store's folder one level at a time: a recursive mkdir never returns on some virtual
+ * file systems (/proc), and each level's error names what to fix (a file in the way, no permission).
+ */
+function prepareStoreFolder(file: string): void {
+  const target = resolve(file);
+  const fail = (why: string, cause?: unknown) =>
+    new StaffroomError("store_unavailable", `STAFFROOM_STORE_URL cannot hold a database at ${file}: ${why}.`, { cause });
+  if (target.startsWith("/proc/") || target.startsWith("/sys/") || target.startsWith("/dev/"))
+    throw fail(
+      `${target.split("/")[1] ? `/${target.split("/")[1]}` : target} is a system folder, not storage; choose a path in a writable folder`,
+    );
+  const existing = statOrUndefined(target);
+  if (existing?.isDirectory()) throw fail("that path is a folder; name a file inside it, e.g. sqlite://" + join(file, "staffroom.sqlite"));
+  const missing: string[] = [];
+  let dir = dirname(target);
+  for (;;) {
+    const st = statOrUndefined(dir);
+    if (st) {
+      if (!st.isDirectory()) throw fail(`${dir} is a file, not a folder; move it aside or choose another path`);
+      break;
+    }
+    missing.unshift(dir);
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  for (const d of missing) {
+    try {
+      mkdirSync(d);
+    } catch (cause) {
+      const code = (cause as NodeJS.ErrnoException).code;
+      throw fail(
+        code === "EACCES" || code === "EPERM" || code === "EROFS"
+          ? `the folder ${d} cannot be created (no permission)`
+          : `the folder ${d} cannot be created (${code ?? String(cause)})`,
+        cause,
+      );
+    }
+  }
+}
+
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** One sentence for a database that cannot be opened, naming the file and what to do. */
+function openError(file: string, cause: unknown): StaffroomError {
+  const code = (cause as { code?: string }).code ?? "";
+  const message = (cause as Error).message ?? String(cause);
+  if (code === "SQLITE_NOTADB" || code === "SQLITE_CORRUPT" || /not a database|malformed/i.test(message))
+    return new StaffroomError(
+      "store_corrupted",
+      `The store ${file} is not a readable SQLite database (damaged or not a database): restore it from a backup, or move the file aside to start with an empty store.`,
+      { cause },
+    );
+  if (code === "SQLITE_CANTOPEN" || code === "SQLITE_READONLY" || code === "SQLITE_PERM")
+    return new StaffroomError(
+      "store_unavailable",
+      `The store ${file} cannot be opened for writing: check that its folder exists and is writable.`,
+      { cause },
+    );
+  if (code === "SQLITE_BUSY")
+    return new StaffroomError("store_busy", `The store ${file} is locked by another program; close it and start again.`, { cause });
+  return new StaffroomError("store_unavailable", `The store ${file} cannot be opened: ${message}`, { cause });
 }
 
 export function openStore(url: string, options: StoreOptions = {}): Promise<Store> {

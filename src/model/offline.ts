@@ -1,11 +1,12 @@
 // The offline model: no network, deterministic drafts built from the request's schema and variables,
 // visibly marked as offline drafts. Lets anyone try the bot without a key and gives tests a fast model.
-import { CancelledError } from "../errors.ts";
+import { abortReason } from "./abort.ts";
 import { synthesizeFromJsonSchema } from "./synthesize.ts";
-import type { ModelProvider, ModelRequest, ModelResponse } from "./types.ts";
+import type { Drafter, ModelProvider, ModelRequest, ModelResponse } from "./types.ts";
+
+export type { Drafter };
 
 /** Builds a structured draft for one output schema (keyed by schema name); its value must fit the schema. */
-export type Drafter = (vars: Record<string, unknown>, request: ModelRequest) => unknown;
 
 export type OfflineProviderOptions = {
   /** Hand-written drafters by output schema name; others are synthesized from the JSON schema. */
@@ -123,8 +124,4 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
     }, ms);
     signal.addEventListener("abort", onAbort, { once: true });
   });
-}
-
-export function abortReason(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new CancelledError();
 }

@@ -5,7 +5,7 @@ import type { ChatCompletionCreateParamsBase } from "openai/resources/chat/compl
 import { ModelRateLimitError, ModelRequestError, ModelUnavailableError, StaffroomError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { silentLogger } from "../log.ts";
-import { abortReason } from "./offline.ts";
+import { abortReason } from "./abort.ts";
 import type { ModelProvider, ModelRequest, ModelResponse } from "./types.ts";
 
 export type OpenAIProviderOptions = {

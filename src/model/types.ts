@@ -34,3 +34,6 @@ export interface ModelProvider {
   /** One model call; throws StaffroomError subclasses (ModelRateLimitError, ModelUnavailableError, ...). */
   complete(request: ModelRequest): Promise<ModelResponse>;
 }
+
+/** Writes an offline draft for one output schema from the node's variables (templates register one per schema). */
+export type Drafter = (vars: Record<string, unknown>, request: ModelRequest) => unknown;

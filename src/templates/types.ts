@@ -3,13 +3,14 @@
 import type { z } from "zod";
 import type { RegisteredWorkflow } from "../engine/api.ts";
 import type { ExecutionView } from "../engine/records.ts";
-import type { ModelRequest } from "../model/types.ts";
+import type { Drafter } from "../model/types.ts";
 
 /**
  * Offline draft for one output schema: given the agent node's mapped inputs (`vars`) and the request,
  * returns the structured answer (an object fitting the schema) or text. Deterministic.
  */
-export type Drafter = (vars: Record<string, unknown>, request: ModelRequest) => unknown;
+/** One Drafter type, the model layer's. */
+export type { Drafter };
 
 /**
  * Metadata every input field carries via `.meta(...)` (zod 4); read it with `fieldMeta(schema, name)`.

@@ -1,24 +1,8 @@
 // Layering of the chat core: surfaces (console included) import only the chat contract, and the chat
 // core imports no surface. Read from the sources, so a new import that crosses the line fails here.
-import { readdirSync, readFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-
-function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : [],
-  );
-}
-
-/** Every module a file imports (static and dynamic), resolved to a path relative to the repo. */
-function imports(file: string): string[] {
-  const text = readFileSync(file, "utf8");
-  const specs = [...text.matchAll(/(?:from|import)\s*\(?\s*["']([^"']+)["']/g)].map((m) => m[1] ?? "");
-  return specs.filter((s) => s.startsWith(".")).map((s) => relative(root, resolve(dirname(file), s)));
-}
+import { imports, root, sources } from "../imports.ts";
 
 describe("chat boundary", () => {
   const surfaces = sources(join(root, "src/adapters"));

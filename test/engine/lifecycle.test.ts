@@ -1,6 +1,7 @@
 // The execution lifecycle around the run: record fields, idempotent starts, the gap-free event log and
 // subscriptions, listing, stats that survive a reopen, forgetting a user, retention TTLs, the
 // persistence format (no growing snapshots) and SQLite's WAL mode.
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import sqlite3 from "sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
@@ -239,6 +240,42 @@ describe("persistence", () => {
     expect(await engine.events(theirs.id)).not.toEqual([]);
     expect(await engine.forgetUser("forget-me")).toBe(0);
   });
+
+  it("forgetUser deletes every execution of a user however many (> 500), with their idempotency keys, and truncates the WAL", async () => {
+    const { url, file } = sqliteUrl();
+    const { engine, store } = await setup({ url });
+    engine.register({
+      definition: new WorkflowBuilder("one-step", 1, "One step").transform("only", { fn: "tidy" }).build(),
+      transforms: tidy,
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < 530; i += 10) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(10, 530 - i) }, (_, j) =>
+          engine.start("one-step", { inputs: { topic: "x" }, userId: "forget-many", idempotencyKey: `forget-many-key-${i + j}` }),
+        ),
+      );
+      ids.push(...batch.map((e) => e.id));
+    }
+    await Promise.all(ids.map((id) => engine.wait(id)));
+    const kept = await engine.start("one-step", { inputs: { topic: "x" }, userId: "keep-me" });
+    await engine.wait(kept.id);
+
+    expect(await engine.forgetUser("forget-many")).toBe(530);
+    const left = (await store.query("SELECT key FROM keyv WHERE key LIKE '%forget-many%' OR value LIKE '%forget-many%'")) as unknown[];
+    expect(left).toEqual([]);
+    const oldest = ids[0] as string;
+    expect(await engine.get(oldest)).toBeUndefined();
+    expect(await store.executions.byIdempotencyKey("forget-many-key-0")).toBeUndefined();
+    expect(await store.executions.executionIdsOfUser("forget-many")).toEqual([]);
+    // The key starts a new execution now (nothing of the old one answers it).
+    const again = await engine.start("one-step", { inputs: { topic: "x" }, userId: "forget-many", idempotencyKey: "forget-many-key-0" });
+    expect(ids).not.toContain(again.id);
+    expect((await engine.get(kept.id))?.status).toBe("completed");
+    // Deleted pages are not left in the write-ahead log.
+    expect(await store.query("PRAGMA secure_delete")).toEqual([{ secure_delete: 1 }]);
+    expect(existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0).toBeLessThan(64 * 1024);
+  }, 60_000);
 
   it("every record carries the retention TTL", async () => {
     const { url } = sqliteUrl();
