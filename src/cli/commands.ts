@@ -7,7 +7,6 @@ import { createInterface, type Interface } from "node:readline";
 import { createRuntime, type Runtime, teacherTemplates } from "../app/runtime.ts";
 import type { Config } from "../config.ts";
 import { EXPORT_FORMATS, type ExportFormat, exportDocument, formatOfPath } from "../documents/index.ts";
-import { validateWorkflowFile } from "../engine/load.ts";
 import type { EngineEvent, ExecutionView } from "../engine/records.ts";
 import { InvalidInputError, NotFoundError } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -314,25 +313,6 @@ export function interpretAnswer(line: string, choices: { value: string; label: s
     }
   }
   return text;
-}
-
-export async function validateCommand(templates: Template[], args: ParsedArgs, io: CliIO): Promise<number> {
-  const file = args.positionals[0];
-  if (!file) throw new InvalidInputError("Name the workflow file to check, e.g. staffroom validate workflows/my-flow.yaml.");
-  const transforms = new Set(templates.flatMap((t) => Object.keys(t.workflow.transforms ?? {})));
-  const schemas = new Set(templates.flatMap((t) => Object.keys(t.workflow.schemas ?? {})));
-  const problems = await validateWorkflowFile(file, {
-    transforms,
-    schemas,
-    workflowExists: (id, version) => templates.some((t) => t.workflow.definition.id === id && t.workflow.definition.version === version),
-  });
-  if (args.flags.json) json(io, { file, valid: problems.length === 0, problems });
-  else if (problems.length === 0) say(io.stdout, `${file} is a valid workflow.`);
-  else {
-    say(io.stdout, `${file} has ${problems.length} problem${problems.length === 1 ? "" : "s"}:`);
-    for (const p of problems) say(io.stdout, `  ${p.path}: ${p.message}`);
-  }
-  return problems.length === 0 ? 0 : 1;
 }
 
 export async function executionsCommand(rt: Runtime, args: ParsedArgs, io: CliIO): Promise<number> {

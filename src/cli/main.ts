@@ -19,9 +19,9 @@ import {
   showCommand,
   statsCommand,
   templatesCommand,
-  validateCommand,
 } from "./commands.ts";
 import { STANDARDS_HELP, standardsCommand } from "./standards.ts";
+import { validateCommand } from "./validate.ts";
 
 const io: CliIO = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
 const say = (text: string) => process.stderr.write(`${text}\n`);

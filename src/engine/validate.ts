@@ -3,7 +3,7 @@
 import type { z } from "zod";
 import { templateVariables } from "./context.ts";
 import { buildGraph, mustRunBefore, reachableFrom } from "./graph.ts";
-import { WorkflowDefinition, type WorkflowNode } from "./schema.ts";
+import { WorkflowDefinition, WorkflowNode } from "./schema.ts";
 
 export type Problem = { path: string; message: string };
 
@@ -30,8 +30,59 @@ export function zodProblems(error: z.ZodError): Problem[] {
 
 export function validateWorkflow(input: unknown, registries: Registries = {}): Problem[] {
   const parsed = WorkflowDefinition.safeParse(input);
-  if (!parsed.success) return zodProblems(parsed.error);
-  return validateParsed(parsed.data, registries);
+  if (parsed.success) return validateParsed(parsed.data, registries);
+  // Schema problems, plus the graph and reference problems of whatever did parse: one pass finds everything.
+  const problems = zodProblems(parsed.error);
+  for (const p of salvagedProblems(input, registries)) {
+    if (!problems.some((q) => q.path === p.path && q.message === p.message)) problems.push(p);
+  }
+  return problems;
+}
+
+/**
+ * Structural problems of a definition that failed its schema: top-level fields that did not parse get
+ * stand-ins and nodes that did not parse are left out. Problems those gaps alone would cause (edges to a left-out
+ * node, start and reachability counts) are dropped, since the schema problems already point at the cause.
+ */
+function salvagedProblems(input: unknown, registries: Registries): Problem[] {
+  if (typeof input !== "object" || input === null || !Array.isArray((input as { nodes?: unknown }).nodes)) return [];
+  const raw = input as Record<string, unknown> & { nodes: unknown[] };
+  const kept: WorkflowNode[] = [];
+  const original: number[] = [];
+  const leftOut = new Set<string>();
+  raw.nodes.forEach((value, i) => {
+    const node = WorkflowNode.safeParse(value);
+    if (node.success) {
+      kept.push(node.data);
+      original.push(i);
+    } else {
+      const id = (value as { id?: unknown } | null)?.id;
+      if (typeof id === "string") leftOut.add(id);
+    }
+  });
+  if (kept.length === 0) return [];
+  const shape = WorkflowDefinition.shape;
+  const field = (name: keyof typeof shape, standIn: unknown) => (shape[name].safeParse(raw[name]).success ? raw[name] : standIn);
+  const candidate = WorkflowDefinition.safeParse({
+    id: field("id", "invalid-id"),
+    version: field("version", 1),
+    title: field("title", "Untitled"),
+    inputs: field("inputs", []),
+    nodes: kept,
+    onFailure: field("onFailure", undefined),
+    maxParallel: field("maxParallel", undefined),
+    retry: field("retry", undefined),
+  });
+  if (!candidate.success) return [];
+  const renumber = (text: string) => text.replace(/nodes\[(\d+)\]/g, (_, k: string) => `nodes[${original[Number(k)] ?? k}]`);
+  const gapsOnly = (p: Problem) =>
+    raw.nodes.length > kept.length &&
+    (p.path === "nodes" ||
+      /cannot be reached from the start node|does not always run before/.test(p.message) ||
+      [...leftOut].some((id) => p.message.includes(`"${id}"`) && /is not a node of this workflow/.test(p.message)));
+  return validateParsed(candidate.data, registries)
+    .filter((p) => !gapsOnly(p))
+    .map((p) => ({ path: renumber(p.path), message: renumber(p.message) }));
 }
 
 export function validateParsed(def: WorkflowDefinition, registries: Registries = {}): Problem[] {
