@@ -51,7 +51,8 @@ function classify(
   const allCaps = raw === raw.toUpperCase();
   // Identifiers (camelCase keys of JSON in prompts) and contractions are not names.
   if (/^\p{Ll}+\p{Lu}/u.test(raw) || (CONTRACTION.test(raw) && isDictionaryWord(fold(raw.split(/['’]/)[0] ?? "")))) return token;
-  if (allCaps && base.length <= 5) return token;
+  // Acronyms, plural too ("IEPs", "ELLs").
+  if ((allCaps && base.length <= 5) || /^\p{Lu}{2,5}s$/u.test(base)) return token;
   const byCompromise = compromiseWords.has(lower);
   // After a cue a capitalised or unknown word is a name; an everyday word only after "named", "dear"...
   // or when compromise also reads it as one ("my friend grace", not "my mom says").
