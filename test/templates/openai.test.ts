@@ -4,7 +4,7 @@ import { Writable } from "node:stream";
 import pino from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createOpenAIProvider } from "../../src/model/openai.ts";
-import { storeBoundary, workflowVocabulary } from "../../src/privacy/index.ts";
+import { loadNameModel, storeBoundary, workflowVocabulary } from "../../src/privacy/index.ts";
 import { builtinTemplates, loadStandards, SAMPLE_STANDARDS_DIR, type StandardsSet, type Template } from "../../src/templates/index.ts";
 import { type FakeOpenAI, startFakeOpenAI } from "../fakes/openai-server.ts";
 import { type Harness, harness, headings, timingTable } from "./helpers.ts";
@@ -31,6 +31,8 @@ beforeAll(async () => {
   });
   templates = builtinTemplates(standards, pino({ level: "debug" }, sink));
   // As the runtime builds it: the OpenAI provider behind the privacy boundary.
+  // The name detector loads once per process (seconds on a busy machine); not part of any test's time.
+  await loadNameModel();
   const vocabulary = workflowVocabulary(templates.map((t) => t.workflow.definition));
   h = await harness(templates, (store) =>
     storeBoundary(createOpenAIProvider({ apiKey: "sk-test", baseURL: fake.url, model: "gpt-test" }), store, { vocabulary }),
