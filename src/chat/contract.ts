@@ -153,8 +153,22 @@ export type CommandSpec = {
   studentData: boolean;
 };
 
+/** What a shortened button id stands for. */
+export type ActionTarget = { id: string; value?: string };
+
+/**
+ * Persisted memory of shortened button ids (Discord hashes custom ids longer than 100 characters), so a
+ * click on such a button works after a restart. The chat core implements it.
+ */
+export interface ActionMemory {
+  remember(surface: SurfaceName, entries: [string, ActionTarget][]): Promise<void>;
+  recall(surface: SurfaceName, key: string): Promise<ActionTarget | undefined>;
+}
+
 /** What surfaces call; implemented once in src/chat (dispatcher.ts routes each call to its handler). */
 export interface ChatCore {
+  /** Persisted memory of shortened button ids (surfaces that shorten ids use it). */
+  readonly actions?: ActionMemory;
   /** The commands to register or list in a manifest. */
   commands(): CommandSpec[];
   /** A slash command (the surface has already acknowledged it). */

@@ -6,7 +6,18 @@ import { describeError } from "../errors.ts";
 import { parseActionId } from "./actions.ts";
 import { commandSpecs } from "./commands.ts";
 import { ChatContext, type ChatCoreOptions, clip, codeOf } from "./context.ts";
-import type { ChatUser, CommandArgs, CommandSpec, Inbound, StaffroomChatCore, Surface, SurfaceName, ThreadRef } from "./contract.ts";
+import type {
+  ActionMemory,
+  ActionTarget,
+  ChatUser,
+  CommandArgs,
+  CommandSpec,
+  Inbound,
+  StaffroomChatCore,
+  Surface,
+  SurfaceName,
+  ThreadRef,
+} from "./contract.ts";
 import { reprompt, sweep } from "./handlers/conversation.ts";
 import { onDraftAction } from "./handlers/draft.ts";
 import { attach, idle } from "./handlers/follow.ts";
@@ -27,6 +38,12 @@ class Dispatcher implements StaffroomChatCore {
   private readonly ctx: ChatContext;
   private readonly sweepTimer: NodeJS.Timeout;
   private commandList: CommandSpec[] | undefined;
+  readonly actions: ActionMemory = {
+    remember: async (surface: SurfaceName, entries: [string, ActionTarget][]) => {
+      for (const [key, target] of entries) await this.ctx.records.rememberAction(surface, key, target);
+    },
+    recall: (surface: SurfaceName, key: string) => this.ctx.records.recallAction(surface, key),
+  };
 
   constructor(options: ChatCoreOptions) {
     this.ctx = new ChatContext(options);

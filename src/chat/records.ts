@@ -162,6 +162,15 @@ export class ChatRecords {
     return all[`${surface}:${channelId}`];
   }
 
+  // ---- shortened button ids ----------------------------------------------------------------
+  async rememberAction(surface: string, key: string, target: { id: string; value?: string }): Promise<void> {
+    await this.keyv.set(`chat:action:${surface}:${key}`, target);
+  }
+
+  async recallAction(surface: string, key: string): Promise<{ id: string; value?: string } | undefined> {
+    return (await this.keyv.get<{ id: string; value?: string }>(`chat:action:${surface}:${key}`)) ?? undefined;
+  }
+
   // ---- dedupe -------------------------------------------------------------------------------
   /** True the first time a delivery key is seen (persisted, so a replay after a restart is caught too). */
   async firstDelivery(surface: string, key: string | undefined): Promise<boolean> {

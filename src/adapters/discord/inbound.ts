@@ -204,7 +204,7 @@ export function registerInbound({ client, core, surface, logger, access }: Deps)
     // A select menu's picked option carries the action, like a button's custom_id does.
     const encoded = i.isStringSelectMenu() ? (i.values[0] ?? "") : i.customId;
     const decoded = decodeCustomId(encoded);
-    const resolved = decoded && "hash" in decoded ? surface.lookupHashed(decoded.hash) : decoded;
+    const resolved = decoded && "hash" in decoded ? await surface.lookupHashed(decoded.hash) : decoded;
     const value = resolved?.value;
     // One click at a time per member and button: a double click is acknowledged and dropped.
     const key = `${i.message.id}|${encoded}|${i.user.id}`;

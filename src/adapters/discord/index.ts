@@ -107,7 +107,7 @@ export async function startDiscord(opts: DiscordOptions): Promise<DiscordHandle>
   });
   client.rest.setToken(token);
   instrument(client.rest, logger);
-  const surface = new DiscordSurface(client.rest, logger.child({ component: "discord" }));
+  const surface = new DiscordSurface(client.rest, logger.child({ component: "discord" }), Date.now, core.actions);
 
   try {
     await registerCommands({ ...opts, rest: client.rest });

@@ -16,6 +16,8 @@ import {
   ThreadAutoArchiveDuration,
 } from "discord.js";
 import {
+  type ActionMemory,
+  type ActionTarget,
   type ChatUser,
   type Delivery,
   type MessageRef,
@@ -82,31 +84,41 @@ export class DiscordSurface implements Surface {
   readonly name = "discord" as const;
   /** Root messages not derivable from the thread id (DMs, commands typed inside a thread); lost on restart. */
   private readonly roots = new Map<string, { channelId: string; messageId: string }>();
-  /** Buttons whose ids were too long for a custom_id, by hash. */
-  private readonly hashed = new Map<string, { id: string; value?: string }>();
+  /** Buttons whose ids were too long for a custom_id, by hash (a cache of what `memory` keeps). */
+  private readonly hashed = new Map<string, ActionTarget>();
 
   constructor(
     private readonly rest: REST,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
+    /** Where hashed ids are persisted, so their buttons work after a restart. */
+    private readonly memory?: ActionMemory,
   ) {}
 
-  /** Maps a hashed custom_id back to its action (see render.encodeAction). */
-  lookupHashed(customId: string): { id: string; value?: string } | undefined {
-    return this.hashed.get(customId);
+  /** Maps a hashed custom_id back to its action (see render.encodeAction), from memory after a restart. */
+  async lookupHashed(customId: string): Promise<ActionTarget | undefined> {
+    const known = this.hashed.get(customId);
+    if (known) return known;
+    const recalled = await this.memory?.recall("discord", customId);
+    if (recalled) this.hashed.set(customId, recalled);
+    return recalled;
   }
 
   private fresh(reply: DiscordReply | undefined): reply is Extract<DiscordReply, { kind: "interaction" }> {
     return reply?.kind === "interaction" && this.now() - reply.receivedAt < TOKEN_LIFETIME_MS;
   }
 
-  private remember(actions: OutMessage["actions"]): void {
+  /** Persists hashed ids before the message carrying them is sent, so no click can outrun them. */
+  private async remember(actions: OutMessage["actions"]): Promise<void> {
     if (!actions?.length) return;
-    for (const [k, v] of hashedActions(actions)) this.hashed.set(k, v);
+    const fresh = [...hashedActions(actions)].filter(([k]) => !this.hashed.has(k));
+    if (fresh.length === 0) return;
+    await this.memory?.remember("discord", fresh);
+    for (const [k, v] of fresh) this.hashed.set(k, v);
   }
 
   async openThread(place: Place, user: ChatUser, message: OutMessage): Promise<ThreadRef> {
-    this.remember(message.actions);
+    await this.remember(message.actions);
     const reply = place.reply as DiscordReply | undefined;
     const [first, ...rest] = renderMessage(message);
     if (!first) throw new Error("empty root message");
@@ -160,7 +172,7 @@ export class DiscordSurface implements Surface {
   }
 
   async post(thread: ThreadRef, message: OutMessage, delivery?: Delivery): Promise<MessageRef> {
-    this.remember(message.actions);
+    await this.remember(message.actions);
     const bodies = renderMessage(message);
     if (bodies.length === 0) throw new Error("nothing to post");
     // Each part carries its key as a nonce Discord enforces: a part re-sent after a crash returns the first.
@@ -173,12 +185,12 @@ export class DiscordSurface implements Surface {
   }
 
   async edit(ref: MessageRef, message: OutMessage): Promise<void> {
-    this.remember(message.actions);
+    await this.remember(message.actions);
     await this.rest.patch(Routes.channelMessage(ref.thread.threadId, ref.messageId), { body: renderEdit(message) });
   }
 
   async editRoot(thread: ThreadRef, message: OutMessage): Promise<void> {
-    this.remember(message.actions);
+    await this.remember(message.actions);
     const known = this.roots.get(thread.threadId);
     // A thread started from a message has that message's id: the root is found again after a restart.
     const root = known ?? (thread.threadId !== thread.channelId ? { channelId: thread.channelId, messageId: thread.threadId } : undefined);
@@ -195,7 +207,7 @@ export class DiscordSurface implements Surface {
   }
 
   async postDocument(thread: ThreadRef, document: OutDocument, delivery?: Delivery): Promise<MessageRef> {
-    this.remember(document.actions);
+    await this.remember(document.actions);
     const { messages, final, file } = renderDocument(document);
     const files: RawFile[] = [{ name: file.name, data: file.data, contentType: file.contentType }];
     const ids = await sendParts(delivery, messages.length + 1, async (i, key) => {
@@ -207,7 +219,7 @@ export class DiscordSurface implements Surface {
   }
 
   async notify(place: Place, user: ChatUser, message: OutMessage): Promise<void> {
-    this.remember(message.actions);
+    await this.remember(message.actions);
     const reply = place.reply as DiscordReply | undefined;
     if (this.fresh(reply)) {
       await this.privately(reply, message);
