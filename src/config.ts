@@ -26,6 +26,14 @@ const int = (def: number, min: number, max: number) => {
   return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error }).default(def);
 };
 
+const optionalInt = (min: number, max: number, def: string) => {
+  const error = `must be a whole number from ${min} to ${max} (default ${def})`;
+  return z.preprocess(
+    (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
+    z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error }).optional(),
+  );
+};
+
 const url = z
   .string()
   .trim()
@@ -42,7 +50,10 @@ export const ConfigSchema = z.object({
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: url,
   STAFFROOM_MODEL: z.string().trim().min(1).default("gpt-4o-mini"),
-  STAFFROOM_MODEL_CONCURRENCY: int(4, 1, 256),
+  /** Unset: chosen per provider (src/model/limits.ts). */
+  STAFFROOM_MODEL_CONCURRENCY: optionalInt(1, 256, "16 for hosted OpenAI-compatible endpoints, 4 for self-hosted ones"),
+  /** Unset: each workflow's own maxParallel (default 8). */
+  STAFFROOM_EXECUTION_PARALLELISM: optionalInt(1, 64, "each workflow's own, 8 unless it says"),
   STAFFROOM_MODEL_TIMEOUT_MS: int(120_000, 1_000, 3_600_000),
   STAFFROOM_STANDARDS_DIR: optionalString,
   STAFFROOM_TEMPLATES_DIR: optionalString,

@@ -6,6 +6,7 @@ import { createEngine, openStore, type Store } from "../engine/index.ts";
 import type { Logger } from "../log.ts";
 import { silentLogger } from "../log.ts";
 import { createModelProvider, type Drafter, type ModelProvider } from "../model/index.ts";
+import { defaultModelConcurrency } from "../model/limits.ts";
 import {
   AuditLog,
   type ForgetCounts,
@@ -77,7 +78,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       store,
       model,
       logger,
-      providerConcurrency: config.STAFFROOM_MODEL_CONCURRENCY,
+      providerConcurrency: config.STAFFROOM_MODEL_CONCURRENCY ?? defaultModelConcurrency(config.modelProvider, config.OPENAI_BASE_URL),
+      ...(config.STAFFROOM_EXECUTION_PARALLELISM !== undefined ? { executionParallelism: config.STAFFROOM_EXECUTION_PARALLELISM } : {}),
       defaultTimeoutMs: config.STAFFROOM_MODEL_TIMEOUT_MS,
       defaultModel: config.STAFFROOM_MODEL,
     });

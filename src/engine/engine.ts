@@ -4,6 +4,7 @@
 import type { z } from "zod";
 import { NotFoundError, StaffroomError } from "../errors.ts";
 import { type Logger, silentLogger } from "../log.ts";
+import { HOSTED_CONCURRENCY } from "../model/limits.ts";
 import type { ModelProvider } from "../model/types.ts";
 import type {
   EngineApi,
@@ -92,7 +93,7 @@ export class Engine implements EngineApi {
       maxParallel: opts.executionParallelism,
     });
     this.waits = new Waits(this.runner);
-    this.queue.setGroupLimit(`model:${opts.model.name}`, { concurrency: opts.providerConcurrency ?? 4 });
+    this.queue.setGroupLimit(`model:${opts.model.name}`, { concurrency: opts.providerConcurrency ?? HOSTED_CONCURRENCY });
     this.queue.process((job) => (job.kind === "deadline" ? this.waits.deadline(job) : this.runner.handle(job)));
   }
 

@@ -130,8 +130,8 @@ export const WorkflowDefinition = z.object({
   nodes: z.array(WorkflowNode).min(1),
   /** Node run once when the execution fails (a notification, a cleanup). */
   onFailure: NodeId.optional(),
-  /** Most nodes of one execution running at once. */
-  maxParallel: z.number().int().min(1).max(64).default(4),
+  /** Most nodes of one execution running at once (per-execution parallelism; the model's concurrency is separate). */
+  maxParallel: z.number().int().min(1).max(64).default(8),
   /** Default per-node retry policy. */
   retry: RetryPolicy.partial().optional(),
 });
