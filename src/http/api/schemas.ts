@@ -83,10 +83,17 @@ export const Problem = z
 
 const ErrorInfo = z.object({ code: z.string(), message: z.string(), retryable: z.boolean().optional() });
 
-export const Document = z.object({
+const DocumentFile = z.object({
   title: z.string(),
   markdown: z.string(),
   filename: z.string(),
+});
+
+export const Document = DocumentFile.extend({
+  companions: z
+    .array(DocumentFile)
+    .optional()
+    .meta({ description: "Further documents from the same run, such as an assessment's student copy and answer key." }),
 });
 
 export const ExecutionLinks = z.object({

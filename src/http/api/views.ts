@@ -3,7 +3,7 @@ import type { z } from "zod";
 import type { NodeStats, RegisteredWorkflow, WorkflowStats } from "../../engine/api.ts";
 import type { EngineEvent, ExecutionRecord, ExecutionView, NodeState } from "../../engine/records.ts";
 import type { Template } from "../../templates/types.ts";
-import type { ExecutionDetail, ExecutionEvent, NodeStatsView, NodeView, WorkflowStatsView, WorkflowSummary } from "./schemas.ts";
+import type { Document, ExecutionDetail, ExecutionEvent, NodeStatsView, NodeView, WorkflowStatsView, WorkflowSummary } from "./schemas.ts";
 
 export const API_BASE = "/api/workflows";
 
@@ -77,7 +77,7 @@ export function nodeView(n: NodeState, title: string | undefined): z.input<typeo
 export function executionDetail(
   view: ExecutionView,
   workflow: RegisteredWorkflow | undefined,
-  document: { title: string; markdown: string; filename: string } | undefined,
+  document: z.input<typeof Document> | undefined,
 ): z.input<typeof ExecutionDetail> {
   const titles = new Map(workflow?.definition.nodes.map((n) => [n.id, n.title]) ?? []);
   const self = executionUrl(view.id);
