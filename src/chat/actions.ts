@@ -6,7 +6,8 @@ export type ParsedAction =
   | { kind: "conv"; key: string; field?: string }
   | { kind: "human"; executionId: string; nodeId: string }
   | { kind: "draft"; verb: "approve" | "revise" | "regenerate"; version: number }
-  | { kind: "cancel-run"; executionId: string };
+  | { kind: "cancel-run"; executionId: string }
+  | { kind: "forget"; verb: "confirm" | "keep" };
 
 export function actionId(action: ParsedAction, index = 0): string {
   switch (action.kind) {
@@ -18,6 +19,8 @@ export function actionId(action: ParsedAction, index = 0): string {
       return `draft:${action.verb}:${action.version}`;
     case "cancel-run":
       return `run:cancel:${action.executionId}`;
+    case "forget":
+      return `forget:${action.verb}`;
   }
 }
 
@@ -30,5 +33,6 @@ export function parseActionId(id: string): ParsedAction | undefined {
     return { kind: "draft", verb: a, version: Number(b) };
   }
   if (kind === "run" && a === "cancel" && b) return { kind: "cancel-run", executionId: b };
+  if (kind === "forget" && (a === "confirm" || a === "keep")) return { kind: "forget", verb: a };
   return undefined;
 }

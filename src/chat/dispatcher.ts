@@ -21,6 +21,7 @@ import type {
 import { reprompt, sweep } from "./handlers/conversation.ts";
 import { onDraftAction } from "./handlers/draft.ts";
 import { attach, idle } from "./handlers/follow.ts";
+import { forgetAction } from "./handlers/forget.ts";
 import { onReply } from "./handlers/reply.ts";
 import { complete, startRequest } from "./handlers/request.ts";
 import { answerHuman, cancelRun } from "./handlers/run.ts";
@@ -79,6 +80,8 @@ class Dispatcher implements StaffroomChatCore {
 
   async action(inbound: Inbound, thread: ThreadRef, actionId: string, value: string): Promise<void> {
     const parsed = parseActionId(actionId);
+    // Forget's confirmation is the teacher's own, not a thread's: it needs no thread record.
+    if (parsed?.kind === "forget") return this.handle(inbound, undefined, (inbound) => forgetAction(this.ctx, inbound, parsed.verb));
     await this.handle(inbound, thread, async (inbound) => {
       if (!parsed) return this.ctx.tell(inbound, "That button is no longer in use.");
       const rec = await this.ctx.records.thread(thread);

@@ -244,7 +244,13 @@ describe("console chat", () => {
       expect(await d.say("/stats")).toMatch(/lesson-plan: 1 runs, 100% completed/);
       expect(await d.say("/help")).toContain("/lesson-plan");
       await d.say("/assessment");
-      expect(await d.say("/forget")).toContain("Done: I deleted your profile, 1 conversation and 1 request");
+      const ask = await d.say("/forget");
+      expect(ask).toContain("Delete everything?");
+      expect(ask).toContain("1) Delete everything   2) Keep my data");
+      expect(await d.say("2")).toContain("Nothing was deleted.");
+      expect((await world.engine.list({ userId: "alice" })).length).toBeGreaterThan(0);
+      await d.say("/forget");
+      expect(await d.say("Delete everything")).toContain("Done: I deleted your profile, 1 conversation and 1 request");
       expect(await d.say("/history")).toContain("You have no requests yet.");
       expect(await d.say("/profile")).toContain("Grade: (none)");
       expect(await world.engine.list({ userId: "alice" })).toHaveLength(0);

@@ -57,7 +57,9 @@ it("a hashed button id is remembered in the store and resolves in a new process"
   const one = await startBackend({ storeUrl });
   const before = new DiscordSurface(rest(), silentLogger, Date.now, one.core.actions);
   await before.post(thread, { text: "Pick one", role: "question", actions: [{ id: longId, label: "Yes", value: "yes" }] });
-  const posted = botMessages(fake, thread.threadId).filter((m) => m.content.includes("Pick one")).at(-1);
+  const posted = botMessages(fake, thread.threadId)
+    .filter((m) => m.content.includes("Pick one"))
+    .at(-1);
   const customId = String(componentsOf(posted!)[0]?.custom_id);
   expect(customId.startsWith("#")).toBe(true);
   await one.close();

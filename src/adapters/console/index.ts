@@ -84,6 +84,14 @@ export function startConsole(options: ConsoleOptions): ConsoleHandle {
         await core.command(inbound(), line.name, { text: line.text });
         break;
       case "reply": {
+        const confirm = pickAction(surface.noticeActions, line.text);
+        if (confirm) {
+          surface.noticeActions = undefined;
+          const here: ThreadRef = surface.current ?? { surface: "console", channelId: place.channelId, threadId: "" };
+          await core.action(inbound(), here, confirm.id, confirm.value);
+          break;
+        }
+        surface.noticeActions = undefined;
         const thread: ThreadRef | undefined = surface.current;
         if (!thread) {
           surface.info("Start a request first, for example /lesson-plan grade 5 science the water cycle. Type /help for more.");

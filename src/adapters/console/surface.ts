@@ -85,8 +85,12 @@ export class ConsoleSurface implements Surface {
   }
 
   async notify(_place: Place, _user: ChatUser, message: OutMessage): Promise<void> {
+    if (message.actions?.length) this.noticeActions = message.actions;
     this.print(undefined, messageLines("staffroom", message));
   }
+
+  /** Buttons of the latest private notice (a confirmation), picked before any thread's. */
+  noticeActions: ChoiceAction[] | undefined;
 
   /** Buttons the current thread offers right now. */
   actions(thread: ThreadRef): ChoiceAction[] | undefined {

@@ -1,11 +1,28 @@
-// Use case "forget": everything kept about a teacher is deleted (profile, conversations, thread records,
-// executions), and the teacher is told what was deleted.
+// Use case "forget": `/staffroom forget` asks for confirmation with two buttons; confirmed, everything
+// kept about the teacher is deleted (profile, conversations, thread records, executions) and the teacher
+// is told exactly what was deleted.
 
+import { actionId } from "../actions.ts";
 import type { ChatContext } from "../context.ts";
 import type { Inbound } from "../contract.ts";
 
-/** `/staffroom forget`. */
+/** `/staffroom forget`: what would go, and the buttons to confirm or keep it. */
 export async function askForget(ctx: ChatContext, inbound: Inbound): Promise<void> {
+  const userId = inbound.user.id;
+  const requests = (await ctx.engine.list({ userId, limit: 10_000 })).length;
+  await inbound.surface.notify(inbound.place, inbound.user, {
+    text: `This deletes your profile, your conversations and your ${requests} request${requests === 1 ? "" : "s"} (with their inputs and results), for good. Delete everything?`,
+    role: "question",
+    actions: [
+      { id: actionId({ kind: "forget", verb: "confirm" }), label: "Delete everything", value: "confirm", style: "danger" },
+      { id: actionId({ kind: "forget", verb: "keep" }), label: "Keep my data", value: "keep" },
+    ],
+  });
+}
+
+/** A click on one of askForget's buttons. */
+export async function forgetAction(ctx: ChatContext, inbound: Inbound, verb: "confirm" | "keep"): Promise<void> {
+  if (verb === "keep") return ctx.tell(inbound, "Nothing was deleted.");
   await forget(ctx, inbound);
 }
 
