@@ -1,8 +1,10 @@
-// The four built-in teacher templates, bound to one standards set.
+// The four built-in teacher templates, bound to one standards set, each with its quality checks.
 import type { Logger } from "../log.ts";
 import { assessmentTemplate } from "./assessment/index.ts";
 import { lessonPlanTemplate } from "./lesson-plan/index.ts";
 import { parentMessageTemplate } from "./parent-message/index.ts";
+import { withQuality } from "./quality/render.ts";
+import { QUALITY_SPECS } from "./quality/specs.ts";
 import { EMPTY_STANDARDS, type StandardsSet } from "./standards/load.ts";
 import { studentFeedbackTemplate } from "./student-feedback/index.ts";
 import type { Template } from "./types.ts";
@@ -14,7 +16,7 @@ export function builtinTemplates(standards: StandardsSet = EMPTY_STANDARDS, logg
     studentFeedbackTemplate(),
     parentMessageTemplate(),
   ].map((t) => ({
-    ...t,
+    ...withQuality(t, QUALITY_SPECS[t.id] ?? [], standards),
     source: "builtin",
   }));
 }

@@ -60,7 +60,7 @@ describe("lesson plan (offline)", () => {
     expect(view.provider).toBe("offline");
     const doc = template("lesson-plan").render(view);
     expect(doc.filename).toBe("lesson-plan-why-shadows-change-length-during-the-day.md");
-    expect(headings(doc.markdown)).toEqual(LESSON_HEADINGS);
+    expect(headings(doc.markdown)).toEqual([...LESSON_HEADINGS, "Quality checks"]);
     expect(doc.markdown).toContain("**Offline draft.**");
 
     const { rows, total } = timingTable(doc.markdown);
@@ -172,7 +172,7 @@ describe("assessment (offline)", () => {
     });
     expect(view.status).toBe("completed");
     const doc = template("assessment").render(view);
-    expect(headings(doc.markdown)).toEqual(["Standards assessed", "Questions", "Answer key", "Rubric"]);
+    expect(headings(doc.markdown)).toEqual(["Standards assessed", "Questions", "Answer key", "Rubric", "Quality checks"]);
     const questions = doc.markdown.match(/^\*\*\d+\.\*\* /gm) ?? [];
     expect(questions).toHaveLength(7);
     const key = doc.markdown.split("## Answer key\n")[1]!.split("\n## ")[0]!;
@@ -214,7 +214,7 @@ describe("student feedback (offline)", () => {
     const view = await h.run("student-feedback", inputs);
     expect(view.status).toBe("completed");
     const doc = template("student-feedback").render(view);
-    expect(headings(doc.markdown)).toEqual(["Strengths", "Next steps", "Message to the student"]);
+    expect(headings(doc.markdown)).toEqual(["Strengths", "Next steps", "Message to the student", "Quality checks"]);
     expect(doc.markdown).toContain("Dear Maria,");
     expect(doc.markdown).not.toContain("[STUDENT]");
     expect(doc.markdown).toContain('"Also the line is very long, for example on Monday it took 15 minutes."');
@@ -232,7 +232,15 @@ describe("student feedback (offline)", () => {
       revisionInstruction: "Shorter and more formal please, Maria is shy",
     });
     expect(view.status).toBe("completed");
-    expect(view.nodes.filter((n) => n.status === "skipped").map((n) => n.nodeId)).toEqual(["analyze", "compose", "restore"]);
+    expect(view.nodes.filter((n) => n.status === "skipped").map((n) => n.nodeId)).toEqual([
+      "analyze",
+      "compose",
+      "restore",
+      "restore-check",
+      "restore-route",
+      "restore-repair",
+      "restore-revision-repair",
+    ]);
     const doc = template("student-feedback").render(view);
     expect(doc.markdown).toContain("**Revised draft**");
     expect(doc.markdown).toMatch(/## Message to the student\nDear Maria,/);
@@ -260,7 +268,7 @@ describe("parent message (offline)", () => {
     });
     expect(translated.nodes.find((n) => n.nodeId === "translate")?.status).toBe("completed");
     const doc = template("parent-message").render(translated);
-    expect(headings(doc.markdown)).toEqual(["Message (English)", "Message (Spanish)"]);
+    expect(headings(doc.markdown)).toEqual(["Message (English)", "Message (Spanish)", "Quality checks"]);
     expect(doc.markdown).toContain("**Subject:** You're invited: the science fair on May 14");
     expect(doc.markdown).toContain("I would like to invite you to the science fair on May 14.");
     expect(doc.markdown).toContain("- Thursday May 14, 5-7pm in the gym");
@@ -274,6 +282,6 @@ describe("parent message (offline)", () => {
     });
     expect(english.status).toBe("completed");
     expect(english.nodes.find((n) => n.nodeId === "translate")?.status).toBe("skipped");
-    expect(headings(template("parent-message").render(english).markdown)).toEqual(["Message (English)"]);
+    expect(headings(template("parent-message").render(english).markdown)).toEqual(["Message (English)", "Quality checks"]);
   });
 });

@@ -111,7 +111,9 @@ describe("lesson plan against an OpenAI-compatible endpoint", () => {
     // Outline prompt carried the grounded standards and the duration; content and differentiation ran after it.
     expect(userText(2)).toContain("Outline a 45-minute Science lesson for grade 5");
     expect(userText(2)).toContain("5-ESS1-2");
-    expect(fake.requests).toHaveLength(5);
+    // Then the quality stage: the model's Bloom labels, and one repair of the synthesized (hard to read) text.
+    expect(fake.requests.slice(5).map((r) => r.response_format?.json_schema?.name)).toEqual(["quality_bloom", "quality_rewrite"]);
+    expect(headings(doc.markdown).at(-1)).toBe("Quality checks");
   });
 
   it("the class profile and materials reach every writing step, and differentiation adapts the content's actual tasks", async () => {
@@ -249,7 +251,13 @@ describe("assessment and parent message against an OpenAI-compatible endpoint", 
     expect(userText(1)).toContain("multiple-choice");
     expect(userText(1)).toContain("dok2");
     expect(fake.requests[1]!.response_format?.json_schema?.name).toBe("assessment_questions");
-    expect(headings(template("assessment").render(view).markdown)).toEqual(["Standards assessed", "Questions", "Answer key", "Rubric"]);
+    expect(headings(template("assessment").render(view).markdown)).toEqual([
+      "Standards assessed",
+      "Questions",
+      "Answer key",
+      "Rubric",
+      "Quality checks",
+    ]);
 
     fake.requests.length = 0;
     fake.enqueue(

@@ -1,5 +1,6 @@
 // Standards grounding, pure: pick candidate rows from the loaded set (grade, subject, topic words), keep only
 // chosen codes that are candidates, and strip code-like tokens that are not in the set from generated text.
+import { CODE_LIKE, looksLikeCode } from "../../quality/codes.ts";
 import type { StandardRow, StandardsSet } from "./load.ts";
 import { subjectKey } from "./load.ts";
 
@@ -206,13 +207,6 @@ export function groundChoice(candidateSet: CandidateSet, choice: StandardsChoice
     toConfirm: candidateSet.mode === "none" ? [] : toConfirm,
     dropped,
   };
-}
-
-/** Something shaped like a standard code: 3+ segments joined by . or -, upper-case letters and digits, with both. */
-const CODE_LIKE = /(?<![A-Za-z0-9.-])(?:[A-Z0-9]{1,12}[.-]){2,}[A-Z0-9]{1,12}(?![A-Za-z0-9-]|\.[A-Za-z0-9])/g;
-
-export function looksLikeCode(token: string): boolean {
-  return /[A-Z]/.test(token) && /\d/.test(token);
 }
 
 /** Removes code-like tokens not in `allowed` (upper-case codes), tidying the brackets and spaces they leave. */
