@@ -8,6 +8,7 @@ import {
   describeReading,
   describeRigor,
   RIGOR_FROM_GRADE,
+  type Rigor,
   rateRigor,
   readingLevel,
   removeCodes,
@@ -50,7 +51,7 @@ function rewrites(view: ExecutionView, spec: QualitySpec, check: QualityCheck | 
   return out;
 }
 
-type Applied = { spec: QualitySpec; check: QualityCheck; repaired: Map<string, string>; output: unknown; offline: boolean };
+export type Applied = { spec: QualitySpec; check: QualityCheck; repaired: Map<string, string>; output: unknown; offline: boolean };
 
 /** The view with each checked node's output repaired, and what was checked. */
 export function applyQuality(view: ExecutionView, specs: readonly QualitySpec[]): { view: ExecutionView; applied: Applied[] } {
@@ -72,40 +73,52 @@ function gradeName(grade: number): string {
   return grade === 0 ? "kindergarten" : `grade ${grade}`;
 }
 
+/** Reading level and rigor of a checked output as the document shows it (after any repair). */
+export function measureApplied(a: Applied) {
+  const { spec, check } = a;
+  const texts = spec.read(a.output).map((i) => i.text);
+  const reading = texts.length > 0 ? readingLevel(texts, check.target ?? 12) : undefined;
+  let rigor: Rigor | undefined;
+  if (spec.tasks && check.rigor) {
+    // Rewritten tasks are rated afresh from their verbs; the model's labels stand for the rest.
+    const labels: Record<string, unknown> = {};
+    for (const [id, level] of Object.entries(check.rigor.levels)) if (!a.repaired.has(id)) labels[id] = level;
+    rigor = rateRigor(spec.tasks(a.output), check.target ?? 0, labels);
+  }
+  return { target: check.target, reading: reading && { ...reading, tooHard: check.target !== undefined && reading.tooHard }, rigor };
+}
+
 /** Footer lines for one checked output, measured again after any repair. */
 export function qualityLines(a: Applied): string[] {
   const { spec, check } = a;
   const lines: string[] = [];
-  const texts = spec.read(a.output).map((i) => i.text);
-  if (texts.length > 0) {
-    const after = readingLevel(texts, check.target ?? 12);
-    const target = check.target;
-    let line = `Reading level of ${spec.covers}: ${describeReading({ grade: after.grade, target: target ?? 12 })}`;
-    if (target === undefined)
-      line = `Reading level of ${spec.covers}: Flesch-Kincaid grade ${Math.max(0, after.grade ?? 0).toFixed(1)} (no target grade given)`;
+  const after = measureApplied(a);
+  const target = check.target;
+  if (after.reading) {
+    let line =
+      target === undefined
+        ? `Reading level of ${spec.covers}: Flesch-Kincaid grade ${Math.max(0, after.reading.grade ?? 0).toFixed(1)} (no target grade given)`
+        : `Reading level of ${spec.covers}: ${describeReading({ grade: after.reading.grade, target })}`;
     const relevelled = check.items.some((i) => i.relevel && a.repaired.has(i.id));
     if (check.reading.tooHard) {
       line += relevelled
         ? `; re-levelled once from grade ${check.reading.grade?.toFixed(1)}`
         : `; it read at grade ${check.reading.grade?.toFixed(1)} and could not be re-levelled`;
-      if (target !== undefined && after.tooHard) line += ". Still above the target: simplify it before use";
+      if (after.reading.tooHard) line += ". Still above the target: simplify it before use";
     }
     lines.push(`${line}.`);
   }
-  if (spec.tasks && check.rigor) {
-    const labels: Record<string, unknown> = {};
-    for (const [id, level] of Object.entries(check.rigor.levels)) if (!a.repaired.has(id)) labels[id] = level;
-    const after = rateRigor(spec.tasks(a.output), check.target ?? 0, labels);
+  if (after.rigor && check.rigor) {
     const how =
       check.rigor.byModel > 0 && !a.offline
         ? "Bloom levels from the model's labels, checked with verb lists"
         : "Bloom levels from verb lists";
-    let line = `Rigor: ${describeRigor(after).replace(/ \(Bloom\)$/, "")} (${how})`;
+    let line = `Rigor: ${describeRigor(after.rigor).replace(/ \(Bloom\)$/, "")} (${how})`;
     if (check.rigor.tooLow) {
       const raised = check.items.some((i) => i.raise && a.repaired.has(i.id));
       line += raised ? `; raised once from ${check.rigor.higher} of ${check.rigor.total}` : "; below a third, and the repair did not run";
-    } else if (check.target !== undefined && check.target < RIGOR_FROM_GRADE) {
-      line += `; not required in ${gradeName(check.target)}`;
+    } else if (target !== undefined && target < RIGOR_FROM_GRADE) {
+      line += `; not required in ${gradeName(target)}`;
     }
     lines.push(`${line}.`);
   }
