@@ -25,18 +25,25 @@ export function timingScore(markdown: string, duration: number): number {
   return rows.length > 0 && sum === duration && total === duration ? 1 : 0;
 }
 
-/** Share of objectives that start with a measurable verb and share a content word (beyond the topic) with the exit ticket. */
-export function objectivesScore(objectives: readonly string[], checks: readonly string[], topic: string): number {
+/** An exit-ticket question or success criterion; `objective` is the 1-based objective it says it tests. */
+export type Check = { text: string; objective?: number };
+
+/**
+ * Share of objectives that use a measurable verb and have a check: an exit question naming the objective, or
+ * a question or criterion sharing a content word with it (beyond the topic's own words).
+ */
+export function objectivesScore(objectives: readonly string[], checks: readonly Check[], topic: string): number {
   if (objectives.length === 0) return 0;
   const topicWords = stems(topic);
-  const checkWords = checks.map((c) => stems(c));
+  const checkWords = checks.map((c) => stems(c.text));
   let good = 0;
-  for (const objective of objectives) {
+  objectives.forEach((objective, i) => {
     const measurable = bloomByVerbs(objective) !== undefined;
     const words = [...stems(objective)].filter((w) => !topicWords.has(w));
-    const checked = checkWords.some((c) => words.some((w) => c.has(w)));
+    const named = checks.some((c) => c.objective === i + 1);
+    const checked = named || checkWords.some((c) => words.some((w) => c.has(w)));
     if (measurable && checked) good++;
-  }
+  });
   return good / objectives.length;
 }
 
@@ -88,7 +95,10 @@ export function scoreDocument(view: ExecutionView, markdown: string, set: Standa
     scores.timing = timingScore(markdown, Number(inputs.duration));
     const outline = outputOf<Outline>(shown, "timing");
     const content = outputOf<Content>(shown, "content");
-    const checks = [...(content?.exitTicket.questions ?? []), ...(content?.exitTicket.successCriteria ?? [])];
+    const checks: Check[] = [
+      ...(content?.exitTicket.questions ?? []).map((q) => ({ text: q.question, objective: q.objective })),
+      ...(content?.exitTicket.successCriteria ?? []).map((text) => ({ text })),
+    ];
     scores.objectives = objectivesScore(outline?.objectives ?? [], checks, String(inputs.topic ?? ""));
   }
   if (view.templateId === "assessment") {

@@ -151,5 +151,5 @@ export function describeRigor(rigor: Pick<Rigor, "higher" | "total" | "share">):
 /** The offline raise: a lower-order task gets a follow-up that asks students to justify or compare. */
 export function raiseTask(text: string): string {
   const base = text.trim().replace(/[.?!]+$/, "");
-  return `${base}, then justify your answer with evidence and compare it with a partner's.`;
+  return `${base}, then compare it with a partner's and decide which is best.`;
 }

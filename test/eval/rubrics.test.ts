@@ -23,9 +23,11 @@ describe("eval rubrics", () => {
   });
 
   it("objectives need a measurable verb and a matching check", () => {
-    const checks = ["Record one shadow length in the table.", "Explain the pattern you saw."];
+    const checks = [{ text: "Record one shadow length in the table." }, { text: "Explain the pattern you saw." }];
     expect(objectivesScore(["Record shadow lengths in a table", "Explain the pattern of shadows"], checks, "shadows")).toBe(1);
     expect(objectivesScore(["Understand shadows", "Describe how rainbows form"], checks, "shadows")).toBe(0);
+    // A question that names the objective it tests counts as its check.
+    expect(objectivesScore(["Describe how rainbows form"], [{ text: "What do you see?", objective: 1 }], "light")).toBe(1);
   });
 
   it("the question count must be exact", () => {

@@ -134,7 +134,7 @@ export function withQuality(template: Template, specs: readonly QualitySpec[], s
   const stage = qualityStage(template.id, specs, def.inputs);
   const firstOf = (spec: QualitySpec) => (spec.tasks ? stageIds(spec).measure : stageIds(spec).check);
   const nodes = def.nodes.map((n) => {
-    const spec = specs.find((s) => s.source === n.id);
+    const spec = specs.find((s) => (s.after ?? s.source) === n.id);
     return spec ? { ...n, next: [...n.next, firstOf(spec)] } : n;
   });
   const definition = WorkflowDefinition.parse({ ...def, nodes: [...nodes, ...stage.nodes] });

@@ -9,6 +9,8 @@ export type TextItem = { id: string; text: string };
 export type QualitySpec = {
   /** Node whose output the document renders; the checks read it and the repair rewrites parts of it. */
   source: string;
+  /** Node the stage starts after (default: the source), e.g. the last drafting step so the stage runs last. */
+  after?: string;
   /** Where the target grade comes from: an input field, or a fixed grade (family messages). */
   grade: { input: string } | { fixed: number };
   /** Who reads the text, for the repair prompt and the footer. */
@@ -30,10 +32,8 @@ function lessonTasks(output: unknown): TextItem[] {
   const c = output as Content | undefined;
   if (!c) return [];
   const list = (prefix: string, texts: readonly string[] = []) => texts.map((text, i) => ({ id: `${prefix}.${i}`, text }));
-  return [
-    ...ACTIVITIES.flatMap((key) => list(`${key}.students`, c[key]?.students)),
-    ...list("exitTicket.questions", c.exitTicket?.questions),
-  ];
+  const exit = (c.exitTicket?.questions ?? []).map((q, i) => ({ id: `exitTicket.questions.${i}.question`, text: q.question }));
+  return [...ACTIVITIES.flatMap((key) => list(`${key}.students`, c[key]?.students)), ...exit];
 }
 
 function assessmentQuestions(output: unknown): TextItem[] {
@@ -62,6 +62,8 @@ export const QUALITY_SPECS: Record<string, QualitySpec[]> = {
   "lesson-plan": [
     {
       source: "content",
+      // Differentiation adapts the content's tasks; checking after it keeps the drafting steps in their order.
+      after: "differentiation",
       grade: { input: "grade" },
       audience: "students",
       covers: "the student tasks and exit ticket",
