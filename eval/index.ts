@@ -8,6 +8,7 @@ import { createEngine, openStore } from "../src/engine/index.ts";
 import { createOfflineProvider } from "../src/model/offline.ts";
 import { createOpenAIProvider } from "../src/model/openai.ts";
 import type { ModelProvider } from "../src/model/types.ts";
+import { storeBoundary, workflowVocabulary } from "../src/privacy/index.ts";
 import { builtinTemplates, loadStandards, offlineDrafters, SAMPLE_STANDARDS_DIR } from "../src/templates/index.ts";
 import { startFakeOpenAI } from "../test/fakes/openai-server.ts";
 import { REQUESTS } from "./requests.ts";
@@ -20,10 +21,13 @@ const BASELINE = fileURLToPath(new URL("./baseline.json", import.meta.url));
 /** Scores are means over runs; a drop smaller than this is rounding, not a regression. */
 const EPSILON = 0.0005;
 
-async function runMode(mode: "offline" | "fake", model: ModelProvider): Promise<Row[]> {
+async function runMode(mode: "offline" | "fake", inner: ModelProvider): Promise<Row[]> {
   const standards = (await loadStandards(SAMPLE_STANDARDS_DIR)).set;
   const templates = builtinTemplates(standards);
   const store = await openStore("memory:");
+  // As the runtime builds it: remote models behind the privacy boundary (the offline model passes through).
+  const vocabulary = workflowVocabulary(templates.map((t) => t.workflow.definition));
+  const model = storeBoundary(inner, store, { vocabulary });
   const engine = createEngine({ store, model, defaultTimeoutMs: 20_000 });
   for (const t of templates) engine.register(t.workflow);
   const rows = new Map<string, { runs: number; failed: number; sums: Record<string, number>; counts: Record<string, number> }>();

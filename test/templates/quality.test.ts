@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createOfflineProvider } from "../../src/model/offline.ts";
 import { createOpenAIProvider } from "../../src/model/openai.ts";
+import { storeBoundary, workflowVocabulary } from "../../src/privacy/index.ts";
 import { readingGrade } from "../../src/quality/index.ts";
 import {
   builtinTemplates,
@@ -35,11 +36,15 @@ describe("through an OpenAI-compatible endpoint", () => {
   let fake: FakeOpenAI;
   let h: Harness;
   const schemaName = (i: number) => fake.requests[i]?.response_format?.json_schema?.name;
-  const userText = (i: number) => fake.requests[i]?.messages.find((m) => m.role === "user")?.content ?? "";
+  const userText = (i: number) => (fake.requests[i]?.messages.find((m) => m.role === "user")?.content ?? "").replace(/<\/?data>/g, "");
 
   beforeAll(async () => {
     fake = await startFakeOpenAI();
-    h = await harness(templates, createOpenAIProvider({ apiKey: "sk-test", baseURL: fake.url, model: "gpt-test" }));
+    // As the runtime builds it: the OpenAI provider behind the privacy boundary.
+    const vocabulary = workflowVocabulary(templates.map((t) => t.workflow.definition));
+    h = await harness(templates, (store) =>
+      storeBoundary(createOpenAIProvider({ apiKey: "sk-test", baseURL: fake.url, model: "gpt-test" }), store, { vocabulary }),
+    );
   });
   afterAll(async () => {
     await h.close();
@@ -135,8 +140,8 @@ describe("through an OpenAI-compatible endpoint", () => {
     expect(doc).toContain("Standards cited: none.");
   });
 
-  it("never sends the student's name in a repair call, and restores it in the re-levelled message", async () => {
-    const hard = `Dear [STUDENT], ${HARD} ${HARD}`;
+  it("never sends the student's name in a repair call (the boundary redacts it), and the re-levelled message names the student", async () => {
+    const hard = `Dear Maria, ${HARD} ${HARD}`;
     fake.enqueue(
       {
         json: {
@@ -146,7 +151,7 @@ describe("through an OpenAI-compatible endpoint", () => {
         },
       },
       { json: { message: hard } },
-      { json: { items: [{ id: "message", text: "Dear [STUDENT], you made a clear claim. Next, add one fact." }] } },
+      { json: { items: [{ id: "message", text: "Dear Maria, you made a clear claim. Next, add one fact." }] } },
     );
     const view = await h.run("student-feedback", {
       studentName: "Maria Garcia",

@@ -16,7 +16,6 @@ import {
 } from "../../quality/index.ts";
 import { outputOf } from "../markdown.ts";
 import { findStandard, type StandardsSet } from "../standards/load.ts";
-import { restoreDeep } from "../student-feedback/names.ts";
 import type { RenderedDocument, Template } from "../types.ts";
 import type { QualitySpec } from "./specs.ts";
 import { type QualityCheck, qualityDrafters, qualityStage, type Rewrite, stageIds } from "./stage.ts";
@@ -38,15 +37,14 @@ export function patchPaths<T>(value: T, texts: ReadonlyMap<string, string>): T {
   return copy;
 }
 
-/** Repaired texts by id: only ids the check sent for repair, with the student's name put back. */
+/** Repaired texts by id: only ids the check sent for repair (the boundary already put any names back). */
 function rewrites(view: ExecutionView, spec: QualitySpec, check: QualityCheck | undefined): Map<string, string> {
   const ids = stageIds(spec);
   const rewrite = outputOf<Rewrite>(view, ids.repair) ?? outputOf<Rewrite>(view, ids.skip);
   const asked = new Set((check?.items ?? []).map((i) => i.id));
-  const name = spec.nameInput ? (view.inputs as Record<string, unknown>)[spec.nameInput] : undefined;
   const out = new Map<string, string>();
   for (const item of rewrite?.items ?? []) {
-    if (asked.has(item.id) && item.text.trim()) out.set(item.id, restoreDeep(item.text, typeof name === "string" ? name : undefined));
+    if (asked.has(item.id) && item.text.trim()) out.set(item.id, item.text);
   }
   return out;
 }

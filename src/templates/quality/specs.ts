@@ -22,8 +22,6 @@ export type QualitySpec = {
   tasks?(output: unknown): TextItem[];
   /** Inputs that may name the grade when there is no grade input ("for my 7th grade class"). */
   gradeHints?: string[];
-  /** Input holding a student's name: hidden before texts reach the model, put back after. */
-  nameInput?: string;
 };
 
 const ACTIVITIES = ["warmUp", "directInstruction", "guidedPractice", "independentPractice"] as const;
@@ -88,7 +86,6 @@ export const QUALITY_SPECS: Record<string, QualitySpec[]> = {
     covers: "the feedback the student reads",
     read: (output: unknown) => strings(output, ["message", "strengths", "nextSteps"]),
     gradeHints: ["assignment", "rubric", "focus"],
-    nameInput: "studentName",
   })),
   "parent-message": [
     {

@@ -1,7 +1,8 @@
 // The quality stage appended to a template: measure the reading level (and rigor, with the model's Bloom
 // labels) of the rendered node's output, and when it is off make one repair call through the engine. The
 // repair's rewrites are applied when the document is rendered (render.ts), so no step ever needs to read a
-// step that may have been skipped.
+// step that may have been skipped. Model calls go through the engine's provider, so the privacy boundary
+// redacts them like any other step's.
 import { z } from "zod";
 import type { TransformFn } from "../../engine/api.ts";
 import type { WorkflowNodeInput } from "../../engine/schema.ts";
@@ -17,7 +18,6 @@ import {
   simplify,
 } from "../../quality/index.ts";
 import { parseGrade } from "../fields.ts";
-import { nameVariants, redact } from "../student-feedback/names.ts";
 import type { Drafter } from "../types.ts";
 import type { QualitySpec, TextItem } from "./specs.ts";
 
@@ -72,16 +72,10 @@ export function targetGrade(spec: QualitySpec, inputs: Record<string, unknown>):
   return gradeNumber(parseGrade(named[0]));
 }
 
-function hide(items: TextItem[], name: unknown): TextItem[] {
-  const variants = nameVariants(typeof name === "string" ? name : undefined);
-  return variants.length === 0 ? items : items.map((i) => ({ ...i, text: redact(i.text, variants) }));
-}
-
 /** The check: reading level and rigor against the target grade, and the items a repair should rewrite. */
 export function checkQuality(spec: QualitySpec, output: unknown, inputs: Record<string, unknown>, labels?: BloomLabels): QualityCheck {
   const target = targetGrade(spec, inputs);
-  const name = spec.nameInput ? inputs[spec.nameInput] : undefined;
-  const read = hide(spec.read(output), name);
+  const read = spec.read(output);
   const level = readingLevel(
     read.map((i) => i.text),
     target ?? 12,
@@ -90,7 +84,7 @@ export function checkQuality(spec: QualitySpec, output: unknown, inputs: Record<
   let rigorOut: QualityCheck["rigor"];
   let raiseIds = new Set<string>();
   if (spec.tasks) {
-    const tasks = hide(spec.tasks(output), name);
+    const tasks = spec.tasks(output);
     const modelLabels = Object.fromEntries((labels?.labels ?? []).map((l) => [l.id, l.level]));
     const rigor = rateRigor(tasks, target ?? 0, modelLabels);
     rigorOut = {
@@ -106,7 +100,7 @@ export function checkQuality(spec: QualitySpec, output: unknown, inputs: Record<
   const relevel = reading.tooHard;
   const byId = new Map<string, TextItem>();
   for (const i of relevel ? read : []) byId.set(i.id, i);
-  for (const i of hide(spec.tasks?.(output) ?? [], name)) if (raiseIds.has(i.id)) byId.set(i.id, i);
+  for (const i of spec.tasks?.(output) ?? []) if (raiseIds.has(i.id)) byId.set(i.id, i);
   const items: RepairItem[] = [...byId.values()].map((i) => ({
     ...i,
     relevel: relevel && read.some((r) => r.id === i.id),
@@ -146,17 +140,16 @@ export function qualityStage(templateId: string, specs: readonly QualitySpec[], 
     const has = (field: string | undefined): field is string => field !== undefined && declared.includes(field);
     const gradeField = "input" in spec.grade ? spec.grade.input : undefined;
     const gradeIn: Record<string, string> = has(gradeField) ? { grade: `inputs.${gradeField}` } : {};
-    const nameIn: Record<string, string> = has(spec.nameInput) ? { studentName: `inputs.${spec.nameInput}` } : {};
     // Without a grade input the target grade may be named in the teacher's text ("for my 7th grade class").
     const hintIn: Record<string, string> = Object.fromEntries((spec.gradeHints ?? []).filter(has).map((f) => [`hint_${f}`, `inputs.${f}`]));
-    transforms[fn("tasks")] = (input) => ({ tasks: hide(spec.tasks?.(input.output) ?? [], input.studentName) });
+    transforms[fn("tasks")] = (input) => ({ tasks: spec.tasks?.(input.output) ?? [] });
     transforms[fn("check")] = (input) => {
       const inputs: Record<string, unknown> = { ...input };
       if (gradeField) inputs[gradeField] = input.grade;
       return checkQuality(spec, input.output, inputs, input.labels as BloomLabels | undefined);
     };
     transforms[fn("skip")] = () => ({ items: [] });
-    const checkIn = { output: `nodes.${spec.source}`, ...gradeIn, ...nameIn, ...hintIn };
+    const checkIn = { output: `nodes.${spec.source}`, ...gradeIn, ...hintIn };
     if (spec.tasks) {
       nodes.push(
         {
@@ -164,7 +157,7 @@ export function qualityStage(templateId: string, specs: readonly QualitySpec[], 
           kind: "transform",
           title: "List tasks and questions",
           fn: fn("tasks"),
-          in: { output: `nodes.${spec.source}`, ...nameIn },
+          in: { output: `nodes.${spec.source}` },
           next: [ids.bloom],
         },
         {
