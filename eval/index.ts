@@ -28,7 +28,7 @@ async function runMode(mode: "offline" | "fake", inner: ModelProvider): Promise<
   // As the runtime builds it: remote models behind the privacy boundary (the offline model passes through).
   const vocabulary = workflowVocabulary(templates.map((t) => t.workflow.definition));
   const model = storeBoundary(inner, store, { vocabulary });
-  const engine = createEngine({ store, model, defaultTimeoutMs: 20_000 });
+  const engine = createEngine({ store, model, defaultTimeoutMs: 60_000 });
   for (const t of templates) engine.register(t.workflow);
   const rows = new Map<string, { runs: number; failed: number; sums: Record<string, number>; counts: Record<string, number> }>();
   try {
@@ -41,7 +41,7 @@ async function runMode(mode: "offline" | "fake", inner: ModelProvider): Promise<
         rows.set(template.id, row);
         row.runs++;
         const started = await engine.start(template.id, { inputs: request.inputs, userId: "eval" });
-        const view = await engine.wait(started.id, { timeoutMs: 20_000 });
+        const view = await engine.wait(started.id, { timeoutMs: 120_000 });
         if (view.status !== "completed") {
           row.failed++;
           continue;
