@@ -68,7 +68,7 @@ describe("Word export", () => {
     ]);
     const [full, student, key] = await Promise.all(files.map((f) => readDocx(f.bytes)));
     const rubric = full!.tables[0]!;
-    expect(rubric.rows[0]).toEqual(["Criterion", "Exceeds (4)", "Meets (3)", "Approaching (2)", "Beginning (1)"]);
+    expect(rubric.rows[0]).toEqual(["Criterion", "Exceeds", "Meets", "Approaching", "Beginning"]);
     expect(rubric.rows.length).toBeGreaterThan(1);
 
     const studentText = student!.paragraphs.map((p) => p.text).join("\n");

@@ -179,7 +179,21 @@ describe("assessment (offline)", () => {
     expect(key.match(/^\d+\. /gm)).toHaveLength(7);
     expect(doc.markdown).toMatch(/Multiple choice · DOK [12] · 1 point · 5\.NF\.A\.1/);
     expect(doc.markdown).toMatch(/Extended response · DOK 3 · 4 points/);
-    expect(doc.markdown).toContain("| Criterion | Exceeds (4) | Meets (3) | Approaching (2) | Beginning (1) |");
+    expect(doc.markdown).toContain("| Criterion | Exceeds | Meets | Approaching | Beginning |");
+    // The rubric scores the constructed-response questions, and its top levels add up to their points.
+    const assembled = view.nodes.find((n) => n.nodeId === "assemble")!.output as {
+      questions: { type: string; points: number }[];
+      rubric: { criteria: { questions: number[]; levels: { points: number }[] }[] };
+    };
+    const open = assembled.questions.flatMap((q, i) => (q.type === "multiple-choice" ? [] : [i + 1]));
+    const openPoints = open.reduce((a, n) => a + assembled.questions[n - 1]!.points, 0);
+    const tops = assembled.rubric.criteria.map((c) => Math.max(...c.levels.map((l) => l.points)));
+    expect(tops.reduce((a, t) => a + t, 0)).toBe(openPoints);
+    for (const c of assembled.rubric.criteria) expect(c.questions).toEqual(open);
+    expect(doc.markdown).toContain(`Rubric total: ${openPoints} points.`);
+    expect(doc.markdown).toContain(`_Scores Q${open.join(", Q")}`);
+    expect(doc.markdown).toMatch(/Wrong options catch: .*misconception|Wrong options catch: Holds the everyday idea/);
+    expect(view.nodes.find((n) => n.nodeId === "top-up")?.status).toBe("skipped");
     expect(doc.markdown).toContain("adding fractions with unlike denominators");
     const total = /\*\*Total points:\*\* (\d+)/.exec(doc.markdown)?.[1];
     expect(Number(total)).toBe(4 * 1 + 2 * 2 + 1 * 4);

@@ -236,6 +236,87 @@ describe("student feedback against an OpenAI-compatible endpoint", () => {
   });
 });
 
+describe("assessment against an OpenAI-compatible endpoint: exactly N questions, a rubric on them", () => {
+  const mc = (n: number) => ({
+    type: "multiple-choice",
+    dok: 2,
+    prompt: `Which sum is right (${n})?`,
+    choices: ["1/2 + 1/3 = 2/5", "1/2 + 1/3 = 5/6", "1/2 + 1/3 = 1/5", "1/2 + 1/3 = 2/6"],
+    answer: "B",
+    explanation: "Common denominator 6.",
+    misconceptions: ["Adds tops and bottoms", "Multiplies instead", "Adds denominators only"],
+    points: 1,
+    standard: "5.NF.A.1",
+  });
+  const sa = (n: number, points: number) => ({
+    type: "short-answer",
+    dok: 3,
+    prompt: `Explain how to add 2/3 and 1/4 (${n}).`,
+    choices: [],
+    // Far over the 1500-character limit: clipped, not fatal.
+    answer: `Find a common denominator of 12. ${"Then rename each fraction and add the numerators. ".repeat(60)}`,
+    explanation: "",
+    misconceptions: ["Adds denominators"],
+    points,
+    standard: "5.NF.A.1",
+  });
+  const rubric = (points: number[]) => ({
+    criteria: points.map((p, i) => ({
+      name: `Criterion ${i + 1}`,
+      description: "",
+      questions: [3, 4, 99],
+      standard: "5.NF.A.1",
+      levels: [
+        { label: "Exceeds", points: p, descriptor: "Complete" },
+        { label: "Meets", points: Math.max(1, p - 1), descriptor: "Mostly" },
+        { label: "Approaching", points: 1, descriptor: "Partly" },
+        { label: "Beginning", points: 0, descriptor: "Not yet" },
+      ],
+    })),
+  });
+
+  it("too few questions are topped up, an over-long model answer is clipped, and the rubric's points are fitted to the questions", async () => {
+    fake.enqueue({}, { json: { questions: [mc(1), mc(2), sa(3, 3)] } }, { json: { questions: [sa(4, 2)] } }, { json: rubric([4, 4, 4]) });
+    const view = await h.run("assessment", {
+      grade: "5",
+      subject: "Math",
+      topic: "Adding fractions with unlike denominators",
+      questionCount: 4,
+    });
+    expect(view.error?.message).toBeUndefined();
+    expect(view.status).toBe("completed");
+    const prompts = fake.requests.map((r) => r.messages.find((m) => m.role === "user")?.content ?? "");
+    expect(prompts[2]).toContain(
+      'Write exactly 1 more assessment questions for grade 5 Math on "Adding fractions with unlike denominators"',
+    );
+    expect(prompts[2]).toContain("Q3 (Short answer, 3 pts, 5.NF.A.1): Explain how to add 2/3 and 1/4 (3).");
+    expect(prompts[1]).toMatch(/every wrong option must come from a real misconception/);
+    // The rubric is told which questions it scores and what they are worth.
+    expect(prompts[3]).toContain("Q4 (Short answer, 2 pts, 5.NF.A.1): Explain how to add 2/3 and 1/4 (4).");
+    expect(prompts[3]).toContain("The rubric scores questions 3, 4, worth 5 points together.");
+    const doc = template("assessment").render(view).markdown;
+    expect(doc.match(/^\*\*\d+\.\*\* /gm)).toHaveLength(4);
+    expect(doc).not.toContain("Only ");
+    // 12 rubric points fitted to the 5 the two short answers are worth; question 99 does not exist.
+    expect(doc).toContain("Rubric total: 5 points.");
+    expect(doc).toContain("_Scores Q3, Q4 · 5.NF.A.1_");
+    expect(doc).toContain("Wrong options catch: Adds tops and bottoms; Multiplies instead; Adds denominators only");
+    const key = doc.split("## Answer key\n")[1]!.split("\n## ")[0]!;
+    const long = key.split("\n").find((l) => l.startsWith("3. "))!;
+    expect(long.length).toBeLessThan(1600);
+    expect(long).toMatch(/numerators\.|…/);
+  });
+
+  it("says so at the top when even the top-up leaves questions missing", async () => {
+    fake.enqueue({}, { json: { questions: [mc(1)] } }, { json: { questions: [mc(2)] } }, { json: rubric([1]) });
+    const view = await h.run("assessment", { grade: "5", subject: "Math", topic: "Adding fractions", questionCount: 3 });
+    expect(view.status).toBe("completed");
+    const doc = template("assessment").render(view).markdown;
+    expect(doc).toContain("> **Only 2 of the 3 questions asked for were written.**");
+    expect(doc).toContain("**Questions:** 2");
+  });
+});
+
 describe("assessment and parent message against an OpenAI-compatible endpoint", () => {
   it("parses structured answers and puts the inputs in the prompts", async () => {
     const view = await h.run("assessment", {

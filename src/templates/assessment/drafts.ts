@@ -4,7 +4,7 @@ import { gradeLabel } from "../fields.ts";
 import type { GroundedStandards } from "../standards/match.ts";
 import { topicPhrase } from "../text.ts";
 import type { Drafter } from "../types.ts";
-import { QUESTIONS, type Question, type Questions, type QuestionType, RUBRIC, type Rubric } from "./schemas.ts";
+import { type CountedQuestions, QUESTIONS, type Question, type Questions, type QuestionType, RUBRIC, type Rubric } from "./schemas.ts";
 
 const POINTS: Record<QuestionType, number> = { "multiple-choice": 1, "short-answer": 2, "extended-response": 4 };
 
@@ -76,6 +76,11 @@ export const draftQuestions: Drafter = (vars): Questions => {
         choices,
         answer: LETTERS[correct]!,
         explanation: `${LETTERS[correct]} is the accurate statement; the other options target a misconception, a true but irrelevant fact and a near-miss idea.`,
+        misconceptions: [
+          `Holds the everyday idea about ${topic} that is only partly right.`,
+          "Picks a true fact without checking it answers the question.",
+          "Confuses this idea with a related one.",
+        ],
         points: POINTS[type],
         standard: standard?.code ?? "",
       };
@@ -88,6 +93,7 @@ export const draftQuestions: Drafter = (vars): Questions => {
         choices: [],
         answer: `Full credit (2 points): states the key idea of ${topic} accurately, gives a correct example, and uses subject vocabulary. 1 point: the idea is partly correct or the example is missing.`,
         explanation: "Look for accurate vocabulary and an example the student chose themselves, not one copied from class notes.",
+        misconceptions: [`Restates the definition of ${topic} without an example.`],
         points: POINTS[type],
         standard: standard?.code ?? "",
       };
@@ -103,6 +109,7 @@ export const draftQuestions: Drafter = (vars): Questions => {
       answer:
         "Score with the rubric. A strong answer states a clear claim, applies the idea correctly to a new case, and explains each step of the reasoning with evidence.",
       explanation: "Use the rubric's criteria; note which criterion held the answer back when giving feedback.",
+      misconceptions: ["Applies the idea to the familiar case from class instead of the new one."],
       points: POINTS[type],
       standard: standard?.code ?? "",
     };
@@ -113,6 +120,10 @@ export const draftQuestions: Drafter = (vars): Questions => {
 export const draftRubric: Drafter = (vars): Rubric => {
   const topic = topicPhrase(String(vars.topic ?? "the topic"));
   const grade = gradeLabel(vars.grade);
+  const counted = vars.questions as CountedQuestions | undefined;
+  const scored = counted?.scored ?? [];
+  const standard = counted?.questions.find((q) => q.standard)?.standard ?? "";
+  const about = { questions: scored, standard };
   const levels = (best: string, meets: string, approaching: string, beginning: string) => [
     { label: "Exceeds", points: 4, descriptor: best },
     { label: "Meets", points: 3, descriptor: meets },
@@ -122,6 +133,7 @@ export const draftRubric: Drafter = (vars): Rubric => {
   return {
     criteria: [
       {
+        ...about,
         name: "Understanding of the key ideas",
         description: `Accuracy of what the student says about ${topic}.`,
         levels: levels(
@@ -132,6 +144,7 @@ export const draftRubric: Drafter = (vars): Rubric => {
         ),
       },
       {
+        ...about,
         name: "Reasoning and evidence",
         description: "How well answers are justified with evidence, examples or steps.",
         levels: levels(
@@ -142,6 +155,7 @@ export const draftRubric: Drafter = (vars): Rubric => {
         ),
       },
       {
+        ...about,
         name: "Communication and vocabulary",
         description: `Clarity of writing and use of ${grade}-appropriate subject vocabulary.`,
         levels: levels(

@@ -1,36 +1,103 @@
 // Assembling (pure transform) and rendering the assessment: questions, answer key and rubric with stable headings.
 import type { ExecutionView } from "../../engine/records.ts";
 import { gradeLabel } from "../fields.ts";
+import { allocateMinutes } from "../lesson-plan/timing.ts";
 import { allowedCodes, cell, filenameFor, offlineNote, oneLine, outputOf, standardsMarkdown } from "../markdown.ts";
 import type { GroundedStandards } from "../standards/match.ts";
 import { stripCodesDeep } from "../standards/match.ts";
 import type { RenderedDocument } from "../types.ts";
-import { type AssembledAssessment, type Question, type Questions, type Rubric, TYPE_LABELS } from "./schemas.ts";
+import { type AssembledAssessment, type CountedQuestions, type Question, type Questions, type Rubric, TYPE_LABELS } from "./schemas.ts";
 
 export const ASSESSMENT_HEADINGS = ["Standards assessed", "Questions", "Answer key", "Rubric"] as const;
 const LETTERS = ["A", "B", "C", "D", "E", "F"];
 
+/** A question as the model may have written it: cited codes grounded, option letters stripped. */
+function cleanQuestion(q: Question, allowed: Set<string>): Question {
+  return {
+    ...q,
+    misconceptions: q.misconceptions ?? [],
+    choices: q.type === "multiple-choice" ? q.choices.map((c) => c.replace(/^\s*[A-F][.)]\s+/, "")) : [],
+    standard: allowed.has(q.standard.trim().toUpperCase()) ? q.standard.trim() : "",
+  };
+}
+
 /**
- * Keeps the requested number of questions, cites only grounded codes, strips option letters the model
- * may have added, and totals the points.
+ * The count check (pure): the questions written so far (plus a top-up's), at most the number asked for,
+ * how many are still missing, and which ones the rubric scores.
  */
+export function countQuestions(input: {
+  standards?: GroundedStandards;
+  questions?: Questions | CountedQuestions;
+  more?: Questions;
+  count?: number;
+}): CountedQuestions {
+  const allowed = allowedCodes(input.standards);
+  const count = Math.max(1, Number(input.count) || 30);
+  const all = stripCodesDeep([...(input.questions?.questions ?? []), ...(input.more?.questions ?? [])], allowed)
+    .slice(0, count)
+    .map((q) => cleanQuestion(q, allowed));
+  const open = all.flatMap((q, i) => (q.type === "multiple-choice" ? [] : [i + 1]));
+  const scored = open.length > 0 ? open : all.map((_, i) => i + 1);
+  return {
+    questions: all,
+    missing: Math.max(0, count - all.length),
+    scored,
+    scoredPoints: scored.reduce((a, n) => a + (all[n - 1]?.points ?? 0), 0),
+    numbered: all
+      .map(
+        (q, i) =>
+          `Q${i + 1} (${TYPE_LABELS[q.type]}, ${q.points} pt${q.points === 1 ? "" : "s"}${q.standard ? `, ${q.standard}` : ""}): ${oneLine(q.prompt)}`,
+      )
+      .join("\n"),
+  };
+}
+
+/**
+ * Scales the rubric so its criteria's top levels add up to the points of the questions it scores (largest
+ * remainder, each criterion at least 1), lower levels in proportion; criteria cite only real question numbers.
+ */
+export function fitRubric(rubric: Rubric, counted: Pick<CountedQuestions, "scored" | "scoredPoints" | "questions">): Rubric {
+  const criteria = rubric.criteria.map((c) => ({
+    ...c,
+    questions: [...new Set((c.questions ?? []).filter((n) => n >= 1 && n <= counted.questions.length))].sort((a, b) => a - b),
+    standard: c.standard ?? "",
+  }));
+  const target = counted.scoredPoints;
+  if (criteria.length === 0 || target <= 0) return { criteria };
+  const tops = criteria.map((c) => Math.max(...c.levels.map((l) => l.points), 0));
+  if (tops.reduce((a, t) => a + t, 0) === target) return { criteria };
+  const budget = allocateMinutes(
+    Math.max(target, criteria.length),
+    tops.map((t) => Math.max(t, 1)),
+  );
+  return {
+    criteria: criteria.map((c, i) => {
+      const top = Math.max(tops[i]!, 1);
+      const max = budget[i]!;
+      return { ...c, levels: c.levels.map((l) => ({ ...l, points: l.points >= top ? max : Math.round((l.points / top) * max) })) };
+    }),
+  };
+}
+
+/** Keeps the requested number of questions, fits the rubric to them, and totals the points. */
 export function assembleAssessment(input: {
   standards?: GroundedStandards;
-  questions?: Questions;
+  questions?: CountedQuestions | Questions;
   rubric?: Rubric;
   count?: number;
 }): AssembledAssessment {
   const allowed = allowedCodes(input.standards);
-  const count = Math.max(1, Number(input.count) || 30);
-  const questions = stripCodesDeep(input.questions?.questions ?? [], allowed)
-    .slice(0, count)
-    .map((q) => ({
-      ...q,
-      choices: q.type === "multiple-choice" ? q.choices.map((c) => c.replace(/^\s*[A-F][.)]\s+/, "")) : [],
-      standard: allowed.has(q.standard.trim().toUpperCase()) ? q.standard.trim() : "",
-    }));
-  const rubric = stripCodesDeep(input.rubric ?? { criteria: [] }, allowed);
-  return { questions, rubric, totalPoints: questions.reduce((a, q) => a + q.points, 0) };
+  const counted = countQuestions({ ...input, questions: input.questions });
+  const rubric = fitRubric(stripCodesDeep(input.rubric ?? { criteria: [] }, allowed), counted);
+  for (const c of rubric.criteria) if (!allowed.has(c.standard.trim().toUpperCase())) c.standard = "";
+  const asked = Math.max(1, Number(input.count) || counted.questions.length);
+  return {
+    questions: counted.questions,
+    rubric,
+    totalPoints: counted.questions.reduce((a, q) => a + q.points, 0),
+    asked,
+    short: counted.missing,
+  };
 }
 
 function questionBlock(q: Question, n: number): string {
@@ -44,18 +111,32 @@ function questionBlock(q: Question, n: number): string {
 
 function answerLine(q: Question, n: number): string {
   const answer = q.type === "multiple-choice" ? `**${oneLine(q.answer)}**` : oneLine(q.answer);
-  return `${n}. ${answer}${q.explanation ? ` _${oneLine(q.explanation)}_` : ""}`;
+  const lines = [`${n}. ${answer}${q.explanation ? ` _${oneLine(q.explanation)}_` : ""}`];
+  if (q.misconceptions?.length) {
+    const label = q.type === "multiple-choice" ? "Wrong options catch" : "Watch for";
+    lines.push(`   - ${label}: ${q.misconceptions.map(oneLine).join("; ")}`);
+  }
+  return lines.join("\n");
 }
 
 function rubricTable(rubric: Rubric): string {
   if (rubric.criteria.length === 0) return "_Not drafted._";
-  // Columns follow the first criterion's levels; others are matched by position.
-  const head = rubric.criteria[0]!.levels.map((l) => `${cell(l.label)} (${l.points})`);
-  const rows = rubric.criteria.map(
-    (c) =>
-      `| **${cell(c.name)}**${c.description ? `<br>${cell(c.description)}` : ""} | ${head.map((_, i) => cell(c.levels[i]?.descriptor ?? "")).join(" | ")} |`,
-  );
-  return [`| Criterion | ${head.join(" | ")} |`, `| --- | ${head.map(() => "---").join(" | ")} |`, ...rows].join("\n");
+  // Columns follow the first criterion's levels; others are matched by position. Points sit in each cell,
+  // since criteria weigh differently once fitted to the questions they score.
+  const head = rubric.criteria[0]!.levels.map((l) => cell(l.label));
+  const rows = rubric.criteria.map((c) => {
+    const scores = [c.questions.length > 0 ? `Q${c.questions.join(", Q")}` : "", c.standard ? c.standard : ""].filter(Boolean);
+    const name = `**${cell(c.name)}**${c.description ? `<br>${cell(c.description)}` : ""}${scores.length ? `<br>_Scores ${cell(scores.join(" · "))}_` : ""}`;
+    return `| ${name} | ${head.map((_, i) => (c.levels[i] ? `${cell(c.levels[i].descriptor)} (${c.levels[i].points})` : "")).join(" | ")} |`;
+  });
+  const total = rubric.criteria.reduce((a, c) => a + Math.max(...c.levels.map((l) => l.points), 0), 0);
+  return [
+    `| Criterion | ${head.join(" | ")} |`,
+    `| --- | ${head.map(() => "---").join(" | ")} |`,
+    ...rows,
+    "",
+    `Rubric total: ${total} points.`,
+  ].join("\n");
 }
 
 export function renderAssessment(view: ExecutionView): RenderedDocument {
@@ -64,12 +145,20 @@ export function renderAssessment(view: ExecutionView): RenderedDocument {
   const grounded = outputOf<GroundedStandards>(view, "standards");
   const assembled =
     outputOf<AssembledAssessment>(view, "assemble") ??
+    outputOf<AssembledAssessment>(view, "top-up-assemble") ??
     assembleAssessment({
       standards: grounded,
-      questions: outputOf<Questions>(view, "questions"),
-      rubric: outputOf<Rubric>(view, "rubric"),
+      questions: outputOf<CountedQuestions>(view, "merge") ?? outputOf<Questions>(view, "questions"),
+      rubric: outputOf<Rubric>(view, "rubric") ?? outputOf<Rubric>(view, "top-up-rubric"),
       count: Number(inputs.questionCount),
     });
+  // Fewer questions than asked is said at the top, never passed over.
+  const shortNote = assembled.short
+    ? [
+        `> **Only ${assembled.questions.length} of the ${assembled.asked} questions asked for were written.** Add the missing ones or run it again.`,
+        "",
+      ]
+    : [];
   const facts = [
     `**Grade:** ${gradeLabel(inputs.grade).replace(/^./, (c) => c.toUpperCase())}`,
     `**Subject:** ${inputs.subject}`,
@@ -80,6 +169,7 @@ export function renderAssessment(view: ExecutionView): RenderedDocument {
     `# Assessment: ${oneLine(topic)}`,
     "",
     ...offlineNote(view),
+    ...shortNote,
     facts.join(" · "),
     "",
     "## Standards assessed",
@@ -171,6 +261,10 @@ export function renderAssessmentStep(nodeId: string, output: unknown): string | 
       if (g.standards.length > 0) return `Standards: ${g.standards.map((s) => `**${s.code}**`).join(", ")} (from the loaded set).`;
       return "Standards: no codes cited; the assessment lists what to confirm.";
     }
+    case "count": {
+      const c = output as CountedQuestions;
+      return c.missing > 0 ? `Only ${c.questions.length} questions came back; asking for the ${c.missing} missing.` : undefined;
+    }
     case "questions": {
       const q = (output as Questions).questions;
       const byType = Object.entries(TYPE_LABELS)
@@ -180,6 +274,7 @@ export function renderAssessmentStep(nodeId: string, output: unknown): string | 
       return `Questions drafted: ${byType.join(", ")}.`;
     }
     case "rubric":
+    case "top-up-rubric":
       return `Rubric: ${(output as Rubric).criteria.map((c) => c.name).join(", ")}.`;
     default:
       return undefined;

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { choiceField, countField, gradeField, optional, textField } from "../fields.ts";
 import { FRAMEWORKS } from "../lesson-plan/schemas.ts";
+import { clipped } from "../text.ts";
 
 export const QUESTION_TYPES = ["multiple-choice", "short-answer", "extended-response"] as const;
 export type QuestionType = (typeof QUESTION_TYPES)[number];
@@ -112,12 +113,14 @@ export type AssessmentInputs = z.infer<typeof AssessmentInputs>;
 export const Question = z.object({
   type: z.enum(QUESTION_TYPES),
   dok: z.number().int().min(1).max(4),
-  prompt: z.string().min(1).max(1500),
+  prompt: clipped(1500),
   /** Options for multiple choice (letters are added when rendering); empty for other types. */
-  choices: z.array(z.string().min(1).max(400)).max(6),
+  choices: z.array(clipped(400)).max(6),
   /** For multiple choice, the correct option's letter; otherwise a model answer or scoring notes. */
-  answer: z.string().min(1).max(1500),
-  explanation: z.string().max(1000),
+  answer: clipped(1500),
+  explanation: clipped(1000, 0),
+  /** For multiple choice, the misconception behind each wrong option; for others, the mistakes to watch for. */
+  misconceptions: z.array(clipped(300)).max(5),
   points: z.number().int().min(1).max(20),
   /** A cited standard code from the given list, or "". */
   standard: z.string().max(60),
@@ -131,12 +134,14 @@ export const Rubric = z.object({
   criteria: z
     .array(
       z.object({
-        name: z.string().min(1).max(120),
-        description: z.string().max(400),
+        name: clipped(120),
+        description: clipped(400, 0),
+        /** The question numbers (1-based) this criterion scores. */
+        questions: z.array(z.number().int().min(1).max(100)).max(30),
+        /** The standard code it assesses, from the given list, or "". */
+        standard: z.string().max(60),
         levels: z
-          .array(
-            z.object({ label: z.string().min(1).max(60), points: z.number().int().min(0).max(20), descriptor: z.string().min(1).max(500) }),
-          )
+          .array(z.object({ label: clipped(60), points: z.number().int().min(0).max(40), descriptor: clipped(500) }))
           .min(2)
           .max(5),
       }),
@@ -149,5 +154,17 @@ export type Rubric = z.infer<typeof Rubric>;
 export const QUESTIONS = "assessment.questions";
 export const RUBRIC = "assessment.rubric";
 
-/** The assembled assessment the document renders. */
-export type AssembledAssessment = { questions: Question[]; rubric: Rubric; totalPoints: number };
+/** The questions after the count check (and a top-up when the model wrote too few). */
+export type CountedQuestions = {
+  questions: Question[];
+  /** Questions still missing from the number asked for. */
+  missing: number;
+  /** Numbers of the questions the rubric scores (every non-multiple-choice one, or all when there are none). */
+  scored: number[];
+  scoredPoints: number;
+  /** The questions as numbered lines for the rubric prompt. */
+  numbered: string;
+};
+
+/** The assembled assessment the document renders. `short` says how many asked-for questions are missing. */
+export type AssembledAssessment = { questions: Question[]; rubric: Rubric; totalPoints: number; asked?: number; short?: number };
