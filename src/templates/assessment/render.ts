@@ -2,7 +2,7 @@
 import type { ExecutionView } from "../../engine/records.ts";
 import { gradeLabel } from "../fields.ts";
 import { allocateMinutes } from "../lesson-plan/timing.ts";
-import { allowedCodes, cell, filenameFor, offlineNote, oneLine, outputOf, standardsMarkdown } from "../markdown.ts";
+import { allowedCodes, cell, filenameFor, offlineNote, oneLine, outputOf, plural, standardsMarkdown } from "../markdown.ts";
 import type { GroundedStandards } from "../standards/match.ts";
 import { stripCodesDeep } from "../standards/match.ts";
 import type { RenderedDocument } from "../types.ts";
@@ -46,7 +46,7 @@ export function countQuestions(input: {
     numbered: all
       .map(
         (q, i) =>
-          `Q${i + 1} (${TYPE_LABELS[q.type]}, ${q.points} pt${q.points === 1 ? "" : "s"}${q.standard ? `, ${q.standard}` : ""}): ${oneLine(q.prompt)}`,
+          `Q${i + 1} (${TYPE_LABELS[q.type]}, ${plural(q.points, "point")}${q.standard ? `, ${q.standard}` : ""}): ${oneLine(q.prompt)}`,
       )
       .join("\n"),
   };
