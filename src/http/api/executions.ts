@@ -19,9 +19,7 @@ const notFound = (id: string) =>
 export function renderDocument(deps: ApiDeps, template: Template | undefined, view: ExecutionView) {
   if (!template || view.status !== "completed") return undefined;
   try {
-    // The API's document is the main one; companions (an assessment's student copy) are not part of its schema.
-    const { title, markdown, filename } = template.render(view);
-    return { title, markdown, filename };
+    return template.render(view);
   } catch (error) {
     deps.logger.error({ executionId: view.id, err: error }, "rendering the document failed");
     return undefined;
