@@ -136,7 +136,16 @@ describe("configuration from the environment", () => {
       connectionString: "postgres://app@db:5432/staffroom",
       schema: "district",
     });
-    expect(chooseQueue(cluster.STAFFROOM_QUEUE_URL)).toEqual({ kind: "redis", url: "redis://cache:6379" });
+    expect(chooseQueue(cluster.STAFFROOM_QUEUE_URL)).toEqual({
+      kind: "redis",
+      url: "redis://cache:6379",
+      connectionUrl: "redis://cache:6379",
+      prefix: "staffroom",
+    });
+    expect(chooseQueue("redis://cache:6379/2?prefix=district-7")).toMatchObject({
+      connectionUrl: "redis://cache:6379/2",
+      prefix: "district-7",
+    });
     // PostgreSQL with the in-process queue is a valid single-process set-up.
     expect(problemsOf({ STAFFROOM_STORE_URL: "postgresql://db/x" })).toEqual([]);
   });

@@ -1,8 +1,10 @@
 // Process bootstrap shared by the CLI and the bot: store, model provider, engine and registered templates,
 // built once from the validated configuration and closed in the right order.
 import type { Config } from "../config.ts";
+import { type Drivers, openDrivers, type SharedStore } from "../drivers/open.ts";
+import { scheduleRecovery } from "../drivers/recovery.ts";
 import type { EngineApi } from "../engine/api.ts";
-import { createEngine, openStore, type Store } from "../engine/index.ts";
+import { createEngine } from "../engine/index.ts";
 import type { Logger } from "../log.ts";
 import { silentLogger } from "../log.ts";
 import { createModelProvider, type Drafter, type ModelProvider } from "../model/index.ts";
@@ -23,7 +25,7 @@ import { demoTemplate } from "./demo-workflow.ts";
 export type Runtime = {
   config: Config;
   logger: Logger;
-  store: Store;
+  store: SharedStore;
   engine: EngineApi;
   /** The provider behind the redacting boundary: every remote model call goes through it. */
   model: ModelProvider;
@@ -48,6 +50,9 @@ export type RuntimeOptions = {
   notice?: (line: string) => void;
   /** Templates to register instead of the loaded ones (tests). */
   templates?: Template[];
+  /** With a Redis queue: run recovery as a cluster-wide repeatable job (default on, every 15 s). */
+  clusterRecovery?: boolean;
+  recoveryEveryMs?: number;
 };
 
 export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
@@ -57,7 +62,12 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   for (const t of templates) Object.assign(drafters, t.drafters);
 
   const roster = config.STAFFROOM_ROSTERS_DIR ? (await loadRosterDir(config.STAFFROOM_ROSTERS_DIR)).names : [];
-  const store = await openStore(config.STAFFROOM_STORE_URL, { retentionDays: config.STAFFROOM_RETENTION_DAYS });
+  const drivers: Drivers = await openDrivers({
+    storeUrl: config.STAFFROOM_STORE_URL,
+    queueUrl: config.STAFFROOM_QUEUE_URL,
+    retentionDays: config.STAFFROOM_RETENTION_DAYS,
+  });
+  const { store } = drivers;
   const privacy = new PrivacyStore(store.namespace("privacy"));
   const audit = new AuditLog(store.namespace("audit"));
   // Installed here, where the provider is built, so no template, revision or extraction can go around it.
@@ -73,9 +83,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   );
   let engine: EngineApi;
   let rawEngine: EngineApi;
+  let recovery: { close(): Promise<void> } | undefined;
   try {
     rawEngine = createEngine({
-      store,
+      executions: store.executions,
+      ...(drivers.queue ? { queue: drivers.queue } : {}),
       model,
       logger,
       providerConcurrency: config.STAFFROOM_MODEL_CONCURRENCY ?? defaultModelConcurrency(config.modelProvider, config.OPENAI_BASE_URL),
@@ -85,8 +97,18 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     });
     for (const t of templates) rawEngine.register(t.workflow);
     engine = withPrivacyForget(rawEngine, { store, privacy, audit });
+    if (drivers.redis && options.clusterRecovery !== false) {
+      const ready = rawEngine;
+      recovery = scheduleRecovery({
+        connection: drivers.redis,
+        ...(drivers.redisPrefix ? { prefix: drivers.redisPrefix } : {}),
+        everyMs: options.recoveryEveryMs ?? 15_000,
+        recover: () => ready.recover(),
+        onError: (error) => logger.warn({ err: error }, "cluster recovery run failed; the next one retries"),
+      });
+    }
   } catch (error) {
-    await store.close();
+    await drivers.close();
     throw error;
   }
 
@@ -105,8 +127,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     template: (id) => byId.get(id),
     close() {
       closing ??= (async () => {
+        await recovery?.close();
         await engine.close();
-        await store.close();
+        await drivers.close();
       })();
       return closing;
     },

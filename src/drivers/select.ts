@@ -7,7 +7,8 @@ export type StoreChoice =
   /** `schema` comes from a `?schema=` query parameter (default "public"); the rest is node-postgres's URL. */
   | { kind: "postgres"; url: string; connectionString: string; schema: string };
 
-export type QueueChoice = { kind: "local" } | { kind: "redis"; url: string };
+/** `prefix` (default "staffroom") comes from a `?prefix=` query parameter: one Redis can serve several deployments. */
+export type QueueChoice = { kind: "local" } | { kind: "redis"; url: string; connectionUrl: string; prefix: string };
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -33,7 +34,18 @@ export function chooseStore(url: string): StoreChoice | undefined {
 /** The queue a URL names, or undefined when it names none we have. */
 export function chooseQueue(url: string): QueueChoice | undefined {
   if (url === "local:" || url === "local") return { kind: "local" };
-  if (/^rediss?:\/\/[^/]/.test(url)) return { kind: "redis", url };
+  if (/^rediss?:\/\/[^/]/.test(url)) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return undefined;
+    }
+    const prefix = parsed.searchParams.get("prefix") ?? "staffroom";
+    if (!/^[\w.-]{1,64}$/.test(prefix)) return undefined;
+    parsed.searchParams.delete("prefix");
+    return { kind: "redis", url, connectionUrl: parsed.toString(), prefix };
+  }
   return undefined;
 }
 

@@ -120,7 +120,7 @@ function restoringDeltas(map: PlaceholderMap, onDelta: (delta: string) => void):
 /** The boundary over an engine store: maps and rosters in its "privacy" namespace, teachers and inputs from its executions. */
 export function storeBoundary(
   inner: ModelProvider,
-  store: Store,
+  store: Pick<Store, "namespace" | "executions">,
   options: { roster?: readonly string[]; vocabulary?: ReadonlySet<string>; logger?: Logger; privacy?: PrivacyStore } = {},
 ): ModelProvider {
   return withRedaction(inner, {

@@ -6,7 +6,7 @@ import type { Store } from "../engine/store.ts";
 import type { AuditLog } from "./audit.ts";
 import type { PrivacyStore } from "./store.ts";
 
-export type ForgetDeps = { store: Store; privacy: PrivacyStore; audit: AuditLog };
+export type ForgetDeps = { store: Pick<Store, "compact">; privacy: PrivacyStore; audit: AuditLog };
 
 export type ForgetCounts = { executions: number; maps: number; roster: number } & Record<string, number>;
 

@@ -46,7 +46,7 @@ describeWithRedis("BullMQ WorkQueue", () => {
       });
     });
     await replicas[0]!.enqueueMany(
-      Array.from({ length: 24 }, (_, i) => ({ id: `j${i}`, kind: "attempt" as const, executionId: "x", group })),
+      Array.from({ length: 24 }, (_, i) => ({ id: `attempt:x:n${i}:1`, kind: "attempt" as const, executionId: "x", group })),
     );
     const end = Date.now() + 10_000;
     while (byReplica.reduce((a, b) => a + b, 0) < 24 && Date.now() < end) await sleep(10);

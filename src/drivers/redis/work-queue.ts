@@ -30,6 +30,10 @@ type Payload = { kind: JobKind; executionId: string; nodeId?: string; data?: Rec
 
 const MAIN = "work";
 
+/** BullMQ refuses ':' in custom job ids, which the engine's ids use (`attempt:<execution>:<node>:<n>`): escaped, reversibly. */
+export const toBullId = (id: string): string => id.replace(/%/g, "%25").replace(/:/g, "%3A");
+const fromBullId = (id: string): string => id.replace(/%3A/g, ":").replace(/%25/g, "%");
+
 /** BullMQ queue names may not hold ':'; groups (e.g. "model:openai") are encoded. */
 function groupQueueName(group: string): string {
   return `group-${Buffer.from(group).toString("base64url")}`;
@@ -96,7 +100,7 @@ export class BullWorkQueue implements WorkQueue {
     }
     // BullMQ adds nothing for an id it already holds (waiting, delayed, running or retrying), but does not
     // say so: look first. Two replicas racing on one id may both report "added"; BullMQ still keeps one job.
-    const existing = await Promise.all(specs.map((s) => this.queueOf(s.group).getJobState(s.id)));
+    const existing = await Promise.all(specs.map((s) => this.queueOf(s.group).getJobState(toBullId(s.id))));
     const byQueue = new Map<Queue, { name: JobKind; data: Payload; opts: JobsOptions }[]>();
     const results: EnqueueResult[] = [];
     specs.forEach((s, i) => {
@@ -115,7 +119,7 @@ export class BullWorkQueue implements WorkQueue {
           ...(s.data !== undefined ? { data: s.data } : {}),
           ...(s.group !== undefined ? { group: s.group } : {}),
         },
-        opts: { ...this.jobOptions, jobId: s.id, ...(s.delayMs && s.delayMs > 0 ? { delay: Math.ceil(s.delayMs) } : {}) },
+        opts: { ...this.jobOptions, jobId: toBullId(s.id), ...(s.delayMs && s.delayMs > 0 ? { delay: Math.ceil(s.delayMs) } : {}) },
       });
       byQueue.set(q, list);
     });
@@ -125,10 +129,10 @@ export class BullWorkQueue implements WorkQueue {
 
   async remove(jobId: string): Promise<boolean> {
     for (const q of [this.queue(MAIN), ...(await this.groupQueues())]) {
-      const state = await q.getJobState(jobId);
+      const state = await q.getJobState(toBullId(jobId));
       if (state !== "waiting" && state !== "delayed" && state !== "prioritized" && state !== "waiting-children") continue;
       // Refused (0) when a worker took it meanwhile: it is running, not removed.
-      return (await q.remove(jobId)) === 1;
+      return (await q.remove(toBullId(jobId))) === 1;
     }
     return false;
   }
@@ -236,7 +240,7 @@ export class BullWorkQueue implements WorkQueue {
 function toJob(job: BullJob<Payload>): Job {
   const d = job.data;
   return {
-    id: String(job.id),
+    id: fromBullId(String(job.id)),
     kind: d.kind,
     executionId: d.executionId,
     ...(d.nodeId !== undefined ? { nodeId: d.nodeId } : {}),
