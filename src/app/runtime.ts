@@ -2,7 +2,6 @@
 // built once from the validated configuration and closed in the right order.
 import type { Config } from "../config.ts";
 import { type Drivers, openDrivers, type SharedStore } from "../drivers/open.ts";
-import { scheduleRecovery } from "../drivers/recovery.ts";
 import type { EngineApi } from "../engine/api.ts";
 import { createEngine } from "../engine/index.ts";
 import type { Logger } from "../log.ts";
@@ -99,6 +98,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     engine = withPrivacyForget(rawEngine, { store, privacy, audit });
     if (drivers.redis && options.clusterRecovery !== false) {
       const ready = rawEngine;
+      const { scheduleRecovery } = await import("../drivers/recovery.ts");
       recovery = scheduleRecovery({
         connection: drivers.redis,
         ...(drivers.redisPrefix ? { prefix: drivers.redisPrefix } : {}),

@@ -6,9 +6,6 @@ import { openStore } from "../engine/index.ts";
 import type { WorkQueue } from "../engine/queue/types.ts";
 import type { ExecutionStore } from "../engine/store/types.ts";
 import { ConfigError } from "../errors.ts";
-import { openPostgresStore } from "./postgres/open.ts";
-import { openRedis } from "./redis/connect.ts";
-import { BullWorkQueue } from "./redis/work-queue.ts";
 import { chooseQueue, chooseStore, driverProblems } from "./select.ts";
 
 /** What the rest of the process needs of a store, whichever driver holds it. */
@@ -47,6 +44,8 @@ export async function openDrivers(opts: { storeUrl: string; queueUrl?: string; r
     const store = await openStore(opts.storeUrl, { retentionDays: opts.retentionDays ?? 30 });
     return { store, close: () => store.close() };
   }
+  // Loaded only when chosen: a one-process install (and every CLI command) never pays for pg, ioredis or BullMQ.
+  const { openPostgresStore } = await import("./postgres/open.ts");
   const pg = await openPostgresStore(storeChoice, { ttlMs });
   const store: SharedStore = {
     executions: pg.executions,
@@ -56,6 +55,7 @@ export async function openDrivers(opts: { storeUrl: string; queueUrl?: string; r
     close: () => pg.close(),
   };
   if (queueChoice.kind !== "redis") return { store, close: () => store.close() };
+  const [{ openRedis }, { BullWorkQueue }] = await Promise.all([import("./redis/connect.ts"), import("./redis/work-queue.ts")]);
   let redis: Redis;
   try {
     redis = await openRedis(queueChoice.connectionUrl, { blocking: true });
