@@ -29,7 +29,14 @@ it("a part re-sent with its nonce after a crash is the message Discord already h
   const thread: ThreadRef = { surface: "discord", channelId: channelId(), threadId: channelId() };
   const surface = new DiscordSurface(rest(), silentLogger);
   const recorded: string[] = [];
-  const first: Delivery = { key: "exec-1:7", sent: [], resuming: false, part: async (i, id) => void (recorded[i] = id) };
+  const first: Delivery = {
+    key: "exec-1:7",
+    sent: [],
+    resuming: false,
+    part: async (i, id) => {
+      recorded[i] = id;
+    },
+  };
   // The process "dies" after Discord created the message but before the answer was recorded.
   fake.fault({ method: "POST", path: /\/channels\/\d+\/messages$/, times: 1, fault: { hold: "after" } });
   const lost = surface.post(thread, { text: "Step result: outline", role: "result" }, first).catch(() => undefined);
@@ -38,7 +45,14 @@ it("a part re-sent with its nonce after a crash is the message Discord already h
   fake.discardHeld();
   void lost;
 
-  const resumed: Delivery = { key: "exec-1:7", sent: [], resuming: true, part: async (i, id) => void (recorded[i] = id) };
+  const resumed: Delivery = {
+    key: "exec-1:7",
+    sent: [],
+    resuming: true,
+    part: async (i, id) => {
+      recorded[i] = id;
+    },
+  };
   const ref = await new DiscordSurface(rest(), silentLogger).post(thread, { text: "Step result: outline", role: "result" }, resumed);
   const copies = botMessages(fake, thread.threadId).filter((m) => m.content.includes("Step result: outline"));
   expect(copies).toHaveLength(1);

@@ -44,10 +44,17 @@ describe("eval rubrics", () => {
       choices: [],
       answer: "a",
       explanation: "",
+      misconceptions: [],
       points: 1,
       standard: "",
     });
-    const criterion = (name: string) => ({ name, description: "", levels: [{ label: "Meets", points: 1, descriptor: "ok" }] });
+    const criterion = (name: string) => ({
+      name,
+      description: "",
+      questions: [1],
+      standard: "",
+      levels: [{ label: "Meets", points: 1, descriptor: "ok" }],
+    });
     const assessment = (names: string[]): AssembledAssessment => ({
       questions: [q("multiple-choice", 1), q("short-answer", 2), q("extended-response", 3)],
       rubric: { criteria: names.map(criterion) },
