@@ -55,12 +55,12 @@ function queryParameters(query: z.ZodObject | undefined): Json[] {
 
 function operation(r: Route): Json {
   const parameters: Json[] = [
-    ...Object.entries(r.params ?? {}).map(([name, description]) => ({
+    ...Object.entries(r.params ?? {}).map(([name, rule]) => ({
       name,
       in: "path",
       required: true,
-      description,
-      schema: { type: "string" },
+      description: rule.description,
+      schema: { type: "string", minLength: 1, maxLength: rule.maxLength, pattern: rule.pattern },
     })),
     ...queryParameters(r.query),
     ...(r.headers ?? []).map((h) => ({ name: h.name, in: "header", required: false, description: h.description, schema: h.schema })),

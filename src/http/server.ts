@@ -12,11 +12,13 @@ import { type PartStatus, readinessReport } from "../readiness.ts";
 import type { Template } from "../templates/types.ts";
 import { ExecutionViewCache } from "./api/cache.ts";
 import { type ApiDeps, apiRoutes, type CompiledRoute, compileRoutes } from "./api/index.ts";
+import { pathParam } from "./api/params.ts";
 import type { RouteContext } from "./api/route.ts";
 import { ApiKeys, RateLimiter, rateLimited, unauthorized } from "./auth.ts";
 import { DEFAULT_MAX_BODY_BYTES, discardBody, readJsonBody } from "./body.ts";
 import { httpRequestDurationSeconds, httpRequestsTotal } from "./metrics.ts";
 import { buildOpenApi } from "./openapi.ts";
+import { requestUrl, shownPath } from "./path.ts";
 import { HttpProblem, problemBody, sendProblem, validationProblem, zodFieldErrors } from "./problem.ts";
 
 /** A handler another layer mounts on the shared server (the Slack adapter at /slack/events). */
@@ -35,6 +37,9 @@ export type ApiOptions = {
   quickWait?: { defaultSeconds?: number; maxSeconds?: number };
   /** Seconds between SSE heartbeats; default 15. */
   sseHeartbeatSeconds?: number;
+  /** Most event streams open at once: in total (default 200) and per API key (default 20). */
+  sseMaxStreams?: number;
+  sseMaxStreamsPerKey?: number;
   /** Longest an execution view is served from memory (ms; 0 turns it off); events drop it sooner. Default 1000. */
   viewCacheMs?: number;
 };
@@ -54,6 +59,8 @@ export type HttpServerOptions = {
   metrics?: Registry;
   /** Reported as info.version in the OpenAPI document. */
   version?: string;
+  /** Slow-client limits in ms: all headers within `headersMs` (default 5 s), the whole request within `requestMs` (default 15 s). */
+  timeouts?: { headersMs?: number; requestMs?: number };
 };
 
 export type HttpServer = {
@@ -106,6 +113,7 @@ function buildApi(options: ApiOptions, logger: Logger, version: string): Api | u
       sseHeartbeatSeconds: options.sseHeartbeatSeconds ?? 15,
       views,
       streams: new Set(),
+      sseLimits: { total: options.sseMaxStreams ?? 200, perKey: options.sseMaxStreamsPerKey ?? 20 },
     },
     keys,
     limiter: new RateLimiter(options.rateLimitPerMinute),
@@ -176,7 +184,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     }
     const matching = api.routes.filter((c) => c.pattern.test(path));
     if (matching.length === 0)
-      throw new HttpProblem(404, "no_such_endpoint", `There is no API endpoint at ${path}; see /api/openapi.json for the list.`);
+      throw new HttpProblem(404, "no_such_endpoint", `There is no API endpoint at ${shownPath(path)}; see /api/openapi.json for the list.`);
     const compiled = matching.find((c) => c.route.method === req.method);
     if (!compiled) throw methodNotAllowed([...new Set(matching.map((c) => c.route.method))]);
     const { route } = compiled;
@@ -185,13 +193,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     const match = compiled.pattern.exec(path)!;
     const params: Record<string, string> = {};
     compiled.names.forEach((name, i) => {
-      try {
-        params[name] = decodeURIComponent(match[i + 1] ?? "");
-      } catch {
-        throw new HttpProblem(400, "invalid_path", `The ${name} in the path is not valid URL encoding.`, {
-          errors: [{ field: name, message: "is not valid URL encoding" }],
-        });
-      }
+      const rule = route.params?.[name];
+      if (!rule) throw new Error(`route ${route.path} declares no rule for {${name}}`);
+      params[name] = pathParam(name, match[i + 1] ?? "", rule);
     });
 
     let query: unknown = {};
@@ -261,15 +265,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       );
     });
 
-    let url: URL;
     try {
-      url = new URL(req.url ?? "/", "http://localhost");
-    } catch {
-      sendProblem(res, problemBody(400, "invalid_url", "The request URL is not valid.", { request_id: requestId }));
-      return;
-    }
-    const path = url.pathname;
-    try {
+      const url = requestUrl(req.url);
+      const path = url.pathname;
       const mount = mounts.find((m) => mountMatches(m, path));
       if (mount) {
         label.route = `mount:${mount.path}`;
@@ -314,7 +312,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         await handleApi(req, res, url, requestId, label);
         return;
       }
-      throw new HttpProblem(404, "not_found", `Nothing is served at ${path}.`);
+      throw new HttpProblem(404, "not_found", `Nothing is served at ${shownPath(path)}.`);
     } catch (error) {
       writeError(res, error, requestId, label);
     }
@@ -368,15 +366,20 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     );
   }
 
-  const server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
+  // Node checks those deadlines on this interval (30 s by default, which would let a slow client stay that long).
+  const checkEvery = Math.max(50, Math.min(1_000, Math.floor((options.timeouts?.headersMs ?? 5_000) / 4)));
+  const server = createServer({ keepAliveTimeout: 5_000, connectionsCheckingInterval: checkEvery }, (req, res) => {
     handle(req, res).catch((error: unknown) => {
       logger.error({ err: error }, "request handler crashed");
       if (!res.headersSent) sendProblem(res, problemBody(500, "internal", "Something went wrong on our side."));
       else res.destroy();
     });
   });
-  server.headersTimeout = 20_000;
-  server.requestTimeout = 60_000;
+  // A client that trickles its headers or body is cut (408) instead of holding a socket: bodies here are
+  // small (64 KiB of JSON, a Slack payload), and responses that take long (?wait, SSE) are not affected.
+  const requestMs = Math.max(1, options.timeouts?.requestMs ?? 15_000);
+  server.headersTimeout = Math.min(Math.max(1, options.timeouts?.headersMs ?? 5_000), requestMs);
+  server.requestTimeout = requestMs;
 
   return {
     server,

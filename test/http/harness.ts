@@ -5,7 +5,7 @@ import addFormatsModule from "ajv-formats";
 import { z } from "zod";
 import type { RegisteredWorkflow } from "../../src/engine/index.ts";
 import { createEngine, type Engine, openStore, type Store, WorkflowDefinition } from "../../src/engine/index.ts";
-import { type ApiOptions, createHttpServer, type HttpMount, type HttpServer } from "../../src/http/index.ts";
+import { type ApiOptions, createHttpServer, type HttpMount, type HttpServer, type HttpServerOptions } from "../../src/http/index.ts";
 import { silentLogger } from "../../src/log.ts";
 import { createOfflineProvider } from "../../src/model/index.ts";
 import type { ModelProvider } from "../../src/model/types.ts";
@@ -161,7 +161,12 @@ export type Api = {
 };
 
 export async function startApi(
-  opts: { api?: Partial<ApiOptions> | false; mounts?: HttpMount[]; templates?: (t: Template) => boolean } = {},
+  opts: {
+    api?: Partial<ApiOptions> | false;
+    mounts?: HttpMount[];
+    templates?: (t: Template) => boolean;
+    timeouts?: HttpServerOptions["timeouts"];
+  } = {},
 ): Promise<Api> {
   const store = await openStore("memory:");
   const templates = builtinTemplates(EMPTY_STANDARDS).filter(opts.templates ?? (() => true));
@@ -175,6 +180,7 @@ export async function startApi(
     host: "127.0.0.1",
     logger: silentLogger,
     mounts: opts.mounts ?? [],
+    ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
     readiness: async () => ({ store: ready.value, slack: true }),
     ...(opts.api === false
       ? {}

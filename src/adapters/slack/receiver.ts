@@ -7,11 +7,19 @@ import { parse as parseQuery } from "node:querystring";
 import { type App, type Receiver, type ReceiverEvent, ReceiverMultipleAckError } from "@slack/bolt";
 import type { Logger } from "../../log.ts";
 import { BackgroundWork } from "./background.ts";
+import { slackBodyFits } from "./payloads.ts";
 
 /** Slack's replay window: a signature more than five minutes from our clock is refused. */
 export const SIGNATURE_MAX_AGE_SECONDS = 5 * 60;
-/** Bolt's own limit for a request body. */
-export const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
+/**
+ * The largest body a real Slack request needs. The biggest is a click on one of our messages: the payload
+ * carries the message (at most ~39,000 characters of text, see limits.ts), form-encoded, where one character
+ * can take 9 bytes (3 UTF-8 bytes, each as %XX). That is ~350 KB; a teacher's longest thread reply (40,000
+ * characters, sent as text and again as blocks) is less. Bolt's own limit is 4 MB.
+ */
+export const DEFAULT_BODY_LIMIT = 512 * 1024;
+/** What an unsigned request may send: only Slack's ssl_check probe is answered without a signature, and it is tiny. */
+const UNSIGNED_BODY_LIMIT = 4 * 1024;
 
 /** A parsed Slack request body (slash command fields, an interaction payload, or an Events API envelope). */
 export type SlackBody = Record<string, unknown>;
@@ -36,17 +44,21 @@ export type SlackHttpReceiverOptions = {
 };
 
 type Verdict = "ok" | "missing" | "stale" | "mismatch";
+type SignatureHeaders = { timestamp: string | undefined; signature: string | undefined };
 
-/** Checks Slack's v0 request signature: HMAC-SHA256 of "v0:{timestamp}:{raw body}", compared in constant time. */
-export function verifySlackSignature(
-  secret: string,
-  headers: { timestamp: string | undefined; signature: string | undefined },
-  rawBody: Buffer,
-  nowMs: number,
-): Verdict {
+/** What the headers alone tell, before any of the body is read: a signature of the right form, fresh enough. */
+function headerVerdict(headers: SignatureHeaders, nowMs: number): "ok" | "missing" | "stale" {
   const { timestamp, signature } = headers;
   if (!timestamp || !signature || !/^\d{1,12}$/.test(timestamp) || !/^v0=[0-9a-f]{64}$/i.test(signature)) return "missing";
   if (Math.abs(Math.floor(nowMs / 1000) - Number(timestamp)) > SIGNATURE_MAX_AGE_SECONDS) return "stale";
+  return "ok";
+}
+
+/** Checks Slack's v0 request signature: HMAC-SHA256 of "v0:{timestamp}:{raw body}", compared in constant time. */
+export function verifySlackSignature(secret: string, headers: SignatureHeaders, rawBody: Buffer, nowMs: number): Verdict {
+  const early = headerVerdict(headers, nowMs);
+  if (early !== "ok") return early;
+  const { timestamp, signature } = headers as { timestamp: string; signature: string };
   const expected = createHmac("sha256", secret).update(`v0:${timestamp}:`).update(rawBody).digest();
   return timingSafeEqual(expected, Buffer.from(signature.slice(3), "hex")) ? "ok" : "mismatch";
 }
@@ -141,7 +153,10 @@ export class SlackHttpReceiver implements Receiver {
   /** Listens on its own server; `backlog` is deep because a burst of commands opens many connections at once. */
   async start(port: number): Promise<{ port: number; server: Server }> {
     if (this.server) throw new Error("the Slack receiver is already listening");
-    const server = createServer(this.requestListener);
+    // Slow clients are cut as on the shared server (see src/http/server.ts).
+    const server = createServer({ connectionsCheckingInterval: 1_000 }, this.requestListener);
+    server.headersTimeout = 5_000;
+    server.requestTimeout = 15_000;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -177,24 +192,29 @@ export class SlackHttpReceiver implements Receiver {
       return;
     }
     this.dispatches.arrived();
+    // Decided from the headers, before the body: an unsigned or stale request may send only an ssl_check's
+    // few bytes, a signed one what Slack's largest payload needs. Both the declared length and the bytes
+    // that actually arrive are counted.
+    const signed = headerVerdict(this.signatureHeaders(req), this.now());
+    const limit = signed === "ok" ? this.bodyLimit : UNSIGNED_BODY_LIMIT;
     const declared = Number(header(req, "content-length") ?? 0);
-    if (declared > this.bodyLimit) {
-      this.tooLarge(req, res);
+    if (declared > limit) {
+      this.refuseBody(req, res, signed);
       return;
     }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (size > this.bodyLimit) {
+      if (size > limit) {
         req.removeAllListeners("data");
-        this.tooLarge(req, res);
+        this.refuseBody(req, res, signed);
       } else chunks.push(chunk);
     });
     req.on("end", () => {
-      if (size > this.bodyLimit) return;
+      if (size > limit) return;
       try {
-        this.receive(req, res, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+        this.receive(req, res, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size), signed);
       } catch (error) {
         this.log.error({ err: (error as Error).message }, "slack: request handling failed");
         send(res, 500);
@@ -206,25 +226,32 @@ export class SlackHttpReceiver implements Receiver {
     });
   }
 
-  private tooLarge(req: IncomingMessage, res: ServerResponse): void {
-    this.log.warn({ limit: this.bodyLimit }, "slack: request body over the limit refused");
-    send(res, 413, undefined, { connection: "close" });
+  private signatureHeaders(req: IncomingMessage): SignatureHeaders {
+    return { timestamp: header(req, "x-slack-request-timestamp"), signature: header(req, "x-slack-signature") };
+  }
+
+  /** A body over its limit: 413 when signed, 401 when it came without a valid signature header (nothing read). */
+  private refuseBody(req: IncomingMessage, res: ServerResponse, signed: "ok" | "missing" | "stale"): void {
+    if (signed === "ok") {
+      this.log.warn({ limit: this.bodyLimit }, "slack: request body over the limit refused");
+      send(res, 413, undefined, { connection: "close" });
+    } else {
+      this.log.warn({ reason: signed }, "slack: request with a bad signature refused");
+      send(res, 401, undefined, { connection: "close" });
+    }
+    // Drain (and drop) what is still coming, so the refusal reaches the client instead of a reset.
     req.resume();
   }
 
-  private receive(req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
+  private receive(req: IncomingMessage, res: ServerResponse, raw: Buffer, signed: "ok" | "missing" | "stale"): void {
     const contentType = header(req, "content-type");
     const text = raw.toString("utf8");
     if (isSslCheck(text, contentType)) {
       send(res, 200);
       return;
     }
-    const verdict = verifySlackSignature(
-      this.options.signingSecret,
-      { timestamp: header(req, "x-slack-request-timestamp"), signature: header(req, "x-slack-signature") },
-      raw,
-      this.now(),
-    );
+    const verdict =
+      signed === "ok" ? verifySlackSignature(this.options.signingSecret, this.signatureHeaders(req), raw, this.now()) : signed;
     if (verdict !== "ok") {
       // Bodies are never logged: they hold teachers' text.
       this.log.warn({ reason: verdict }, "slack: request with a bad signature refused");
@@ -236,6 +263,15 @@ export class SlackHttpReceiver implements Receiver {
       body = parseSlackBody(text, contentType);
     } catch {
       this.log.warn("slack: malformed request body refused");
+      send(res, 400);
+      return;
+    }
+    if (!slackBodyFits(body)) {
+      // Signed, so from Slack (or someone holding the secret), yet not a shape any listener can read.
+      this.log.warn(
+        { type: typeof body.type === "string" ? body.type.slice(0, 40) : undefined },
+        "slack: request body of an unexpected shape refused",
+      );
       send(res, 400);
       return;
     }

@@ -4,6 +4,7 @@ import type { EngineEvent, ExecutionStatus, ExecutionView } from "../../engine/r
 import type { Template } from "../../templates/types.ts";
 import { HttpProblem } from "../problem.ts";
 import { lastEventId, openEventStream } from "../sse.ts";
+import { EXECUTION_ID, shortId } from "./params.ts";
 import { type ApiDeps, json, type Route } from "./route.ts";
 import { AnswerRequest, ExecuteRequest, ExecutionListQuery } from "./schemas.ts";
 import { accepted, startExecution } from "./start.ts";
@@ -13,7 +14,11 @@ const FINAL: ReadonlySet<ExecutionStatus> = new Set(["completed", "failed", "can
 const FINAL_EVENTS: ReadonlySet<string> = new Set(["execution.completed", "execution.failed", "execution.cancelled"]);
 
 const notFound = (id: string) =>
-  new HttpProblem(404, "unknown_execution", `No execution with id "${id}" exists (it may have been removed after the retention period).`);
+  new HttpProblem(
+    404,
+    "unknown_execution",
+    `No execution with id "${shortId(id)}" exists (it may have been removed after the retention period).`,
+  );
 
 /** Renders a completed template run; a renderer that throws costs the document, not the answer. */
 export function renderDocument(deps: ApiDeps, template: Template | undefined, view: ExecutionView) {
@@ -31,7 +36,27 @@ export function detailOf(deps: ApiDeps, view: ExecutionView) {
   return executionDetail(view, workflow, renderDocument(deps, deps.templates.get(view.templateId), view));
 }
 
-const idParam = { id: "Execution id (from execution_id of POST /execute)." };
+const idParam = { id: EXECUTION_ID };
+
+/** Streams are long-lived sockets: one key (or all together) may hold only so many open at once. */
+function checkStreamLimits(deps: ApiDeps, keyId: string): void {
+  const { total, perKey } = deps.sseLimits;
+  let mine = 0;
+  for (const s of deps.streams) if (s.keyId === keyId) mine++;
+  if (mine >= perKey) {
+    throw new HttpProblem(
+      429,
+      "too_many_streams",
+      `This API key already has ${mine} event streams open (the limit is ${perKey}); close one before opening another.`,
+      { headers: { "retry-after": "5" } },
+    );
+  }
+  if (deps.streams.size >= total) {
+    throw new HttpProblem(503, "too_many_streams", `The server is serving its limit of ${total} event streams; try again shortly.`, {
+      headers: { "retry-after": "5" },
+    });
+  }
+}
 
 export const executionRoutes: Route[] = [
   {
@@ -73,8 +98,8 @@ export const executionRoutes: Route[] = [
           422,
           "unknown_workflow",
           known
-            ? `Workflow "${b.workflow_id}" has no version ${b.version}; leave version out to use the latest (${known.definition.version}).`
-            : `No workflow with id "${b.workflow_id}" exists; use one of: ${list || "(none registered)"}.`,
+            ? `Workflow "${shortId(b.workflow_id)}" has no version ${b.version}; leave version out to use the latest (${known.definition.version}).`
+            : `No workflow with id "${shortId(b.workflow_id)}" exists; use one of: ${list || "(none registered)"}.`,
           { errors: [{ field: known ? "version" : "workflow_id", message: known ? "does not exist" : "is not a known workflow" }] },
         );
       }
@@ -155,7 +180,7 @@ export const executionRoutes: Route[] = [
         throw new HttpProblem(
           409,
           "already_finished",
-          `Execution "${id}" already finished with status ${now}; there is nothing to cancel.`,
+          `Execution "${shortId(id)}" already finished with status ${now}; there is nothing to cancel.`,
         );
       }
       logger.info({ executionId: id }, "execution cancelled through the API");
@@ -185,7 +210,8 @@ export const executionRoutes: Route[] = [
       const waiting = view.nodes.filter((n) => n.status === "waiting").map((n) => n.nodeId);
       let nodeId = b.node_id;
       if (nodeId === undefined) {
-        if (waiting.length === 0) throw new HttpProblem(409, "not_waiting", `Execution "${id}" is ${view.status} and waits for no answer.`);
+        if (waiting.length === 0)
+          throw new HttpProblem(409, "not_waiting", `Execution "${shortId(id)}" is ${view.status} and waits for no answer.`);
         if (waiting.length > 1) {
           throw new HttpProblem(400, "invalid_request", `Several steps are waiting; name one in node_id (${waiting.join(", ")}).`, {
             errors: [{ field: "node_id", message: `is required when several steps wait: ${waiting.join(", ")}` }],
@@ -231,19 +257,20 @@ export const executionRoutes: Route[] = [
       200: { description: "The event stream.", contentType: "text/event-stream" },
       404: { description: "No such execution.", component: "Problem" },
     },
-    async handle({ deps, params, req, res, logger }) {
+    async handle({ deps, params, req, res, logger, keyId }) {
       const id = params.id ?? "";
       const url = new URL(req.url ?? "/", "http://localhost");
       const after = lastEventId(req, url.searchParams.get("last_event_id") ?? undefined);
       const view = await deps.engine.get(id);
       if (!view) throw notFound(id);
+      checkStreamLimits(deps, keyId);
 
       const stream = openEventStream(req, res, { retryMs: 2000 });
       let lastSeq = after;
       let finished = false;
       let unsubscribe: (() => void) | undefined;
       let timer: NodeJS.Timeout | undefined;
-      const handle = { end: () => finish() };
+      const handle = { end: () => finish(), keyId };
       const finish = () => {
         if (finished) return;
         finished = true;

@@ -6,6 +6,7 @@ import type { EngineApi } from "../../engine/api.ts";
 import type { Logger } from "../../log.ts";
 import type { Template } from "../../templates/types.ts";
 import type { ExecutionViewCache } from "./cache.ts";
+import type { PathParam } from "./params.ts";
 
 export type ApiDeps = {
   engine: EngineApi;
@@ -18,8 +19,10 @@ export type ApiDeps = {
   sseHeartbeatSeconds: number;
   /** Serialized answers of finished executions (GET /executions/{id}). */
   views: ExecutionViewCache;
-  /** Open SSE streams, ended when the server closes. */
-  streams: Set<{ end(): void }>;
+  /** Open SSE streams, ended when the server closes; `keyId` counts them against the per-key cap. */
+  streams: Set<{ end(): void; keyId: string }>;
+  /** Most SSE streams open at once, in total and per API key. */
+  sseLimits: { total: number; perKey: number };
 };
 
 export type RouteContext = {
@@ -59,7 +62,8 @@ export type Route = {
   summary: string;
   description?: string;
   tag: string;
-  params?: Record<string, string>;
+  /** Each {param} of the path with its rule, checked before the handler runs. */
+  params?: Record<string, PathParam>;
   query?: z.ZodObject;
   headers?: { name: string; description: string; schema: Record<string, unknown> }[];
   body?: {

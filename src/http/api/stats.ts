@@ -1,5 +1,6 @@
 // GET /api/workflows/stats/overview and /stats/{workflow_id}: runs, success rate, per-node timings.
 import { HttpProblem } from "../problem.ts";
+import { shortId, workflowIdParam } from "./params.ts";
 import { json, type Route } from "./route.ts";
 import { emptyStats, workflowStatsView } from "./views.ts";
 
@@ -34,7 +35,7 @@ export const statsRoutes: Route[] = [
     operationId: "workflowStats",
     summary: "Stats of one workflow",
     tag: "stats",
-    params: { workflow_id: "Workflow id." },
+    params: { workflow_id: workflowIdParam("Workflow id.") },
     responses: {
       200: { description: "The workflow's stats.", component: "WorkflowStatsView" },
       404: { description: "No such workflow.", component: "Problem" },
@@ -44,7 +45,7 @@ export const statsRoutes: Route[] = [
       const [stats] = await deps.engine.stats(id);
       if (stats) return json(200, workflowStatsView(stats));
       const w = deps.engine.workflow(id);
-      if (!w) throw new HttpProblem(404, "unknown_workflow", `No workflow with id "${id}" exists; GET /api/workflows lists them.`);
+      if (!w) throw new HttpProblem(404, "unknown_workflow", `No workflow with id "${shortId(id)}" exists; GET /api/workflows lists them.`);
       return json(200, emptyStats(w));
     },
   },

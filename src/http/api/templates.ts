@@ -3,6 +3,7 @@ import { describeFields } from "../../templates/index.ts";
 import type { Template } from "../../templates/types.ts";
 import { HttpProblem } from "../problem.ts";
 import { toJsonSchema } from "./jsonschema.ts";
+import { shortId, workflowIdParam } from "./params.ts";
 import { json, type Route } from "./route.ts";
 import { API_BASE } from "./views.ts";
 
@@ -47,7 +48,7 @@ export const templateRoutes: Route[] = [
     operationId: "getTemplate",
     summary: "One template",
     tag: "templates",
-    params: { id: "Template id, e.g. lesson-plan." },
+    params: { id: workflowIdParam("Template id, e.g. lesson-plan.") },
     responses: {
       200: { description: "The template with the JSON Schema of its inputs.", component: "TemplateDetail" },
       404: { description: "No such template.", component: "Problem" },
@@ -56,7 +57,11 @@ export const templateRoutes: Route[] = [
       const id = params.id ?? "";
       const t = deps.templates.get(id);
       if (!t)
-        throw new HttpProblem(404, "unknown_template", `No template with id "${id}" exists; GET /api/workflows/templates lists them.`);
+        throw new HttpProblem(
+          404,
+          "unknown_template",
+          `No template with id "${shortId(id)}" exists; GET /api/workflows/templates lists them.`,
+        );
       return json(200, { ...templateSummary(t), input_schema: toJsonSchema(t.inputSchema, "input") });
     },
   },

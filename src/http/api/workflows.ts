@@ -1,6 +1,7 @@
 // GET /api/workflows and GET /api/workflows/{id}: registered workflows (templates and admin-added ones).
 import { HttpProblem } from "../problem.ts";
 import { workflowInputSchema } from "./jsonschema.ts";
+import { shortId, workflowIdParam } from "./params.ts";
 import { json, type Route } from "./route.ts";
 import { workflowSummary } from "./views.ts";
 
@@ -28,7 +29,7 @@ export const workflowRoutes: Route[] = [
     summary: "One workflow",
     description: "A workflow's nodes and the JSON Schema its input_data must fit.",
     tag: "workflows",
-    params: { id: "Workflow id, e.g. lesson-plan." },
+    params: { id: workflowIdParam("Workflow id, e.g. lesson-plan.") },
     responses: {
       200: { description: "The workflow.", component: "WorkflowDetail" },
       404: { description: "No such workflow.", component: "Problem" },
@@ -36,7 +37,7 @@ export const workflowRoutes: Route[] = [
     async handle({ deps, params }) {
       const id = params.id ?? "";
       const w = deps.engine.workflow(id);
-      if (!w) throw new HttpProblem(404, "unknown_workflow", `No workflow with id "${id}" exists; GET /api/workflows lists them.`);
+      if (!w) throw new HttpProblem(404, "unknown_workflow", `No workflow with id "${shortId(id)}" exists; GET /api/workflows lists them.`);
       const d = w.definition;
       return json(200, {
         ...workflowSummary(w, deps.templates.get(d.id)),
