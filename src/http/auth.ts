@@ -35,10 +35,15 @@ export class ApiKeys {
   check(req: IncomingMessage): ApiKeyCheck {
     const header = req.headers.authorization;
     const match = typeof header === "string" ? /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(header) : null;
-    const presented = digest(match?.[1] ?? "");
+    return this.checkToken(match?.[1]);
+  }
+
+  /** The same check for a key typed elsewhere (the admin sign-in form). */
+  checkToken(token: string | undefined): ApiKeyCheck {
+    const presented = digest(token?.trim() ?? "");
     let keyId: string | undefined;
     for (const key of this.keys) {
-      if (timingSafeEqual(presented, key.digest) && match) keyId = key.id;
+      if (timingSafeEqual(presented, key.digest) && token) keyId = key.id;
     }
     return { keyId };
   }
@@ -106,4 +111,9 @@ export function rateLimited(decision: RateDecision, who: string): HttpProblem {
       headers: { "retry-after": String(decision.retryAfterSeconds), "ratelimit-limit": String(decision.limit), "ratelimit-remaining": "0" },
     },
   );
+}
+
+/** Constant-time equality of two secrets of any length (compared through fixed-length digests). */
+export function sameSecret(a: string, b: string): boolean {
+  return timingSafeEqual(digest(a), digest(b)) && a.length > 0;
 }

@@ -58,6 +58,26 @@ export async function discardBody(req: IncomingMessage, maxBytes: number): Promi
   }
 }
 
+/** An HTML form's fields (application/x-www-form-urlencoded), within the cap; repeated fields keep the first. */
+export async function readFormBody(req: IncomingMessage, maxBytes: number): Promise<Record<string, string>> {
+  const declared = req.headers["content-length"];
+  if (declared !== undefined && Number(declared) > maxBytes) throw tooLarge(maxBytes);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) throw tooLarge(maxBytes);
+    chunks.push(chunk);
+  }
+  const type = String(req.headers["content-type"] ?? "");
+  if (size > 0 && !/^application\/x-www-form-urlencoded\s*(?:;|$)/i.test(type)) {
+    throw new HttpProblem(415, "unsupported_media_type", "Send the form as application/x-www-form-urlencoded.");
+  }
+  const fields: Record<string, string> = {};
+  for (const [key, value] of new URLSearchParams(Buffer.concat(chunks, size).toString("utf8"))) fields[key] ??= value;
+  return fields;
+}
+
 function tooLarge(maxBytes: number): HttpProblem {
   return new HttpProblem(413, "body_too_large", `The body is larger than ${Math.floor(maxBytes / 1024)} KiB; send less text.`);
 }

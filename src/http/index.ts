@@ -1,4 +1,5 @@
 // Public surface of the HTTP layer: the server factory (API, health, metrics, mounts) and the OpenAPI builder.
+export type { Catalog as AdminCatalog } from "./admin/index.ts";
 export { apiRoutes } from "./api/index.ts";
 export { buildOpenApi } from "./openapi.ts";
 export { type ApiOptions, createHttpServer, type HttpMount, type HttpServer, type HttpServerOptions } from "./server.ts";

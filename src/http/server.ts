@@ -10,6 +10,7 @@ import type { Logger } from "../log.ts";
 import { registry as sharedRegistry } from "../metrics.ts";
 import { type PartStatus, readinessReport } from "../readiness.ts";
 import type { Template } from "../templates/types.ts";
+import { type Catalog, createAdmin, sendAdminDisabled } from "./admin/index.ts";
 import { ExecutionViewCache } from "./api/cache.ts";
 import { type ApiDeps, apiRoutes, type CompiledRoute, compileRoutes } from "./api/index.ts";
 import { pathParam } from "./api/params.ts";
@@ -42,6 +43,8 @@ export type ApiOptions = {
   sseMaxStreamsPerKey?: number;
   /** Longest an execution view is served from memory (ms; 0 turns it off); events drop it sooner. Default 1000. */
   viewCacheMs?: number;
+  /** What the admin dashboard shows under "Templates and standards" (loaded standards sets, load problems). */
+  catalog?: () => Catalog;
 };
 
 export type HttpServerOptions = {
@@ -79,6 +82,7 @@ const REQUEST_ID = /^[\w.:-]{1,100}$/;
 const AUTH_FAILURES_PER_MINUTE = 30;
 
 type Api = {
+  admin: ReturnType<typeof createAdmin>;
   /** Stops dropping cached views on engine events (at close). */
   stopInvalidating: () => void;
   deps: ApiDeps;
@@ -90,7 +94,7 @@ type Api = {
   maxBodyBytes: number;
 };
 
-function buildApi(options: ApiOptions, logger: Logger, version: string): Api | undefined {
+function buildApi(options: ApiOptions, logger: Logger, version: string, health: () => Promise<Record<string, unknown>>): Api | undefined {
   const keys = new ApiKeys(options.apiKeys);
   if (keys.size === 0) return undefined;
   if (options.apiKeys.some((k) => k.trim().length > 0 && k.trim().length < 16)) {
@@ -104,6 +108,14 @@ function buildApi(options: ApiOptions, logger: Logger, version: string): Api | u
   // Every state change of an execution (or of a sub-workflow, copied into its parent) comes with an event.
   const stopInvalidating = options.engine.onEvent((event) => views.delete(event.executionId));
   return {
+    admin: createAdmin({
+      engine: options.engine,
+      keys,
+      templates,
+      catalog: options.catalog ?? (() => ({ standards: [], problems: [] })),
+      health,
+      logger: logger.child({ component: "admin" }),
+    }),
     stopInvalidating,
     deps: {
       engine: options.engine,
@@ -147,7 +159,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   const logger = options.logger.child({ component: "http" });
   const mounts = [...(options.mounts ?? [])];
   const metricsRegistry = options.metrics ?? sharedRegistry;
-  const api = options.api ? buildApi(options.api, logger, options.version ?? "0.1.0") : undefined;
+  const api = options.api ? buildApi(options.api, logger, options.version ?? "0.1.0", options.readiness) : undefined;
 
   async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL, requestId: string, label: RequestLabel): Promise<void> {
     if (!api) {
@@ -305,6 +317,12 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         const text = await metricsRegistry.metrics();
         res.writeHead(200, { "content-type": metricsRegistry.contentType, "cache-control": "no-store" });
         res.end(text);
+        return;
+      }
+      if (path === "/admin" || path.startsWith("/admin/")) {
+        label.route = "/admin";
+        if (api) await api.admin.handle(req, res, url, label);
+        else sendAdminDisabled(res);
         return;
       }
       if (path === "/api" || path.startsWith("/api/")) {

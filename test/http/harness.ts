@@ -3,7 +3,7 @@
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
 import { z } from "zod";
-import type { RegisteredWorkflow } from "../../src/engine/index.ts";
+import type { Clock, RegisteredWorkflow } from "../../src/engine/index.ts";
 import { createEngine, type Engine, openStore, type Store, WorkflowDefinition } from "../../src/engine/index.ts";
 import { type ApiOptions, createHttpServer, type HttpMount, type HttpServer, type HttpServerOptions } from "../../src/http/index.ts";
 import { silentLogger } from "../../src/log.ts";
@@ -166,12 +166,14 @@ export async function startApi(
     mounts?: HttpMount[];
     templates?: (t: Template) => boolean;
     timeouts?: HttpServerOptions["timeouts"];
+    /** The engine's clock (tests that need executions on earlier days shift it). */
+    clock?: Clock;
   } = {},
 ): Promise<Api> {
   const store = await openStore("memory:");
   const templates = builtinTemplates(EMPTY_STANDARDS).filter(opts.templates ?? (() => true));
   const { model, slow } = holdableModel(offlineDrafters(templates));
-  const engine = createEngine({ store, model, logger: silentLogger });
+  const engine = createEngine({ store, model, logger: silentLogger, ...(opts.clock ? { clock: opts.clock } : {}) });
   for (const t of templates) engine.register(t.workflow);
   for (const w of testWorkflows) engine.register(w);
   const ready = { value: true };
