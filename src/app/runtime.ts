@@ -18,7 +18,7 @@ import {
   withPrivacyForget,
   workflowVocabulary,
 } from "../privacy/index.ts";
-import { type LoadProblem, loadTemplates, type Template } from "../templates/index.ts";
+import { type LoadProblem, loadTemplates, type StandardsSet, type Template } from "../templates/index.ts";
 import { demoTemplate } from "./demo-workflow.ts";
 
 export type Runtime = {
@@ -39,6 +39,8 @@ export type Runtime = {
   /** Every registered template, built-in and admin-defined, in display order. */
   templates: Template[];
   template(id: string): Template | undefined;
+  /** The standards set the templates were built on and the problems found loading it and the admin templates (admin dashboard). */
+  loaded: { standards: StandardsSet | undefined; problems: LoadProblem[] };
   /** Closes the engine, then the store; safe to call twice. */
   close(): Promise<void>;
 };
@@ -56,7 +58,8 @@ export type RuntimeOptions = {
 
 export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const logger = options.logger ?? silentLogger;
-  const templates = options.templates ?? (await loadTemplateList(config, logger));
+  const set = options.templates ? undefined : await loadTemplateSet(config, logger);
+  const templates = options.templates ?? set?.templates ?? [];
   const drafters: Record<string, Drafter> = {};
   for (const t of templates) Object.assign(drafters, t.drafters);
 
@@ -125,6 +128,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     forgetTeacher: (userId, how) => forgetTeacher(rawEngine, { store, privacy, audit }, userId, how),
     templates,
     template: (id) => byId.get(id),
+    loaded: { standards: set?.standards, problems: set?.problems ?? [] },
     close() {
       closing ??= (async () => {
         await recovery?.close();
@@ -137,7 +141,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
 }
 
 /** Every template to register: the built-in and admin ones, plus the demo workflow; with load problems. */
-export async function loadTemplateSet(config: Config, logger: Logger): Promise<{ templates: Template[]; problems: LoadProblem[] }> {
+export async function loadTemplateSet(
+  config: Config,
+  logger: Logger,
+): Promise<{ templates: Template[]; problems: LoadProblem[]; standards: StandardsSet }> {
   const loaded = await loadTemplates({
     ...(config.STAFFROOM_STANDARDS_DIR ? { standardsDir: config.STAFFROOM_STANDARDS_DIR } : {}),
     ...(config.STAFFROOM_TEMPLATES_DIR ? { templatesDir: config.STAFFROOM_TEMPLATES_DIR } : {}),
@@ -145,7 +152,7 @@ export async function loadTemplateSet(config: Config, logger: Logger): Promise<{
   });
   const templates = [...loaded.templates];
   if (!templates.some((t) => t.id === demoTemplate.id)) templates.push(demoTemplate);
-  return { templates, problems: loaded.problems };
+  return { templates, problems: loaded.problems, standards: loaded.standards };
 }
 
 export async function loadTemplateList(config: Config, logger: Logger): Promise<Template[]> {

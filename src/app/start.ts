@@ -11,7 +11,7 @@ import type { Config } from "../config.ts";
 import { createModelExtractor } from "../conversation/index.ts";
 import { saveDocumentFiles } from "../documents/index.ts";
 import { describeError, StaffroomError } from "../errors.ts";
-import { createHttpServer, type HttpMount, type HttpServer } from "../http/index.ts";
+import { type AdminCatalog, createHttpServer, type HttpMount, type HttpServer } from "../http/index.ts";
 import type { Logger } from "../log.ts";
 import { Readiness } from "../readiness.ts";
 import { type ConnectPolicy, connectWithRetry, DEFAULT_CONNECT_POLICY } from "./connect.ts";
@@ -90,6 +90,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<num
         templates: teacherSet,
         apiKeys: config.STAFFROOM_API_KEYS,
         rateLimitPerMinute: config.STAFFROOM_API_RATE_LIMIT,
+        catalog: () => adminCatalog(runtime),
       },
       readiness: async () => ({
         store: !stop.stopping && (await runtime.store.ping()),
@@ -304,5 +305,25 @@ function stopSignal() {
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
     },
+  };
+}
+
+/** What the admin dashboard lists under "Templates and standards": the loaded set and every load problem. */
+function adminCatalog(runtime: Runtime): AdminCatalog {
+  const { standards, problems } = runtime.loaded;
+  const distinct = (values: string[]) => [...new Set(values)].sort();
+  return {
+    standards:
+      standards?.dir !== undefined
+        ? [
+            {
+              dir: standards.dir,
+              rows: standards.rows.length,
+              frameworks: distinct(standards.rows.map((r) => r.framework)),
+              subjects: distinct(standards.rows.map((r) => r.subject)),
+            },
+          ]
+        : [],
+    problems,
   };
 }

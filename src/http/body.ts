@@ -6,25 +6,29 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 const MAX_DEPTH = 32;
 
 /** Parsed JSON body, or undefined when the request has none. */
-export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+/** The whole body, refused (413) on its declared length or as soon as the bytes that arrive pass the cap. */
+async function readCapped(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = req.headers["content-length"];
   if (declared !== undefined && Number(declared) > maxBytes) throw tooLarge(maxBytes);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > maxBytes) {
-      // Stop reading; the server answers 413 and closes this connection.
-      throw tooLarge(maxBytes);
-    }
+    // Stop reading; the server answers 413 and closes this connection.
+    if (size > maxBytes) throw tooLarge(maxBytes);
     chunks.push(chunk);
   }
-  if (size === 0) return undefined;
+  return Buffer.concat(chunks, size);
+}
+
+export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const body = await readCapped(req, maxBytes);
+  if (body.length === 0) return undefined;
   const type = String(req.headers["content-type"] ?? "");
   if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
     throw new HttpProblem(415, "unsupported_media_type", "Send the body as JSON with the header Content-Type: application/json.");
   }
-  const text = Buffer.concat(chunks, size).toString("utf8");
+  const text = body.toString("utf8");
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -60,21 +64,13 @@ export async function discardBody(req: IncomingMessage, maxBytes: number): Promi
 
 /** An HTML form's fields (application/x-www-form-urlencoded), within the cap; repeated fields keep the first. */
 export async function readFormBody(req: IncomingMessage, maxBytes: number): Promise<Record<string, string>> {
-  const declared = req.headers["content-length"];
-  if (declared !== undefined && Number(declared) > maxBytes) throw tooLarge(maxBytes);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) throw tooLarge(maxBytes);
-    chunks.push(chunk);
-  }
+  const body = await readCapped(req, maxBytes);
   const type = String(req.headers["content-type"] ?? "");
-  if (size > 0 && !/^application\/x-www-form-urlencoded\s*(?:;|$)/i.test(type)) {
+  if (body.length > 0 && !/^application\/x-www-form-urlencoded\s*(?:;|$)/i.test(type)) {
     throw new HttpProblem(415, "unsupported_media_type", "Send the form as application/x-www-form-urlencoded.");
   }
   const fields: Record<string, string> = {};
-  for (const [key, value] of new URLSearchParams(Buffer.concat(chunks, size).toString("utf8"))) fields[key] ??= value;
+  for (const [key, value] of new URLSearchParams(body.toString("utf8"))) fields[key] ??= value;
   return fields;
 }
 

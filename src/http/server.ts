@@ -94,7 +94,12 @@ type Api = {
   maxBodyBytes: number;
 };
 
-function buildApi(options: ApiOptions, logger: Logger, version: string, health: () => Promise<Record<string, unknown>>): Api | undefined {
+function buildApi(
+  options: ApiOptions,
+  logger: Logger,
+  version: string,
+  health: () => Promise<Record<string, boolean | PartStatus>>,
+): Api | undefined {
   const keys = new ApiKeys(options.apiKeys);
   if (keys.size === 0) return undefined;
   if (options.apiKeys.some((k) => k.trim().length > 0 && k.trim().length < 16)) {

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { EngineApi } from "../../engine/api.ts";
 import { ExecutionStatus } from "../../engine/records.ts";
 import type { Logger } from "../../log.ts";
+import type { PartStatus } from "../../readiness.ts";
 import type { Template } from "../../templates/types.ts";
 import { EXECUTION_ID, pathParam } from "../api/params.ts";
 import { type ApiKeys, RateLimiter } from "../auth.ts";
@@ -45,8 +46,8 @@ export type AdminOptions = {
   templates: ReadonlyMap<string, Template>;
   /** Loaded standards sets and the problems found loading them and the admin templates. */
   catalog: () => Catalog;
-  /** The same named checks as /readyz (a check may be a boolean or { ok, detail }). */
-  health: () => Promise<Record<string, unknown>>;
+  /** The same named checks as /readyz: plain booleans or part statuses (connecting, retrying, ...). */
+  health: () => Promise<Record<string, boolean | PartStatus>>;
   logger: Logger;
   now?: () => number;
   sessionTtlMs?: number;
@@ -79,13 +80,16 @@ function redirect(res: ServerResponse, to: string, headers: Record<string, strin
   res.end();
 }
 
-function healthChecks(raw: Record<string, unknown>): HealthCheck[] {
-  return Object.entries(raw).map(([name, value]) => {
-    if (typeof value === "object" && value !== null && "ok" in value) {
-      const v = value as { ok: unknown; detail?: unknown };
-      return { name, ok: v.ok === true, ...(typeof v.detail === "string" ? { detail: v.detail } : {}) };
-    }
-    return { name, ok: value === true };
+function healthChecks(parts: Record<string, boolean | PartStatus>): HealthCheck[] {
+  return Object.entries(parts).map(([name, part]) => {
+    if (typeof part === "boolean") return { name, ok: part };
+    const attempts = part.attempts && part.attempts > 1 ? `, attempt ${part.attempts}` : "";
+    return {
+      name,
+      ok: part.ready,
+      state: part.state,
+      detail: `${part.detail ?? ""}${attempts && part.detail ? attempts : ""}`.trim() || undefined,
+    };
   });
 }
 

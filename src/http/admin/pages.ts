@@ -6,7 +6,7 @@ import type { DayStats } from "./daily.ts";
 import { formatMs, formatTime, type Html, html, page, raw, statusBadge } from "./html.ts";
 import type { Timeline } from "./timeline.ts";
 
-export type HealthCheck = { name: string; ok: boolean; detail?: string };
+export type HealthCheck = { name: string; ok: boolean; state?: string; detail?: string | undefined };
 export type TemplateRow = { id: string; title: string; command: string; source: string; steps: number; studentData: boolean };
 export type StandardsRow = { dir: string; rows: number; frameworks: string[]; subjects: string[] };
 export type Problem = { file: string; path: string; message: string };
@@ -43,7 +43,7 @@ function healthList(checks: readonly HealthCheck[]): Html {
   if (checks.length === 0) return html`<p>No checks are configured.</p>`;
   return html`<ul class="health">${checks.map(
     (c) =>
-      html`<li class="${c.ok ? "ok" : "bad"}"><span class="sym" aria-hidden="true">${c.ok ? "✓" : "✗"}</span> <strong>${checkName(c.name)}</strong>: ${c.ok ? "working" : "not working"}${c.detail ? html` <span class="muted">(${c.detail})</span>` : ""}</li>`,
+      html`<li class="${c.ok ? "ok" : "bad"}"><span class="sym" aria-hidden="true">${c.ok ? "✓" : "✗"}</span> <strong>${checkName(c.name)}</strong>: ${c.ok ? "working" : c.state && c.state !== "failed" ? c.state : "not working"}${c.detail ? html` <span class="muted">(${c.detail})</span>` : ""}</li>`,
   )}</ul>`;
 }
 
