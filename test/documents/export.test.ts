@@ -96,12 +96,12 @@ describe("Word export", () => {
       studentWork: "I think lunch should be longer because we don't have time to eat. Also the line is long.",
     });
     const fword = await readDocx((await exportDocument(template("student-feedback").render(fb), "docx")).bytes);
-    expect(headingsOf(fword, "Heading2")).toEqual(["Strengths", "Next steps", "Message to the student"]);
+    expect(headingsOf(fword, "Heading2")).toEqual(["Strengths", "Next steps", "Message to the student", "Quality checks"]);
     expect(fword.paragraphs.map((p) => p.text).join("\n")).toContain("Maria");
 
     const pm = await h.run("parent-message", { purpose: "Invite families to the science fair", keyPoints: "May 14, 5-7pm in the gym" });
     const pword = await readDocx((await exportDocument(template("parent-message").render(pm), "docx")).bytes);
-    expect(headingsOf(pword, "Heading2")).toEqual(["Message (English)"]);
+    expect(headingsOf(pword, "Heading2")).toEqual(["Message (English)", "Quality checks"]);
     expect(pword.paragraphs.map((p) => p.text).join("\n")).toContain("May 14, 5-7pm");
   });
 
