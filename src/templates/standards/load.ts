@@ -99,19 +99,27 @@ export function subjectKey(subject: string): string {
   return text;
 }
 
+/** The first zod issue of each field: an empty code need not also be told it is not one word. */
+function firstIssuePerField(issues: readonly z.core.$ZodIssue[]): { field: string; missing: boolean; message: string }[] {
+  const seen = new Map<string, { field: string; missing: boolean; message: string }>();
+  for (const issue of issues) {
+    const field = issue.path.join(".");
+    if (!seen.has(field)) seen.set(field, { field, missing: issue.code === "invalid_type", message: issue.message });
+  }
+  return [...seen.values()];
+}
+
 /** Checks one raw row; returns the row or the problems with it. */
 function toRow(raw: unknown, file: string, line: number, problems: LoadProblem[]): StandardRow | undefined {
   const parsed = RowInput.safeParse(raw);
   const name = basename(file);
   if (!parsed.success) {
-    const reported = new Set<string>();
-    for (const issue of parsed.error.issues) {
-      const field = issue.path.join(".");
-      // One message per field: an empty code need not also be told it is not one word.
-      if (reported.has(field)) continue;
-      reported.add(field);
-      const message = issue.code === "invalid_type" ? `${field || "row"} is missing` : issue.message;
-      problems.push({ file: name, path: `line ${line}${field ? `.${field}` : ""}`, message });
+    for (const { field, missing, message } of firstIssuePerField(parsed.error.issues)) {
+      problems.push({
+        file: name,
+        path: `line ${line}${field ? `.${field}` : ""}`,
+        message: missing ? `${field || "row"} is missing` : message,
+      });
     }
     return undefined;
   }
@@ -221,12 +229,8 @@ function importedRow(item: ImportedItem, name: string, line: number, problems: L
   const parsed = ImportedInput.safeParse({ ...item, grade: "" });
   const report = (field: string, message: string) => problems.push({ file: name, path: `${item.where}.${field}`, message });
   if (!parsed.success) {
-    const reported = new Set<string>();
-    for (const issue of parsed.error.issues) {
-      const field = issue.path.join(".");
-      if (reported.has(field)) continue;
-      reported.add(field);
-      report(field, issue.code === "invalid_type" ? `${field} is missing` : issue.message);
+    for (const { field, missing, message } of firstIssuePerField(parsed.error.issues)) {
+      report(field, missing ? `${field} is missing` : message);
     }
     return undefined;
   }
