@@ -1,9 +1,9 @@
 // SIGKILL at every node boundary of a workflow with every node kind, then a new process on the same
 // file finishes it without re-running a completed node.
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { spawnMarked } from "./child-markers.ts";
 import { tempDir } from "./helpers.ts";
 
 const repoRoot = resolve(import.meta.dirname, "../..");
@@ -11,32 +11,8 @@ const child = join(repoRoot, "test/engine/fixtures/boundary-child.ts");
 const { dir, cleanup } = tempDir("staffroom-boundaries-");
 afterAll(cleanup);
 
-type Marker = Record<string, unknown>;
-
 function run(store: string, log: string, ...args: string[]) {
-  const proc: ChildProcess = spawn(process.execPath, [join(repoRoot, "bin/run-ts.js"), child, store, log, ...args], {
-    cwd: repoRoot,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, LOG_LEVEL: "silent" },
-  });
-  const markers: Marker[] = [];
-  let buffer = "";
-  let err = "";
-  proc.stdout?.on("data", (chunk: Buffer) => {
-    buffer += chunk.toString();
-    for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      if (line.trim()) markers.push(JSON.parse(line) as Marker);
-    }
-  });
-  proc.stderr?.on("data", (c: Buffer) => {
-    err += c.toString();
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
-    proc.on("exit", (code, signal) => r({ code, signal })),
-  );
-  return { proc, markers, exited, stderr: () => err };
+  return spawnMarked(child, [store, log, ...args]);
 }
 
 function counts(log: string): Map<string, number> {

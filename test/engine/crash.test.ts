@@ -1,11 +1,12 @@
 // Crash and resume: child processes running workflows on a sqlite store are killed with SIGKILL (between
 // steps, while a model call is in flight, while waiting for a human); a new process on the same store
 // completes every execution, and no node that had completed before the kill runs again.
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openStore } from "../../src/engine/index.ts";
+import { type Marker, spawnMarked } from "./child-markers.ts";
 import { tempDir } from "./helpers.ts";
 
 const repoRoot = resolve(import.meta.dirname, "../..");
@@ -15,33 +16,10 @@ afterAll(cleanup);
 const storeFile = join(dir, "crash.sqlite");
 const logFile = join(dir, "side.log");
 
-type Marker = Record<string, unknown>;
-
-/** Spawns the child and collects its JSON markers line by line. */
+/** Spawns the child; `exited` resolves with its exit code. */
 function run(mode: string): { proc: ChildProcess; markers: Marker[]; exited: Promise<number | null>; stderr: () => string } {
-  const proc = spawn(process.execPath, [join(repoRoot, "bin/run-ts.js"), child, storeFile, logFile, mode], {
-    cwd: repoRoot,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, LOG_LEVEL: "silent" },
-  });
-  const markers: Marker[] = [];
-  let buffer = "";
-  let err = "";
-  proc.stdout?.on("data", (chunk: Buffer) => {
-    buffer += chunk.toString();
-    let nl = buffer.indexOf("\n");
-    while (nl >= 0) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      if (line.trim()) markers.push(JSON.parse(line) as Marker);
-      nl = buffer.indexOf("\n");
-    }
-  });
-  proc.stderr?.on("data", (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  const exited = new Promise<number | null>((r) => proc.on("exit", (code) => r(code)));
-  return { proc, markers, exited, stderr: () => err };
+  const c = spawnMarked(child, [storeFile, logFile, mode]);
+  return { ...c, exited: c.exited.then((e) => e.code) };
 }
 
 async function waitFor(markers: Marker[], check: (m: Marker[]) => boolean, what: string, stderr: () => string): Promise<void> {
