@@ -95,6 +95,57 @@ export async function sendParts(
   return ids;
 }
 
+/** How a form field is entered: one line, several lines, a number, or one choice from a list. */
+export type FormInput = "text" | "paragraph" | "number" | "select";
+
+/** One field of a form, read from the template's field table (src/chat/forms.ts builds it). */
+export type FormField = {
+  /** The template's field name: block_id / custom_id on the platforms, the key of submitted values. */
+  name: string;
+  label: string;
+  input: FormInput;
+  required: boolean;
+  /** One line of help under the field. */
+  hint?: string;
+  /** An example shown in an empty field. */
+  placeholder?: string;
+  /** For "select": the choices in order. */
+  options?: { value: string; label: string }[];
+  /** For "number". */
+  min?: number;
+  max?: number;
+  integer?: boolean;
+  /** For "text" and "paragraph": the field's own limit (a surface clips it to what the platform allows). */
+  maxLength?: number;
+  /** Prefilled: the teacher's profile for this template, the conversation so far, or what was typed before. */
+  initial?: string;
+};
+
+/** A platform-neutral form for one template command; surfaces render it as a modal. */
+export type FormSpec = {
+  command: string;
+  title: string;
+  fields: FormField[];
+  /** Labels of the template's optional fields that did not fit the surface's form (asked later, or defaulted). */
+  omitted: string[];
+  /** The thread whose conversation the form fills (a "Fill in a form" button), if any. */
+  thread?: ThreadRef;
+};
+
+/** What a surface's forms can hold. */
+export type FormLimits = { maxFields?: number };
+
+/** Submitted values as typed, by field name; blank or missing means "not given". */
+export type FormValues = Record<string, string | undefined>;
+
+export type FormProblem = { field: string; label: string; message: string };
+
+/** The check of a submitted form: every problem, each on its field, so the surface shows them in place. */
+export type FormCheck = { ok: true } | { ok: false; problems: FormProblem[] };
+
+/** Action id of a button that opens a form (its value is the command); surfaces answer its click with a modal. */
+export const FORM_OPEN_ACTION = "form:open";
+
 /** What every surface implements; every method may throw, and the core reports failures to the teacher. */
 export interface Surface {
   /** Which platform this is. */
@@ -111,6 +162,8 @@ export interface Surface {
   postDocument(thread: ThreadRef, document: OutDocument, delivery?: Delivery): Promise<MessageRef>;
   /** Tell one user something only they see (refusals, errors before a thread exists). */
   notify(place: Place, user: ChatUser, message: OutMessage): Promise<void>;
+  /** Forms (modals) this surface can open; absent when it has none (the console). */
+  readonly forms?: FormLimits;
 }
 
 export type ChatUser = { id: string; name?: string; teamId?: string };
@@ -183,6 +236,25 @@ export interface ChatCore {
   attach(surface: Surface): Promise<void>;
   /** Whether a thread is one the bot is running something in (so surfaces can ignore other chatter cheaply). */
   owns(thread: ThreadRef): Promise<boolean>;
+  /**
+   * The form a command answers with, or undefined when it goes to the conversation (text or options were
+   * typed, /staffroom, an unknown command, or required fields that do not fit `limits`). Fast (one profile
+   * read), so a surface can decide before its first response. `values` reopens a form with what was typed;
+   * `thread` prefills from that thread's conversation, and the submission then runs there.
+   */
+  formFor?(
+    user: ChatUser,
+    command: string,
+    args: CommandArgs,
+    options?: { limits?: FormLimits; values?: FormValues; thread?: ThreadRef },
+  ): Promise<FormSpec | undefined>;
+  /** Pure and synchronous: a submitted form checked field by field and with the template's schema. */
+  checkForm?(command: string, values: FormValues): FormCheck;
+  /**
+   * A submitted form (already checked by the surface with checkForm): deduplicated like every event, then
+   * the root message where the command was typed (or the form's thread) and one execution.
+   */
+  submitForm?(inbound: Inbound, command: string, values: FormValues, thread?: ThreadRef): Promise<void>;
 }
 
 /** The chat core as the app and the console drive it: ChatCore plus lifecycle and console helpers. */

@@ -12,6 +12,9 @@ import type {
   ChatUser,
   CommandArgs,
   CommandSpec,
+  FormCheck,
+  FormSpec,
+  FormValues,
   Inbound,
   StaffroomChatCore,
   Surface,
@@ -22,6 +25,7 @@ import { reprompt, sweep } from "./handlers/conversation.ts";
 import { onDraftAction } from "./handlers/draft.ts";
 import { attach, idle } from "./handlers/follow.ts";
 import { forgetAction } from "./handlers/forget.ts";
+import { checkForm, type FormOptions, formFor, submitForm } from "./handlers/form.ts";
 import { onReply } from "./handlers/reply.ts";
 import { complete, startRequest } from "./handlers/request.ts";
 import { answerHuman, cancelRun } from "./handlers/run.ts";
@@ -102,6 +106,19 @@ class Dispatcher implements StaffroomChatCore {
           return cancelRun(this.ctx, inbound, rec, parsed.executionId);
       }
     });
+  }
+
+  formFor(user: ChatUser, command: string, args: CommandArgs, options?: FormOptions): Promise<FormSpec | undefined> {
+    return formFor(this.ctx, user, command, args, options);
+  }
+
+  checkForm(command: string, values: FormValues): FormCheck {
+    return checkForm(this.ctx, command, values);
+  }
+
+  async submitForm(inbound: Inbound, command: string, values: FormValues, thread?: ThreadRef): Promise<void> {
+    // The handler takes the thread's turn itself (a new thread exists only once the root is posted).
+    await this.handle(inbound, undefined, (inbound) => submitForm(this.ctx, inbound, command, values, thread));
   }
 
   complete(user: ChatUser, command: string, field: string, partial: string): Promise<{ value: string; label: string }[]> {

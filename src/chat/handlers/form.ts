@@ -1,0 +1,160 @@
+// Use case "form": a bare template command (or a "Fill in a form" click) gets the template's form, prefilled
+// from the teacher's profile for that template, the thread's conversation so far, or what was typed; a
+// submitted form is checked as the conversation checks answers and starts one execution in a thread.
+
+import { displayValue } from "../../conversation/fields.ts";
+import { profileFromInputs, profileValuesFor } from "../../conversation/profile.ts";
+import { describeError } from "../../errors.ts";
+import type { Template } from "../../templates/types.ts";
+import { type ChatContext, codeOf, threadParts } from "../context.ts";
+import type { ChatUser, CommandArgs, FormCheck, FormLimits, FormSpec, FormValues, Inbound, ThreadRef } from "../contract.ts";
+import { buildForm, checkSubmission, formCheck } from "../forms.ts";
+import { mayOpen, nextPhase } from "../lifecycle.ts";
+import { rootMessage, who } from "../messages.ts";
+import { type ThreadRecord, threadKey } from "../records.ts";
+import { startExecution } from "./run.ts";
+
+export type FormOptions = { limits?: FormLimits; values?: FormValues; thread?: ThreadRef };
+
+const commandName = (name: string) => name.replace(/^\/+/, "").trim().toLowerCase();
+
+/** Whether a command came with anything typed: then it goes to the conversation, which reads it. */
+function typedAnything(args: CommandArgs): boolean {
+  return (args.text ?? "").trim() !== "" || Object.values(args.fields ?? {}).some((v) => v !== undefined && v !== "");
+}
+
+export async function formFor(
+  ctx: ChatContext,
+  user: ChatUser,
+  command: string,
+  args: CommandArgs,
+  options: FormOptions = {},
+): Promise<FormSpec | undefined> {
+  const template = ctx.templateFor(commandName(command));
+  if (!template) return undefined;
+  if (!options.values && !options.thread && typedAnything(args)) return undefined;
+  const spec = ctx.spec(template);
+  const initial: Record<string, unknown> = profileValuesFor(spec.fields, await ctx.profiles.get(user.id));
+  if (options.thread) {
+    const conversation = await threadConversation(ctx, options.thread, user, template);
+    if (!conversation) return undefined;
+    Object.assign(initial, conversation);
+  }
+  Object.assign(initial, options.values ?? {});
+  const form = buildForm(spec, initial, options.limits);
+  if (form && options.thread) form.thread = options.thread;
+  return form;
+}
+
+/** The values a thread's open conversation holds, or undefined when the thread is not this teacher's open request. */
+async function threadConversation(
+  ctx: ChatContext,
+  thread: ThreadRef,
+  user: ChatUser,
+  template: Template,
+): Promise<Record<string, unknown> | undefined> {
+  const rec = await ctx.records.thread(thread);
+  if (rec?.phase !== "conversation" || rec.userId !== user.id || rec.templateId !== template.id) return undefined;
+  const conv = await ctx.conversations.get({ ...threadParts(thread), userId: user.id });
+  return { ...(conv?.state.values ?? {}) };
+}
+
+export function checkForm(ctx: ChatContext, command: string, values: FormValues): FormCheck {
+  const template = ctx.templateFor(commandName(command));
+  if (!template) return { ok: false, problems: [{ field: "", label: "Form", message: "This form is no longer in use." }] };
+  return formCheck(checkSubmission(ctx.spec(template), values));
+}
+
+export async function submitForm(
+  ctx: ChatContext,
+  inbound: Inbound,
+  command: string,
+  values: FormValues,
+  thread: ThreadRef | undefined,
+): Promise<void> {
+  const template = ctx.templateFor(commandName(command));
+  if (!template) return ctx.tell(inbound, `I don't know /${commandName(command).slice(0, 40)}. Try /staffroom help.`);
+  const spec = ctx.spec(template);
+  const result = checkSubmission(spec, values);
+  if (!result.ok) {
+    // Surfaces check before they answer; this only happens when a form changed under a submission.
+    return ctx.tell(inbound, result.problems.map((p) => `${p.label}: ${p.message}`).join(" "));
+  }
+  const summary = spec.fields
+    .filter((f) => result.values[f.name] !== undefined && values[f.name] !== undefined && values[f.name]?.trim() !== "")
+    .map((f) => `${f.label}: ${displayValue(f, result.values[f.name])}`)
+    .join(" · ");
+  if (thread) return submitInThread(ctx, inbound, template, result.values, summary, thread);
+  const { surface, user, place } = inbound;
+  let opened: ThreadRef;
+  try {
+    opened = await surface.openThread(place, user, rootMessage(template.title, user, summary, template.studentData));
+  } catch (error) {
+    ctx.logger.warn({ surface: surface.name, err: codeOf(error) }, "could not open a thread for a form");
+    await ctx.tell(
+      inbound,
+      `I couldn't start a thread here (${describeError(error)}). Try again in a channel I'm a member of, or in a direct message.`,
+    );
+    return;
+  }
+  await ctx.locks.run(threadKey(opened), async () => {
+    const previous = await ctx.records.thread(opened);
+    if (!mayOpen(previous?.phase)) {
+      await surface.post(opened, {
+        text: "A request is still running in this thread; wait for it to finish or type cancel, then try again.",
+        role: "notice",
+      });
+      return;
+    }
+    const rec: ThreadRecord = {
+      thread: opened,
+      userId: user.id,
+      userName: who(user),
+      templateId: template.id,
+      phase: nextPhase(previous?.phase, { type: "request.opened" }) ?? "conversation",
+      executionIds: [],
+      createdAt: ctx.clock.now(),
+    };
+    await ctx.records.putThread(rec);
+    await ctx.records.indexUser(user.id, { thread: opened });
+    await ctx.records.setLast(user.id, opened);
+    ctx.logger.info({ surface: surface.name, templateId: template.id, userId: user.id }, "request started from a form");
+    await run(ctx, inbound, rec, template, result.values);
+  });
+}
+
+/** A form opened from a thread's conversation: it replaces the questions, and the run starts in that thread. */
+async function submitInThread(
+  ctx: ChatContext,
+  inbound: Inbound,
+  template: Template,
+  values: Record<string, unknown>,
+  summary: string,
+  thread: ThreadRef,
+): Promise<void> {
+  await ctx.locks.run(threadKey(thread), async () => {
+    const rec = await ctx.records.thread(thread);
+    if (rec?.phase !== "conversation" || rec.userId !== inbound.user.id || rec.templateId !== template.id) {
+      await ctx.tell(inbound, `That request has already started or ended. Start a new one with /${template.command}.`);
+      return;
+    }
+    await ctx.conversations.delete({ ...threadParts(thread), userId: rec.userId });
+    if (summary !== "" && !template.studentData) await inbound.surface.post(thread, { text: `From the form: ${summary}.`, role: "notice" });
+    await run(ctx, inbound, rec, template, values);
+    await ctx.countConversations();
+  });
+}
+
+async function run(
+  ctx: ChatContext,
+  inbound: Inbound,
+  rec: ThreadRecord,
+  template: Template,
+  values: Record<string, unknown>,
+): Promise<void> {
+  const started = await startExecution(ctx, inbound, rec, template, values, "first");
+  if (!started) return;
+  // As after a conversation: the settings used become next time's prefill.
+  const remembered = profileFromInputs(ctx.spec(template).fields, values);
+  if (Object.keys(remembered).length > 0) await ctx.profiles.update(rec.userId, remembered, ctx.clock.now());
+}
