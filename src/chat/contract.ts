@@ -238,15 +238,15 @@ export interface ChatCore {
   owns(thread: ThreadRef): Promise<boolean>;
   /**
    * The form a command answers with, or undefined when it goes to the conversation (text or options were
-   * typed, /staffroom, an unknown command, or required fields that do not fit `limits`). Fast (one profile
-   * read), so a surface can decide before its first response. `values` reopens a form with what was typed;
-   * `thread` prefills from that thread's conversation, and the submission then runs there.
+   * typed, a direct message, /staffroom, an unknown command, or required fields that do not fit `limits`).
+   * Fast (one profile read), so a surface can decide before its first response. `values` reopens a form
+   * with what was typed; `thread` prefills from that thread's conversation, and the submission runs there.
    */
   formFor?(
     user: ChatUser,
     command: string,
     args: CommandArgs,
-    options?: { limits?: FormLimits; values?: FormValues; thread?: ThreadRef },
+    options?: { limits?: FormLimits; values?: FormValues; thread?: ThreadRef; direct?: boolean },
   ): Promise<FormSpec | undefined>;
   /** Pure and synchronous: a submitted form checked field by field and with the template's schema. */
   checkForm?(command: string, values: FormValues): FormCheck;

@@ -25,7 +25,7 @@ import { reprompt, sweep } from "./handlers/conversation.ts";
 import { onDraftAction } from "./handlers/draft.ts";
 import { attach, idle } from "./handlers/follow.ts";
 import { forgetAction } from "./handlers/forget.ts";
-import { checkForm, type FormOptions, formFor, submitForm } from "./handlers/form.ts";
+import { checkForm, type FormOptions, formFor, offeringForm, submitForm } from "./handlers/form.ts";
 import { onReply } from "./handlers/reply.ts";
 import { complete, startRequest } from "./handlers/request.ts";
 import { answerHuman, cancelRun } from "./handlers/run.ts";
@@ -72,7 +72,7 @@ class Dispatcher implements StaffroomChatCore {
       if (command === "staffroom") return staffroom(this.ctx, inbound, args, this.commands());
       const template = this.ctx.templateFor(command);
       if (!template) return this.ctx.tell(inbound, `I don't know /${clip(command, 40)}. Try /staffroom help to see what I can do.`);
-      await startRequest(this.ctx, inbound, template, args);
+      await startRequest(this.ctx, offeringForm(this.ctx, inbound, template.command), template, args);
     });
   }
 

@@ -126,8 +126,9 @@ describe("prefill", () => {
     expect(byName(form as FormSpec, "grade")?.initial).toBeUndefined();
   });
 
-  test("a command with text or options goes to the conversation, unknown commands and /staffroom get no form", async () => {
+  test("a command with text or options, or in a direct message, goes to the conversation; unknown commands and /staffroom get no form", async () => {
     const b = await backend();
+    expect(await b.core.formFor?.(alice, "lesson-plan", {}, { direct: true })).toBeUndefined();
     expect(await b.core.formFor?.(alice, "lesson-plan", { text: "grade 5 volcanoes" })).toBeUndefined();
     expect(await b.core.formFor?.(alice, "lesson-plan", { fields: { grade: "5" } })).toBeUndefined();
     expect(await b.core.formFor?.(alice, "staffroom", {})).toBeUndefined();

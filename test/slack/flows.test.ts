@@ -107,7 +107,8 @@ describe("Slack flows with the real chat core", () => {
     const s = stack;
     const t = new Teacher(fake, () => s.url, "U0TEACHER", "C0GUIDED");
     const colleague = new Teacher(fake, () => s.url, "U0COLLEAGUE", "C0GUIDED");
-    await t.command("lesson-plan", "");
+    // Something typed with the command: the conversation asks for the rest (a bare command opens the form).
+    await t.command("lesson-plan", "science");
     const root = await newRoot("C0GUIDED", 0);
     const first = await nextQuestion("C0GUIDED", root.ts, "0");
     // Someone else answering does not count.

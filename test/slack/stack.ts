@@ -90,7 +90,7 @@ export class Teacher {
       command: `/${name}`,
       text,
       response_url: this.fake.responseUrl(),
-      trigger_id: `trigger-${seq}-${Date.now()}`,
+      trigger_id: this.fake.trigger(this.id),
     });
   }
 
@@ -117,6 +117,11 @@ export class Teacher {
     return postEvent(this.url(), SIGNING_SECRET, envelope, opts.retryNum !== undefined ? { retryNum: opts.retryNum } : {});
   }
 
+  /** Fills in the open view `viewId` and submits it, as Slack's client does. */
+  submitView(viewId: string, input: Record<string, string>) {
+    return this.fake.submitView(this.url(), SIGNING_SECRET, viewId, input, { id: this.id, name: "ms.rivera" });
+  }
+
   /** Clicks the button (or select option) labelled `label` on message `m`. */
   async click(m: FakeMessage, label: RegExp) {
     seq += 1;
@@ -135,7 +140,7 @@ export class Teacher {
           api_app_id: "A0FAKEAPP",
           token: "t",
           container: { type: "message", message_ts: m.ts, channel_id: m.channel, is_ephemeral: false, thread_ts: m.threadTs ?? m.ts },
-          trigger_id: `trigger-${seq}`,
+          trigger_id: this.fake.trigger(this.id),
           team: { id: "T0FAKE0001", domain: "school" },
           channel: { id: m.channel, name: "lessons" },
           message: { type: "message", ts: m.ts, thread_ts: m.threadTs, user: "U0FAKEBOT" },

@@ -1,10 +1,21 @@
 // Slack → chat core: slash commands, button/select clicks and thread replies become ChatCore calls.
 // Every request is acknowledged at once; the work runs in the background and failures reach the teacher.
 import type { App } from "@slack/bolt";
-import type { ChatCore, ChatUser, Inbound, Place, ThreadRef } from "../../chat/contract.ts";
+import { type ChatCore, type ChatUser, FORM_OPEN_ACTION, type Inbound, type Place, type ThreadRef } from "../../chat/contract.ts";
 import { describeError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import { BackgroundWork } from "./background.ts";
+import {
+  errorsResponse,
+  type FormOrigin,
+  formCommand,
+  formOrigin,
+  isFormSubmission,
+  renderModal,
+  SLACK_FORM_LIMITS,
+  submittedValues,
+  type ViewSubmission,
+} from "./modal.ts";
 import { decodeAction, type SlackActionElement, slackTextToPlain } from "./render.ts";
 import type { SlackReply, SlackSurface } from "./surface.ts";
 
@@ -90,6 +101,15 @@ export function commandGate(options: { core: ChatCore; logger: Logger; allowedTe
   };
 }
 
+/**
+ * The answer to a form submission, decided before the response goes out (Slack shows errors only from the
+ * response itself, within 3 s): `response_action: "errors"` on the right blocks, or undefined to close it.
+ */
+export function formAnswer(core: ChatCore, body: ViewSubmission): Record<string, unknown> | undefined {
+  if (!core.checkForm) return undefined;
+  return errorsResponse(core.checkForm(formCommand(body), submittedValues(body)), body);
+}
+
 /** Registers the listeners on the Bolt app; returns the tracker of background work they start. */
 export function registerInbound(options: InboundOptions): BackgroundWork {
   const { app, core, surface, logger } = options;
@@ -97,6 +117,30 @@ export function registerInbound(options: InboundOptions): BackgroundWork {
   const teamAllowed = (...ids: (string | undefined | null)[]) => allowed.size === 0 || ids.some((id) => id != null && allowed.has(id));
   const work = new BackgroundWork();
   const gate = commandGate(options);
+
+  /** Opens the command's form with views.open; false when the command has no form here (or Slack refused). */
+  async function openForm(
+    triggerId: string,
+    user: ChatUser,
+    command: string,
+    args: { text: string },
+    origin: FormOrigin,
+  ): Promise<boolean> {
+    const form = await core.formFor?.(user, command, args, {
+      limits: SLACK_FORM_LIMITS,
+      ...(origin.thread ? { thread: origin.thread } : {}),
+    });
+    if (!form) return false;
+    try {
+      await surface.openModal(triggerId, renderModal(form, origin));
+      logger.info({ command, channel: origin.channelId }, "slack: form opened");
+      return true;
+    } catch (error) {
+      // The trigger lives 3 s; when it is gone, the conversation asks instead.
+      logger.warn({ command, code: (error as { data?: { error?: string } }).data?.error }, "slack: could not open the form");
+      return false;
+    }
+  }
 
   const fail = (inbound: Inbound, what: string) => async (error: unknown) => {
     logger.error(
@@ -126,7 +170,16 @@ export function registerInbound(options: InboundOptions): BackgroundWork {
       ...(body.trigger_id ? { dedupeKey: `slack:command:${body.trigger_id}` } : {}),
     };
     logger.info({ command: name, team: body.team_id, channel: body.channel_id }, "slack: command");
-    work.run(() => core.command(inbound, name, { text: body.text ?? "" }), fail(inbound, `/${name}`));
+    const args = { text: body.text ?? "" };
+    work.run(
+      async () => {
+        // A bare command opens its form; anything typed goes to the conversation, which reads it.
+        const origin: FormOrigin = { channelId: place.channelId, isDirect: place.isDirect };
+        if (body.trigger_id && (await openForm(body.trigger_id, user, name, args, origin))) return;
+        await core.command(inbound, name, args);
+      },
+      fail(inbound, `/${name}`),
+    );
   });
 
   app.action(/.*/, async ({ ack, body }) => {
@@ -155,13 +208,53 @@ export function registerInbound(options: InboundOptions): BackgroundWork {
         place: { channelId, isDirect: isDirectChannel(channelId), reply },
         dedupeKey: `slack:action:${channelId}:${messageTs}:${element.action_id}:${decoded.value}:${b.user.id}`,
       };
+      const triggerId = b.trigger_id;
+      if (decoded.id === FORM_OPEN_ACTION && triggerId) {
+        // "Fill in a form": the form of the thread's request, prefilled with its answers so far.
+        const origin: FormOrigin = { channelId, isDirect: inbound.place.isDirect, thread };
+        work.run(
+          async () => {
+            if (!(await openForm(triggerId, user, decoded.value, { text: "" }, origin)))
+              await core.action(inbound, thread, decoded.id, decoded.value);
+          },
+          fail(inbound, "form"),
+        );
+        continue;
+      }
       work.run(() => core.action(inbound, thread, decoded.id, decoded.value), fail(inbound, "action"));
     }
   });
 
-  // Modals are not used; acknowledge so Slack never waits on us.
-  app.view(/.*/, async ({ ack }) => {
-    await ack();
+  // A submitted form: problems go back on their blocks (HTTP mode has answered them already, before Bolt);
+  // a form that passes closes and its request starts, once per view however often Slack delivers it.
+  app.view(/.*/, async ({ ack, body }) => {
+    const b = body as unknown as Record<string, unknown>;
+    if (!isFormSubmission(b)) {
+      await ack();
+      return;
+    }
+    const errors = formAnswer(core, b);
+    await ack(errors as never);
+    if (errors) return;
+    const teamId = b.team?.id ?? b.user.team_id;
+    const origin = formOrigin(b);
+    if (!teamAllowed(teamId) || !origin || !core.submitForm) return;
+    const user: ChatUser = {
+      id: b.user.id,
+      ...(teamId ? { teamId } : {}),
+      ...((b.user.name ?? b.user.username) ? { name: b.user.name ?? b.user.username } : {}),
+    };
+    const inbound: Inbound = {
+      surface,
+      user,
+      place: { channelId: origin.channelId, isDirect: origin.isDirect },
+      // Slack's retry of a submission carries the same view id; a view is submitted successfully once.
+      dedupeKey: `slack:view:${b.view.id}`,
+    };
+    const command = formCommand(b);
+    logger.info({ command, channel: origin.channelId }, "slack: form submitted");
+    const submit = core.submitForm.bind(core);
+    work.run(() => submit(inbound, command, submittedValues(b), origin.thread), fail(inbound, "form"));
   });
 
   app.event("message", async ({ event, body }) => {

@@ -8,7 +8,8 @@ import type { Config } from "../../config.ts";
 import type { HttpMount } from "../../http/server.ts";
 import type { Logger } from "../../log.ts";
 import { platformRateLimitedTotal } from "../../metrics.ts";
-import { commandGate, isCommandBody, registerInbound } from "./inbound.ts";
+import { commandGate, formAnswer, isCommandBody, registerInbound } from "./inbound.ts";
+import { isFormSubmission } from "./modal.ts";
 import type { Pacing } from "./outbox.ts";
 import { checkSlackBotToken, slackFailure } from "./preflight.ts";
 import { SlackHttpReceiver } from "./receiver.ts";
@@ -112,7 +113,7 @@ export async function startSlack(options: SlackOptions): Promise<SlackHandle> {
       signingSecret: config.SLACK_SIGNING_SECRET,
       path: SLACK_EVENTS_PATH,
       logger: log,
-      answer: (body) => (isCommandBody(body) ? gate(body) : undefined),
+      answer: (body) => (isCommandBody(body) ? gate(body) : isFormSubmission(body) ? formAnswer(core, body) : undefined),
     });
   }
 

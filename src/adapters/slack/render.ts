@@ -1,6 +1,6 @@
 // Pure rendering between the chat core's Markdown messages and Slack: Markdown → mrkdwn, Block Kit payloads
 // that respect Slack's limits (split at headings, then paragraphs), button/select encoding and decoding.
-import type { ChoiceAction, OutDocument, OutMessage } from "../../chat/contract.ts";
+import { type ChoiceAction, FORM_OPEN_ACTION, type OutDocument, type OutMessage } from "../../chat/contract.ts";
 import { LIMITS, MAX_BUTTON_CHOICES } from "./limits.ts";
 
 /** A Block Kit block, as plain data (Slack validates the shape; render.ts keeps within its limits). */
@@ -231,8 +231,10 @@ const encodeOption = (a: ChoiceAction) => JSON.stringify([a.id, a.value]);
 /** Actions blocks for the core's choices: buttons, or a select when there are many (danger buttons stay buttons). */
 export function renderActions(actions: readonly ChoiceAction[]): KnownBlock[] {
   if (actions.length === 0) return [];
-  const choices = actions.filter((a) => a.style !== "danger");
-  const danger = actions.filter((a) => a.style === "danger");
+  // Danger buttons (Cancel) and "Fill in a form" are not choices: they stay buttons beside a select.
+  const apart = (a: ChoiceAction) => a.style === "danger" || a.id === FORM_OPEN_ACTION;
+  const choices = actions.filter((a) => !apart(a));
+  const danger = actions.filter(apart);
   const asSelect =
     choices.length > MAX_BUTTON_CHOICES &&
     choices.length <= LIMITS.selectOptions &&

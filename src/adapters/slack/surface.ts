@@ -15,6 +15,7 @@ import {
 import { StaffroomError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import { platformApiErrorsTotal } from "../../metrics.ts";
+import { SLACK_FORM_LIMITS } from "./modal.ts";
 import { DEFAULT_PACING, Outbox, type Pacing } from "./outbox.ts";
 import { renderDocument, renderMessage, renderSingle, type SlackPayload } from "./render.ts";
 
@@ -68,6 +69,7 @@ export type SlackSurfaceOptions = {
 
 export class SlackSurface implements Surface {
   readonly name = "slack" as const;
+  readonly forms = SLACK_FORM_LIMITS;
   private readonly client: webApi.WebClient;
   private readonly log: Logger;
   private readonly outbox: Outbox;
@@ -221,6 +223,16 @@ export class SlackSurface implements Surface {
     const channel = im.channel?.id;
     if (!channel) throw new StaffroomError("slack_dm_unavailable", "Slack did not open a direct message with the teacher.");
     await this.send(channel, undefined, payload);
+  }
+
+  /** Opens a modal for the person whose command or click carried `triggerId` (valid for 3 s, so not paced). */
+  async openModal(triggerId: string, view: Record<string, unknown>): Promise<void> {
+    try {
+      await this.client.views.open({ trigger_id: triggerId, view: view as never });
+    } catch (error) {
+      this.countError(error);
+      throw error;
+    }
   }
 
   /** Resolves when every queued post and edit has been sent. */

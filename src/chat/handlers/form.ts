@@ -7,20 +7,68 @@ import { profileFromInputs, profileValuesFor } from "../../conversation/profile.
 import { describeError } from "../../errors.ts";
 import type { Template } from "../../templates/types.ts";
 import { type ChatContext, codeOf, threadParts } from "../context.ts";
-import type { ChatUser, CommandArgs, FormCheck, FormLimits, FormSpec, FormValues, Inbound, ThreadRef } from "../contract.ts";
+import {
+  type ChatUser,
+  type ChoiceAction,
+  type CommandArgs,
+  FORM_OPEN_ACTION,
+  type FormCheck,
+  type FormLimits,
+  type FormSpec,
+  type FormValues,
+  type Inbound,
+  type Surface,
+  type ThreadRef,
+} from "../contract.ts";
 import { buildForm, checkSubmission, formCheck } from "../forms.ts";
 import { mayOpen, nextPhase } from "../lifecycle.ts";
 import { rootMessage, who } from "../messages.ts";
 import { type ThreadRecord, threadKey } from "../records.ts";
 import { startExecution } from "./run.ts";
 
-export type FormOptions = { limits?: FormLimits; values?: FormValues; thread?: ThreadRef };
+export type FormOptions = { limits?: FormLimits; values?: FormValues; thread?: ThreadRef; direct?: boolean };
 
 const commandName = (name: string) => name.replace(/^\/+/, "").trim().toLowerCase();
 
-/** Whether a command came with anything typed: then it goes to the conversation, which reads it. */
+/**
+ * Whether a command goes to the conversation rather than a form: something was typed with it (the
+ * conversation reads it), or it came in a direct message, where the conversation is how the bot talks.
+ */
+function conversational(args: CommandArgs, direct: boolean): boolean {
+  return direct || typedAnything(args);
+}
+
 function typedAnything(args: CommandArgs): boolean {
   return (args.text ?? "").trim() !== "" || Object.values(args.fields ?? {}).some((v) => v !== undefined && v !== "");
+}
+
+/** The button that opens a request's form from its conversation. */
+export function formButton(command: string): ChoiceAction {
+  return { id: FORM_OPEN_ACTION, label: "Fill in a form", value: command };
+}
+
+/**
+ * On surfaces with forms, the first question a request's conversation asks carries "Fill in a form" (the
+ * conversation itself knows nothing of forms): the inbound's surface, with that one button added.
+ */
+export function offeringForm(ctx: ChatContext, inbound: Inbound, command: string): Inbound {
+  if (!ctx.rawSurface(inbound.surface).forms) return inbound;
+  const inner = inbound.surface;
+  let offered = false;
+  const surface: Surface = {
+    name: inner.name,
+    openThread: (place, user, message) => inner.openThread(place, user, message),
+    post: (thread, message, delivery) => {
+      if (offered || message.role !== "question") return inner.post(thread, message, delivery);
+      offered = true;
+      return inner.post(thread, { ...message, actions: [...(message.actions ?? []), formButton(command)] }, delivery);
+    },
+    edit: (ref, message) => inner.edit(ref, message),
+    editRoot: (thread, message) => inner.editRoot(thread, message),
+    postDocument: (thread, document, delivery) => inner.postDocument(thread, document, delivery),
+    notify: (place, user, message) => inner.notify(place, user, message),
+  };
+  return { ...inbound, surface };
 }
 
 export async function formFor(
@@ -32,7 +80,7 @@ export async function formFor(
 ): Promise<FormSpec | undefined> {
   const template = ctx.templateFor(commandName(command));
   if (!template) return undefined;
-  if (!options.values && !options.thread && typedAnything(args)) return undefined;
+  if (!options.values && !options.thread && conversational(args, options.direct === true)) return undefined;
   const spec = ctx.spec(template);
   const initial: Record<string, unknown> = profileValuesFor(spec.fields, await ctx.profiles.get(user.id));
   if (options.thread) {

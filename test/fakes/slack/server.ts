@@ -8,6 +8,8 @@ import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type WebSocket, WebSocketServer } from "ws";
+import { postInteraction, type SentResponse } from "./sign.ts";
+import { type FakeView, submissionAnswerIssues, submittedState, type ViewInput, viewIssues, viewSubmissionPayload } from "./views.ts";
 
 type SpecParam = { name: string; in: string; required?: boolean };
 type Spec = { paths: Record<string, Record<string, { parameters?: SpecParam[] }>> };
@@ -132,7 +134,12 @@ export class FakeSlack {
   readonly botDms = new Set<string>();
   /** Calls whose answer is being held (see `hold`); `release()` answers them. */
   readonly held: { method: string; params: Record<string, unknown>; answer: () => void }[] = [];
+  /** Modals opened with views.open, oldest first. */
+  readonly views: FakeView[] = [];
   rateLimitedCount = 0;
+  /** Trigger ids handed out with commands and clicks: each opens one view, within 3 s. */
+  private readonly triggers = new Map<string, { at: number; userId: string; used: boolean }>();
+  private viewCounter = 0;
   private holds: FakeHold[] = [];
   baseUrl = "";
   apiUrl = "";
@@ -227,6 +234,72 @@ export class FakeSlack {
   /** Adds a message that exists before the test (e.g. the root of a thread in a recorded payload). */
   seed(channel: string, ts: string, user = this.options.botUserId): void {
     if (!this.message(channel, ts)) this.messages.push({ channel, ts, text: "", blocks: [], edits: 0, user });
+  }
+
+  /** A trigger_id as Slack sends with a slash command or a click, for `userId`. */
+  trigger(userId: string): string {
+    const id = `${Date.now()}.${++this.viewCounter}.${randomUUID().replace(/-/g, "").slice(0, 16)}`;
+    this.triggers.set(id, { at: Date.now(), userId, used: false });
+    return id;
+  }
+
+  /**
+   * The person fills in an open view and presses submit: Slack's client refuses what it checks itself
+   * (required inputs, number ranges, lengths); otherwise the view_submission is signed and POSTed to `url`.
+   * The app's answer is read as Slack reads it: `response_action: "errors"` keeps the view open with the
+   * errors shown, an empty 200 closes it.
+   */
+  async submitView(
+    url: string,
+    secret: string,
+    viewId: string,
+    input: ViewInput,
+    user: { id: string; name: string },
+  ): Promise<SentResponse & { errors?: Record<string, string> }> {
+    const v = this.views.find((x) => x.id === viewId);
+    if (!v) throw new Error(`fake slack: no view ${viewId}`);
+    if (v.state !== "open") throw new Error(`fake slack: view ${viewId} is closed`);
+    const state = submittedState(v.view, input);
+    if ("refused" in state) throw new Error(`fake slack: the client would not submit (${state.refused})`);
+    return this.deliverSubmission(url, secret, v, viewSubmissionPayload(v, state, user));
+  }
+
+  /** Slack's retry of the last submission of a view (same payload, the app's answer was lost). */
+  async resubmitView(url: string, secret: string, viewId: string): Promise<SentResponse & { errors?: Record<string, string> }> {
+    const v = this.views.find((x) => x.id === viewId);
+    if (!v?.lastPayload) throw new Error(`fake slack: view ${viewId} was never submitted`);
+    return this.deliverSubmission(url, secret, v, v.lastPayload);
+  }
+
+  private async deliverSubmission(
+    url: string,
+    secret: string,
+    v: FakeView,
+    payload: Record<string, unknown>,
+  ): Promise<SentResponse & { errors?: Record<string, string> }> {
+    v.submissions += 1;
+    v.lastPayload = payload;
+    const res = await postInteraction(url, secret, payload);
+    // Slack waits 3 s for the answer, then tells the person the app did not respond.
+    if (res.ms > 3000) this.violations.push(`view ${v.id}: submission answered after ${Math.round(res.ms)} ms (Slack allows 3000)`);
+    if (res.status !== 200) this.violations.push(`view ${v.id}: submission answered HTTP ${res.status}`);
+    let answer: Record<string, unknown> | undefined;
+    if (res.body !== "") {
+      try {
+        answer = JSON.parse(res.body) as Record<string, unknown>;
+      } catch {
+        this.violations.push(`view ${v.id}: submission answer is not JSON`);
+      }
+    }
+    const issues = submissionAnswerIssues(v, answer);
+    this.violations.push(...issues);
+    if (answer?.response_action === "errors" && issues.length === 0) {
+      v.errors = answer.errors as Record<string, string>;
+      return { ...res, errors: v.errors };
+    }
+    v.state = "closed";
+    delete v.errors;
+    return res;
   }
 
   callsOf(method: string): FakeCall[] {
@@ -511,6 +584,36 @@ export class FakeSlack {
         };
         this.messages.push(msg);
         return ok({ channel: c, ts: msg.ts, message: { type: "message", text: msg.text, ts: msg.ts, user: msg.user } });
+      }
+      case "views.open": {
+        const trigger = this.triggers.get(String(params.trigger_id));
+        if (!trigger) return fail("invalid_trigger_id");
+        if (trigger.used) return fail("exchanged_trigger_id");
+        if (Date.now() - trigger.at > 3000) return fail("expired_trigger_id");
+        let view: Record<string, unknown>;
+        try {
+          view = (typeof params.view === "string" ? JSON.parse(params.view) : params.view) as Record<string, unknown>;
+        } catch {
+          this.violations.push("views.open: view is not JSON");
+          return fail("invalid_arguments");
+        }
+        const issues = viewIssues(view);
+        if (issues.length > 0) {
+          for (const issue of issues) this.violations.push(`views.open: ${issue}`);
+          return fail("invalid_arguments");
+        }
+        trigger.used = true;
+        const v: FakeView = {
+          id: `V${String(++this.viewCounter).padStart(10, "0")}`,
+          hash: `${Math.floor(Date.now() / 1000)}.${randomUUID().slice(0, 8)}`,
+          teamId: this.options.teamId,
+          userId: trigger.userId,
+          view,
+          state: "open",
+          submissions: 0,
+        };
+        this.views.push(v);
+        return ok({ view: { ...view, id: v.id, hash: v.hash, team_id: v.teamId, state: { values: {} } } });
       }
       case "chat.update": {
         const msg = this.message(channel as string, params.ts as string);
