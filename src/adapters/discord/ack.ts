@@ -4,6 +4,7 @@
 import { ApplicationCommandType, ComponentType, InteractionResponseType, InteractionType, MessageFlags } from "discord.js";
 import type { Logger } from "../../log.ts";
 import type { CallbackSender } from "./callback.ts";
+import { decodeModalId } from "./modal.ts";
 
 /** Who may use the bot, as far as the packet alone tells; undefined when a lookup is needed first. */
 export type Verdict = "ok" | "guild" | "role";
@@ -15,10 +16,22 @@ export type RawInteraction = {
   type: number;
   guild_id?: string;
   channel_id?: string;
-  data?: { type?: number; name?: string; component_type?: number };
-  member?: { roles?: string[]; user?: { id: string } };
-  user?: { id: string };
+  data?: {
+    type?: number;
+    name?: string;
+    component_type?: number;
+    custom_id?: string;
+    options?: unknown[];
+    /** A MODAL_SUBMIT's components (labels or action rows holding the inputs). */
+    components?: Record<string, unknown>[];
+  };
+  member?: { roles?: string[]; user?: RawUser };
+  user?: RawUser;
+  channel?: { id: string; type?: number; parent_id?: string | null };
+  message?: { id: string };
 };
+
+type RawUser = { id: string; username?: string; global_name?: string | null };
 
 export type AckPolicy = {
   /** Access from the packet alone (guild, member roles, cached DM look-ups); undefined: needs the network. */
@@ -27,6 +40,12 @@ export type AckPolicy = {
   privateCommand(name: string): boolean;
   /** Refusal text by verdict. */
   refusal(verdict: Exclude<Verdict, "ok">): string;
+  /**
+   * A response that needs a look first (forms: a bare command or a form button answered with a modal, a
+   * refused form submission answered privately). Undefined, synchronously, when the plan stands, so the
+   * common path waits on nothing; a promise resolving undefined falls back to the plan.
+   */
+  decide?(raw: RawInteraction, plan: AckPlan): Promise<{ plan: AckPlan; body: Record<string, unknown> } | undefined> | undefined;
 };
 
 /** The first response to send, or nothing when a handler must answer (autocomplete, DMs needing a look-up). */
@@ -34,6 +53,10 @@ export type AckPlan =
   | { kind: "defer"; ephemeral: boolean }
   | { kind: "update" }
   | { kind: "refuse"; verdict: Exclude<Verdict, "ok"> }
+  /** A form submitted: deferred in public (a new request) or as an update (a thread's conversation filled). */
+  | { kind: "submit"; update: boolean }
+  /** Answered in full (a modal shown, a refused form explained): the handlers do nothing more. */
+  | { kind: "answered" }
   | { kind: "none" };
 
 /** Pure: what to answer to a packet, mirroring what the handlers did after discord.js's structures. */
@@ -44,11 +67,13 @@ export function planAck(raw: RawInteraction, policy: AckPolicy): AckPlan {
     raw.type === InteractionType.MessageComponent &&
     (raw.data?.component_type === ComponentType.Button || raw.data?.component_type === ComponentType.StringSelect);
   const isAutocomplete = raw.type === InteractionType.ApplicationCommandAutocomplete;
+  const modal = raw.type === InteractionType.ModalSubmit ? decodeModalId(raw.data?.custom_id ?? "") : undefined;
   // Kinds the adapter does not handle get no response at all, as before.
-  if (!isCommand && !isComponent && !isAutocomplete) return { kind: "none" };
+  if (!isCommand && !isComponent && !isAutocomplete && !modal) return { kind: "none" };
   const verdict = policy.verdict(userId, raw.guild_id, raw.member?.roles);
   if (verdict === undefined) return { kind: "none" };
   if (verdict !== "ok") return { kind: "refuse", verdict };
+  if (modal) return { kind: "submit", update: modal.thread !== undefined };
   if (isCommand) return { kind: "defer", ephemeral: policy.privateCommand(raw.data?.name ?? "") };
   if (isComponent) return { kind: "update" };
   // Autocomplete cannot be deferred: its handler answers with choices.
@@ -65,6 +90,10 @@ export function callbackBody(raw: RawInteraction, plan: AckPlan, policy: AckPoli
       };
     case "update":
       return { type: InteractionResponseType.DeferredMessageUpdate };
+    case "submit":
+      return plan.update
+        ? { type: InteractionResponseType.DeferredMessageUpdate }
+        : { type: InteractionResponseType.DeferredChannelMessageWithSource, data: { flags: 0 } };
     case "refuse":
       return raw.type === InteractionType.ApplicationCommandAutocomplete
         ? { type: InteractionResponseType.ApplicationCommandAutocompleteResult, data: { choices: [] } }
@@ -72,6 +101,7 @@ export function callbackBody(raw: RawInteraction, plan: AckPlan, policy: AckPoli
             type: InteractionResponseType.ChannelMessageWithSource,
             data: { content: policy.refusal(plan.verdict), flags: MessageFlags.Ephemeral, allowed_mentions: { parse: [] } },
           };
+    case "answered":
     case "none":
       return undefined;
   }
@@ -153,7 +183,33 @@ export class Acknowledger {
       plan = { kind: "none" };
       body = undefined;
     }
+    const decided = plan.kind === "none" || plan.kind === "refuse" ? undefined : this.decide(raw, plan);
+    if (decided) {
+      const acked: Acked = { plan, sent: Promise.resolve(false) };
+      acked.sent = decided.then((d) => {
+        if (d) acked.plan = d.plan;
+        const chosen = d?.body ?? body;
+        return chosen ? this.send(raw, acked.plan, chosen) : true;
+      });
+      this.keep(raw.id, acked);
+      return;
+    }
     this.keep(raw.id, { plan, sent: body ? this.send(raw, plan, body) : Promise.resolve(true) });
+  }
+
+  /** The policy's second look, if it wants one; its failure falls back to the plan. */
+  private decide(raw: RawInteraction, plan: AckPlan): Promise<{ plan: AckPlan; body: Record<string, unknown> } | undefined> | undefined {
+    let pending: ReturnType<NonNullable<AckPolicy["decide"]>>;
+    try {
+      pending = this.policy.decide?.(raw, plan);
+    } catch (error) {
+      this.logger.warn({ err: error, interaction: raw.id }, "discord: could not decide a response");
+      return undefined;
+    }
+    return pending?.catch((error: unknown) => {
+      this.logger.warn({ err: error, interaction: raw.id }, "discord: could not decide a response");
+      return undefined;
+    });
   }
 
   private async send(raw: RawInteraction, plan: AckPlan, body: Record<string, unknown>): Promise<boolean> {

@@ -1,6 +1,7 @@
 // Discord events into ChatCore calls: slash commands, autocomplete, button and select clicks (acknowledged
 // from the raw packet by ack.ts before any of this runs), and messages typed in the bot's threads and DMs.
 import {
+  ApplicationCommandType,
   type AutocompleteInteraction,
   ChannelType,
   type ChatInputCommandInteraction,
@@ -8,16 +9,38 @@ import {
   GatewayDispatchEvents,
   type GuildMember,
   type Interaction,
+  InteractionType,
   type Message,
   type MessageComponentInteraction,
   MessageFlags,
+  type ModalSubmitInteraction,
 } from "discord.js";
-import type { ChatCore, ChatUser, CommandArgs, CommandSpec, Inbound, ThreadRef } from "../../chat/contract.ts";
+import {
+  type ChatCore,
+  type ChatUser,
+  type CommandArgs,
+  type CommandSpec,
+  FORM_OPEN_ACTION,
+  type FormSpec,
+  type Inbound,
+  type ThreadRef,
+} from "../../chat/contract.ts";
 import { describeError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import { Acknowledger, type AckPlan, type AckPolicy, type RawInteraction, REPLAY, RecentIds, type Verdict } from "./ack.ts";
 import { callbackSender } from "./callback.ts";
 import type { HttpAnswer } from "./interactions-http.ts";
+import {
+  DISCORD_FORM_LIMITS,
+  decodeModalId,
+  type ModalTarget,
+  modalCallback,
+  modalValues,
+  REOPEN_ACTION,
+  refusalCallback,
+  reopenAction,
+  reopenTarget,
+} from "./modal.ts";
 import { decodeCustomId, filterChoices, LIMITS, optionName } from "./render.ts";
 import { buildInteraction, deferInteractionStructures } from "./structures.ts";
 import type { DiscordReply, DiscordSurface } from "./surface.ts";
@@ -151,6 +174,118 @@ export function registerInbound({ client, core, surface, logger, access }: Deps)
     return messageId ? { surface: "discord", channelId, threadId: messageId } : undefined;
   }
 
+  /** The form a click on "Fill in a form" or "Open the form again" opens; undefined for other buttons. */
+  async function formForButton(user: ChatUser, id: string, value: string, thread: ThreadRef | undefined): Promise<FormSpec | undefined> {
+    if (!core.formFor) return undefined;
+    if (id === FORM_OPEN_ACTION) {
+      return thread ? core.formFor(user, value, {}, { limits: DISCORD_FORM_LIMITS, thread }) : undefined;
+    }
+    if (id !== REOPEN_ACTION) return undefined;
+    const target = reopenTarget(value);
+    if (!target) return undefined;
+    return core.formFor(
+      user,
+      target.command,
+      {},
+      {
+        limits: DISCORD_FORM_LIMITS,
+        values: target.values,
+        ...(target.thread ? { thread: target.thread } : {}),
+      },
+    );
+  }
+
+  /**
+   * The packet's second look for forms, before its first response: a bare workflow command in a server
+   * gets its form (a DM keeps the conversation), a form button its modal, a refused submission its reasons.
+   */
+  function decide(raw: RawInteraction, plan: AckPlan): Promise<{ plan: AckPlan; body: Record<string, unknown> } | undefined> | undefined {
+    if (!core.formFor) return undefined;
+    const rawUser = raw.member?.user ?? raw.user;
+    if (!rawUser) return undefined;
+    const user: ChatUser = {
+      id: rawUser.id,
+      name: rawUser.global_name ?? rawUser.username ?? rawUser.id,
+      ...(raw.guild_id ? { teamId: raw.guild_id } : {}),
+    };
+    const shown = (form: FormSpec | undefined) => (form ? { plan: { kind: "answered" as const }, body: modalCallback(form) } : undefined);
+    if (plan.kind === "defer" && raw.type === InteractionType.ApplicationCommand && raw.data?.type === ApplicationCommandType.ChatInput) {
+      const spec = specs.get(raw.data.name ?? "");
+      if (!spec || spec.subcommands?.length || !raw.guild_id || (raw.data.options?.length ?? 0) > 0) return undefined;
+      return core.formFor(user, spec.name, {}, { limits: DISCORD_FORM_LIMITS, direct: false }).then(shown);
+    }
+    if (plan.kind === "update" && raw.type === InteractionType.MessageComponent) {
+      const decoded = decodeCustomId(raw.data?.custom_id ?? "");
+      if (!decoded) return undefined;
+      const thread = threadOf(
+        raw.channel ? { id: raw.channel.id, type: raw.channel.type as ChannelType, parentId: raw.channel.parent_id ?? null } : null,
+        raw.channel_id ?? "",
+        raw.message?.id,
+      );
+      if ("hash" in decoded) {
+        return surface
+          .lookupHashed(decoded.hash)
+          .then(async (target) =>
+            target?.value === undefined ? undefined : shown(await formForButton(user, target.id, target.value, thread)),
+          );
+      }
+      if (decoded.value === undefined || (decoded.id !== FORM_OPEN_ACTION && decoded.id !== REOPEN_ACTION)) return undefined;
+      return formForButton(user, decoded.id, decoded.value, thread).then(shown);
+    }
+    if (plan.kind === "submit" && core.checkForm) {
+      const target = decodeModalId(raw.data?.custom_id ?? "");
+      if (!target) return undefined;
+      const values = modalValues(raw.data?.components);
+      const check = core.checkForm(target.command, values);
+      if (check.ok) return undefined;
+      const reopen = reopenAction(target, values);
+      // The button's long value is remembered before the message carrying it goes out.
+      return surface
+        .rememberActions([reopen])
+        .then(() => ({ plan: { kind: "answered" as const }, body: refusalCallback(check.problems, reopen) }));
+    }
+    return undefined;
+  }
+
+  /** A submitted form whose check passed (settled from the packet), or one to check here (a DM sender looked up first). */
+  async function onModalSubmit(i: ModalSubmitInteraction, acked: boolean): Promise<void> {
+    const target: ModalTarget | undefined = decodeModalId(i.customId);
+    if (!target || !core.submitForm) {
+      if (!acked) await i.deferUpdate();
+      return;
+    }
+    const values = modalValues(i.components as never);
+    if (!acked) {
+      const check = core.checkForm?.(target.command, values);
+      if (check && !check.ok) {
+        const reopen = reopenAction(target, values);
+        await surface.rememberActions([reopen]);
+        await i.reply(refusalCallback(check.problems, reopen).data as never);
+        return;
+      }
+      if (target.thread) await i.deferUpdate();
+      else await i.deferReply();
+    }
+    await turns.next();
+    const inThread = i.channel?.isThread() ?? false;
+    const reply: DiscordReply = {
+      kind: "interaction",
+      interaction: i,
+      receivedAt: Date.now(),
+      mode: target.thread ? "update" : "public",
+      ...(!target.thread && inThread && i.channel?.isThread() && i.channel.parentId ? { parentId: i.channel.parentId } : {}),
+    };
+    const inbound: Inbound = {
+      surface,
+      user: userOf(i.user, i.guildId),
+      place: { channelId: i.channelId ?? "", isDirect: !i.inGuild(), reply },
+      // Discord delivers an interaction once; a replay of the same packet carries the same id.
+      dedupeKey: `discord:interaction:${i.id}`,
+    };
+    logger.info({ command: target.command, guild: i.guildId, channel: i.channelId, interaction: i.id }, "discord: form submitted");
+    await core.submitForm(inbound, target.command, values, target.thread).catch(fail("form", inbound));
+  }
+
   async function onCommand(i: ChatInputCommandInteraction, acked: boolean): Promise<void> {
     const spec = specs.get(i.commandName);
     const inThread = i.channel?.isThread() ?? false;
@@ -215,7 +350,29 @@ export function registerInbound({ client, core, surface, logger, access }: Deps)
     }
     inFlight.add(key);
     try {
+      const isForm = resolved.id === FORM_OPEN_ACTION || resolved.id === REOPEN_ACTION;
+      if (isForm && !acked) {
+        // Not settled from the packet (a DM sender looked up first): the modal is still the first response.
+        const thread = threadOf(i.channel as never, i.channelId, i.message.id);
+        const form = await formForButton(userOf(i.user, i.guildId), resolved.id, value, thread);
+        if (form) {
+          await i.showModal(modalCallback(form).data as never);
+          return;
+        }
+      }
       if (!acked) await i.deferUpdate();
+      if (isForm) {
+        const place = {
+          channelId: i.channelId,
+          isDirect: !i.inGuild(),
+          reply: { kind: "interaction", interaction: i, receivedAt: Date.now(), mode: "update" } satisfies DiscordReply,
+        };
+        await surface.notify(place, userOf(i.user, i.guildId), {
+          text: "This request has already started or ended, so its form is closed. Start a new one with its command.",
+          role: "notice",
+        });
+        return;
+      }
       await turns.next();
       const thread = threadOf(i.channel as never, i.channelId, i.message.id);
       if (!thread) return;
@@ -239,6 +396,7 @@ export function registerInbound({ client, core, surface, logger, access }: Deps)
     verdict: (userId, guildId, roles) => quickVerdict(userId, guildId, roles && (() => roles)),
     privateCommand,
     refusal,
+    decide,
   };
   const acks = new Acknowledger(callbacks, policy, logger, seen, () => turns.wake());
   // Over the HTTP endpoint the first response is the HTTP answer: this sender hands it to the request
@@ -275,6 +433,8 @@ export function registerInbound({ client, core, surface, logger, access }: Deps)
           logger.info({ user: i.user.id, guild: guildId, reason: acked.plan.verdict }, "discord: refused");
           return;
         }
+        // A modal shown or a refused form explained: the first response said everything.
+        if (acked.plan.kind === "answered") return;
       } else {
         const verdict = await allowed(i.user.id, guildId, memberRoles(i.member as GuildMember | { roles: string[] } | null));
         if (verdict !== "ok") {
@@ -288,6 +448,7 @@ export function registerInbound({ client, core, surface, logger, access }: Deps)
       if (i.isChatInputCommand()) return onCommand(i, done);
       if (i.isAutocomplete()) return onAutocomplete(i);
       if (i.isButton() || i.isStringSelectMenu()) return onComponent(i, done);
+      if (i.isModalSubmit()) return onModalSubmit(i, done);
     }, fail("interaction"));
   });
 
@@ -353,9 +514,14 @@ function markAcknowledged(i: Interaction, plan: AckPlan): void {
     i.ephemeral = plan.ephemeral;
   } else if (plan.kind === "update") {
     i.deferred = true;
+  } else if (plan.kind === "submit") {
+    i.deferred = true;
+    i.ephemeral = false;
   } else if (plan.kind === "refuse") {
     i.replied = true;
     i.ephemeral = true;
+  } else if (plan.kind === "answered") {
+    i.replied = true;
   }
 }
 

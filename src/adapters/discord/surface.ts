@@ -10,6 +10,7 @@ import {
   DiscordAPIError,
   type MessageComponentInteraction,
   MessageFlags,
+  type ModalSubmitInteraction,
   type RawFile,
   type REST,
   Routes,
@@ -30,6 +31,7 @@ import {
 } from "../../chat/contract.ts";
 import { StaffroomError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
+import { DISCORD_FORM_LIMITS } from "./modal.ts";
 import { hashedActions, type MessageBody, renderDocument, renderEdit, renderMessage, renderNotice } from "./render.ts";
 
 /** Interaction tokens live 15 minutes; stop using one a little before that. */
@@ -42,7 +44,7 @@ export const TOKEN_LIFETIME_MS = 14 * 60_000;
 export type DiscordReply =
   | {
       kind: "interaction";
-      interaction: ChatInputCommandInteraction | MessageComponentInteraction;
+      interaction: ChatInputCommandInteraction | MessageComponentInteraction | ModalSubmitInteraction;
       receivedAt: number;
       mode: "public" | "ephemeral" | "update";
       /** Where the command was typed: a thread's parent (commands typed inside a thread), if any. */
@@ -82,6 +84,7 @@ const isPermissionError = (e: unknown) => e instanceof DiscordAPIError && (e.cod
 
 export class DiscordSurface implements Surface {
   readonly name = "discord" as const;
+  readonly forms = DISCORD_FORM_LIMITS;
   /** Root messages not derivable from the thread id (DMs, commands typed inside a thread); lost on restart. */
   private readonly roots = new Map<string, { channelId: string; messageId: string }>();
   /** Buttons whose ids were too long for a custom_id, by hash (a cache of what `memory` keeps). */
@@ -106,6 +109,11 @@ export class DiscordSurface implements Surface {
 
   private fresh(reply: DiscordReply | undefined): reply is Extract<DiscordReply, { kind: "interaction" }> {
     return reply?.kind === "interaction" && this.now() - reply.receivedAt < TOKEN_LIFETIME_MS;
+  }
+
+  /** Persists the hashed ids of buttons sent outside the surface's own messages (an interaction's first response). */
+  rememberActions(actions: OutMessage["actions"]): Promise<void> {
+    return this.remember(actions);
   }
 
   /** Persists hashed ids before the message carrying them is sent, so no click can outrun them. */

@@ -130,7 +130,8 @@ export async function submitForm(
   }
   const summary = spec.fields
     .filter((f) => result.values[f.name] !== undefined && values[f.name] !== undefined && values[f.name]?.trim() !== "")
-    .map((f) => `${f.label}: ${displayValue(f, result.values[f.name])}`)
+    // A choice's label says what it is ("Grade 5"); other values need their field's name.
+    .map((f) => (f.choices ? displayValue(f, result.values[f.name]) : `${f.label}: ${displayValue(f, result.values[f.name])}`))
     .join(" · ");
   if (thread) return submitInThread(ctx, inbound, template, result.values, summary, thread);
   const { surface, user, place } = inbound;

@@ -373,7 +373,7 @@ export class FakeDiscord {
    * whose `acked` resolves on the first callback.
    */
   interact(opts: {
-    type: 2 | 3 | 4;
+    type: 2 | 3 | 4 | 5;
     data: Record<string, unknown>;
     user: FakeUser;
     channelId: string;
@@ -539,6 +539,54 @@ export class FakeDiscord {
     const data: Record<string, unknown> = { custom_id: opts.customId, component_type: found.type };
     if (opts.values) data.values = opts.values;
     return this.interact({ type: 3, data, user: opts.user, channelId: opts.message.channel_id, message: opts.message, id: opts.id });
+  }
+
+  /**
+   * The member fills in the modal `shown` answered with and submits it. Discord's client refuses what it
+   * checks itself (required inputs, min/max length, options); otherwise a MODAL_SUBMIT interaction is sent
+   * with the inputs inside their labels, as Discord does, from the channel (and message) the modal came from.
+   */
+  submitModal(opts: { shown: FakeInteraction; user: FakeUser; values: Record<string, string>; id?: string }) {
+    const modal = opts.shown.modal;
+    if (!modal) throw new Error(`fake discord: interaction ${opts.shown.id} showed no modal`);
+    const components: Record<string, unknown>[] = [];
+    for (const [n, top] of ((modal.components as Record<string, unknown>[] | undefined) ?? []).entries()) {
+      if (top.type !== 18) continue;
+      const c = top.component as Record<string, unknown>;
+      const customId = String(c.custom_id);
+      const typed = opts.values[customId] ?? (typeof c.value === "string" ? c.value : "");
+      const required = c.required !== false;
+      if (c.type === 4) {
+        if (required && typed === "") throw new Error(`fake discord: the client would not submit (${customId} is required)`);
+        const max = c.max_length as number | undefined;
+        const min = c.min_length as number | undefined;
+        if (typed !== "" && max !== undefined && typed.length > max) throw new Error(`fake discord: ${customId} longer than ${max}`);
+        if (typed !== "" && min !== undefined && typed.length < min) throw new Error(`fake discord: ${customId} shorter than ${min}`);
+        components.push({ type: 18, id: n + 1, component: { type: 4, id: n + 2, custom_id: customId, value: typed } });
+      } else if (c.type === 3) {
+        const options = (c.options as { value: string; default?: boolean }[] | undefined) ?? [];
+        const chosen = opts.values[customId] ?? options.find((o) => o.default)?.value;
+        if (chosen !== undefined && !options.some((o) => o.value === chosen))
+          throw new Error(`fake discord: ${chosen} is not an option of ${customId}`);
+        if (required && chosen === undefined) throw new Error(`fake discord: the client would not submit (${customId} is required)`);
+        components.push({
+          type: 18,
+          id: n + 1,
+          component: { type: 3, id: n + 2, custom_id: customId, values: chosen === undefined ? [] : [chosen] },
+        });
+      }
+    }
+    const payload = opts.shown.payload;
+    const message = payload.message as Record<string, unknown> | undefined;
+    const from = message ? this.messages.get(String(message.id)) : undefined;
+    return this.interact({
+      type: 5,
+      data: { custom_id: modal.custom_id, components },
+      user: opts.user,
+      channelId: String(payload.channel_id),
+      ...(from ? { message: from } : {}),
+      ...(opts.id ? { id: opts.id } : {}),
+    });
   }
 
   /** A member types a message in a channel, thread or DM (MESSAGE_CREATE over the Gateway). */
@@ -950,13 +998,19 @@ export class FakeDiscord {
       i.originalMessageId = message.id;
       i.loading = type === 5;
     } else if (type === 6 || type === 7) {
-      if (itype !== 3) this.violations.push(`interaction ${id}: type ${type} is only for component interactions`);
+      // A modal submitted from a message's button may update that message, like the click could have.
+      if (itype !== 3 && !(itype === 5 && i.payload.message))
+        this.violations.push(`interaction ${id}: type ${type} is only for component interactions`);
       const m = this.messages.get(String((i.payload.message as Record<string, unknown> | undefined)?.id));
       if (type === 7 && m) this.edit(m, data, files);
       message = m;
     } else if (type === 8) {
       if (itype !== 4) this.violations.push(`interaction ${id}: autocomplete result for a non-autocomplete interaction`);
-    } else if (type !== 9) {
+    } else if (type === 9) {
+      if (itype !== 2 && itype !== 3) this.violations.push(`interaction ${id}: a modal can only answer a command or a component`);
+      for (const problem of modalIssues(data)) this.violations.push(`interaction ${id}: modal ${problem}`);
+      i.modal = data;
+    } else {
       this.violations.push(`interaction ${id}: callback type ${type} not expected`);
     }
     if (url.searchParams.get("with_response") === "true") {
@@ -1060,4 +1114,39 @@ function platformLimits(body: unknown): string[] {
 
 export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promise<FakeDiscord> {
   return new FakeDiscord(options).start();
+}
+
+/**
+ * Discord's modal rules beyond the OpenAPI schema (which allows 40 components): at most five top-level
+ * components, each input in a label, unique custom ids, select options within 25 and defaults among them.
+ */
+function modalIssues(data: Record<string, unknown>): string[] {
+  const issues: string[] = [];
+  const components = (data.components as Record<string, unknown>[] | undefined) ?? [];
+  if (components.length === 0 || components.length > 5) issues.push(`has ${components.length} top-level components (1..5)`);
+  if (typeof data.title !== "string" || data.title.length === 0 || data.title.length > 45) issues.push("title must be 1..45 characters");
+  if (typeof data.custom_id !== "string" || data.custom_id.length === 0 || data.custom_id.length > 100)
+    issues.push("custom_id must be 1..100 characters");
+  const ids = new Set<string>();
+  for (const [n, top] of components.entries()) {
+    if (top.type !== 18 && top.type !== 10 && top.type !== 1)
+      issues.push(`component ${n}: type ${String(top.type)} not allowed at the top of a modal`);
+    if (top.type !== 18) continue;
+    const label = String(top.label ?? "");
+    if (label.length === 0 || label.length > 45) issues.push(`component ${n}: label must be 1..45 characters`);
+    const c = (top.component ?? {}) as Record<string, unknown>;
+    const customId = String(c.custom_id ?? "");
+    if (ids.has(customId)) issues.push(`component ${n}: duplicate custom_id ${customId}`);
+    ids.add(customId);
+    if (c.type === 4) {
+      const max = c.max_length as number | undefined;
+      if (typeof c.value === "string" && max !== undefined && c.value.length > max)
+        issues.push(`component ${n}: value longer than max_length`);
+    } else if (c.type === 3) {
+      const options = (c.options as { value: string; label: string; default?: boolean }[] | undefined) ?? [];
+      if (options.length === 0 || options.length > 25) issues.push(`component ${n}: ${options.length} options (1..25)`);
+      if (options.filter((o) => o.default).length > Number(c.max_values ?? 1)) issues.push(`component ${n}: more defaults than max_values`);
+    } else issues.push(`component ${n}: input type ${String(c.type)} not expected`);
+  }
+  return issues;
 }

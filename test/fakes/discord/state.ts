@@ -60,6 +60,8 @@ export type FakeInteraction = {
   loading: boolean;
   expired: boolean;
   ackWaiters: ((callback: { type: number; at: number }) => void)[];
+  /** The modal shown as this interaction's response (callback type 9), to be filled in with submitModal. */
+  modal?: Record<string, unknown>;
 };
 
 export const FLAG_EPHEMERAL = 64;
