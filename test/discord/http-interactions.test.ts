@@ -105,4 +105,24 @@ describe("Discord over the HTTP interactions endpoint", () => {
     await backend.core.idle();
     expect(roots()).toBe(before);
   });
+
+  it("answers a bare command with its modal in the HTTP answer, a bad submission with its reasons, a good one with a run", async () => {
+    const shown = fake.slash({ name: "parent-message", user: teacher });
+    expect((await shown.acked).type).toBe(9);
+    expect(fake.endpointAnswers.get(shown.id)?.status).toBe(200);
+    expect(fake.calls.filter((c) => c.path.includes(`/interactions/${shown.id}/`))).toEqual([]);
+    const bad = fake.submitModal({ shown, user: teacher, values: { purpose: "a", keyPoints: "Friday at 9" } });
+    expect((await bad.acked).type).toBe(4);
+    expect(JSON.parse(fake.endpointAnswers.get(bad.id)?.body ?? "{}").data.content).toMatch(/\*\*Purpose\*\*: Purpose should be at least 3 characters/);
+    const good = fake.submitModal({ shown, user: teacher, values: { purpose: "Field trip", keyPoints: "Friday at 9; bring lunch" } });
+    expect((await good.acked).type).toBe(5);
+    const thread = await fake.waitFor(
+      () => (good.originalMessageId ? fake.channels.get(good.originalMessageId) : undefined),
+      5000,
+      "thread",
+    );
+    await fake.waitFor(() => fake.channelMessages(thread.id).find((m) => m.attachments.length > 0), 10_000, "document");
+    await backend.core.idle();
+    expect((await backend.engine.list({ userId: teacher.id })).filter((r) => r.templateId === "parent-message")).toHaveLength(1);
+  });
 });

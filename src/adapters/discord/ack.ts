@@ -165,12 +165,15 @@ export class Acknowledger {
     return this.sending > 0 || performance.now() - this.lastPacketAt < quietMs;
   }
 
-  /** Called with each raw INTERACTION_CREATE payload, before discord.js handles it. */
-  receive(raw: RawInteraction): void {
+  /**
+   * Called with each raw INTERACTION_CREATE payload, before discord.js handles it. Returns the response's
+   * progress when it waits on a decision (forms), so an HTTP answer can wait for it; otherwise undefined.
+   */
+  receive(raw: RawInteraction): Promise<boolean> | undefined {
     this.lastPacketAt = performance.now();
     if (!this.seen.add(raw.id)) {
       this.keep(raw.id, REPLAY);
-      return;
+      return undefined;
     }
     let plan: AckPlan = { kind: "none" };
     let body: Record<string, unknown> | undefined;
@@ -192,9 +195,10 @@ export class Acknowledger {
         return chosen ? this.send(raw, acked.plan, chosen) : true;
       });
       this.keep(raw.id, acked);
-      return;
+      return acked.sent;
     }
     this.keep(raw.id, { plan, sent: body ? this.send(raw, plan, body) : Promise.resolve(true) });
+    return undefined;
   }
 
   /** The policy's second look, if it wants one; its failure falls back to the plan. */

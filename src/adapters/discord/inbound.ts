@@ -485,14 +485,24 @@ export function registerInbound({ client, core, surface, logger, access }: Deps)
         delivered = (ok) => (ok ? resolve() : reject(new Error("the HTTP answer did not go out")));
       });
       sent.catch(() => undefined);
+      let answerNow: (body: Record<string, unknown>) => void = () => undefined;
+      const answered = new Promise<Record<string, unknown>>((resolve) => {
+        answerNow = resolve;
+      });
       httpAnswers.set(raw.id, (body) => {
         first = body;
+        answerNow(body);
         return sent;
       });
-      // Plans synchronously: a planned response reaches the sender (and `first`) before this returns.
-      httpAcks.receive(raw);
-      httpAnswers.delete(raw.id);
+      // Plans synchronously: a planned response reaches the sender (and `first`) before this returns, unless
+      // it waits on a decision (a form), whose response the HTTP answer then waits for.
+      const deciding = httpAcks.receive(raw);
       if (!buildInteraction(client, raw)) logger.error("discord: cannot hand an HTTP interaction to discord.js (internals changed)");
+      if (first === undefined && deciding) {
+        const later = Promise.race([answered, deciding.then(() => first)]).finally(() => httpAnswers.delete(raw.id));
+        return { first: later, delivered };
+      }
+      httpAnswers.delete(raw.id);
       return { first, delivered };
     },
     async idle() {

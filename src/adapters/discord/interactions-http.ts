@@ -41,8 +41,11 @@ export type InteractionsEndpointOptions = {
 };
 
 export type HttpAnswer = {
-  /** The interaction response; undefined when its handler answers through the callback endpoint (then 202). */
-  first: Record<string, unknown> | undefined;
+  /**
+   * The interaction response; undefined when its handler answers through the callback endpoint (then 202).
+   * A promise when it needs a look first (a form: its modal, or a refused submission's reasons).
+   */
+  first: Record<string, unknown> | undefined | Promise<Record<string, unknown> | undefined>;
   /** Told whether the answer went out, so follow-ups (edits of the original response) wait for it. */
   delivered?: (ok: boolean) => void;
 };
@@ -110,7 +113,8 @@ export function interactionsEndpoint(options: InteractionsEndpointOptions): (req
         if (!res.writableFinished) delivered(false);
       });
     }
-    return answer.first ? reply(res, 200, answer.first) : reply(res, 202);
+    const first = await answer.first;
+    return first ? reply(res, 200, first) : reply(res, 202);
   };
 }
 
