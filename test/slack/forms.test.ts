@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { FakeMessage, FakeSlack } from "../fakes/slack/server.ts";
 import type { FakeView } from "../fakes/slack/views.ts";
-import { SIGNING_SECRET, startFake } from "./helpers.ts";
+import { APP_TOKEN, SIGNING_SECRET, startFake } from "./helpers.ts";
 import { type Stack, startStack, Teacher, textOf } from "./stack.ts";
 
 let fake: FakeSlack;
@@ -182,5 +182,57 @@ describe("Slack forms", () => {
     const runs = await s.engine.list({ limit: 10 });
     expect(runs).toHaveLength(1);
     expect(runs[0]?.origin?.threadId).toBe(root.ts);
+  });
+
+  it("over Socket Mode: the form opens, a bad submission is acked with its errors, a good one runs once", async () => {
+    stack = await startStack(fake, { env: { SLACK_APP_TOKEN: APP_TOKEN } });
+    const s = stack;
+    expect(s.slack.mode).toBe("socket");
+    await fake.waitFor(() => fake.socketCount > 0, 5000, "socket connection");
+    const user = { id: "U0FORMS5", name: "ms.rivera" };
+    const before = fake.views.length;
+    const ack = await fake.deliver("slash_commands", {
+      token: "t",
+      team_id: "T0FAKE0001",
+      channel_id: "C0FORMS5",
+      channel_name: "lessons",
+      user_id: user.id,
+      user_name: user.name,
+      command: "/feedback",
+      text: "",
+      response_url: fake.responseUrl(),
+      trigger_id: fake.trigger(user.id),
+      api_app_id: "A0FAKEAPP",
+    });
+    // Acknowledged with nothing to show: the form is the answer.
+    expect(JSON.stringify(ack.payload ?? {})).toBe("{}");
+    const view = await openedView(before);
+    expect(block(view, "studentWork").element).toMatchObject({ type: "plain_text_input", multiline: true });
+    const bad = await fake.submitViewOverSocket(view.id, { assignment: "An essay", studentWork: "ok", tone: "warm" }, user);
+    expect(Object.keys(bad.errors ?? {})).toEqual(["studentWork"]);
+    expect(view.state).toBe("open");
+    const good = await fake.submitViewOverSocket(
+      view.id,
+      { assignment: "An essay on lunch breaks", studentWork: "Lunch should be longer because we have no time to eat." },
+      user,
+    );
+    expect(good.errors).toBeUndefined();
+    const root = await fake.waitFor(() => roots("C0FORMS5")[0], 5000, "root message");
+    // Student data: the root names the request, never the work.
+    expect(textOf(root)).not.toContain("Lunch");
+    await fake.waitFor(() => fake.threadMessages("C0FORMS5", root.ts).length > 1 || undefined, 10_000, "progress in the thread");
+    await s.core.idle();
+    expect(await s.engine.list({ userId: user.id })).toHaveLength(1);
+  });
+
+  it("falls back to the conversation when Slack will not open the form (the trigger expired)", async () => {
+    stack = await startStack(fake);
+    const s = stack;
+    const t = new Teacher(fake, () => s.url, "U0FORMS6", "C0FORMS6");
+    fake.failWith({ error: "expired_trigger_id", method: "views.open", times: 1 });
+    await t.command("lesson-plan", "");
+    const root = await fake.waitFor(() => roots("C0FORMS6")[0], 5000, "root message");
+    await fake.waitFor(() => fake.threadMessages("C0FORMS6", root.ts).find((m) => /grade/i.test(textOf(m))), 5000, "first question");
+    expect(fake.callsOf("views.open").at(-1)?.error).toBe("expired_trigger_id");
   });
 });

@@ -264,6 +264,28 @@ export class FakeSlack {
     return this.deliverSubmission(url, secret, v, viewSubmissionPayload(v, state, user));
   }
 
+  /** As submitView, over Socket Mode: the submission is an `interactive` envelope and the answer its ack's payload. */
+  async submitViewOverSocket(
+    viewId: string,
+    input: ViewInput,
+    user: { id: string; name: string },
+  ): Promise<{ errors?: Record<string, string> }> {
+    const v = this.views.find((x) => x.id === viewId);
+    if (v?.state !== "open") throw new Error(`fake slack: no open view ${viewId}`);
+    const state = submittedState(v.view, input);
+    if ("refused" in state) throw new Error(`fake slack: the client would not submit (${state.refused})`);
+    const payload = viewSubmissionPayload(v, state, user);
+    v.submissions += 1;
+    v.lastPayload = payload;
+    const started = Date.now();
+    const ack = await this.deliver("interactive", payload);
+    if (ack.at - started > 3000) this.violations.push(`view ${v.id}: submission acked after ${ack.at - started} ms (Slack allows 3000)`);
+    // An ack with no payload, or an empty one, closes the view as an empty HTTP answer does.
+    const acked = ack.payload as Record<string, unknown> | null | undefined | "";
+    const answer = acked && Object.keys(acked).length > 0 ? acked : undefined;
+    return this.settle(v, answer);
+  }
+
   /** Slack's retry of the last submission of a view (same payload, the app's answer was lost). */
   async resubmitView(url: string, secret: string, viewId: string): Promise<SentResponse & { errors?: Record<string, string> }> {
     const v = this.views.find((x) => x.id === viewId);
@@ -291,15 +313,20 @@ export class FakeSlack {
         this.violations.push(`view ${v.id}: submission answer is not JSON`);
       }
     }
+    return { ...res, ...this.settle(v, answer) };
+  }
+
+  /** The app's answer as Slack reads it: errors keep the view open with them shown; nothing closes it. */
+  private settle(v: FakeView, answer: Record<string, unknown> | undefined): { errors?: Record<string, string> } {
     const issues = submissionAnswerIssues(v, answer);
     this.violations.push(...issues);
     if (answer?.response_action === "errors" && issues.length === 0) {
       v.errors = answer.errors as Record<string, string>;
-      return { ...res, errors: v.errors };
+      return { errors: v.errors };
     }
     v.state = "closed";
     delete v.errors;
-    return res;
+    return {};
   }
 
   callsOf(method: string): FakeCall[] {
