@@ -113,7 +113,9 @@ describe("Discord over the HTTP interactions endpoint", () => {
     expect(fake.calls.filter((c) => c.path.includes(`/interactions/${shown.id}/`))).toEqual([]);
     const bad = fake.submitModal({ shown, user: teacher, values: { purpose: "a", keyPoints: "Friday at 9" } });
     expect((await bad.acked).type).toBe(4);
-    expect(JSON.parse(fake.endpointAnswers.get(bad.id)?.body ?? "{}").data.content).toMatch(/\*\*Purpose\*\*: Purpose should be at least 3 characters/);
+    expect(JSON.parse(fake.endpointAnswers.get(bad.id)?.body ?? "{}").data.content).toMatch(
+      /\*\*Purpose\*\*: Purpose should be at least 3 characters/,
+    );
     const good = fake.submitModal({ shown, user: teacher, values: { purpose: "Field trip", keyPoints: "Friday at 9; bring lunch" } });
     expect((await good.acked).type).toBe(5);
     const thread = await fake.waitFor(
