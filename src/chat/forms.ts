@@ -39,7 +39,8 @@ export function formFields(fields: readonly ConversationField[], limits: FormLim
 /** A field's form description, prefilled with `initial` when that value passes the field's own check. */
 export function formField(field: ConversationField, initial: unknown): FormField {
   const out: FormField = { name: field.name, label: field.label, input: inputOf(field), required: field.required };
-  if (field.help) out.hint = field.help;
+  // A select's choices speak for themselves; its help is about typing them ("5th" for grade 5).
+  if (field.help && out.input !== "select") out.hint = field.help;
   if (field.example) out.placeholder = field.example;
   if (field.choices?.length) out.options = field.choices.map((c) => ({ value: c.value, label: c.label }));
   if (out.input === "number") {

@@ -77,6 +77,15 @@ function element(field: FormField): Record<string, unknown> {
   }
 }
 
+/**
+ * The hint under an input. A number box takes digits only, so help about other spellings ("1 hour also
+ * works") would mislead: only its first sentence (the unit and range) is kept.
+ */
+function hintOf(field: FormField): string | undefined {
+  if (!field.hint || field.input !== "number") return field.hint;
+  return /^[^.]*\./.exec(field.hint)?.[0] ?? field.hint;
+}
+
 /** The modal for a form; `origin` rides in private_metadata so the submission knows where to post. */
 export function renderModal(form: FormSpec, origin: FormOrigin): Record<string, unknown> {
   const blocks: Record<string, unknown>[] = form.fields.slice(0, SLACK_FORM_LIMITS.maxFields).map((field) => ({
@@ -85,7 +94,7 @@ export function renderModal(form: FormSpec, origin: FormOrigin): Record<string, 
     label: plain(field.label, MODAL_LIMITS.label),
     optional: !field.required,
     element: element(field),
-    ...(field.hint ? { hint: plain(field.hint, MODAL_LIMITS.hint) } : {}),
+    ...(hintOf(field) ? { hint: plain(hintOf(field) as string, MODAL_LIMITS.hint) } : {}),
   }));
   if (form.omitted.length > 0) {
     blocks.push({

@@ -1120,7 +1120,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
  * Discord's modal rules beyond the OpenAPI schema (which allows 40 components): at most five top-level
  * components, each input in a label, unique custom ids, select options within 25 and defaults among them.
  */
-function modalIssues(data: Record<string, unknown>): string[] {
+export function modalIssues(data: Record<string, unknown>): string[] {
   const issues: string[] = [];
   const components = (data.components as Record<string, unknown>[] | undefined) ?? [];
   if (components.length === 0 || components.length > 5) issues.push(`has ${components.length} top-level components (1..5)`);

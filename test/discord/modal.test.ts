@@ -1,0 +1,77 @@
+// Discord modals rendered from forms stay within Discord's modal rules (the fake's own checks: five labels,
+// lengths, options), a MODAL_SUBMIT reads back into values from the raw packet and from discord.js's
+// structures alike, and the refusal names every field and carries the reopen button.
+import { describe, expect, it } from "vitest";
+import {
+  decodeModalId,
+  encodeModalId,
+  modalCallback,
+  modalValues,
+  refusalCallback,
+  reopenAction,
+  reopenTarget,
+} from "../../src/adapters/discord/modal.ts";
+import type { FormField, FormSpec } from "../../src/chat/contract.ts";
+import { modalIssues } from "../fakes/discord/server.ts";
+
+const long = (n: number) => "word ".repeat(n).slice(0, n);
+
+describe("Discord modal rendering", () => {
+  it("keeps a form with long texts within Discord's modal rules", () => {
+    const fields: FormField[] = Array.from({ length: 8 }, (_, i) => ({
+      name: `f${i}`,
+      label: long(200),
+      input: i % 2 === 0 ? "select" : "paragraph",
+      required: i < 2,
+      hint: long(300),
+      placeholder: long(300),
+      ...(i % 2 === 0
+        ? { options: Array.from({ length: 40 }, (_, n) => ({ value: `v${n}`, label: long(150) })), initial: "v1" }
+        : { maxLength: 12_000, initial: long(6000) }),
+    }));
+    const form: FormSpec = {
+      command: "lesson-plan",
+      title: long(90),
+      fields,
+      omitted: [],
+      thread: { surface: "discord", channelId: "1".repeat(19), threadId: "2".repeat(19) },
+    };
+    const callback = modalCallback(form) as unknown as { type: number; data: Record<string, unknown> };
+    expect(callback.type).toBe(9);
+    expect(modalIssues(callback.data)).toEqual([]);
+    expect(decodeModalId(String(callback.data.custom_id))).toEqual({ command: "lesson-plan", thread: form.thread });
+  });
+
+  it("reads values from the raw packet and from discord.js's structures alike", () => {
+    const raw = [
+      { type: 18, id: 1, component: { type: 4, id: 2, custom_id: "topic", value: "Rocks" } },
+      { type: 18, id: 3, component: { type: 3, id: 4, custom_id: "grade", values: ["3"] } },
+      { type: 1, id: 5, components: [{ type: 4, id: 6, custom_id: "notes", value: "" }] },
+    ];
+    const structures = [
+      { type: 18, id: 1, component: { type: 4, id: 2, customId: "topic", value: "Rocks" } },
+      { type: 18, id: 3, component: { type: 3, id: 4, customId: "grade", values: ["3"] } },
+      { type: 1, id: 5, components: [{ type: 4, id: 6, customId: "notes", value: "" }] },
+    ];
+    const expected = { topic: "Rocks", grade: "3", notes: "" };
+    expect(modalValues(raw)).toEqual(expected);
+    expect(modalValues(structures)).toEqual(expected);
+  });
+
+  it("refuses privately, naming each field, with a reopen button carrying what was typed", () => {
+    const target = { command: "lesson-plan" };
+    const reopen = reopenAction(target, { topic: "Rocks", duration: "500" });
+    expect(reopenTarget(reopen.value)).toEqual({ command: "lesson-plan", values: { topic: "Rocks", duration: "500" } });
+    const body = refusalCallback([{ field: "duration", label: "Duration", message: "At most 240." }], reopen) as {
+      type: number;
+      data: { content: string; flags: number; components: { components: { label: string; custom_id: string }[] }[] };
+    };
+    expect(body.type).toBe(4);
+    expect(body.data.flags).toBe(64);
+    expect(body.data.content).toContain("**Duration**: At most 240.");
+    const button = body.data.components[0]?.components[0];
+    expect(button?.label).toBe("Open the form again");
+    expect(button?.custom_id.length).toBeLessThanOrEqual(100);
+    expect(encodeModalId(target).length).toBeLessThanOrEqual(100);
+  });
+});
