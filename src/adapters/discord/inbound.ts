@@ -91,6 +91,9 @@ export type InboundHandle = {
   close(): void;
 };
 
+/** How the custom_ids of buttons that open a form begin (encodeAction's JSON), and hashed ids, which may be one. */
+const FORM_BUTTON_STARTS = ["#", ...[FORM_OPEN_ACTION, REOPEN_ACTION].map((id) => JSON.stringify([id]).slice(0, -1))];
+
 export function registerInbound({ client, core, surface, logger, access }: Deps): InboundHandle {
   const work = new BackgroundWork();
   const seen = new RecentIds();
@@ -215,7 +218,10 @@ export function registerInbound({ client, core, surface, logger, access }: Deps)
       return core.formFor(user, spec.name, {}, { limits: DISCORD_FORM_LIMITS, direct: false }).then(shown);
     }
     if (plan.kind === "update" && raw.type === InteractionType.MessageComponent) {
-      const decoded = decodeCustomId(raw.data?.custom_id ?? "");
+      // Most clicks are not form buttons: told apart by the id's start, before any parsing.
+      const customId = raw.data?.custom_id ?? "";
+      if (!FORM_BUTTON_STARTS.some((start) => customId.startsWith(start))) return undefined;
+      const decoded = decodeCustomId(customId);
       if (!decoded) return undefined;
       const thread = threadOf(
         raw.channel ? { id: raw.channel.id, type: raw.channel.type as ChannelType, parentId: raw.channel.parent_id ?? null } : null,
