@@ -3,6 +3,9 @@
 // valid submission starts exactly one execution with progress in a thread of the command's channel; an
 // invalid one is answered with errors on the right block and starts nothing; a retried submission starts
 // nothing more; "Fill in a form" on a conversation's question opens the form prefilled with its answers.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { FakeMessage, FakeSlack } from "../fakes/slack/server.ts";
 import type { FakeView } from "../fakes/slack/views.ts";
@@ -11,12 +14,14 @@ import { type Stack, startStack, Teacher, textOf } from "./stack.ts";
 
 let fake: FakeSlack;
 let stack: Stack | undefined;
+const tmp = mkdtempSync(join(tmpdir(), "staffroom-slack-forms-"));
 
 beforeAll(async () => {
   fake = await startFake();
 });
 afterAll(async () => {
   await fake.stop();
+  rmSync(tmp, { recursive: true, force: true });
 });
 afterEach(async () => {
   await stack?.stop();
@@ -234,5 +239,28 @@ describe("Slack forms", () => {
     const root = await fake.waitFor(() => roots("C0FORMS6")[0], 5000, "root message");
     await fake.waitFor(() => fake.threadMessages("C0FORMS6", root.ts).find((m) => /grade/i.test(textOf(m))), 5000, "first question");
     expect(fake.callsOf("views.open").at(-1)?.error).toBe("expired_trigger_id");
+  });
+
+  it("starts nothing more when Slack redelivers a submission after a restart (the delivery key is persisted)", async () => {
+    const storeUrl = `sqlite://${join(tmp, "forms.sqlite")}`;
+    stack = await startStack(fake, { storeUrl });
+    const first = stack;
+    const t = new Teacher(fake, () => first.url, "U0FORMS7", "C0FORMS7");
+    const before = fake.views.length;
+    await t.command("parent-message", "");
+    const view = await openedView(before);
+    await t.submitView(view.id, { purpose: "Science fair", keyPoints: "Thursday 5-7pm; bring a snack" });
+    const root = await fake.waitFor(() => roots("C0FORMS7")[0], 5000, "root message");
+    await waitForRootStatus("C0FORMS7", root.ts, /done in/);
+    await first.stop();
+    stack = await startStack(fake, { storeUrl });
+    const second = stack;
+    const posted = fake.messages.length;
+    const retry = await fake.resubmitView(second.url, SIGNING_SECRET, view.id);
+    expect(retry.status).toBe(200);
+    await second.core.idle();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await second.engine.list({ userId: "U0FORMS7" })).toHaveLength(1);
+    expect(fake.messages.length).toBe(posted);
   });
 });
