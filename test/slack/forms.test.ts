@@ -230,6 +230,18 @@ describe("Slack forms", () => {
     expect(await s.engine.list({ userId: user.id })).toHaveLength(1);
   });
 
+  it("keeps the conversation for a bare command in a direct message with the bot", async () => {
+    stack = await startStack(fake);
+    const s = stack;
+    fake.botDms.add("D0FORMS8");
+    const t = new Teacher(fake, () => s.url, "U0FORMS8", "D0FORMS8");
+    const before = fake.views.length;
+    await t.command("lesson-plan", "");
+    const root = await fake.waitFor(() => roots("D0FORMS8")[0], 5000, "root message");
+    await fake.waitFor(() => fake.threadMessages("D0FORMS8", root.ts).find((m) => /grade/i.test(textOf(m))), 5000, "first question");
+    expect(fake.views.length).toBe(before);
+  });
+
   it("falls back to the conversation when Slack will not open the form (the trigger expired)", async () => {
     stack = await startStack(fake);
     const s = stack;

@@ -128,6 +128,7 @@ export function registerInbound(options: InboundOptions): BackgroundWork {
   ): Promise<boolean> {
     const form = await core.formFor?.(user, command, args, {
       limits: SLACK_FORM_LIMITS,
+      direct: origin.isDirect,
       ...(origin.thread ? { thread: origin.thread } : {}),
     });
     if (!form) return false;
