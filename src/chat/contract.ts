@@ -239,15 +239,22 @@ export interface ChatCore {
   /**
    * The form a command answers with, or undefined when it goes to the conversation (text or options were
    * typed, a direct message, /staffroom, an unknown command, or required fields that do not fit `limits`).
-   * Fast (one profile read), so a surface can decide before its first response. `values` reopens a form
-   * with what was typed; `thread` prefills from that thread's conversation, and the submission runs there.
+   * Fast (one profile read), so a surface can decide before its first response. `refused` reopens the form
+   * with what the teacher typed into it when it was refused (see keepRefusedForm); `thread` prefills from
+   * that thread's conversation, and the submission then runs there.
    */
   formFor?(
     user: ChatUser,
     command: string,
     args: CommandArgs,
-    options?: { limits?: FormLimits; values?: FormValues; thread?: ThreadRef; direct?: boolean },
+    options?: { limits?: FormLimits; refused?: boolean; thread?: ThreadRef; direct?: boolean },
   ): Promise<FormSpec | undefined>;
+  /**
+   * Keeps what a teacher typed into a refused form, for surfaces that close a form on submission (Discord),
+   * so `formFor(..., { refused: true })` reopens it as typed. Kept for the conversation time-out, one per
+   * teacher, and deleted by /staffroom forget: it may hold student work.
+   */
+  keepRefusedForm?(user: ChatUser, command: string, values: FormValues): Promise<void>;
   /** Pure and synchronous: a submitted form checked field by field and with the template's schema. */
   checkForm?(command: string, values: FormValues): FormCheck;
   /**

@@ -25,7 +25,7 @@ import { reprompt, sweep } from "./handlers/conversation.ts";
 import { onDraftAction } from "./handlers/draft.ts";
 import { attach, idle } from "./handlers/follow.ts";
 import { forgetAction } from "./handlers/forget.ts";
-import { checkForm, type FormOptions, formFor, offeringForm, submitForm } from "./handlers/form.ts";
+import { checkForm, type FormOptions, formFor, keepRefusedForm, offeringForm, submitForm } from "./handlers/form.ts";
 import { onReply } from "./handlers/reply.ts";
 import { complete, startRequest } from "./handlers/request.ts";
 import { answerHuman, cancelRun } from "./handlers/run.ts";
@@ -110,6 +110,10 @@ class Dispatcher implements StaffroomChatCore {
 
   formFor(user: ChatUser, command: string, args: CommandArgs, options?: FormOptions): Promise<FormSpec | undefined> {
     return formFor(this.ctx, user, command, args, options);
+  }
+
+  keepRefusedForm(user: ChatUser, command: string, values: FormValues): Promise<void> {
+    return keepRefusedForm(this.ctx, user, command, values);
   }
 
   checkForm(command: string, values: FormValues): FormCheck {

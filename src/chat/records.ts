@@ -63,6 +63,9 @@ type UserIndex = { threads: string[]; executions: string[] };
 
 const DEDUPE_TTL_MS = 24 * 3_600_000;
 
+/** A refused form's values as typed (they may hold student work: kept briefly, deleted by forget). */
+export type RefusedForm = { command: string; values: Record<string, string | undefined> };
+
 export function threadKey(t: ThreadRef): string {
   return [t.surface, t.channelId, t.threadId].map(encodeURIComponent).join(":");
 }
@@ -145,6 +148,7 @@ export class ChatRecords {
     for (const id of index.executions) await this.deleteExec(id);
     await this.keyv.delete(`chat:user:${encodeURIComponent(userId)}`);
     await this.keyv.delete(`chat:last:${encodeURIComponent(userId)}`);
+    await this.keyv.delete(`chat:form:${encodeURIComponent(userId)}`);
     return index;
   }
 
@@ -160,6 +164,16 @@ export class ChatRecords {
   async last(userId: string, surface: string, channelId: string): Promise<ThreadRef | undefined> {
     const all = (await this.keyv.get<Record<string, ThreadRef>>(`chat:last:${encodeURIComponent(userId)}`)) ?? {};
     return all[`${surface}:${channelId}`];
+  }
+
+  // ---- a refused form's values, per teacher ----------------------------------------------------
+  /** What a teacher typed into a form that was refused, so it can reopen with it; one per teacher, for `ttlMs`. */
+  async keepRefusedForm(userId: string, form: RefusedForm, ttlMs: number): Promise<void> {
+    await this.keyv.set(`chat:form:${encodeURIComponent(userId)}`, form, ttlMs);
+  }
+
+  async refusedForm(userId: string): Promise<RefusedForm | undefined> {
+    return (await this.keyv.get<RefusedForm>(`chat:form:${encodeURIComponent(userId)}`)) ?? undefined;
   }
 
   // ---- shortened button ids ----------------------------------------------------------------

@@ -117,13 +117,28 @@ describe("prefill", () => {
     expect(parent?.fields.map((f) => f.initial).filter((v) => v === "5" || v === "Science" || v === "NGSS")).toEqual([]);
   });
 
-  test("a reopened form shows what was typed, even when it was wrong", async () => {
+  test("a reopened form shows what was typed, even when it was wrong; forget deletes it", async () => {
     const b = await backend();
-    const form = await b.core.formFor?.(alice, "lesson-plan", {}, { values: { topic: "Volcanoes", duration: "900", grade: "13" } });
+    await b.core.keepRefusedForm?.(alice, "lesson-plan", { topic: "Volcanoes", duration: "900", grade: "13", notAField: "x" });
+    // Another template's form does not open with it.
+    expect((await b.core.formFor?.(alice, "assessment", {}, { refused: true }))?.fields.some((f) => f.initial === "Volcanoes")).toBe(false);
+    const form = await b.core.formFor?.(alice, "lesson-plan", {}, { refused: true });
     expect(byName(form as FormSpec, "topic")?.initial).toBe("Volcanoes");
     expect(byName(form as FormSpec, "duration")?.initial).toBe("900");
     // A select can only open on one of its choices.
     expect(byName(form as FormSpec, "grade")?.initial).toBeUndefined();
+    const surface = new RecordingSurface("discord");
+    await b.core.command(surface.inbound(alice, "f1"), "staffroom", { text: "forget" });
+    const asked = surface.calls.find((c) => c.op === "notify" && (c.message.actions?.length ?? 0) > 0);
+    const confirm = asked?.op === "notify" ? asked.message.actions?.[0] : undefined;
+    await b.core.action(
+      surface.inbound(alice, "f2"),
+      { surface: "discord", channelId: "C1", threadId: "C1" },
+      String(confirm?.id),
+      "confirm",
+    );
+    const after = await b.core.formFor?.(alice, "lesson-plan", {}, { refused: true });
+    expect(byName(after as FormSpec, "topic")?.initial).toBeUndefined();
   });
 
   test("a command with text or options, or in a direct message, goes to the conversation; unknown commands and /staffroom get no form", async () => {

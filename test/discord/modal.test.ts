@@ -58,10 +58,11 @@ describe("Discord modal rendering", () => {
     expect(modalValues(structures)).toEqual(expected);
   });
 
-  it("refuses privately, naming each field, with a reopen button carrying what was typed", () => {
-    const target = { command: "lesson-plan" };
-    const reopen = reopenAction(target, { topic: "Rocks", duration: "500" });
-    expect(reopenTarget(reopen.value)).toEqual({ command: "lesson-plan", values: { topic: "Rocks", duration: "500" } });
+  it("refuses privately, naming each field, with a reopen button for the same form", () => {
+    const target = { command: "lesson-plan", thread: { surface: "discord" as const, channelId: "1".repeat(19), threadId: "2".repeat(19) } };
+    const reopen = reopenAction(target);
+    // What was typed never rides in a button id (it may be student work): the chat core keeps it.
+    expect(reopenTarget(reopen.value)).toEqual(target);
     const body = refusalCallback([{ field: "duration", label: "Duration", message: "At most 240." }], reopen) as {
       type: number;
       data: { content: string; flags: number; components: { components: { label: string; custom_id: string }[] }[] };

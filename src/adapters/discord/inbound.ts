@@ -192,7 +192,7 @@ export function registerInbound({ client, core, surface, logger, access }: Deps)
       {},
       {
         limits: DISCORD_FORM_LIMITS,
-        values: target.values,
+        refused: true,
         ...(target.thread ? { thread: target.thread } : {}),
       },
     );
@@ -244,11 +244,12 @@ export function registerInbound({ client, core, surface, logger, access }: Deps)
       const values = modalValues(raw.data?.components);
       const check = core.checkForm(target.command, values);
       if (check.ok) return undefined;
-      const reopen = reopenAction(target, values);
-      // The button's long value is remembered before the message carrying it goes out.
-      return surface
-        .rememberActions([reopen])
-        .then(() => ({ plan: { kind: "answered" as const }, body: refusalCallback(check.problems, reopen) }));
+      const reopen = reopenAction(target);
+      // What was typed is kept for the reopen button, and a long button id remembered, before the answer goes out.
+      return Promise.all([core.keepRefusedForm?.(user, target.command, values), surface.rememberActions([reopen])]).then(() => ({
+        plan: { kind: "answered" as const },
+        body: refusalCallback(check.problems, reopen),
+      }));
     }
     return undefined;
   }
@@ -264,7 +265,8 @@ export function registerInbound({ client, core, surface, logger, access }: Deps)
     if (!acked) {
       const check = core.checkForm?.(target.command, values);
       if (check && !check.ok) {
-        const reopen = reopenAction(target, values);
+        const reopen = reopenAction(target);
+        await core.keepRefusedForm?.(userOf(i.user, i.guildId), target.command, values);
         await surface.rememberActions([reopen]);
         await i.reply(refusalCallback(check.problems, reopen).data as never);
         return;

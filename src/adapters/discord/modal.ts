@@ -137,22 +137,17 @@ export function modalValues(components: readonly SubmittedComponent[] | undefine
   return out;
 }
 
-/** The button under a refused submission: its value carries what was typed (hashed and remembered when long). */
-export function reopenAction(target: ModalTarget, values: FormValues): ChoiceAction {
-  return { id: REOPEN_ACTION, label: "Open the form again", value: JSON.stringify({ ...target, values }), style: "primary" };
+/**
+ * The button under a refused submission. It carries the form only (command and thread); what was typed is
+ * kept by the chat core (keepRefusedForm), never in a button id, since it may hold student work.
+ */
+export function reopenAction(target: ModalTarget): ChoiceAction {
+  return { id: REOPEN_ACTION, label: "Open the form again", value: encodeModalId(target), style: "primary" };
 }
 
-/** What a reopen button's value carries, or undefined when it is not one. */
-export function reopenTarget(value: string): (ModalTarget & { values: FormValues }) | undefined {
-  try {
-    const v = JSON.parse(value) as { command?: unknown; thread?: ThreadRef; values?: unknown };
-    if (typeof v.command !== "string" || typeof v.values !== "object" || v.values === null) return undefined;
-    const values: FormValues = {};
-    for (const [k, x] of Object.entries(v.values as Record<string, unknown>)) if (typeof x === "string") values[k] = x;
-    return { command: v.command, values, ...(v.thread?.threadId ? { thread: v.thread } : {}) };
-  } catch {
-    return undefined;
-  }
+/** The form a reopen button stands for, or undefined when it is not one. */
+export function reopenTarget(value: string): ModalTarget | undefined {
+  return decodeModalId(value);
 }
 
 /** The private answer to a refused submission: every problem on its field, and the reopen button. */

@@ -26,7 +26,7 @@ import { rootMessage, who } from "../messages.ts";
 import { type ThreadRecord, threadKey } from "../records.ts";
 import { startExecution } from "./run.ts";
 
-export type FormOptions = { limits?: FormLimits; values?: FormValues; thread?: ThreadRef; direct?: boolean };
+export type FormOptions = { limits?: FormLimits; refused?: boolean; thread?: ThreadRef; direct?: boolean };
 
 const commandName = (name: string) => name.replace(/^\/+/, "").trim().toLowerCase();
 
@@ -80,7 +80,7 @@ export async function formFor(
 ): Promise<FormSpec | undefined> {
   const template = ctx.templateFor(commandName(command));
   if (!template) return undefined;
-  if (!options.values && !options.thread && conversational(args, options.direct === true)) return undefined;
+  if (!options.refused && !options.thread && conversational(args, options.direct === true)) return undefined;
   const spec = ctx.spec(template);
   const initial: Record<string, unknown> = profileValuesFor(spec.fields, await ctx.profiles.get(user.id));
   if (options.thread) {
@@ -88,7 +88,10 @@ export async function formFor(
     if (!conversation) return undefined;
     Object.assign(initial, conversation);
   }
-  Object.assign(initial, options.values ?? {});
+  if (options.refused) {
+    const kept = await ctx.records.refusedForm(user.id);
+    if (kept?.command === template.command) Object.assign(initial, kept.values);
+  }
   const form = buildForm(spec, initial, options.limits);
   if (form && options.thread) form.thread = options.thread;
   return form;
@@ -105,6 +108,15 @@ async function threadConversation(
   if (rec?.phase !== "conversation" || rec.userId !== user.id || rec.templateId !== template.id) return undefined;
   const conv = await ctx.conversations.get({ ...threadParts(thread), userId: user.id });
   return { ...(conv?.state.values ?? {}) };
+}
+
+export async function keepRefusedForm(ctx: ChatContext, user: ChatUser, command: string, values: FormValues): Promise<void> {
+  const template = ctx.templateFor(commandName(command));
+  if (!template) return;
+  // Only the template's own fields, as typed: nothing else rides along.
+  const kept: FormValues = {};
+  for (const f of ctx.spec(template).fields) if (typeof values[f.name] === "string") kept[f.name] = values[f.name];
+  await ctx.records.keepRefusedForm(user.id, { command: template.command, values: kept }, ctx.ttlMs);
 }
 
 export function checkForm(ctx: ChatContext, command: string, values: FormValues): FormCheck {
