@@ -3,6 +3,7 @@
 // structures alike, and the refusal names every field and carries the reopen button.
 import { describe, expect, it } from "vitest";
 import {
+  DISCORD_FORM_LIMITS,
   decodeModalId,
   encodeModalId,
   modalCallback,
@@ -12,6 +13,8 @@ import {
   reopenTarget,
 } from "../../src/adapters/discord/modal.ts";
 import type { FormField, FormSpec } from "../../src/chat/contract.ts";
+import { conversationFields } from "../../src/conversation/fields.ts";
+import { startBackend } from "../fakes/backend.ts";
 import { modalIssues } from "../fakes/discord/server.ts";
 
 const long = (n: number) => "word ".repeat(n).slice(0, n);
@@ -40,6 +43,26 @@ describe("Discord modal rendering", () => {
     expect(callback.type).toBe(9);
     expect(modalIssues(callback.data)).toEqual([]);
     expect(decodeModalId(String(callback.data.custom_id))).toEqual({ command: "lesson-plan", thread: form.thread });
+  });
+
+  it("renders every built-in template's form as a valid modal: every required field, then optional ones", async () => {
+    const backend = await startBackend();
+    try {
+      for (const t of backend.templates) {
+        const form = await backend.core.formFor?.({ id: "U1" }, t.command, {}, { limits: DISCORD_FORM_LIMITS });
+        if (!form) throw new Error(`no form for ${t.command}`);
+        const callback = modalCallback(form) as unknown as { data: Record<string, unknown> };
+        expect(modalIssues(callback.data), t.command).toEqual([]);
+        const shown = (callback.data.components as { component: { custom_id: string } }[]).map((c) => c.component.custom_id);
+        expect(shown).toEqual(form.fields.map((f) => f.name));
+        const table = conversationFields(t.inputSchema);
+        expect(shown.length).toBe(Math.min(5, table.length));
+        for (const f of table) if (f.required) expect(shown).toContain(f.name);
+        expect(form.omitted).toEqual(table.filter((f) => !shown.includes(f.name)).map((f) => f.label));
+      }
+    } finally {
+      await backend.close();
+    }
   });
 
   it("reads values from the raw packet and from discord.js's structures alike", () => {

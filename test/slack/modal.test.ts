@@ -7,10 +7,12 @@ import {
   formOrigin,
   isFormSubmission,
   renderModal,
+  SLACK_FORM_LIMITS,
   submittedValues,
   type ViewSubmission,
 } from "../../src/adapters/slack/modal.ts";
 import type { FormField, FormSpec } from "../../src/chat/contract.ts";
+import { startBackend } from "../fakes/backend.ts";
 import { submittedState, viewIssues } from "../fakes/slack/views.ts";
 import { fixture } from "./helpers.ts";
 
@@ -78,6 +80,22 @@ describe("Slack modal rendering", () => {
         body,
       ),
     ).toEqual({ response_action: "errors", errors: { duration: "Too long.", grade: "A field no longer in the form." } });
+  });
+
+  it("renders every built-in template's form as a valid modal holding every field", async () => {
+    const backend = await startBackend();
+    try {
+      for (const t of backend.templates) {
+        const form = await backend.core.formFor?.({ id: "U1" }, t.command, {}, { limits: SLACK_FORM_LIMITS });
+        if (!form) throw new Error(`no form for ${t.command}`);
+        const view = renderModal(form, { channelId: "C1", isDirect: false });
+        expect(viewIssues(view), t.command).toEqual([]);
+        expect((view.blocks as { block_id?: string }[]).map((b) => b.block_id)).toEqual(form.fields.map((f) => f.name));
+        expect(form.omitted).toEqual([]);
+      }
+    } finally {
+      await backend.close();
+    }
   });
 
   it("leaves another app's recorded view_submission alone", () => {
