@@ -176,6 +176,10 @@ export class ChatRecords {
     return (await this.keyv.get<RefusedForm>(`chat:form:${encodeURIComponent(userId)}`)) ?? undefined;
   }
 
+  async dropRefusedForm(userId: string): Promise<void> {
+    await this.keyv.delete(`chat:form:${encodeURIComponent(userId)}`);
+  }
+
   // ---- shortened button ids ----------------------------------------------------------------
   async rememberAction(surface: string, key: string, target: { id: string; value?: string }): Promise<void> {
     await this.keyv.set(`chat:action:${surface}:${key}`, target);

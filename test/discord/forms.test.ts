@@ -108,6 +108,9 @@ describe("Discord forms", () => {
     const runs = await stack.engine.list({ userId: newcomer.id });
     expect(runs).toHaveLength(before + 1);
     expect(runs[0]?.inputs).toMatchObject({ grade: "3", topic: "Rocks and soil", duration: 50 });
+    // What the refusal kept is gone once the form went through.
+    const again = await stack.core.formFor?.({ id: newcomer.id }, "lesson-plan", {}, { refused: true });
+    expect(again?.fields.find((f) => f.name === "topic")?.initial).toBeUndefined();
   });
 
   it("offers 'Fill in a form' on the conversation's first question; the form fills that thread's request", async () => {

@@ -140,6 +140,8 @@ export async function submitForm(
     // Surfaces check before they answer; this only happens when a form changed under a submission.
     return ctx.tell(inbound, result.problems.map((p) => `${p.label}: ${p.message}`).join(" "));
   }
+  // A form that passes supersedes what an earlier refusal kept (it may hold student work).
+  await ctx.records.dropRefusedForm(inbound.user.id);
   const summary = spec.fields
     .filter((f) => result.values[f.name] !== undefined && values[f.name] !== undefined && values[f.name]?.trim() !== "")
     // A choice's label says what it is ("Grade 5"); other values need their field's name.
