@@ -6,26 +6,27 @@ import { describeError } from "../errors.ts";
 import { parseActionId } from "./actions.ts";
 import { commandSpecs } from "./commands.ts";
 import { ChatContext, type ChatCoreOptions, clip, codeOf } from "./context.ts";
-import type {
-  ActionMemory,
-  ActionTarget,
-  ChatUser,
-  CommandArgs,
-  CommandSpec,
-  FormCheck,
-  FormSpec,
-  FormValues,
-  Inbound,
-  StaffroomChatCore,
-  Surface,
-  SurfaceName,
-  ThreadRef,
+import {
+  type ActionMemory,
+  type ActionTarget,
+  type ChatUser,
+  type CommandArgs,
+  type CommandSpec,
+  FORM_OPEN_ACTION,
+  type FormCheck,
+  type FormSpec,
+  type FormValues,
+  type Inbound,
+  type StaffroomChatCore,
+  type Surface,
+  type SurfaceName,
+  type ThreadRef,
 } from "./contract.ts";
 import { reprompt, sweep } from "./handlers/conversation.ts";
 import { onDraftAction } from "./handlers/draft.ts";
 import { attach, idle } from "./handlers/follow.ts";
 import { forgetAction } from "./handlers/forget.ts";
-import { checkForm, type FormOptions, formFor, keepRefusedForm, offeringForm, submitForm } from "./handlers/form.ts";
+import { checkForm, type FormOptions, formClosed, formFor, keepRefusedForm, offeringForm, submitForm } from "./handlers/form.ts";
 import { onReply } from "./handlers/reply.ts";
 import { complete, startRequest } from "./handlers/request.ts";
 import { answerHuman, cancelRun } from "./handlers/run.ts";
@@ -83,6 +84,8 @@ class Dispatcher implements StaffroomChatCore {
   }
 
   async action(inbound: Inbound, thread: ThreadRef, actionId: string, value: string): Promise<void> {
+    // A form button is answered with a form by its surface; a click that reaches the core found none to open.
+    if (actionId === FORM_OPEN_ACTION) return this.handle(inbound, undefined, (inbound) => formClosed(this.ctx, inbound));
     const parsed = parseActionId(actionId);
     // Forget's confirmation is the teacher's own, not a thread's: it needs no thread record.
     if (parsed?.kind === "forget") return this.handle(inbound, undefined, (inbound) => forgetAction(this.ctx, inbound, parsed.verb));

@@ -139,5 +139,13 @@ describe("Discord forms", () => {
     expect(runs).toHaveLength(1);
     expect(runs[0]?.origin?.threadId).toBe(thread.id);
     expect(textOf(botMessages(fake, thread.id).find((m) => /From the form/.test(m.content)) as FakeMessage)).toContain("Science fair");
+    // The old button, once the request has run: no modal, a private sentence saying why.
+    const late = fake.click({ message: question, customId: String(buttonId(question, /Fill in a form/)), user: teacher });
+    expect((await late.acked).type).toBe(6);
+    await fake.waitFor(
+      () => [...fake.messages.values()].find((m) => /form is closed/.test(m.content) && (m.flags & EPHEMERAL) === EPHEMERAL),
+      5000,
+      "form closed",
+    );
   });
 });

@@ -187,6 +187,11 @@ describe("Slack forms", () => {
     const runs = await s.engine.list({ limit: 10 });
     expect(runs).toHaveLength(1);
     expect(runs[0]?.origin?.threadId).toBe(root.ts);
+    // The old button, once the request has started: no form, and a sentence saying why.
+    const views = fake.views.length;
+    await t.click(withForm, /Fill in a form/);
+    await fake.waitFor(() => fake.responses.some((r) => /form is closed/.test(JSON.stringify(r.body))) || undefined, 5000, "form closed");
+    expect(fake.views.length).toBe(views);
   });
 
   it("over Socket Mode: the form opens, a bad submission is acked with its errors, a good one runs once", async () => {

@@ -369,18 +369,6 @@ export function registerInbound({ client, core, surface, logger, access }: Deps)
         }
       }
       if (!acked) await i.deferUpdate();
-      if (isForm) {
-        const place = {
-          channelId: i.channelId,
-          isDirect: !i.inGuild(),
-          reply: { kind: "interaction", interaction: i, receivedAt: Date.now(), mode: "update" } satisfies DiscordReply,
-        };
-        await surface.notify(place, userOf(i.user, i.guildId), {
-          text: "This request has already started or ended, so its form is closed. Start a new one with its command.",
-          role: "notice",
-        });
-        return;
-      }
       await turns.next();
       const thread = threadOf(i.channel as never, i.channelId, i.message.id);
       if (!thread) return;
@@ -392,7 +380,9 @@ export function registerInbound({ client, core, surface, logger, access }: Deps)
         dedupeKey: `discord:action:${i.message.id}:${encoded}:${i.user.id}`,
       };
       logger.info({ action: resolved.id, thread: thread.threadId, interaction: i.id }, "discord: action");
-      await core.action(inbound, thread, resolved.id, value).catch(fail("action", inbound));
+      // A form button with no form to open (its request has moved on): the core says so, as for Slack.
+      const id = isForm ? FORM_OPEN_ACTION : resolved.id;
+      await core.action(inbound, thread, id, value).catch(fail("action", inbound));
     } finally {
       inFlight.delete(key);
     }

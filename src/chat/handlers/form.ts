@@ -71,6 +71,11 @@ export function offeringForm(ctx: ChatContext, inbound: Inbound, command: string
   return { ...inbound, surface };
 }
 
+/** A form button whose request has moved on (started, cancelled, someone else's): nothing to open. */
+export function formClosed(ctx: ChatContext, inbound: Inbound): Promise<void> {
+  return ctx.tell(inbound, "This request has already started or ended, so its form is closed. Start a new one with its command.");
+}
+
 export async function formFor(
   ctx: ChatContext,
   user: ChatUser,
