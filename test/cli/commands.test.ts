@@ -4,11 +4,12 @@ import { z } from "zod";
 import { createRuntime, type Runtime } from "../../src/app/runtime.ts";
 import { flagNumber, parseArgs, parseInputs } from "../../src/cli/args.ts";
 import { type CliIO, interpretAnswer, prepareRun, runCommand } from "../../src/cli/commands.ts";
-import { executionJson, formatMs, progressLine } from "../../src/cli/format.ts";
+import { executionJson, progressLine } from "../../src/cli/format.ts";
 import { loadConfig } from "../../src/config.ts";
 import { WorkflowDefinition } from "../../src/engine/schema.ts";
 import { InvalidInputError } from "../../src/errors.ts";
 import type { Template } from "../../src/templates/types.ts";
+import { formatDuration } from "../../src/util/duration.ts";
 
 describe("argument parsing", () => {
   it("splits command, positionals, switches and valued flags", () => {
@@ -49,10 +50,13 @@ describe("argument parsing", () => {
 
 describe("formatting", () => {
   it("formats durations and progress lines", () => {
-    expect(formatMs(12.4)).toBe("12 ms");
-    expect(formatMs(1500)).toBe("1.5 s");
-    expect(formatMs(125_000)).toBe("2 min 5 s");
-    expect(formatMs(undefined)).toBe("-");
+    expect(formatDuration(12.4)).toBe("under 1 s");
+    expect(formatDuration(1500)).toBe("1.5 s");
+    expect(formatDuration(125_000)).toBe("2 min 5 s");
+    expect(formatDuration(119_600)).toBe("2 min 0 s");
+    expect(formatDuration(59_990)).toBe("1 min 0 s");
+    expect(formatDuration(3_780_000)).toBe("1 h 3 min");
+    expect(formatDuration(undefined)).toBe("-");
     const base = { executionId: "e", seq: 1, at: 0 };
     expect(progressLine({ ...base, type: "node.completed", nodeId: "a", data: { durationMs: 20 } }, { a: "Step A" })).toBe(
       "  ✓ Step A (20 ms)",
