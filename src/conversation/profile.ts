@@ -62,7 +62,9 @@ export class ProfileStore {
   }
 
   async delete(userId: string): Promise<boolean> {
-    const existed = (await this.keyv.get(this.prefix + userId)) !== undefined;
+    // The profile and the remembered settings are both "your profile" to the teacher.
+    const existed =
+      (await this.keyv.get(this.prefix + userId)) !== undefined || (await this.keyv.get(this.memoryKey(userId))) !== undefined;
     await this.keyv.delete(this.prefix + userId);
     await this.keyv.delete(this.memoryKey(userId));
     return existed;

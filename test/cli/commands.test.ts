@@ -34,6 +34,28 @@ describe("argument parsing", () => {
     }
   });
 
+  it("reads keys through the template's field table: names, labels and aliases; unknown keys in one sentence", async () => {
+    const { loadTemplates } = await import("../../src/templates/index.ts");
+    const { templates } = await loadTemplates();
+    const feedback = prepareRun(
+      templates,
+      parseArgs(["run", "student-feedback", "student=Sam", "task=lab report", "work=Plants need light.", "next steps=explain the trend"]),
+    );
+    expect(feedback.inputs).toEqual({
+      studentName: "Sam",
+      assignment: "lab report",
+      studentWork: "Plants need light.",
+      focus: "explain the trend",
+    });
+    const plan = prepareRun(templates, parseArgs(["run", "lesson-plan", "grade=5", "subject=Science", "about=Tides", "minutes=45"]));
+    expect(plan.inputs).toEqual({ grade: "5", subject: "Science", topic: "Tides", duration: "45" });
+    expect(() =>
+      prepareRun(templates, parseArgs(["run", "lesson-plan", "grade=5", "subject=Science", "topic=Tides", "duration=45", "colour=blue"])),
+    ).toThrow(
+      '"colour" is not an input of lesson-plan; its inputs are grade, subject, topic, duration, standards, objectives, class, materials, language.',
+    );
+  });
+
   it("interprets answers by number, value or label, and JSON for free-form answers", () => {
     const choices = [
       { value: "ok", label: "Looks good" },
@@ -59,7 +81,7 @@ describe("formatting", () => {
     expect(formatDuration(undefined)).toBe("-");
     const base = { executionId: "e", seq: 1, at: 0 };
     expect(progressLine({ ...base, type: "node.completed", nodeId: "a", data: { durationMs: 20 } }, { a: "Step A" })).toBe(
-      "  ✓ Step A (20 ms)",
+      "  ✓ Step A (under 1 s)",
     );
     expect(
       progressLine({
@@ -68,7 +90,7 @@ describe("formatting", () => {
         nodeId: "a",
         data: { attempt: 1, delayMs: 300, error: { code: "x", message: "Busy." } },
       }),
-    ).toBe("  ↻ a failed: Busy. Trying again in 300 ms.");
+    ).toBe("  ↻ a failed: Busy. Trying again in under 1 s.");
     expect(progressLine({ ...base, type: "node.started", nodeId: "a", data: { attempt: 2 }, sub: { executionId: "c", nodeId: "s" } })).toBe(
       "    … a (attempt 2)",
     );
