@@ -122,8 +122,9 @@ function finish(list: Checklist, status: Checklist["status"], durationMs: number
 
 /** Markdown of the checklist: one line per step with its icon and timing. */
 export function renderChecklist(list: Checklist): string {
-  // Skipped steps (a branch not taken) are neither counted nor listed: the teacher sees the work done.
-  const shown = list.items.filter((i) => i.status !== "skipped");
+  // Skipped steps (a branch not taken) are neither counted nor listed, and steps of the same title on
+  // other branches ("Create rubric" on both) show once: the teacher sees the work, not the graph.
+  const shown = sameTitleOnce(list.items.filter((i) => i.status !== "skipped"));
   const done = shown.filter((i) => i.status === "completed").length;
   const steps = `${done}/${shown.length} step${shown.length === 1 ? "" : "s"}`;
   const head =
@@ -137,6 +138,32 @@ export function renderChecklist(list: Checklist): string {
             ? `**${list.title}: waiting for your answer** (${steps})`
             : `**${list.title}: working** (${steps})`;
   return [head, ...shown.map(renderItem)].join("\n");
+}
+
+const PROGRESS: Record<StepStatus, number> = {
+  skipped: 0,
+  pending: 1,
+  cancelled: 2,
+  running: 3,
+  retrying: 3,
+  waiting: 3,
+  failed: 4,
+  completed: 5,
+};
+
+/** One item per title, at the place of its first appearance, carrying the furthest status among them. */
+function sameTitleOnce(items: ChecklistItem[]): ChecklistItem[] {
+  const best = new Map<string, ChecklistItem>();
+  for (const item of items) {
+    const seen = best.get(item.title);
+    if (!seen || PROGRESS[item.status] > PROGRESS[seen.status]) best.set(item.title, item);
+  }
+  const out: ChecklistItem[] = [];
+  for (const item of items) {
+    const chosen = best.get(item.title);
+    if (chosen && !out.includes(chosen)) out.push(chosen);
+  }
+  return out;
 }
 
 function renderItem(item: ChecklistItem): string {

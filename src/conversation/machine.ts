@@ -51,7 +51,7 @@ export type Prompt = { text: string; options?: PromptOption[]; kind: "question" 
 
 export type Outcome =
   /** Start the work. `assumed` names, in one line, what the teacher did not say ("45 min, NGSS, no class profile"). */
-  | { kind: "run"; values: Record<string, unknown>; assumed: string }
+  | { kind: "run"; values: Record<string, unknown>; assumed: string; given?: string[] }
   | { kind: "cancelled" }
   /** A change was abandoned: what ran before stays as it is. */
   | { kind: "kept" };
@@ -137,8 +137,11 @@ export function startConversation(spec: ConversationSpec, input: StartInput): Tu
   return advance(spec, state, prompts);
 }
 
-/** A change of a request that already ran: which field should change? Nothing else is asked. */
-export function startChange(spec: ConversationSpec, values: Record<string, unknown>): Turn {
+/**
+ * A change of a request that already ran: which field should change? Nothing else is asked. `given`
+ * names the fields the teacher gave (the rest stay assumptions in the rerun's root); all when unknown.
+ */
+export function startChange(spec: ConversationSpec, values: Record<string, unknown>, given?: string[]): Turn {
   const known = Object.fromEntries(Object.entries(values).filter(([name]) => spec.fields.some((f) => f.name === name)));
   const state: ConversationState = {
     v: 2,
@@ -147,7 +150,7 @@ export function startChange(spec: ConversationSpec, values: Record<string, unkno
     step: { kind: "pick" },
     asked: [],
     skipped: [],
-    given: Object.keys(known),
+    given: given ?? Object.keys(known),
     remembered: [],
     change: true,
   };
@@ -379,7 +382,8 @@ function run(spec: ConversationSpec, state: ConversationState, prompts: Prompt[]
     return { state, prompts: [...out, pickPrompt(spec, state)] };
   }
   state.step = { kind: "done" };
-  return { state, prompts, outcome: { kind: "run", values: checked.values, assumed: assumptions(spec, state) } };
+  const given = (state.given ?? []).filter((n) => !(state.remembered ?? []).includes(n));
+  return { state, prompts, outcome: { kind: "run", values: checked.values, assumed: assumptions(spec, state), given } };
 }
 
 /**
@@ -515,13 +519,22 @@ function helpPrompt(field: ConversationField): Prompt {
 }
 
 function pickPrompt(spec: ConversationSpec, state: ConversationState): Prompt {
-  const lines = spec.fields.map(
-    (f) =>
-      `- ${f.label}: ${f.name in state.values ? displayValue(f, state.values[f.name]) : f.default !== undefined ? displayValue(f, f.default) : (f.absent ?? "(none)")}`,
-  );
+  const shown = (f: ConversationField) => {
+    const text =
+      f.name in state.values
+        ? displayValue(f, state.values[f.name])
+        : f.default !== undefined
+          ? displayValue(f, f.default)
+          : (f.absent ?? "(none)");
+    const line = text.replace(/\s*\n+\s*/g, " / ");
+    return line.length > 80 ? `${line.slice(0, 77)}...` : line;
+  };
+  const lines = spec.fields.map((f) => `- ${f.label}: ${shown(f)}`);
+  const sample = spec.fields.find((f) => f.example !== "" && f.example.length <= 20 && !f.choices) ?? spec.fields[0];
+  const example = sample ? ` (for example: ${acceptedKeys([sample])[0]}: ${sample.example})` : "";
   return {
     kind: "question",
-    text: `**What should change?** Pick a field, or type new values (for example: duration: 50).\n${lines.join("\n")}`,
+    text: `**What should change?** Pick a field, or type new values${example}.\n${lines.join("\n")}`,
     options: [
       ...spec.fields.map((f) => ({ key: "field" as const, label: f.label, value: f.name })),
       { key: "cancel", label: "Keep as is", value: "cancel", style: "danger" },

@@ -42,13 +42,13 @@ async function applyTurnInner(ctx: ChatContext, inbound: Inbound, rec: ThreadRec
     const template = ctx.template(rec.templateId);
     if (!template) return;
     await postPrompts(surface, rec.thread, turn.prompts);
-    const { values, assumed } = turn.outcome;
+    const { values, assumed, given } = turn.outcome;
     // A change of a revisable request starts its drafts from the new inputs.
     if (rec.draft) rec.draft.inputs = { ...values };
     const started = await startExecution(ctx, inbound, rec, template, values, "first");
     if (started) {
       await ctx.conversations.delete(key);
-      rec.request = { values, assumed };
+      rec.request = { values, assumed, ...(given ? { given } : {}) };
       await ctx.records.putThread(rec);
       const spec = ctx.spec(template);
       await ctx.profiles.remember(rec.userId, template.id, spec.fields, values);
@@ -84,7 +84,7 @@ export async function openChange(ctx: ChatContext, inbound: Inbound, rec: Thread
   }
   if (rec.phase === "running" && last) await ctx.engine.cancel(last).catch(() => false);
   const spec = ctx.spec(template);
-  const turn = startChange(spec, values);
+  const turn = startChange(spec, values, rec.request?.given);
   ctx.transition(rec, { type: "change.opened" });
   await ctx.records.putThread(rec);
   await saveConversation(ctx, rec, turn.state, ctx.clock.now());

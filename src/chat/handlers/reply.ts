@@ -91,10 +91,10 @@ export async function onReply(ctx: ChatContext, inbound: Inbound, thread: Thread
         return;
       }
       if (input.kind === "text" && (HELP_WORD.test(text) || RUN_WORD.test(text) || /^\/\S/.test(text))) {
-        const revise = template?.revisable && rec.draft ? "Reply with what to change in the draft (for example: make it shorter), " : "";
+        const revise = template?.revisable && rec.draft ? "Reply with what to change in the draft (for example: make it shorter); t" : "T";
         await ctx.tell(
           inbound,
-          `This request has run. ${revise}Type change (or click Change) to change what it was asked with, or start a new one with /${command}.`,
+          `This request has run. ${revise}ype change (or click Change) to change what it was asked with, or start a new one with /${command}.`,
         );
         return;
       }
