@@ -5,6 +5,7 @@
 // one field (or several as key:value) and reruns without asking anything else. No I/O: the chat core
 // persists the state and posts the prompts.
 import { acceptedKeys } from "../templates/fields.ts";
+import { plural } from "../templates/markdown.ts";
 import { type ConversationField, checkField, displayValue, findField, MAX_ANSWER_CHARS } from "./fields.ts";
 import { KNOWN_SUBJECTS, parsePairs, parseRequest } from "./parse.ts";
 
@@ -567,10 +568,6 @@ function templateHelpPrompt(spec: ConversationSpec): Prompt {
 function listOf(items: string[], joiner = "and"): string {
   if (items.length <= 1) return items[0] ?? "";
   return `${items.slice(0, -1).join(", ")} ${joiner} ${items.at(-1)}`;
-}
-
-function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
 
 function clip(text: string): string {

@@ -27,10 +27,16 @@ describe("checklist", () => {
       { id: "a", title: "Write" },
       { id: "b", title: "Top up" },
       { id: "c", title: "Rubric" },
+      { id: "d", title: "Rubric" },
     ]);
+    // A title on two branches (the rubric of each) shows once.
+    expect(renderChecklist(list).split("\n")).toEqual(["**Assessment: working** (0/3 steps)", "⬜ Write", "⬜ Top up", "⬜ Rubric"]);
+    list = applyEvent(list, ev("node.completed", "d", { durationMs: 2500 }));
+    expect(renderChecklist(list)).toContain("✅ Rubric (2.5 s)");
+    list = applyEvent(list, ev("node.skipped", "c"));
     list = applyEvent(list, ev("node.completed", "a", { durationMs: 300 }));
     list = applyEvent(list, ev("node.skipped", "b"));
-    expect(renderChecklist(list)).toBe(["**Assessment: working** (1/2 steps)", "✅ Write", "⬜ Rubric"].join("\n"));
+    expect(renderChecklist(list)).toBe(["**Assessment: working** (2/2 steps)", "✅ Write", "✅ Rubric (2.5 s)"].join("\n"));
   });
 
   test("follows events: running, retrying, waiting, completed with timings, fallback steps appear when they start", () => {

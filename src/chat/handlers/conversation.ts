@@ -6,6 +6,7 @@ import type { StoredConversation } from "../../conversation/store.ts";
 import { type ChatContext, threadParts } from "../context.ts";
 import type { Inbound, Surface, SurfaceName, ThreadRef } from "../contract.ts";
 import { historyMessage, promptMessage, rootRunning, rootStatus } from "../messages.ts";
+import { rootSlot } from "../outbox.ts";
 import { type ThreadRecord, threadKey } from "../records.ts";
 import { startExecution } from "./run.ts";
 
@@ -53,8 +54,16 @@ async function applyTurnInner(ctx: ChatContext, inbound: Inbound, rec: ThreadRec
       const spec = ctx.spec(template);
       await ctx.profiles.remember(rec.userId, template.id, spec.fields, values);
       const executionId = rec.executionIds.at(-1);
+      // Through the root's one outbox slot, so the final status after a rerun is never taken for a repeat.
       if (executionId)
-        await surface.editRoot(rec.thread, rootRunning(template.title, rec.userName, assumed, executionId)).catch(() => undefined);
+        await ctx.outbox
+          .editRoot(
+            ctx.rawSurface(surface),
+            rec.thread,
+            rootRunning(template.title, rec.userName, assumed, executionId),
+            rootSlot(rec.thread),
+          )
+          .catch(() => undefined);
     } else {
       // Back to choosing what to change, so the teacher can fix what the engine refused.
       const state: ConversationState = { ...turn.state, step: { kind: "pick" }, change: true };
