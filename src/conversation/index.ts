@@ -23,7 +23,6 @@ export {
   ProfileSchema,
   ProfileStore,
   parseProfileEdit,
-  profileFromInputs,
   profileValuesFor,
   rememberedFor,
   rememberValues,
