@@ -23,6 +23,7 @@ export {
   ProfileSchema,
   ProfileStore,
   parseProfileEdit,
+  profileFromInputs,
   profileValuesFor,
   rememberedFor,
   rememberValues,

@@ -153,6 +153,21 @@ export function profileValuesFor(fields: ConversationField[], profile: Profile):
   return out;
 }
 
+/**
+ * The profile entries a request's inputs imply (grade, subject, framework, language, school). The chat
+ * core no longer writes these after a run (settings are remembered per template by `remember`); kept for
+ * callers that set the profile from a form.
+ */
+export function profileFromInputs(fields: ConversationField[], values: Record<string, unknown>): Profile {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(MATCH) as ProfileKey[]) {
+    const field = fields.find((f) => MATCH[key].test(f.name) || MATCH[key].test(f.label));
+    if (field && typeof values[field.name] === "string") out[key] = values[field.name];
+  }
+  const parsed = ProfileSchema.safeParse(out);
+  return parsed.success ? dropUndefined(parsed.data) : {};
+}
+
 export type ProfileEdit = { ok: true; changes: Profile } | { ok: false; message: string };
 
 /** Reads `grade=5 subject=Science school:"Hill Elementary"`; every value is checked, every problem named. */

@@ -143,8 +143,9 @@ describe("Discord with the real chat core", () => {
     expect(await rateLimitedCount()).toBeGreaterThanOrEqual(limitedBefore + 2);
   });
 
-  it("asks for everything when no option is given: a select menu and typed answers, only the requester's count", async () => {
-    const i = fake.slash({ name: "lesson-plan", user: newcomer });
+  it("asks for every required field when only an optional one is given: a select menu and typed answers, only the requester's count", async () => {
+    // With no option at all the command answers with its form (test/discord/forms.test.ts).
+    const i = fake.slash({ name: "lesson-plan", user: newcomer, options: { language: "English" } });
     await i.acked;
     const thread = await fake.waitFor(() => (i.originalMessageId ? fake.channels.get(i.originalMessageId) : undefined));
     const grade = await botSays(fake, thread.id, /Which grade/);
