@@ -520,7 +520,13 @@ function askPrompt(spec: ConversationSpec, state: ConversationState, field: Conv
   const missing = spec.fields.filter((f) => f.required && !(f.name in state.values) && f.name !== field.name).length;
   const left = change || !field.required ? "" : missing === 0 ? " (last question)" : ` (${plural(missing + 1, "question")} left)`;
   const hint = field.required ? "" : " _(optional: type skip to leave it out)_";
-  const now = change && field.name in state.values ? `\nNow: ${displayValue(field, state.values[field.name])}` : "";
+  const current =
+    field.name in state.values
+      ? displayValue(field, state.values[field.name])
+      : field.default !== undefined
+        ? displayValue(field, field.default)
+        : (field.absent ?? "(none)");
+  const now = change ? `\nNow: ${current}` : "";
   const example = !field.choices && field.example ? `\nFor example: ${field.example}` : "";
   return { kind: "question", text: `**${field.question}**${left}${hint}${now}${example}`, options };
 }
