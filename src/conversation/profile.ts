@@ -154,13 +154,14 @@ export function profileValuesFor(fields: ConversationField[], profile: Profile):
 }
 
 /**
- * The profile entries a request's inputs imply (grade, subject, framework, language, school). The chat
- * core no longer writes these after a run (settings are remembered per template by `remember`); kept for
- * callers that set the profile from a form.
+ * The profile entries a request's inputs imply: grade, subject and school only. A framework or a language
+ * belongs to one template (and subject), so it is remembered there (`ProfileStore.remember`), never in the
+ * profile every template reads: that is how a Spanish parent message made the next lesson plan Spanish.
+ * The chat core's runs use `remember`; kept for callers that set the profile from a form.
  */
 export function profileFromInputs(fields: ConversationField[], values: Record<string, unknown>): Profile {
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(MATCH) as ProfileKey[]) {
+  for (const key of ["grade", "subject", "school"] as const) {
     const field = fields.find((f) => MATCH[key].test(f.name) || MATCH[key].test(f.label));
     if (field && typeof values[field.name] === "string") out[key] = values[field.name];
   }

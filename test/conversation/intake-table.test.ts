@@ -355,4 +355,14 @@ describe("intake table", () => {
     for (const [name, value] of Object.entries(stored))
       if (!(name in (r.values ?? {}))) expect(String(value)).not.toMatch(/^(run|help|history|skip|back|cancel|\/.*)$/i);
   });
+
+  test("the profile a form may write holds no framework or language: those stay with their template", async () => {
+    const { profileFromInputs, rememberValues, rememberedFor } = await import("../../src/conversation/profile.ts");
+    const lesson = specs.get("lesson-plan")!.fields;
+    const values = { grade: "5", subject: "Science", topic: "tides", duration: 45, standardsFramework: "NGSS", language: "Spanish" };
+    expect(profileFromInputs(lesson, values)).toEqual({ grade: "5", subject: "Science" });
+    const memory = rememberValues({ values: {}, bySubject: {} }, lesson, values);
+    expect(rememberedFor(lesson, memory, {}, { subject: "Math" })).toEqual({ duration: 45, language: "Spanish" });
+    expect(rememberedFor(lesson, memory, {}, { subject: "science" })).toMatchObject({ grade: "5", standardsFramework: "NGSS" });
+  });
 });
