@@ -3,9 +3,9 @@
 
 import { checkField } from "../../conversation/fields.ts";
 import type { ConversationSpec } from "../../conversation/machine.ts";
-import { startConversation } from "../../conversation/machine.ts";
+import { startConversation, templateHelp } from "../../conversation/machine.ts";
 import { KNOWN_SUBJECTS, MAX_REQUEST_CHARS, parseRequest } from "../../conversation/parse.ts";
-import { profileValuesFor } from "../../conversation/profile.ts";
+import { rememberedFor } from "../../conversation/profile.ts";
 import { describeError } from "../../errors.ts";
 import type { Template } from "../../templates/types.ts";
 import { type ChatContext, codeOf, threadParts } from "../context.ts";
@@ -19,6 +19,11 @@ export async function startRequest(ctx: ChatContext, inbound: Inbound, template:
   const { surface, user, place } = inbound;
   const spec = ctx.spec(template);
   const fullText = `${args.text ?? ""}${typeof args.fields?.text === "string" ? ` ${args.fields.text}` : ""}`.trim();
+  // "/lesson-plan help" asks how the command works; it is never a topic.
+  if (/^(help|\?|--help|-h)$/i.test(fullText) && Object.keys(args.fields ?? {}).every((k) => k === "text")) {
+    await surface.notify(place, user, { text: templateHelp(spec), role: "notice" });
+    return;
+  }
   const text = fullText.slice(0, MAX_REQUEST_CHARS);
   const typed: Record<string, unknown> = {};
   const typedErrors: string[] = [];
@@ -42,8 +47,13 @@ export async function startRequest(ctx: ChatContext, inbound: Inbound, template:
   }
   // Requests about a student may name them, and names never go to a model: no model extraction there.
   const extracted = template.studentData ? {} : await extractFields(ctx, text, spec, typed);
-  const profile = profileValuesFor(spec.fields, await ctx.profiles.get(user.id));
-  const turn = startConversation(spec, { text: fullText, values: { ...extracted, ...typed }, profile });
+  const profile = await ctx.profiles.get(user.id);
+  const memory = (await ctx.profiles.memory(user.id))[template.id];
+  const turn = startConversation(spec, {
+    text: fullText,
+    values: { ...extracted, ...typed },
+    remembered: (values) => rememberedFor(spec.fields, memory, profile, values),
+  });
   await ctx.locks.run(threadKey(thread), async () => {
     const previous = await ctx.records.thread(thread);
     if (!mayOpen(previous?.phase)) {
@@ -90,8 +100,12 @@ async function extractFields(
   try {
     const raw = await ctx.extract(text, spec.fields);
     const out: Record<string, unknown> = {};
+    const said = squash(text);
     for (const field of spec.fields) {
       if (field.name in parsed.values || raw[field.name] === undefined || raw[field.name] === null) continue;
+      // Draft first starts at once, so facts (key points, student work, objectives) must be the teacher's own
+      // words: a long-text value the request does not contain is a model's invention and is dropped.
+      if (field.multiline && !said.includes(squash(String(raw[field.name])))) continue;
       const check = checkField(field, raw[field.name]);
       if (check.ok && check.value !== undefined) out[field.name] = check.value;
     }
@@ -100,6 +114,15 @@ async function extractFields(
     ctx.logger.warn({ err: codeOf(error) }, "field extraction failed; using the deterministic parse only");
     return {};
   }
+}
+
+/** Lower case, one space between words, no quotes: how "contains the teacher's words" is compared. */
+function squash(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/["'\u201c\u201d\u2018\u2019]/g, "")
+    .replace(/\s+/g, " ")
+    .trim();
 }
 
 /** Completions for a command field: its choices, or the teacher's own earlier values and known subjects. */
