@@ -41,6 +41,10 @@ function groupQueueName(group: string): string {
 
 export class BullWorkQueue implements WorkQueue {
   readonly driver = "bullmq";
+  /** Jobs live in Redis: they outlive any replica, and `exists` answers for all of them. */
+  readonly shared = true;
+  private subscriber: Redis | undefined;
+  private readonly abortListeners: ((executionId: string) => void)[] = [];
   private readonly connection: Redis;
   private readonly prefix: string;
   private readonly queues = new Map<string, Queue>();
@@ -67,6 +71,10 @@ export class BullWorkQueue implements WorkQueue {
 
   private get groupsKey(): string {
     return `${this.prefix}:staffroom:groups`;
+  }
+
+  private get abortChannel(): string {
+    return `${this.prefix}:staffroom:abort`;
   }
 
   private queue(name: string): Queue {
@@ -125,6 +133,41 @@ export class BullWorkQueue implements WorkQueue {
     });
     await Promise.all([...byQueue].map(([q, jobs]) => q.addBulk(jobs)));
     return results;
+  }
+
+  /** Whether the job is waiting, delayed or running anywhere (any replica). */
+  async exists(jobId: string): Promise<boolean> {
+    for (const q of [this.queue(MAIN), ...(await this.groupQueues())]) {
+      const state = await q.getJobState(toBullId(jobId));
+      if (state !== "unknown" && state !== "completed" && state !== "failed") return true;
+    }
+    return false;
+  }
+
+  /** Stops a job running on this replica: its handler's signal aborts (BullMQ's Worker.cancelJob). */
+  cancelRunning(jobId: string): boolean {
+    let found = false;
+    for (const w of this.workers.values()) found = w.cancelJob(toBullId(jobId), "The job was cancelled.") || found;
+    return found;
+  }
+
+  /** Publishes "stop the attempts of this execution" to every replica on this prefix (Redis pub/sub). */
+  async broadcastAbort(executionId: string): Promise<void> {
+    if (this.closed) return;
+    await this.connection.publish(this.abortChannel, executionId);
+  }
+
+  onAbort(listener: (executionId: string) => void): void {
+    this.abortListeners.push(listener);
+    if (this.subscriber) return;
+    const sub = this.connection.duplicate();
+    this.subscriber = sub;
+    sub.on("error", () => undefined);
+    sub.on("message", (channel: string, message: string) => {
+      if (channel !== this.abortChannel) return;
+      for (const l of this.abortListeners) l(message);
+    });
+    void sub.subscribe(this.abortChannel).catch(() => undefined);
   }
 
   async remove(jobId: string): Promise<boolean> {
@@ -234,6 +277,7 @@ export class BullWorkQueue implements WorkQueue {
     await Promise.all([...this.workers.values()].map((w) => w.close()));
     await Promise.allSettled([...this.limits.values()]);
     await Promise.all([...this.queues.values()].map((q) => q.close()));
+    this.subscriber?.disconnect();
   }
 }
 
