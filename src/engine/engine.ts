@@ -107,9 +107,7 @@ export class Engine implements EngineApi {
     const every = opts.reconcileEveryMs ?? 10_000;
     if (!this.queue.shared && every > 0) {
       this.reconcileTimer = setInterval(() => {
-        // Only a process that has done work (holds an owner lease) reconciles on its own: read-only use never does.
-        if (this.ownership.started)
-          void this.recover().catch((error: unknown) => this.log.warn({ err: errorInfo(error) }, "reconcile failed"));
+        void this.recover().catch((error: unknown) => this.log.warn({ err: errorInfo(error) }, "reconcile failed"));
       }, every);
       this.reconcileTimer.unref();
     }
