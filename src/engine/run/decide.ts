@@ -168,7 +168,7 @@ class Draft {
     const transition: Omit<Transition, "executionId"> = {
       expectVersion: this.s.version,
       seq: this.s.seq,
-      ...(this.events.length ? { events: this.events } : {}),
+      events: this.events,
       ...(this.header ? { header: this.header } : {}),
       ...(this.changed.size ? { nodes: [...this.changed.values()] } : {}),
       ...(this.attempts.length ? { attempts: this.attempts } : {}),

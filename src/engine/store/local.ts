@@ -7,7 +7,8 @@
 // Index rows are rewritten with every header write, so they expire with the header, never before it
 // (forget finds an execution as long as any of it is readable). `ix:f` is dropped after the header
 // turns terminal (a second statement); a crash between the two leaves an entry `unfinished()` heals.
-// Every commit is fenced by the `v:` row's version and checks that its events continue the log.
+// Every commit is fenced by the event log: it applies only while the log still ends at the seq the
+// decision read (every decision appends events), and its whole batch must continue it.
 import { randomBytes } from "node:crypto";
 import { readFileSync, readlinkSync } from "node:fs";
 import { hostname } from "node:os";
@@ -35,6 +36,15 @@ const MAX_TIME = 9_999_999_999_999;
 type IdemRow = { executionId: string };
 type MetaRow = { idempotencyKey?: string; userId: string };
 type VersionRow = { v: number; s: number };
+type PendingCommit = {
+  t: Transition;
+  rows: Row[];
+  conditions: Condition[];
+  resolve: (r: CommitResult) => void;
+  reject: (e: unknown) => void;
+};
+/** Decisions merged into one statement at most (SQLite's parameter limit is far above it). */
+const GROUP_MAX = 200;
 
 /** Ids from outside (user, template) inside keys: `:` and `%` escaped so one id is never a prefix of another's rows. */
 const part = (id: string) => id.replace(/%/g, "%25").replace(/:/g, "%3A");
@@ -190,37 +200,102 @@ export class LocalExecutionStore implements ExecutionStore {
     throw new Error(`Could not create an execution for idempotency key ${idempotencyKey}.`);
   }
 
-  async commit(t: Transition): Promise<CommitResult> {
+  /**
+   * One decision, one conditional write. Decisions arriving while a write is in flight are merged into
+   * the next statement (a process-wide group commit: one statement for many executions); should that
+   * combined write be refused, each is retried on its own so only the stale ones fail.
+   */
+  commit(t: Transition): Promise<CommitResult> {
     const id = t.executionId;
     const events = t.events ?? [];
     const first = events[0]?.seq;
+    if (first === undefined) throw new Error("A transition records at least one event.");
     // The whole batch continues the log: consecutive seqs, each for this execution.
     for (let i = 0; i < events.length; i++) {
       const e = events[i] as EngineEvent;
-      if (e.seq !== (first as number) + i || e.executionId !== id) return { ok: false, reason: "seq_conflict" };
+      if (e.seq !== first + i || e.executionId !== id) return Promise.resolve({ ok: false, reason: "seq_conflict" });
     }
-    const prior = first === undefined ? t.seq : first - 1;
-    const rows: Row[] = [[`v:${id}`, { v: t.expectVersion + 1, s: prior + events.length } satisfies VersionRow]];
+    if (first !== t.seq + 1) return Promise.resolve({ ok: false, reason: "seq_conflict" });
+    const rows: Row[] = [[`v:${id}`, { v: t.expectVersion + 1, s: t.seq + events.length } satisfies VersionRow]];
     if (t.header) rows.push([`x:${id}`, t.header], ...indexRows(t.header));
     for (const n of t.nodes ?? []) rows.push([`n:${id}:${n.nodeId}`, n]);
     for (const a of t.attempts ?? []) rows.push([`a:${id}:${a.nodeId}:${a.attempt.attempt}`, a.attempt]);
     for (const e of events) rows.push(eventRow(e));
     for (const child of t.children ?? []) rows.push(...this.newRows(child));
-    // The fence: the version we read is still the stored one (another process's commit in between
-    // changed it). The seq read with it is then current too.
+    // The fence, two primary-key lookups: the log still ends at the seq the decision read. Every
+    // decision appends at least one event, so "no event after it" means "no decision after it".
     const conditions: Condition[] = [
-      { key: `v:${id}`, field: "v", equals: t.expectVersion },
-      { key: `v:${id}`, field: "s", equals: prior },
+      { key: `e:${id}:${t.seq}`, exists: true },
+      { key: `e:${id}:${t.seq + 1}`, exists: false },
     ];
-    const applied = await this.table.put(rows, conditions, this.expires());
-    if (!applied) {
-      const current = await this.one<VersionRow>(`v:${id}`);
-      if (!current) return { ok: false, reason: "not_found" };
-      return { ok: false, reason: current.v !== t.expectVersion ? "version_conflict" : "seq_conflict" };
+    return new Promise((resolve, reject) => {
+      this.queued.push({ t, rows, conditions, resolve, reject });
+      if (!this.flushing) this.flushing = this.flush();
+    });
+  }
+
+  private readonly queued: PendingCommit[] = [];
+  private flushing: Promise<void> | undefined;
+
+  private async flush(): Promise<void> {
+    try {
+      while (this.queued.length > 0) {
+        // One decision per execution per statement (a process decides one execution at a time anyway).
+        const seen = new Set<string>();
+        const batch: PendingCommit[] = [];
+        for (let i = 0; i < this.queued.length; ) {
+          const q = this.queued[i] as PendingCommit;
+          if (seen.has(q.t.executionId) || batch.length >= GROUP_MAX) {
+            i++;
+            continue;
+          }
+          seen.add(q.t.executionId);
+          batch.push(q);
+          this.queued.splice(i, 1);
+        }
+        await this.writeBatch(batch);
+      }
+    } finally {
+      this.flushing = undefined;
     }
-    for (const child of t.children ?? []) this.writtenDefinitions.add(child.header.hash);
-    if (t.header && TERMINAL.has(t.header.status)) await this.table.delete([`ix:f:${id}`]);
-    return { ok: true, version: t.expectVersion + 1 };
+  }
+
+  private async writeBatch(batch: PendingCommit[]): Promise<void> {
+    const expires = this.expires();
+    let together = false;
+    if (batch.length > 1) {
+      try {
+        together = await this.table.put(
+          batch.flatMap((b) => b.rows),
+          batch.flatMap((b) => b.conditions),
+          expires,
+        );
+      } catch {
+        together = false;
+      }
+    }
+    if (together) {
+      await this.applied(batch.map((b) => b.t)).catch(() => undefined);
+      for (const b of batch) b.resolve({ ok: true, version: b.t.expectVersion + 1 });
+      return;
+    }
+    for (const b of batch) {
+      try {
+        if (await this.table.put(b.rows, b.conditions, expires)) {
+          await this.applied([b.t]);
+          b.resolve({ ok: true, version: b.t.expectVersion + 1 });
+        } else b.resolve({ ok: false, reason: (await this.one<VersionRow>(`v:${b.t.executionId}`)) ? "version_conflict" : "not_found" });
+      } catch (error) {
+        b.reject(error);
+      }
+    }
+  }
+
+  /** After a write: definitions known written, finished executions out of the unfinished index. */
+  private async applied(ts: Transition[]): Promise<void> {
+    for (const t of ts) for (const child of t.children ?? []) this.writtenDefinitions.add(child.header.hash);
+    const done = ts.filter((t) => t.header && TERMINAL.has(t.header.status)).map((t) => `ix:f:${t.executionId}`);
+    if (done.length > 0) await this.table.delete(done);
   }
 
   async loadExecution(executionId: string): Promise<LoadedExecution | undefined> {

@@ -41,10 +41,11 @@ export type Transition = {
   /** The last event seq the decision read (with `expectVersion`): events must continue from it. */
   seq: number;
   /**
-   * Events appended to the log. Their `seq` must continue the log without gaps (the first is the
-   * stored last seq + 1, the rest consecutive); a mismatch is refused with `seq_conflict`.
+   * Events appended to the log: at least one (every decision is recorded). Their `seq` must continue
+   * the log without gaps (the first is `seq + 1`, the rest consecutive); a mismatch is refused with
+   * `seq_conflict`.
    */
-  events?: EngineEvent[];
+  events: EngineEvent[];
   /** The new header; the driver updates its indexes (status, user, template, unfinished) from it. */
   header?: ExecutionRecord;
   /** Node states to store (whole records, last write wins within a transition). */

@@ -118,12 +118,10 @@ export function describeExecutionStore(name: string, make: () => Promise<StoreFi
       expect(loaded?.version).toBe(1);
       expect(loaded?.seq).toBe(3);
       expect(loaded?.nodes.get("a")).toEqual(node);
-      // A decision without events still moves the version.
-      expect(await store.commit({ executionId: h.id, expectVersion: 1, seq: 3, nodes: [{ ...node, attempts: 3 }] })).toEqual({
-        ok: true,
-        version: 2,
-      });
-      expect(await store.lastSeq(h.id)).toBe(3);
+      expect(
+        await store.commit({ executionId: h.id, expectVersion: 1, seq: 3, nodes: [{ ...node, attempts: 3 }], events: [event(h.id, 4)] }),
+      ).toEqual({ ok: true, version: 2 });
+      expect(await store.lastSeq(h.id)).toBe(4);
     });
 
     it("refuses a decision made on an older version (version_conflict) and writes nothing of it", async () => {
@@ -133,13 +131,14 @@ export function describeExecutionStore(name: string, make: () => Promise<StoreFi
         ok: true,
         version: 1,
       });
+      // What another decision read at version 0 (seq 1), committed after the first one landed.
       const stale = await store.commit({
         executionId: h.id,
         expectVersion: 0,
-        seq: 2,
+        seq: 1,
         header: { ...h, status: "failed" },
         nodes: [{ nodeId: "a", kind: "agent", status: "completed", attempts: 1 }],
-        events: [event(h.id, 3)],
+        events: [event(h.id, 2)],
       });
       expect(stale).toEqual({ ok: false, reason: "version_conflict" });
       expect((await store.getExecution(h.id))?.status).toBe("running");
@@ -206,9 +205,14 @@ export function describeExecutionStore(name: string, make: () => Promise<StoreFi
       const { header: parent } = await created(store);
       const child = header({ parent: { executionId: parent.id, nodeId: "a" } });
       const running: NodeState = { nodeId: "a", kind: "workflow", status: "running", attempts: 1, childExecutionId: child.id };
+      expect(await store.commit({ executionId: parent.id, expectVersion: 0, seq: 1, events: [event(parent.id, 2)] })).toEqual({
+        ok: true,
+        version: 1,
+      });
+      // A decision made at version 0 dispatches the child: refused, and the child is not created either.
       const refused = await store.commit({
         executionId: parent.id,
-        expectVersion: 5,
+        expectVersion: 0,
         seq: 1,
         nodes: [running],
         events: [event(parent.id, 2, "node.started", "a")],
@@ -218,13 +222,13 @@ export function describeExecutionStore(name: string, make: () => Promise<StoreFi
       expect(await store.getExecution(child.id)).toBeUndefined();
       const ok = await store.commit({
         executionId: parent.id,
-        expectVersion: 0,
-        seq: 1,
+        expectVersion: 1,
+        seq: 2,
         nodes: [running],
-        events: [event(parent.id, 2, "node.started", "a")],
+        events: [event(parent.id, 3, "node.started", "a")],
         children: [{ header: child, definition, events: [event(child.id, 1, "execution.started")] }],
       });
-      expect(ok).toEqual({ ok: true, version: 1 });
+      expect(ok).toEqual({ ok: true, version: 2 });
       expect(await store.loadExecution(child.id)).toEqual({ header: child, nodes: new Map(), version: 0, seq: 1 });
       expect((await store.unfinished()).map((u) => u.executionId)).toEqual(expect.arrayContaining([parent.id, child.id]));
       expect(await store.executionIdsOfUser(child.userId)).toContain(child.id);
@@ -250,7 +254,13 @@ export function describeExecutionStore(name: string, make: () => Promise<StoreFi
       const { header: h } = await created(store);
       expect((await store.unfinished()).map((u) => u.executionId)).toContain(h.id);
       expect(
-        await store.commit({ executionId: h.id, expectVersion: 0, seq: 1, header: { ...h, status: "completed", endedAt: Date.now() } }),
+        await store.commit({
+          executionId: h.id,
+          expectVersion: 0,
+          seq: 1,
+          header: { ...h, status: "completed", endedAt: Date.now() },
+          events: [event(h.id, 2, "execution.completed")],
+        }),
       ).toEqual({ ok: true, version: 1 });
       expect((await store.unfinished()).map((u) => u.executionId)).not.toContain(h.id);
     });
