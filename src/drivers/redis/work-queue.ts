@@ -13,6 +13,11 @@ export type BullQueueOptions = {
   prefix?: string;
   /** Ungrouped jobs a replica runs at once. Default 32. */
   concurrency?: number;
+  /**
+   * Grouped jobs (model calls) this replica runs at once, below the group's cluster-wide limit.
+   * Default: the group's limit (one replica may use all of it).
+   */
+  groupConcurrency?: number;
   /** Deliveries before a job is given up (handlers throw only when infrastructure failed). Default 5. */
   maxDeliveries?: number;
   /** Wait before redelivering a job whose handler threw. Default 1000 ms. */
@@ -234,7 +239,10 @@ export class BullWorkQueue implements WorkQueue {
 
   private ensureWorker(name: string, group: string | undefined): void {
     if (!this.handler || this.closed || this.workers.has(name)) return;
-    const concurrency = group === undefined ? (this.options.concurrency ?? 32) : (this.localLimits.get(group)?.concurrency ?? 8);
+    const concurrency =
+      group === undefined
+        ? (this.options.concurrency ?? 32)
+        : Math.min(this.options.groupConcurrency ?? Number.POSITIVE_INFINITY, this.localLimits.get(group)?.concurrency ?? 8);
     const worker = new Worker<Payload>(name, (job, token, signal) => this.run(job, token, signal), {
       connection: this.connection,
       prefix: this.prefix,
