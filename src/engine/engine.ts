@@ -152,7 +152,7 @@ export class Engine implements EngineApi {
     const nodes = rec.nodeIds.map((id): NodeState => {
       const st = loaded.nodes.get(id);
       if (!st) return { nodeId: id, kind: kinds.get(id) ?? "unknown", status: "pending", attempts: 0 };
-      const { token: _t, by: _b, ...view } = st;
+      const { token: _t, by: _b, dispatchedAt: _d, ...view } = st;
       return view;
     });
     return { ...rec, nodes, ...(rec.durationMs !== undefined ? { totalMs: rec.durationMs } : {}) };

@@ -81,7 +81,7 @@ describe("decide()", () => {
     expect(d.outcome).toBe("applied");
     expect(d.transition).toMatchObject({ expectVersion: 0, seq: 1 });
     expect(d.transition?.nodes).toEqual([
-      { nodeId: "a", kind: "agent", status: "running", attempts: 1, startedAt: 1_000, token: "tok1", by: "proc-a" },
+      { nodeId: "a", kind: "agent", status: "running", attempts: 1, startedAt: 1_000, token: "tok1", by: "proc-a", dispatchedAt: 1_000 },
     ]);
     expect(d.transition?.events?.map((e) => [e.seq, e.type, e.nodeId])).toEqual([[2, "node.started", "a"]]);
     expect(d.jobs).toEqual([

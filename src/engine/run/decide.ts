@@ -98,7 +98,7 @@ function addUsage(a: TokenUsage | undefined, b: TokenUsage | undefined): TokenUs
 }
 
 function withoutDispatch(st: NodeState): NodeState {
-  const { token: _t, by: _b, ...rest } = st;
+  const { token: _t, by: _b, dispatchedAt: _d, ...rest } = st;
   return rest;
 }
 
@@ -263,6 +263,7 @@ function dispatch(d: Draft, id: string, opts: { fallbackFor?: string[]; delayMs?
     startedAt: base.status === "running" && base.startedAt !== undefined ? base.startedAt : d.ctx.now,
     token,
     by: d.ctx.owner,
+    dispatchedAt: d.ctx.now,
     ...(opts.fallbackFor ? { fallbackFor: opts.fallbackFor } : {}),
   };
   if (node.kind === "workflow") {

@@ -12,6 +12,13 @@ import type { ExecutionStore } from "../store/types.ts";
 import { attemptJobId, deadlineJob, deadlineJobId, TERMINAL } from "./decide.ts";
 import type { Handlers } from "./handlers.ts";
 
+/**
+ * A job is enqueued just after the write that dispatched it. While its dispatcher may be alive (a
+ * shared queue, or this process) a node dispatched less than this long ago may still be between the
+ * two, so its job's absence proves nothing yet.
+ */
+export const DISPATCH_GRACE_MS = 5_000;
+
 export type ReconcileDeps = {
   store: ExecutionStore;
   queue: WorkQueue;
@@ -19,15 +26,20 @@ export type ReconcileDeps = {
   owner: () => Promise<string>;
   now: () => number;
   log: Logger;
+  graceMs?: number;
 };
 
 /** Re-adds missing work of every unfinished execution; returns the ids it re-added something for. */
 export async function reconcile(d: ReconcileDeps): Promise<string[]> {
   const me = await d.owner();
   const live = new Set((await d.store.liveOwners()).map((o) => o.owner));
-  const gone = async (jobId: string, by: string | undefined): Promise<boolean> => {
-    if (d.queue.shared || by === me) return d.queue.exists ? !(await d.queue.exists(jobId)) : false;
-    return by === undefined || !live.has(by);
+  const gone = async (jobId: string, st: NodeState): Promise<boolean> => {
+    if (d.queue.shared || st.by === me) {
+      if (st.dispatchedAt !== undefined && d.now() - st.dispatchedAt < (d.graceMs ?? DISPATCH_GRACE_MS)) return false;
+      return d.queue.exists ? !(await d.queue.exists(jobId)) : false;
+    }
+    // The in-process queue of another process: its jobs die with it, and only with it.
+    return st.by === undefined || !live.has(st.by);
   };
   const touched = new Set<string>();
   for (const { executionId } of await d.store.unfinished()) {
@@ -47,7 +59,7 @@ export async function reconcile(d: ReconcileDeps): Promise<string[]> {
 async function reconcileOne(
   d: ReconcileDeps,
   executionId: string,
-  gone: (jobId: string, by: string | undefined) => Promise<boolean>,
+  gone: (jobId: string, st: NodeState) => Promise<boolean>,
 ): Promise<{ added: boolean; parent?: string }> {
   const state = await d.handlers.load(executionId);
   if (!state || TERMINAL.has(state.rec.status)) return { added: false };
@@ -65,10 +77,11 @@ async function reconcileOne(
         }
         continue;
       }
-      if (await gone(attemptJobId(executionId, st.nodeId, st.attempts), st.by)) redispatch.push(st.nodeId);
+      if (await gone(attemptJobId(executionId, st.nodeId, st.attempts), st)) redispatch.push(st.nodeId);
     } else if (st.status === "waiting" && st.wait) {
       inFlight = true;
-      if (await gone(deadlineJobId(executionId, st.nodeId, st.wait.reminders), st.by)) {
+      // A deadline job twice is harmless (its round is checked): no grace needed.
+      if (await gone(deadlineJobId(executionId, st.nodeId, st.wait.reminders), { ...st, dispatchedAt: 0 })) {
         // The deadline job is idempotent (its round is checked): re-adding it needs no commit.
         await d.queue.enqueue(deadlineJob(executionId, st.nodeId, st.wait, d.now(), state.version));
         added = true;
