@@ -6,7 +6,17 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { openPostgresStore, type PostgresStore } from "../../src/drivers/postgres/open.ts";
 import { chooseStore } from "../../src/drivers/select.ts";
 import { tempDir } from "../engine/helpers.ts";
-import { callsPerStep, inFlight, type Replica, type ReplicaConfig, sideLog, spawnReplica, startMany, until } from "./fixtures/replicas.ts";
+import {
+  callsPerStep,
+  inFlight,
+  peakConcurrency,
+  type Replica,
+  type ReplicaConfig,
+  sideLog,
+  spawnReplica,
+  startMany,
+  until,
+} from "./fixtures/replicas.ts";
 import { describeWithServices, redisUrl, testRedis, testSchema, uniqueName } from "./helpers.ts";
 
 describeWithServices("engine replicas as processes (PostgreSQL + BullMQ)", () => {
@@ -65,6 +75,8 @@ describeWithServices("engine replicas as processes (PostgreSQL + BullMQ)", () =>
     expect([...calls.values()].every((n) => n === 1)).toBe(true);
     // Jobs were taken by the other replica (before v3 it dropped them and the executions stalled).
     expect(lines.filter((l) => l.what === "call" && l.replica === "B").length).toBeGreaterThan(0);
+    // STAFFROOM_MODEL_CONCURRENCY (6 here) holds for the cluster, not per replica.
+    expect(peakConcurrency(lines)).toBeLessThanOrEqual(6);
     for (const id of ids) {
       const events = await store.executions.getEvents(id);
       expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
