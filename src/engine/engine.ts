@@ -30,6 +30,9 @@ import type { ExecutionStore } from "./store/types.ts";
 import type { Store } from "./store.ts";
 import { type Clock, systemClock } from "./timing.ts";
 
+const WAIT_POLL_MS = 1_000;
+const WAKES: ReadonlySet<string> = new Set(["execution.waiting", "execution.completed", "execution.failed", "execution.cancelled"]);
+
 export type EngineOptions = {
   /** The local store (its `executions` driver is used unless `executions` is given). */
   store?: Store;
@@ -199,14 +202,15 @@ export class Engine implements EngineApi {
       });
       const off = this.hub.onEvent((e) => {
         if (e.executionId !== executionId || e.sub) return;
-        if (e.type.startsWith("execution.")) wake();
+        if (WAKES.has(e.type)) wake();
       });
       try {
         const view = await this.get(executionId);
         if (!view) throw new NotFoundError("request", executionId);
         if (TERMINAL.has(view.status) || (options.untilWaiting && view.status === "waiting")) return view;
         if (Date.now() >= deadline) return view;
-        const timer = setTimeout(wake, Math.min(250, Math.max(0, deadline - Date.now())));
+        // This process's events wake it at once; the poll is for executions another replica runs.
+        const timer = setTimeout(wake, Math.min(WAIT_POLL_MS, Math.max(0, deadline - Date.now())));
         await woken;
         clearTimeout(timer);
       } finally {
