@@ -235,49 +235,8 @@ export class Engine implements EngineApi {
    * checks who may answer and what, and commits the answer fenced by the version, so of two answers
    * racing on two replicas one wins and the other is told `already_answered`.
    */
-  async resume(executionId: string, nodeId: string, answer: unknown, by: { userId: string }): Promise<ResumeResult> {
-    const state = await this.handlers.load(executionId);
-    if (!state) return { accepted: false, reason: "not_found", message: `No request with id ${executionId} was found.` };
-    const node = state.graph.byId.get(nodeId);
-    const st = state.nodes.get(nodeId);
-    if (node?.kind !== "human" || !st) {
-      if (TERMINAL.has(state.rec.status))
-        return { accepted: false, reason: "not_waiting", message: `This request is ${state.rec.status} and is not waiting for an answer.` };
-      return { accepted: false, reason: "not_found", message: `This request has no question "${nodeId}".` };
-    }
-    if (st.status === "completed")
-      return { accepted: false, reason: "already_answered", message: "This question has already been answered." };
-    if (st.status !== "waiting") {
-      if (TERMINAL.has(state.rec.status))
-        return { accepted: false, reason: "not_waiting", message: `This request is ${state.rec.status} and is not waiting for an answer.` };
-      return { accepted: false, reason: "not_waiting", message: "This question is not waiting for an answer." };
-    }
-    const allowed = node.allowed;
-    const ok = allowed === "anyone" || (allowed === "requester" ? by.userId === state.rec.userId : allowed.includes(by.userId));
-    if (!ok) return { accepted: false, reason: "not_allowed", message: "Only the teacher who made this request can answer this question." };
-    if (node.choices && !node.choices.some((c) => c.value === String(answer)))
-      return {
-        accepted: false,
-        reason: "invalid_answer",
-        message: `Please answer with one of: ${node.choices.map((c) => c.label).join(", ")}.`,
-      };
-    let value = node.choices ? String(answer) : answer;
-    if (node.answerSchema) {
-      const parsed = this.registry.schemas.get(node.answerSchema)?.safeParse(value);
-      if (parsed && !parsed.success)
-        return {
-          accepted: false,
-          reason: "invalid_answer",
-          message: `That answer does not fit: ${parsed.error.issues[0]?.message ?? "invalid"}.`,
-        };
-      if (parsed?.success) value = parsed.data;
-    }
-    const decision = await this.handlers.apply(executionId, { type: "answer", nodeId, value, by: by.userId });
-    if (!decision) return { accepted: false, reason: "not_found", message: `No request with id ${executionId} was found.` };
-    if (decision.outcome === "applied") return { accepted: true, execution: { ...decision.next.rec } };
-    if (decision.outcome === "already_answered")
-      return { accepted: false, reason: "already_answered", message: "This question has already been answered." };
-    return { accepted: false, reason: "not_waiting", message: "This question is not waiting for an answer." };
+  resume(executionId: string, nodeId: string, answer: unknown, by: { userId: string }): Promise<ResumeResult> {
+    return this.handlers.answer(executionId, nodeId, answer, by.userId);
   }
 
   /**

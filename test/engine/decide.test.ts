@@ -67,7 +67,7 @@ function stateOf(
 }
 
 /** Applies a decision as a store would: the next state. */
-const after = (d: Decision) => d.next;
+const committed = (d: Decision) => d.next;
 
 const chain = new WorkflowBuilder("chain", 1, "Chain")
   .inputs("topic")
@@ -100,7 +100,7 @@ describe("decide()", () => {
   });
 
   it("accepts a completion only from the dispatched attempt (its token), and only once", () => {
-    const s = after(decide(stateOf(chain), { type: "advance" }, ctx()));
+    const s = committed(decide(stateOf(chain), { type: "advance" }, ctx()));
     const wrong = decide(s, { type: "succeeded", nodeId: "a", token: "someone-else", startedAt: 1_000, raw: { text: "x" } }, ctx());
     expect(wrong.outcome).toBe("stale");
     expect(wrong.transition).toBeUndefined();
@@ -120,8 +120,8 @@ describe("decide()", () => {
   });
 
   it("finishes with the terminal header in the same write as the last completion", () => {
-    let s = after(decide(stateOf(chain), { type: "advance" }, ctx()));
-    s = after(decide(s, { type: "succeeded", nodeId: "a", token: "tok1", startedAt: 1_000, raw: "x" }, ctx({ newToken: () => "tb" })));
+    let s = committed(decide(stateOf(chain), { type: "advance" }, ctx()));
+    s = committed(decide(s, { type: "succeeded", nodeId: "a", token: "tok1", startedAt: 1_000, raw: "x" }, ctx({ newToken: () => "tb" })));
     const last = decide(s, { type: "succeeded", nodeId: "b", token: "tb", startedAt: 1_000, raw: "y" }, ctx({ now: 3_000 }));
     expect(last.transition?.header).toMatchObject({ status: "completed", endedAt: 3_000, durationMs: 3_000 });
     expect(last.transition?.events?.map((e) => e.type)).toEqual(["node.completed", "execution.completed"]);
@@ -130,7 +130,7 @@ describe("decide()", () => {
   });
 
   it("a failed attempt with retries left records it and dispatches the next attempt, delayed, with a new token", () => {
-    const s = after(decide(stateOf(chain), { type: "advance" }, ctx()));
+    const s = committed(decide(stateOf(chain), { type: "advance" }, ctx()));
     const d = decide(
       s,
       {
@@ -170,7 +170,7 @@ describe("decide()", () => {
       .transform("backup", { fn: "t", in: { x: "inputs.topic" } })
       .transform("after", { after: "primary", fn: "t", in: { x: "nodes.primary" } })
       .build(registries);
-    const s = after(decide(stateOf(def), { type: "advance" }, ctx()));
+    const s = committed(decide(stateOf(def), { type: "advance" }, ctx()));
     const failed = decide(
       s,
       {
@@ -309,7 +309,7 @@ describe("decide()", () => {
       .inputs("x")
       .onFailure("cleanup")
       .build(registries);
-    const s = after(decide(stateOf(def), { type: "advance" }, ctx()));
+    const s = committed(decide(stateOf(def), { type: "advance" }, ctx()));
     const d = decide(
       s,
       { type: "failed", nodeId: "a", token: "tok1", startedAt: 0, error: { code: "boom", message: "b" }, retry: { retry: false } },
@@ -325,7 +325,7 @@ describe("decide()", () => {
     const def = new WorkflowBuilder("rem", 1, "Remind")
       .human("q", { prompt: "Now?", deadline: { afterMs: 100, action: "remind", maxReminders: 1 } })
       .build(registries);
-    const asked = after(decide(stateOf(def), { type: "advance" }, ctx()));
+    const asked = committed(decide(stateOf(def), { type: "advance" }, ctx()));
     const reminded = decide(asked, { type: "deadline", nodeId: "q", round: 0 }, ctx({ now: 2_000 }));
     expect(reminded.next.nodes.get("q")?.wait).toMatchObject({ reminders: 1, deadlineAt: 2_100 });
     expect(reminded.jobs.map((j) => j.id)).toEqual(["deadline:E:q:1"]);

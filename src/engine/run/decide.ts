@@ -273,7 +273,7 @@ function dispatch(d: Draft, id: string, opts: { fallbackFor?: string[]; delayMs?
     } catch (error) {
       d.set(st);
       d.event("node.started", id, { attempt });
-      settleFailure(d, id, token, d.ctx.now, errorInfoOf(error), { retry: false });
+      settleFailure(d, id, d.ctx.now, errorInfoOf(error), { retry: false });
       return;
     }
     // The child exists from the same write that dispatches it: no orphan, no missing child.
@@ -410,7 +410,7 @@ function settleSuccess(d: Draft, nodeId: string, startedAt: number, raw: unknown
   else advance(d);
 }
 
-function settleFailure(d: Draft, nodeId: string, _token: string, startedAt: number, error: ErrorInfo, retry: RetryDecision): void {
+function settleFailure(d: Draft, nodeId: string, startedAt: number, error: ErrorInfo, retry: RetryDecision): void {
   const node = d.s.graph.byId.get(nodeId) as WorkflowNode;
   const st = d.node(nodeId);
   const now = d.ctx.now;
@@ -475,7 +475,7 @@ export function decide(s: ExecutionState, input: DecideInput, ctx: DecideContext
       // Only the attempt that was dispatched may complete the node (its token), and only once.
       if (terminal || st?.status !== "running" || st.token !== input.token) return d.done("stale");
       if (input.type === "succeeded") settleSuccess(d, input.nodeId, input.startedAt, input.raw, input.usage, input.chose);
-      else settleFailure(d, input.nodeId, input.token, input.startedAt, input.error, input.retry);
+      else settleFailure(d, input.nodeId, input.startedAt, input.error, input.retry);
       return d.done("applied");
     }
     case "answer": {
@@ -539,7 +539,7 @@ export function decide(s: ExecutionState, input: DecideInput, ctx: DecideContext
                   message: `The sub-workflow "${node.workflow}" failed: ${child.error?.message ?? "unknown error"}`,
                   retryable: false,
                 };
-        settleFailure(d, input.nodeId, st.token, st.startedAt ?? ctx.now, error, { retry: false });
+        settleFailure(d, input.nodeId, st.startedAt ?? ctx.now, error, { retry: false });
       }
       return d.done("applied");
     }

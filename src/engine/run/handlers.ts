@@ -5,11 +5,12 @@
 // or a redelivered job, moved the execution on) reloads and decides again: nothing is dropped, and an
 // attempt's output is kept (no second model call). Any replica runs any job.
 import { randomBytes } from "node:crypto";
-import { CancelledError, ModelRateLimitError, NotFoundError, StaffroomError } from "../../errors.ts";
+import { CancelledError, ModelRateLimitError, StaffroomError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import { executionsTotal, modelTokensTotal, nodeDurationSeconds } from "../../metrics.ts";
 import type { ModelProvider } from "../../model/types.ts";
 import { KeyedMutex } from "../../util/mutex.ts";
+import type { ResumeResult } from "../api.ts";
 import type { EventHub } from "../events.ts";
 import { buildGraph, type Graph } from "../graph.ts";
 import { createExecutors, type Executors } from "../nodes/index.ts";
@@ -376,15 +377,60 @@ export class Handlers {
         await this.childDone(job.executionId, job.nodeId ?? "", String(job.data?.childId ?? ""));
         return;
       case "answer":
-        // Answers are applied where they arrive (see Engine.resume); an answer job from elsewhere carries the same facts.
-        await this.apply(job.executionId, {
-          type: "answer",
-          nodeId: job.nodeId ?? "",
-          value: job.data?.value,
-          by: String(job.data?.by ?? ""),
-        });
+        // Answers are handled where they arrive (Engine.resume); a queued one gets the same checks.
+        await this.answer(job.executionId, job.nodeId ?? "", job.data?.value, String(job.data?.by ?? ""));
         return;
     }
+  }
+
+  /**
+   * The answer handler, run where the answer arrives (an `answer` job runs the same): it reads the state,
+   * checks who may answer and what, and commits the answer fenced by the version, so of two answers
+   * racing on two replicas one wins and the other is told `already_answered`.
+   */
+  async answer(executionId: string, nodeId: string, answer: unknown, by: string): Promise<ResumeResult> {
+    const state = await this.load(executionId);
+    if (!state) return { accepted: false, reason: "not_found", message: `No request with id ${executionId} was found.` };
+    const node = state.graph.byId.get(nodeId);
+    const st = state.nodes.get(nodeId);
+    if (node?.kind !== "human" || !st) {
+      if (TERMINAL.has(state.rec.status))
+        return { accepted: false, reason: "not_waiting", message: `This request is ${state.rec.status} and is not waiting for an answer.` };
+      return { accepted: false, reason: "not_found", message: `This request has no question "${nodeId}".` };
+    }
+    if (st.status === "completed")
+      return { accepted: false, reason: "already_answered", message: "This question has already been answered." };
+    if (st.status !== "waiting") {
+      if (TERMINAL.has(state.rec.status))
+        return { accepted: false, reason: "not_waiting", message: `This request is ${state.rec.status} and is not waiting for an answer.` };
+      return { accepted: false, reason: "not_waiting", message: "This question is not waiting for an answer." };
+    }
+    const allowed = node.allowed;
+    const ok = allowed === "anyone" || (allowed === "requester" ? by === state.rec.userId : allowed.includes(by));
+    if (!ok) return { accepted: false, reason: "not_allowed", message: "Only the teacher who made this request can answer this question." };
+    if (node.choices && !node.choices.some((c) => c.value === String(answer)))
+      return {
+        accepted: false,
+        reason: "invalid_answer",
+        message: `Please answer with one of: ${node.choices.map((c) => c.label).join(", ")}.`,
+      };
+    let value = node.choices ? String(answer) : answer;
+    if (node.answerSchema) {
+      const parsed = this.d.registry.schemas.get(node.answerSchema)?.safeParse(value);
+      if (parsed && !parsed.success)
+        return {
+          accepted: false,
+          reason: "invalid_answer",
+          message: `That answer does not fit: ${parsed.error.issues[0]?.message ?? "invalid"}.`,
+        };
+      if (parsed?.success) value = parsed.data;
+    }
+    const decision = await this.apply(executionId, { type: "answer", nodeId, value, by });
+    if (!decision) return { accepted: false, reason: "not_found", message: `No request with id ${executionId} was found.` };
+    if (decision.outcome === "applied") return { accepted: true, execution: { ...decision.next.rec } };
+    if (decision.outcome === "already_answered")
+      return { accepted: false, reason: "already_answered", message: "This question has already been answered." };
+    return { accepted: false, reason: "not_waiting", message: "This question is not waiting for an answer." };
   }
 
   async childDone(parentId: string, nodeId: string, childId: string): Promise<void> {
@@ -515,10 +561,5 @@ export class Handlers {
     this.closing = true;
     for (const running of this.attempts.values())
       for (const ctrl of running.values()) ctrl.abort(new CancelledError("The service is shutting down."));
-  }
-
-  /** For errors a caller should see as "not found". */
-  static missing(executionId: string): NotFoundError {
-    return new NotFoundError("request", executionId);
   }
 }
