@@ -194,7 +194,8 @@ export class Handlers {
           this.cache.delete(executionId);
           if (++failures > 3) throw error;
           this.d.log.warn({ executionId, err: errorInfo(error) }, "store write failed; deciding again");
-          await this.d.clock.sleep(100 * failures);
+          // Real time, not the injected clock: infrastructure retries must not wait for a test to move time.
+          await new Promise((r) => setTimeout(r, 100 * failures));
           continue;
         }
         if (result.ok) {

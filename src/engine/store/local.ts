@@ -299,10 +299,13 @@ export class LocalExecutionStore implements ExecutionStore {
   }
 
   async loadExecution(executionId: string): Promise<LoadedExecution | undefined> {
-    const [got, nodes] = await Promise.all([this.table.get([`x:${executionId}`, `v:${executionId}`]), this.getNodes(executionId)]);
+    // One statement: the header, the version and the nodes of one moment (two reads could straddle a write).
+    const { got, rows } = await this.table.getWithRange([`x:${executionId}`, `v:${executionId}`], `n:${executionId}:`);
     const header = got.get(`x:${executionId}`) as ExecutionRecord | undefined;
     const version = got.get(`v:${executionId}`) as VersionRow | undefined;
     if (!header || !version) return undefined;
+    const nodes = new Map<string, NodeState>();
+    for (const [, v] of rows) nodes.set((v as NodeState).nodeId, v as NodeState);
     return { header, nodes, version: version.v, seq: version.s };
   }
 
