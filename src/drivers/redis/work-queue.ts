@@ -149,13 +149,6 @@ export class BullWorkQueue implements WorkQueue {
     return false;
   }
 
-  /** Stops a job running on this replica: its handler's signal aborts (BullMQ's Worker.cancelJob). */
-  cancelRunning(jobId: string): boolean {
-    let found = false;
-    for (const w of this.workers.values()) found = w.cancelJob(toBullId(jobId), "The job was cancelled.") || found;
-    return found;
-  }
-
   /** Publishes "stop the attempts of this execution" to every replica on this prefix (Redis pub/sub). */
   async broadcastAbort(executionId: string): Promise<void> {
     if (this.closed) return;

@@ -78,12 +78,6 @@ export class LocalWorkQueue implements WorkQueue {
     return Promise.resolve(this.pending.has(jobId) || this.running.has(jobId));
   }
 
-  cancelRunning(jobId: string): boolean {
-    const ctrl = this.running.get(jobId);
-    ctrl?.abort(new Error("The job was cancelled."));
-    return ctrl !== undefined;
-  }
-
   remove(jobId: string): Promise<boolean> {
     const entry = this.pending.get(jobId);
     if (!entry) return Promise.resolve(false);

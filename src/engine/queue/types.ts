@@ -70,8 +70,6 @@ export interface WorkQueue {
   readonly shared?: boolean;
   /** Whether a job with this id is waiting, delayed or running (in-process queues: in this process). */
   exists?(jobId: string): Promise<boolean>;
-  /** Stops a running job here (its handler's signal aborts); false when it is not running here. */
-  cancelRunning?(jobId: string): boolean;
   /** Broadcasts "stop the attempts of this execution" to every replica sharing the queue. */
   broadcastAbort?(executionId: string): Promise<void>;
   /** Receives those broadcasts (from every replica, this one included). */

@@ -85,8 +85,6 @@ export class Handlers {
   private readonly executors: Executors;
   readonly modelGroup: string;
   closing = false;
-  /** Store reads of execution state (for the bench: one per job on a replica without the cache). */
-  loads = 0;
 
   constructor(readonly d: HandlerDeps) {
     this.modelGroup = `model:${d.model.name}`;
@@ -120,7 +118,6 @@ export class Handlers {
   }
 
   async load(executionId: string): Promise<ExecutionState | undefined> {
-    this.loads++;
     const loaded = await this.d.store.loadExecution(executionId);
     if (!loaded) {
       this.cache.delete(executionId);
