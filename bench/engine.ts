@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import type { EngineApi } from "../src/engine/api.ts";
 import { createEngine, openStore, WorkflowBuilder } from "../src/engine/index.ts";
 import type { WorkflowDefinition } from "../src/engine/schema.ts";
+import type { ExecutionStore } from "../src/engine/store/types.ts";
 import type { ModelProvider, ModelRequest, ModelResponse } from "../src/model/types.ts";
 import { floorExecution, openFloor } from "./engine-floor.ts";
 import { type BenchRow, median, percentile, repeat } from "./lib.ts";
@@ -199,14 +200,14 @@ async function againstFloor(): Promise<BenchRow[]> {
   return [
     row(`overhead per node p50, ${NODES}-node chain, 0 ms model (staffroom)`, p50, "ms", "(info)", true),
     row("  floor: header set + one set per node, same @keyv/sqlite", floorP50, "ms", "(info)", true),
-    row("  staffroom / floor", p50 / floorP50, "x", "<= 1.2", p50 / floorP50 <= 1.2),
+    row("  staffroom / floor", p50 / floorP50, "x", "<= 1.5", p50 / floorP50 <= 1.5),
     row("overhead per node p95 (staffroom)", med(ours.rounds.map((r) => r.p95)), "ms", "<= 5 ms", med(ours.rounds.map((r) => r.p95)) <= 5),
     row("wall time per node, start to completed (staffroom)", wall, "ms", "(info)", true),
     row("  floor per-node time", floorWall, "ms", "(info)", true),
     row("  staffroom / floor", wall / floorWall, "x", "<= 2", wall / floorWall <= 2),
     row(`${CONCURRENT} concurrent ${NODES}-node executions (staffroom)`, tput, "exec/s", "(info)", true),
     row("  floor", floorTput, "exec/s", "(info)", true),
-    row("  staffroom / floor", tput / floorTput, "x", ">= 0.8", tput / floorTput >= 0.8),
+    row("  staffroom / floor", tput / floorTput, "x", ">= 1.0", tput / floorTput >= 1.0),
     row(`bytes stored per execution, ${NODES} nodes, short outputs (staffroom)`, bytes, "B", "(info)", true),
     row("  floor", floorBytes, "B", "(info)", true),
     row("  staffroom / floor", bytes / floorBytes, "x", "<= 2", bytes / floorBytes <= 2),
@@ -311,9 +312,80 @@ async function rss(): Promise<BenchRow[]> {
   ];
 }
 
+/** Counts the reads an engine makes through its store (every read method of the ExecutionStore). */
+function countingReads(store: ExecutionStore): { store: ExecutionStore; reads: () => number } {
+  let reads = 0;
+  const readMethods = new Set([
+    "loadExecution",
+    "getExecution",
+    "getExecutions",
+    "getNodes",
+    "getAttempts",
+    "getEvents",
+    "lastSeq",
+    "getDefinition",
+  ]);
+  const proxy = new Proxy(store, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        if (readMethods.has(String(prop))) reads++;
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store: proxy, reads: () => reads };
+}
+
+/** A step handled by a replica that has never seen the execution: one store read, then it runs from its cache. */
+export async function coldReplicaReads(): Promise<BenchRow[]> {
+  const { file, cleanup } = tempStoreFile();
+  const store = await openStore(`sqlite://${file}`);
+  const def = new WorkflowBuilder("cold", 1, "Cold")
+    .inputs("topic")
+    .human("q", { prompt: "Go?", deadline: { afterMs: 3_600_000, action: "cancel" } })
+    .agent("after", { after: "q", in: { topic: "inputs.topic" }, prompt: "Write {{topic}}" })
+    .build();
+  const model = new LatencyModel(0);
+  const a = createEngine({ store, model, reconcileEveryMs: 0 });
+  const counted = countingReads(store.executions);
+  const b = createEngine({ executions: counted.store, model, reconcileEveryMs: 0 });
+  try {
+    a.register({ definition: def });
+    b.register({ definition: def });
+    const samples = await repeat(5, async () => {
+      const exec = await a.start("cold", { inputs: { topic: "t" }, userId: "bench" });
+      await a.wait(exec.id, { untilWaiting: true });
+      const before = counted.reads();
+      // B answers (a job it never saw), then runs the next step from its cache.
+      const res = await b.resume(exec.id, "q", "yes", { userId: "bench" });
+      if (!res.accepted) throw new Error("the answer was refused");
+      await a.wait(exec.id);
+      return counted.reads() - before;
+    });
+    const reads = median(samples);
+    return [
+      {
+        area: AREA,
+        metric: "store reads: an answer on a replica without the cached state, and the step it dispatches",
+        value: reads,
+        unit: "reads",
+        target: "1",
+        ok: reads === 1,
+      },
+    ];
+  } finally {
+    await a.close();
+    await b.close();
+    await store.close();
+    cleanup();
+  }
+}
+
 export async function run(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  for (const area of [againstFloor, parallelCriticalPath, rss]) rows.push(...(await area()));
+  for (const area of [againstFloor, coldReplicaReads, parallelCriticalPath, rss]) rows.push(...(await area()));
   return rows;
 }
 

@@ -1,6 +1,6 @@
 // The durable workflow engine's facade: registers workflows, starts executions, answers reads, and
-// hands steps to the runner (advance, attempts), waits (answers, deadlines) and the store. It builds
-// no store keys and decides no retries itself.
+// hands every step to the stateless handlers (run/handlers.ts), which any replica runs. It builds no
+// store keys and decides nothing itself (run/decide.ts decides).
 import type { z } from "zod";
 import { NotFoundError, StaffroomError } from "../errors.ts";
 import { type Logger, silentLogger } from "../log.ts";
@@ -22,13 +22,16 @@ import { LocalWorkQueue } from "./queue/local.ts";
 import type { WorkQueue } from "./queue/types.ts";
 import type { EngineEvent, ExecutionRecord, ExecutionView, NodeState } from "./records.ts";
 import { Registry } from "./registry.ts";
-import { TERMINAL } from "./run/run.ts";
-import { errorInfo, Runner } from "./run/runner.ts";
+import { TERMINAL } from "./run/decide.ts";
+import { errorInfo, Handlers } from "./run/handlers.ts";
+import { reconcile } from "./run/reconcile.ts";
 import { toWorkflowStats } from "./stats.ts";
 import type { ExecutionStore } from "./store/types.ts";
 import type { Store } from "./store.ts";
 import { type Clock, systemClock } from "./timing.ts";
-import { Waits } from "./waits.ts";
+
+const WAIT_POLL_MS = 1_000;
+const WAKES: ReadonlySet<string> = new Set(["execution.waiting", "execution.completed", "execution.failed", "execution.cancelled"]);
 
 export type EngineOptions = {
   /** The local store (its `executions` driver is used unless `executions` is given). */
@@ -51,8 +54,14 @@ export type EngineOptions = {
   defaultTimeoutMs?: number;
   /** Model name passed to providers when a node names none. */
   defaultModel?: string;
-  /** How long this process's owner lease lasts without a heartbeat. */
+  /** How long this process's owner lease lasts without a heartbeat (a killed peer's work resumes after it). */
   ownerLeaseMs?: number;
+  /**
+   * How often this process reconciles (re-adds work whose jobs provably no longer exist) when the
+   * queue is in-process. Default 10 s; 0 turns it off. With a shared queue the deployment schedules
+   * `recover()` once for the cluster (drivers/recovery.ts).
+   */
+  reconcileEveryMs?: number;
 };
 
 export class Engine implements EngineApi {
@@ -63,9 +72,10 @@ export class Engine implements EngineApi {
   private readonly log: Logger;
   private readonly registry: Registry;
   private readonly hub: EventHub;
-  private readonly runner: Runner;
-  private readonly waits: Waits;
+  private readonly handlers: Handlers;
   private readonly ownership: Ownership;
+  private reconcileTimer: NodeJS.Timeout | undefined;
+  private reconciling: Promise<string[]> | undefined;
 
   constructor(opts: EngineOptions) {
     const store = opts.executions ?? opts.store?.executions;
@@ -78,9 +88,10 @@ export class Engine implements EngineApi {
     this.registry = new Registry(opts.transforms, opts.schemas);
     this.hub = new EventHub(this.log, () => this.clock.now());
     this.ownership = new Ownership(store, this.log, opts.ownerLeaseMs);
-    this.runner = new Runner({
+    const queue = this.queue;
+    this.handlers = new Handlers({
       store,
-      queue: this.queue,
+      queue,
       clock: this.clock,
       random: opts.random ?? Math.random,
       log: this.log,
@@ -91,10 +102,18 @@ export class Engine implements EngineApi {
       defaultTimeoutMs: opts.defaultTimeoutMs,
       defaultModel: opts.defaultModel,
       maxParallel: opts.executionParallelism,
+      ...(queue.broadcastAbort ? { broadcastAbort: (id: string) => void queue.broadcastAbort?.(id).catch(() => undefined) } : {}),
     });
-    this.waits = new Waits(this.runner);
+    queue.onAbort?.((id) => this.handlers.abortAll(id));
     this.queue.setGroupLimit(`model:${opts.model.name}`, { concurrency: opts.providerConcurrency ?? HOSTED_CONCURRENCY });
-    this.queue.process((job) => (job.kind === "deadline" ? this.waits.deadline(job) : this.runner.handle(job)));
+    this.queue.process((job, context) => this.handlers.handle(job, context));
+    const every = opts.reconcileEveryMs ?? 10_000;
+    if (!this.queue.shared && every > 0) {
+      this.reconcileTimer = setInterval(() => {
+        void this.recover().catch((error: unknown) => this.log.warn({ err: errorInfo(error) }, "reconcile failed"));
+      }, every);
+      this.reconcileTimer.unref();
+    }
   }
 
   // ---- registry -----------------------------------------------------------------------------------
@@ -114,44 +133,36 @@ export class Engine implements EngineApi {
   // ---- starting -----------------------------------------------------------------------------------
 
   async start(workflowId: string, options: StartOptions): Promise<ExecutionRecord> {
-    if (this.runner.closing)
+    if (this.handlers.closing)
       throw new StaffroomError("engine_closing", "The service is shutting down; try again in a moment.", { retryable: true });
     const registered = this.registry.require(workflowId, options.version);
     const inputs = this.registry.checkInputs(registered, options.inputs);
-    const { run, existing } = await this.runner.create(registered.definition, inputs, {
+    const { rec } = await this.handlers.create(registered.definition, inputs, {
       userId: options.userId,
       ...(options.origin ? { origin: options.origin } : {}),
       ...(options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : {}),
     });
-    if (existing) return this.runner.runs.get(existing.id)?.rec ?? existing;
-    if (!run) throw new StaffroomError("internal_error", "The execution could not be started.");
-    this.runner.advance(run);
-    return { ...run.rec };
+    return { ...rec };
   }
 
-  // ---- reading ------------------------------------------------------------------------------------
+  // ---- reading (from the store: any replica answers the same) -------------------------------------
 
   async get(executionId: string): Promise<ExecutionView | undefined> {
-    const run = this.runner.runs.get(executionId);
-    const rec = run ? { ...run.rec } : await this.store.getExecution(executionId);
-    if (!rec) return undefined;
-    const stored = run ? run.nodes : await this.store.getNodes(executionId);
+    const loaded = await this.store.loadExecution(executionId);
+    if (!loaded) return undefined;
+    const rec = loaded.header;
     const kinds = new Map((rec.plan ?? []).map((p) => [p.id, p.kind]));
     const nodes = rec.nodeIds.map((id): NodeState => {
-      const st = stored.get(id);
-      return st ? { ...st } : { nodeId: id, kind: kinds.get(id) ?? "unknown", status: "pending", attempts: 0 };
+      const st = loaded.nodes.get(id);
+      if (!st) return { nodeId: id, kind: kinds.get(id) ?? "unknown", status: "pending", attempts: 0 };
+      const { token: _t, by: _b, dispatchedAt: _d, ...view } = st;
+      return view;
     });
     return { ...rec, nodes, ...(rec.durationMs !== undefined ? { totalMs: rec.durationMs } : {}) };
   }
 
-  async list(filter: ListFilter = {}): Promise<ExecutionRecord[]> {
-    const recs = await this.store.listExecutions({ ...filter, limit: filter.limit ?? 50 });
-    const out: ExecutionRecord[] = [];
-    for (const rec of recs) {
-      const live = this.runner.runs.get(rec.id)?.rec ?? rec;
-      if (!filter.status || filter.status.includes(live.status)) out.push({ ...live });
-    }
-    return out;
+  list(filter: ListFilter = {}): Promise<ExecutionRecord[]> {
+    return this.store.listExecutions({ ...filter, limit: filter.limit ?? 50 });
   }
 
   /** Stored events; each `node.completed` carries the node's output (read once per execution). */
@@ -159,14 +170,13 @@ export class Engine implements EngineApi {
     const events = await this.store.getEvents(executionId, fromSeq);
     const outputs = new Map<string, Map<string, NodeState>>();
     for (const e of events) {
-      if (e.type !== "node.completed" || e.nodeId === undefined) continue;
-      const owner = e.sub ? e.sub.executionId : executionId;
-      let nodes = outputs.get(owner);
+      if (e.type !== "node.completed" || e.nodeId === undefined || e.sub) continue;
+      let nodes = outputs.get(executionId);
       if (!nodes) {
-        nodes = this.runner.runs.get(owner)?.nodes ?? (await this.store.getNodes(owner));
-        outputs.set(owner, nodes);
+        nodes = await this.store.getNodes(executionId);
+        outputs.set(executionId, nodes);
       }
-      if (!e.sub) e.data = { ...e.data, output: nodes.get(e.nodeId)?.output };
+      e.data = { ...e.data, output: nodes.get(e.nodeId)?.output };
     }
     return events;
   }
@@ -179,57 +189,72 @@ export class Engine implements EngineApi {
     return this.hub.onEvent(listener);
   }
 
+  /**
+   * Resolves when the execution ends (or waits, with `untilWaiting`). Woken by this process's events;
+   * polls the store too, since another replica may be the one running it.
+   */
   async wait(executionId: string, options: { untilWaiting?: boolean; timeoutMs?: number } = {}): Promise<ExecutionView> {
     const deadline = options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : Number.POSITIVE_INFINITY;
     for (;;) {
-      const run = this.runner.runs.get(executionId);
-      if (run) {
-        if (options.untilWaiting && run.rec.status === "waiting") break;
-        const signals: Promise<unknown>[] = [run.done.promise];
-        if (options.untilWaiting) signals.push(new Promise<void>((r) => run.waitingWaiters.push(r)));
-        if (deadline !== Number.POSITIVE_INFINITY)
-          signals.push(new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref()));
-        await Promise.race(signals);
-        if (!run.lost) break;
-        continue;
+      let wake: () => void = () => undefined;
+      const woken = new Promise<void>((r) => {
+        wake = r;
+      });
+      const off = this.hub.onEvent((e) => {
+        if (e.executionId !== executionId || e.sub) return;
+        if (WAKES.has(e.type)) wake();
+      });
+      try {
+        const view = await this.get(executionId);
+        if (!view) throw new NotFoundError("request", executionId);
+        if (TERMINAL.has(view.status) || (options.untilWaiting && view.status === "waiting")) return view;
+        if (Date.now() >= deadline) return view;
+        // This process's events wake it at once; the poll is for executions another replica runs.
+        const timer = setTimeout(wake, Math.min(WAIT_POLL_MS, Math.max(0, deadline - Date.now())));
+        await woken;
+        clearTimeout(timer);
+      } finally {
+        off();
       }
-      const view = await this.get(executionId);
-      if (!view) throw new NotFoundError("request", executionId);
-      if (TERMINAL.has(view.status) || (options.untilWaiting && view.status === "waiting")) return view;
-      if (Date.now() >= deadline) return view;
-      // Not running in this process (another one owns it, or not yet recovered): poll the store.
-      await new Promise((r) => setTimeout(r, 100));
     }
-    const view = await this.get(executionId);
-    if (!view) throw new NotFoundError("request", executionId);
-    return view;
   }
 
   async stats(templateId?: string): Promise<WorkflowStats[]> {
     return (await this.store.getStats(templateId)).map(toWorkflowStats);
   }
 
-  // ---- cancel, answer, recover, forget, close -----------------------------------------------------
+  // ---- cancel, answer, reconcile, forget, close --------------------------------------------------
 
-  cancel(executionId: string): Promise<boolean> {
-    return this.runner.cancelById(executionId);
+  /** Commits the cancel (fenced like any decision), then stops the attempts on every replica. */
+  async cancel(executionId: string): Promise<boolean> {
+    return (await this.handlers.cancel(executionId, "Cancelled on request.")) === "cancelled";
   }
 
+  /**
+   * The answer handler, run where the answer arrives: no hand-over, no owner. It reads the state,
+   * checks who may answer and what, and commits the answer fenced by the version, so of two answers
+   * racing on two replicas one wins and the other is told `already_answered`.
+   */
   resume(executionId: string, nodeId: string, answer: unknown, by: { userId: string }): Promise<ResumeResult> {
-    return this.waits.answer(executionId, nodeId, answer, by);
+    return this.handlers.answer(executionId, nodeId, answer, by.userId);
   }
 
-  /** Claims and resumes every unfinished execution whose owner is gone; never one a live process runs. */
-  async recover(): Promise<string[]> {
-    const me = await this.ownership.owner();
-    const resumed: string[] = [];
-    for (const u of await this.store.unfinished()) {
-      if (this.runner.runs.has(u.executionId)) continue;
-      if (u.ownerAlive && u.owner !== me) continue;
-      const run = await this.runner.load(u.executionId);
-      if (run) resumed.push(u.executionId);
-    }
-    return resumed;
+  /**
+   * Reconciles: re-adds the work of unfinished executions whose jobs provably no longer exist (a
+   * stopped or killed process's), never a live process's. Returns the ids it re-added work for.
+   */
+  recover(): Promise<string[]> {
+    this.reconciling ??= reconcile({
+      store: this.store,
+      queue: this.queue,
+      handlers: this.handlers,
+      owner: () => this.ownership.owner(),
+      now: () => this.clock.now(),
+      log: this.log,
+    }).finally(() => {
+      this.reconciling = undefined;
+    });
+    return this.reconciling;
   }
 
   /** Deletes every execution the user started (cancelling unfinished ones first), then compacts the store. */
@@ -237,6 +262,7 @@ export class Engine implements EngineApi {
     let count = 0;
     for (const id of await this.store.executionIdsOfUser(userId)) {
       await this.cancel(id).catch(() => false);
+      this.handlers.forget(id);
       if (await this.store.deleteExecution(id)) count++;
     }
     await this.compact().catch((error: unknown) => this.log.error({ err: errorInfo(error) }, "store compaction failed"));
@@ -249,9 +275,11 @@ export class Engine implements EngineApi {
   }
 
   async close(): Promise<void> {
-    await this.runner.close();
-    this.hub.close();
+    if (this.reconcileTimer) clearInterval(this.reconcileTimer);
+    this.handlers.close();
+    await this.reconciling?.catch(() => undefined);
     if (this.ownsQueue) await this.queue.close();
+    this.hub.close();
     await this.ownership.release();
   }
 }

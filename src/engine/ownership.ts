@@ -1,6 +1,6 @@
-// This process's owner lease in the store: taken on the first write, renewed by a heartbeat,
-// released on close. Executions of an owner whose lease expired (a crashed process) may be claimed
-// by another; a live owner's never are, so two servers on one store cooperate.
+// This process's owner lease in the store: taken before its first dispatch, renewed by a heartbeat,
+// released on close. It owns no execution: it tells reconcilers on other processes whether the jobs
+// this process dispatched to its in-process queue can still exist (a live process's never are re-added).
 import type { Logger } from "../log.ts";
 import { localOwner } from "./store/local.ts";
 import type { ExecutionStore, OwnerInfo } from "./store/types.ts";
@@ -9,7 +9,7 @@ export const OWNER_LEASE_MS = 30_000;
 
 export class Ownership {
   readonly info: OwnerInfo = localOwner();
-  private started: Promise<string> | undefined;
+  started: Promise<string> | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -21,7 +21,7 @@ export class Ownership {
   /** The owner id, once its lease is stored (read-only use of the engine never takes one). */
   owner(): Promise<string> {
     this.started ??= this.store.heartbeat(this.info, this.leaseMs).then(() => {
-      this.timer = setInterval(() => void this.beat(), Math.max(1_000, Math.floor(this.leaseMs / 3)));
+      this.timer = setInterval(() => void this.beat(), Math.max(200, Math.floor(this.leaseMs / 3)));
       this.timer.unref();
       return this.info.owner;
     });
@@ -31,8 +31,8 @@ export class Ownership {
   private async beat(): Promise<void> {
     try {
       const kept = await this.store.heartbeat(this.info, this.leaseMs);
-      // Our writes are fenced anyway; say so for whoever reads the logs.
-      if (!kept) this.log.warn({ owner: this.info.owner }, "owner lease had expired; executions may have moved to another process");
+      // Other processes may have re-dispatched our work; our stale attempts are fenced by their tokens.
+      if (!kept) this.log.warn({ owner: this.info.owner }, "owner lease had expired; other processes may have taken up its jobs");
     } catch (error) {
       this.log.error({ err: String(error) }, "owner heartbeat failed");
     }

@@ -86,6 +86,14 @@ export const NodeState = z.object({
   /** Who answered a human node. */
   answeredBy: z.string().optional(),
   childExecutionId: z.string().optional(),
+  /** The running attempt's token: only the attempt that was dispatched may complete the node. */
+  token: z.string().optional(),
+  /** The process that dispatched the running attempt or the wait (in-process queues hold its job there). */
+  by: z.string().optional(),
+  /** When the running attempt was dispatched (its job is enqueued just after this is stored). */
+  dispatchedAt: z.number().optional(),
+  /** On a fallback node: the nodes it stands in for, outermost first (stored, so a restart keeps it). */
+  fallbackFor: z.array(z.string()).optional(),
 });
 export type NodeState = z.infer<typeof NodeState>;
 

@@ -30,7 +30,7 @@ describeWithPostgres("PostgreSQL ExecutionStore", () => {
     return { store: s.executions, cleanup: () => s.close() };
   });
 
-  it("fences across replicas: after a forced hand-over the old owner writes nothing, and of two replicas completing the same node only one does", async () => {
+  it("fences across replicas: of three replicas deciding on the same version (the same step delivered thrice), exactly one commits", async () => {
     const replicas = await Promise.all(Array.from({ length: 3 }, () => open()));
     try {
       const header = {
@@ -46,44 +46,28 @@ describeWithPostgres("PostgreSQL ExecutionStore", () => {
         nodeIds: ["a"],
         plan: [],
       } as unknown as ExecutionRecord;
-      const made = await replicas[0]!.executions.createExecution({ header, definition: {} as never, owner: "r0", events: [] });
+      const made = await replicas[0]!.executions.createExecution({ header, definition: {} as never, events: [] });
       if (!made.created) throw new Error("expected creation");
-      const taken = await replicas[1]!.executions.claim(header.id, "r1", { force: true });
-      // Both write node "a" as completed, seq 1, at once: one transaction each, under the row lock.
+      // All write node "a" as completed at version 0, seq 1, at once: one transaction each, under the row lock.
       const node = { nodeId: "a", kind: "agent", status: "completed", attempts: 1 } as const;
-      const results = await Promise.all([
-        replicas[0]!.executions.commit({
-          executionId: header.id,
-          token: made.lease.token,
-          node: { nodeId: "a" },
-          nodes: [node],
-          events: [{ executionId: header.id, seq: 1, type: "node.completed", at: 1, nodeId: "a" }],
-        }),
-        replicas[1]!.executions.commit({
-          executionId: header.id,
-          token: taken!.token,
-          node: { nodeId: "a" },
-          nodes: [node],
-          events: [{ executionId: header.id, seq: 1, type: "node.completed", at: 2, nodeId: "a" }],
-        }),
-        replicas[2]!.executions.commit({
-          executionId: header.id,
-          token: taken!.token,
-          node: { nodeId: "a" },
-          nodes: [node],
-          events: [{ executionId: header.id, seq: 1, type: "node.completed", at: 3, nodeId: "a" }],
-        }),
+      const results = await Promise.all(
+        replicas.map((r, i) =>
+          r.executions.commit({
+            executionId: header.id,
+            expectVersion: 0,
+            seq: 0,
+            nodes: [{ ...node, output: i }],
+            events: [{ executionId: header.id, seq: 1, type: "node.completed", at: i, nodeId: "a" }],
+          }),
+        ),
+      );
+      expect(results.filter((r) => r.ok)).toHaveLength(1);
+      expect(results.filter((r) => !r.ok)).toEqual([
+        { ok: false, reason: "version_conflict" },
+        { ok: false, reason: "version_conflict" },
       ]);
-      expect(results[0]).toEqual({ ok: false, reason: "stale_lease" });
-      // The same step delivered twice to two replicas: exactly one completes it.
-      expect(
-        results
-          .slice(1)
-          .map((r) => r.ok)
-          .sort(),
-      ).toEqual([false, true]);
-      expect(results.slice(1).find((r) => !r.ok)).toMatchObject({ reason: expect.stringMatching(/node_settled|seq_conflict/) });
       expect((await shared.executions.getEvents(header.id)).map((e) => e.seq)).toEqual([1]);
+      expect((await shared.executions.loadExecution(header.id))?.version).toBe(1);
     } finally {
       await Promise.all(replicas.map((r) => r.close()));
     }

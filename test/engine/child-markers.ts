@@ -14,11 +14,21 @@ export type MarkedChild = {
 
 const repoRoot = resolve(import.meta.dirname, "../..");
 
-export function spawnMarked(script: string, args: string[]): MarkedChild {
-  const proc = spawn(process.execPath, [join(repoRoot, "bin/run-ts.js"), script, ...args], {
+export type SpawnOptions = {
+  env?: Record<string, string>;
+  /** Keep stdin open for commands (one JSON object per line). */
+  stdin?: boolean;
+  /** A command the process runs under, e.g. ["unshare", "--pid", "--fork"] for a PID namespace of its own. */
+  wrap?: string[];
+};
+
+export function spawnMarked(script: string, args: string[], options: SpawnOptions = {}): MarkedChild {
+  const argv = [process.execPath, join(repoRoot, "bin/run-ts.js"), script, ...args];
+  const [cmd, ...rest] = [...(options.wrap ?? []), ...argv] as [string, ...string[]];
+  const proc = spawn(cmd, rest, {
     cwd: repoRoot,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, LOG_LEVEL: "silent" },
+    stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"],
+    env: { ...process.env, LOG_LEVEL: "silent", ...options.env },
   });
   const markers: Marker[] = [];
   let buffer = "";

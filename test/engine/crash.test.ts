@@ -80,7 +80,10 @@ describe("crash and resume", () => {
       (m) =>
         m.some((x) => x.event === "node.started" && x.node === "s3") &&
         m.some((x) => x.event === "execution.waiting") &&
-        m.some((x) => x.event === "node.started" && x.node === "i2"),
+        m.some((x) => x.event === "node.started" && x.node === "i2") &&
+        // node.started is stored with the dispatch; the model calls themselves must be in flight too.
+        runCounts().get("stuck s3") === 1 &&
+        runCounts().get("nested i2") === 1,
       "in-flight agent steps (top level and in a sub-workflow) and a human wait",
       b.stderr,
     );

@@ -1,7 +1,7 @@
-// The ExecutionStore in PostgreSQL tables, shared by every replica. Each transition is one call of
-// commit_transition (one transaction holding the execution's row lock, fenced by its lease token);
-// claims are one conditional UPDATE; leases are measured on the database's clock, not the replicas'.
-import { randomBytes } from "node:crypto";
+// The ExecutionStore in PostgreSQL tables, shared by every replica. Each decision is one call of
+// commit_v3 (one transaction holding the execution's row lock, fenced by its version); owner leases
+// are measured on the database's clock, not the replicas'. The retention sweep runs on a schedule
+// under a cluster-wide advisory lock, so one replica sweeps at a time.
 import type pg from "pg";
 import type { AttemptRecord, EngineEvent, ExecutionRecord, NodeState } from "../../engine/records.ts";
 import type { WorkflowDefinition } from "../../engine/schema.ts";
@@ -9,9 +9,9 @@ import type { StatsRecord } from "../../engine/stats.ts";
 import type {
   CommitResult,
   CreateResult,
-  ExecutionLease,
   ExecutionQuery,
   ExecutionStore,
+  LoadedExecution,
   NewExecution,
   OwnerInfo,
   OwnerLease,
@@ -19,8 +19,8 @@ import type {
   UnfinishedExecution,
 } from "../../engine/store/types.ts";
 
-const TERMINAL = ["completed", "failed", "cancelled"];
-const newToken = () => randomBytes(9).toString("base64url");
+/** Advisory lock keys of the retention sweep ("STAF", "SWEP"): one replica sweeps at a time. */
+const SWEEP_LOCK = [0x5354_4146, 0x5357_4550] as const;
 /** Owner rows are kept a day past expiry so a late heartbeat can still say "you had expired". */
 const OWNER_GRACE_MS = 86_400_000;
 
@@ -31,6 +31,9 @@ export type PostgresStoreOptions = {
   ttlMs: number;
   /** Ends the pool on close (when this store owns it). */
   ownsPool?: boolean;
+  /** How often the retention sweep runs (one replica at a time); 0 or unset: never on its own. */
+  sweepEveryMs?: number;
+  onSweepError?: (error: unknown) => void;
 };
 
 type ExecutionRow = { header: ExecutionRecord };
@@ -46,11 +49,18 @@ export class PostgresExecutionStore implements ExecutionStore {
   private readonly pool: pg.Pool;
   private readonly ttlMs: number;
   private readonly writtenDefinitions = new Set<string>();
+  private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: PostgresStoreOptions) {
     this.pool = options.pool;
     this.location = options.location;
     this.ttlMs = options.ttlMs;
+    if (options.sweepEveryMs && options.sweepEveryMs > 0) {
+      this.sweepTimer = setInterval(() => {
+        this.sweepExpired().catch((error: unknown) => options.onSweepError?.(error));
+      }, options.sweepEveryMs);
+      this.sweepTimer.unref();
+    }
   }
 
   private expires(): number {
@@ -86,9 +96,8 @@ export class PostgresExecutionStore implements ExecutionStore {
   // ---- executions -------------------------------------------------------------------------------
 
   async createExecution(input: NewExecution): Promise<CreateResult> {
-    const { header, definition, owner, events, idempotencyKey } = input;
+    const { header, definition, events, idempotencyKey } = input;
     const expires = this.expires();
-    const token = newToken();
     const client = await this.pool.connect();
     try {
       await client.query("BEGIN");
@@ -120,8 +129,8 @@ export class PostgresExecutionStore implements ExecutionStore {
         }
       }
       await client.query(
-        `INSERT INTO executions (id, user_id, template_id, status, created_at, hash, header, owner, token, idempotency_key, last_seq, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+        `INSERT INTO executions (id, user_id, template_id, status, created_at, hash, header, idempotency_key, last_seq, version, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10)`,
         [
           header.id,
           header.userId,
@@ -130,8 +139,6 @@ export class PostgresExecutionStore implements ExecutionStore {
           header.createdAt,
           header.hash,
           header,
-          owner,
-          token,
           idempotencyKey ?? null,
           events.length,
           expires,
@@ -145,7 +152,7 @@ export class PostgresExecutionStore implements ExecutionStore {
       }
       await client.query("COMMIT");
       this.writtenDefinitions.add(header.hash);
-      return { created: true, execution: header, lease: { executionId: header.id, owner, token } };
+      return { created: true, execution: header };
     } catch (error) {
       await client.query("ROLLBACK").catch(() => undefined);
       throw error;
@@ -154,41 +161,49 @@ export class PostgresExecutionStore implements ExecutionStore {
     }
   }
 
-  async claim(executionId: string, owner: string, options: { force?: boolean } = {}): Promise<ExecutionLease | undefined> {
-    // One statement under the row lock: a racing claimer re-reads the row after the winner commits and
-    // finds a live owner (or, forced, takes it with a newer token, which fences the first out).
-    const token = newToken();
-    const { rowCount } = await this.pool.query(
-      `UPDATE executions e SET owner = $2, token = $3
-       WHERE e.id = $1 AND e.status <> ALL($5::text[])
-         AND (e.owner IS NULL OR e.owner = $2 OR $4::boolean
-              OR NOT EXISTS (SELECT 1 FROM owners o WHERE o.owner = e.owner AND o.expires_at >= now_ms()))`,
-      [executionId, owner, token, options.force === true, TERMINAL],
-    );
-    return rowCount === 1 ? { executionId, owner, token } : undefined;
-  }
-
   async commit(t: Transition): Promise<CommitResult> {
     const nodes = t.nodes?.length ? lastPerKey(t.nodes, (n) => n.nodeId) : undefined;
     const attempts = t.attempts?.length ? lastPerKey(t.attempts, (a) => `${a.nodeId}:${a.attempt.attempt}`) : undefined;
     const events = t.events ?? [];
-    if (!t.header && !nodes && !attempts && events.length === 0) return { ok: true };
-    const { rows } = await this.pool.query<{ result: string }>("SELECT commit_transition($1, $2, $3, $4, $5, $6, $7, $8) AS result", [
+    const children = t.children?.length
+      ? t.children.map((c) => ({ header: c.header, definition: c.definition, events: c.events }))
+      : undefined;
+    const { rows } = await this.pool.query<{ result: string }>("SELECT commit_v3($1, $2, $3, $4, $5, $6, $7, $8, $9) AS result", [
       t.executionId,
-      t.token,
-      t.node?.nodeId ?? null,
+      t.expectVersion,
+      t.seq,
       t.header ?? null,
       nodes ? JSON.stringify(nodes) : null,
       attempts ? JSON.stringify(attempts) : null,
       events.length ? JSON.stringify(events) : null,
+      children ? JSON.stringify(children) : null,
       this.expires(),
     ]);
     const result = rows[0]?.result;
-    if (result === "ok") return { ok: true };
-    if (result === "stale_lease" || result === "node_settled" || result === "seq_conflict" || result === "not_found") {
-      return { ok: false, reason: result };
+    if (result === "ok") {
+      for (const c of t.children ?? []) this.writtenDefinitions.add(c.header.hash);
+      return { ok: true, version: t.expectVersion + 1 };
     }
-    throw new Error(`commit_transition answered ${String(result)}`);
+    if (result === "version_conflict" || result === "seq_conflict" || result === "not_found") return { ok: false, reason: result };
+    throw new Error(`commit_v3 answered ${String(result)}`);
+  }
+
+  async loadExecution(executionId: string): Promise<LoadedExecution | undefined> {
+    // One round trip: the header row with its nodes aggregated.
+    const { rows } = await this.pool.query<{ header: ExecutionRecord; version: number; last_seq: number; nodes: NodeState[] | null }>(
+      `SELECT e.header, e.version, e.last_seq,
+              (SELECT jsonb_agg(n.state) FROM nodes n WHERE n.execution_id = e.id) AS nodes
+       FROM executions e WHERE e.id = $1`,
+      [executionId],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    return {
+      header: row.header,
+      nodes: new Map((row.nodes ?? []).map((n) => [n.nodeId, n])),
+      version: Number(row.version),
+      seq: Number(row.last_seq),
+    };
   }
 
   async deleteExecution(executionId: string): Promise<boolean> {
@@ -296,12 +311,10 @@ export class PostgresExecutionStore implements ExecutionStore {
   }
 
   async unfinished(): Promise<UnfinishedExecution[]> {
-    const { rows } = await this.pool.query<{ id: string; owner: string | null; alive: boolean }>(
-      `SELECT e.id, e.owner, coalesce(o.expires_at >= now_ms(), false) AS alive
-       FROM executions e LEFT JOIN owners o ON o.owner = e.owner
-       WHERE e.status NOT IN ('completed', 'failed', 'cancelled')`,
+    const { rows } = await this.pool.query<{ id: string }>(
+      "SELECT id FROM executions WHERE status NOT IN ('completed', 'failed', 'cancelled')",
     );
-    return rows.map((r) => ({ executionId: r.id, owner: r.owner ?? undefined, ownerAlive: r.alive }));
+    return rows.map((r) => ({ executionId: r.id }));
   }
 
   // ---- stats ------------------------------------------------------------------------------------
@@ -338,15 +351,39 @@ export class PostgresExecutionStore implements ExecutionStore {
 
   // ---- housekeeping -----------------------------------------------------------------------------
 
+  /**
+   * Deletes executions past retention (their nodes, attempts and events cascade), orphaned idempotency
+   * keys and definitions, and long-dead owners. One replica at a time: the others skip (0).
+   */
   async sweepExpired(now = Date.now()): Promise<number> {
-    const gone = await this.pool.query("DELETE FROM executions WHERE expires_at < $1", [now]);
-    await this.pool.query("DELETE FROM idempotency i WHERE NOT EXISTS (SELECT 1 FROM executions e WHERE e.id = i.execution_id)");
-    await this.pool.query(
-      "DELETE FROM definitions d WHERE d.expires_at < $1 AND NOT EXISTS (SELECT 1 FROM executions e WHERE e.hash = d.hash)",
-      [now],
-    );
-    await this.pool.query("DELETE FROM owners WHERE expires_at < now_ms() - $1", [OWNER_GRACE_MS]);
-    return gone.rowCount ?? 0;
+    const client = await this.pool.connect();
+    try {
+      await client.query("BEGIN");
+      const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_xact_lock($1, $2) AS locked", [...SWEEP_LOCK]);
+      if (!rows[0]?.locked) {
+        await client.query("ROLLBACK");
+        return 0;
+      }
+      const gone = await client.query("DELETE FROM executions WHERE expires_at < $1", [now]);
+      await client.query("DELETE FROM idempotency i WHERE NOT EXISTS (SELECT 1 FROM executions e WHERE e.id = i.execution_id)");
+      await client.query(
+        "DELETE FROM definitions d WHERE d.expires_at < $1 AND NOT EXISTS (SELECT 1 FROM executions e WHERE e.hash = d.hash)",
+        [now],
+      );
+      await client.query("DELETE FROM owners WHERE expires_at < now_ms() - $1", [OWNER_GRACE_MS]);
+      // Other layers' records (conversations, the privacy maps of real names) expire by Keyv's `expires`.
+      await client.query(
+        `DELETE FROM keyv WHERE CASE WHEN value ~ '"expires":[0-9]' THEN (value::jsonb->>'expires')::bigint < $1 ELSE false END`,
+        [now],
+      );
+      await client.query("COMMIT");
+      return gone.rowCount ?? 0;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
   /** Deleted rows are invisible at once; autovacuum reclaims their space, so there is nothing to force here. */
@@ -364,6 +401,7 @@ export class PostgresExecutionStore implements ExecutionStore {
   private closed: Promise<void> | undefined;
 
   close(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.closed ??= this.options.ownsPool ? this.pool.end() : Promise.resolve();
     return this.closed;
   }

@@ -109,4 +109,72 @@ export const MIGRATIONS: readonly Migration[] = [
       $f$;
     `,
   },
+  {
+    id: 3,
+    name: "engine v3: execution version fence, store-checked event batches, children in the same commit",
+    sql: (s) => `
+      ALTER TABLE ${s}.executions ADD COLUMN version integer NOT NULL DEFAULT 0;
+      ALTER TABLE ${s}.executions ALTER COLUMN token DROP NOT NULL;
+
+      -- One decision, one transaction: the execution's row is locked, its version compared with the one
+      -- the decision read (the fence), the events checked to continue the log as one batch; then the
+      -- events, nodes, attempts, header and any child executions are written and the version bumped.
+      CREATE FUNCTION ${s}.commit_v3(
+        p_id text, p_version integer, p_seq integer, p_header jsonb, p_nodes jsonb, p_attempts jsonb,
+        p_events jsonb, p_children jsonb, p_expires bigint
+      ) RETURNS text LANGUAGE plpgsql AS $f$
+      DECLARE
+        cur_version integer;
+        cur_seq integer;
+        n_events integer := coalesce(jsonb_array_length(p_events), 0);
+        child jsonb;
+      BEGIN
+        SELECT version, last_seq INTO cur_version, cur_seq FROM ${s}.executions WHERE id = p_id FOR UPDATE;
+        IF NOT FOUND THEN RETURN 'not_found'; END IF;
+        IF cur_version <> p_version THEN RETURN 'version_conflict'; END IF;
+        IF cur_seq <> p_seq OR (n_events > 0 AND EXISTS (
+          SELECT 1 FROM jsonb_array_elements(p_events) WITH ORDINALITY AS e(v, i)
+          WHERE (e.v->>'seq')::integer <> cur_seq + e.i OR e.v->>'executionId' IS DISTINCT FROM p_id
+        )) THEN
+          RETURN 'seq_conflict';
+        END IF;
+        IF n_events > 0 THEN
+          INSERT INTO ${s}.events (execution_id, seq, event)
+            SELECT p_id, (v->>'seq')::integer, v FROM jsonb_array_elements(p_events) AS v;
+        END IF;
+        IF p_nodes IS NOT NULL THEN
+          INSERT INTO ${s}.nodes (execution_id, node_id, status, state)
+            SELECT p_id, v->>'nodeId', v->>'status', v FROM jsonb_array_elements(p_nodes) AS v
+            ON CONFLICT (execution_id, node_id) DO UPDATE SET status = excluded.status, state = excluded.state;
+        END IF;
+        IF p_attempts IS NOT NULL THEN
+          INSERT INTO ${s}.attempts (execution_id, node_id, attempt, record)
+            SELECT p_id, v->>'nodeId', (v->'attempt'->>'attempt')::integer, v->'attempt' FROM jsonb_array_elements(p_attempts) AS v
+            ON CONFLICT (execution_id, node_id, attempt) DO UPDATE SET record = excluded.record;
+        END IF;
+        UPDATE ${s}.executions SET
+          version = cur_version + 1,
+          last_seq = cur_seq + n_events,
+          expires_at = p_expires,
+          header = coalesce(p_header, header),
+          status = coalesce(p_header->>'status', status)
+        WHERE id = p_id;
+        IF p_children IS NOT NULL THEN
+          FOR child IN SELECT * FROM jsonb_array_elements(p_children) LOOP
+            INSERT INTO ${s}.definitions (hash, definition, expires_at)
+              VALUES (child->'header'->>'hash', child->'definition', p_expires)
+              ON CONFLICT (hash) DO UPDATE SET expires_at = greatest(${s}.definitions.expires_at, excluded.expires_at);
+            INSERT INTO ${s}.executions (id, user_id, template_id, status, created_at, hash, header, last_seq, version, expires_at)
+              VALUES (child->'header'->>'id', child->'header'->>'userId', child->'header'->>'templateId', child->'header'->>'status',
+                      (child->'header'->>'createdAt')::bigint, child->'header'->>'hash', child->'header',
+                      coalesce(jsonb_array_length(child->'events'), 0), 0, p_expires);
+            INSERT INTO ${s}.events (execution_id, seq, event)
+              SELECT child->'header'->>'id', (v->>'seq')::integer, v FROM jsonb_array_elements(child->'events') AS v;
+          END LOOP;
+        END IF;
+        RETURN 'ok';
+      END
+      $f$;
+    `,
+  },
 ];

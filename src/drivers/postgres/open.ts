@@ -20,7 +20,7 @@ export type PostgresStore = {
 
 export async function openPostgresStore(
   choice: Extract<StoreChoice, { kind: "postgres" }>,
-  options: { ttlMs: number; poolSize?: number },
+  options: { ttlMs: number; poolSize?: number; sweepEveryMs?: number; onSweepError?: (error: unknown) => void },
 ): Promise<PostgresStore> {
   const pool = await openPool({
     connectionString: choice.connectionString,
@@ -34,7 +34,14 @@ export async function openPostgresStore(
     throw error;
   }
   const location = `${describeTarget(choice.connectionString)} (schema ${choice.schema})`;
-  const executions = new PostgresExecutionStore({ pool, location, ttlMs: options.ttlMs });
+  const executions = new PostgresExecutionStore({
+    pool,
+    location,
+    ttlMs: options.ttlMs,
+    // Hourly by default; the advisory lock makes one replica sweep while the others skip.
+    sweepEveryMs: options.sweepEveryMs ?? 3_600_000,
+    ...(options.onSweepError ? { onSweepError: options.onSweepError } : {}),
+  });
   let adapter: KeyvPostgres | undefined;
   const namespaces = new Map<string, Keyv>();
   return {

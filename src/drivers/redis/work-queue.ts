@@ -13,6 +13,11 @@ export type BullQueueOptions = {
   prefix?: string;
   /** Ungrouped jobs a replica runs at once. Default 32. */
   concurrency?: number;
+  /**
+   * Grouped jobs (model calls) this replica runs at once, below the group's cluster-wide limit.
+   * Default: the group's limit (one replica may use all of it).
+   */
+  groupConcurrency?: number;
   /** Deliveries before a job is given up (handlers throw only when infrastructure failed). Default 5. */
   maxDeliveries?: number;
   /** Wait before redelivering a job whose handler threw. Default 1000 ms. */
@@ -41,6 +46,10 @@ function groupQueueName(group: string): string {
 
 export class BullWorkQueue implements WorkQueue {
   readonly driver = "bullmq";
+  /** Jobs live in Redis: they outlive any replica, and `exists` answers for all of them. */
+  readonly shared = true;
+  private subscriber: Redis | undefined;
+  private readonly abortListeners: ((executionId: string) => void)[] = [];
   private readonly connection: Redis;
   private readonly prefix: string;
   private readonly queues = new Map<string, Queue>();
@@ -67,6 +76,10 @@ export class BullWorkQueue implements WorkQueue {
 
   private get groupsKey(): string {
     return `${this.prefix}:staffroom:groups`;
+  }
+
+  private get abortChannel(): string {
+    return `${this.prefix}:staffroom:abort`;
   }
 
   private queue(name: string): Queue {
@@ -125,6 +138,34 @@ export class BullWorkQueue implements WorkQueue {
     });
     await Promise.all([...byQueue].map(([q, jobs]) => q.addBulk(jobs)));
     return results;
+  }
+
+  /** Whether the job is waiting, delayed or running anywhere (any replica). */
+  async exists(jobId: string): Promise<boolean> {
+    for (const q of [this.queue(MAIN), ...(await this.groupQueues())]) {
+      const state = await q.getJobState(toBullId(jobId));
+      if (state !== "unknown" && state !== "completed" && state !== "failed") return true;
+    }
+    return false;
+  }
+
+  /** Publishes "stop the attempts of this execution" to every replica on this prefix (Redis pub/sub). */
+  async broadcastAbort(executionId: string): Promise<void> {
+    if (this.closed) return;
+    await this.connection.publish(this.abortChannel, executionId);
+  }
+
+  onAbort(listener: (executionId: string) => void): void {
+    this.abortListeners.push(listener);
+    if (this.subscriber) return;
+    const sub = this.connection.duplicate();
+    this.subscriber = sub;
+    sub.on("error", () => undefined);
+    sub.on("message", (channel: string, message: string) => {
+      if (channel !== this.abortChannel) return;
+      for (const l of this.abortListeners) l(message);
+    });
+    void sub.subscribe(this.abortChannel).catch(() => undefined);
   }
 
   async remove(jobId: string): Promise<boolean> {
@@ -191,7 +232,10 @@ export class BullWorkQueue implements WorkQueue {
 
   private ensureWorker(name: string, group: string | undefined): void {
     if (!this.handler || this.closed || this.workers.has(name)) return;
-    const concurrency = group === undefined ? (this.options.concurrency ?? 32) : (this.localLimits.get(group)?.concurrency ?? 8);
+    const concurrency =
+      group === undefined
+        ? (this.options.concurrency ?? 32)
+        : Math.min(this.options.groupConcurrency ?? Number.POSITIVE_INFINITY, this.localLimits.get(group)?.concurrency ?? 8);
     const worker = new Worker<Payload>(name, (job, token, signal) => this.run(job, token, signal), {
       connection: this.connection,
       prefix: this.prefix,
@@ -234,6 +278,7 @@ export class BullWorkQueue implements WorkQueue {
     await Promise.all([...this.workers.values()].map((w) => w.close()));
     await Promise.allSettled([...this.limits.values()]);
     await Promise.all([...this.queues.values()].map((q) => q.close()));
+    this.subscriber?.disconnect();
   }
 }
 

@@ -20,6 +20,7 @@ export type LocalQueueOptions = {
 
 export class LocalWorkQueue implements WorkQueue {
   readonly driver = "local";
+  readonly shared = false;
   private readonly pending = new Map<string, Entry>();
   /** Ready jobs in FIFO order (ids; skipped when removed). */
   private ready: string[] = [];
@@ -71,6 +72,10 @@ export class LocalWorkQueue implements WorkQueue {
       this.schedule();
     }
     return { id: spec.id, deduped: false };
+  }
+
+  exists(jobId: string): Promise<boolean> {
+    return Promise.resolve(this.pending.has(jobId) || this.running.has(jobId));
   }
 
   remove(jobId: string): Promise<boolean> {

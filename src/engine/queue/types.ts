@@ -5,7 +5,7 @@
 // idempotent, fenced by the store (see ExecutionStore.commit), so a job run twice changes nothing.
 
 /** The step handlers the engine registers; a job names one. */
-export type JobKind = "advance" | "attempt" | "deadline" | "answer" | "cancel";
+export type JobKind = "advance" | "attempt" | "deadline" | "answer" | "cancel" | "child-done";
 
 export type JobSpec = {
   /**
@@ -17,7 +17,7 @@ export type JobSpec = {
   kind: JobKind;
   executionId: string;
   nodeId?: string;
-  /** Small JSON-serialisable facts (an answer, an attempt number). Never large outputs. */
+  /** Small JSON-serialisable facts (an attempt number and token, the version that dispatched it). Never outputs. */
   data?: Record<string, unknown>;
   /**
    * Concurrency group, e.g. `model:<provider>`: jobs of a group run at most `concurrency` at once
@@ -63,6 +63,17 @@ export interface WorkQueue {
   enqueue(job: JobSpec): Promise<EnqueueResult>;
   /** Adds several jobs (one round trip where the driver can). */
   enqueueMany(jobs: JobSpec[]): Promise<EnqueueResult[]>;
+  /**
+   * True when jobs live outside this process (in Redis): they survive it, and `exists` answers for every
+   * replica. False (the in-process queue): a job exists only while the process that enqueued it lives.
+   */
+  readonly shared?: boolean;
+  /** Whether a job with this id is waiting, delayed or running (in-process queues: in this process). */
+  exists?(jobId: string): Promise<boolean>;
+  /** Broadcasts "stop the attempts of this execution" to every replica sharing the queue. */
+  broadcastAbort?(executionId: string): Promise<void>;
+  /** Receives those broadcasts (from every replica, this one included). */
+  onAbort?(listener: (executionId: string) => void): void;
   /** Removes a waiting or delayed job (e.g. a deadline no longer needed); false when running, done or unknown. */
   remove(jobId: string): Promise<boolean>;
   /** Sets (or changes) a group's limits. Unknown groups run unlimited. */

@@ -1,12 +1,16 @@
 // The local ExecutionStore driver on a Table (Keyv's sqlite table or a Map). It alone knows the layout:
-//   x:<id> header · n:<id>:<node> node state · a:<id>:<node>:<n> attempt · e:<id>:<seq> event
-//   l:<id> lease {owner, token, idempotencyKey} · i:<key> idempotency key → id · d:<hash> definition
-//   o:<owner> owner lease · s:<template> stats
+//   x:<id> header · v:<id> {v: version, s: last seq} · n:<id>:<node> node state · a:<id>:<node>:<n> attempt
+//   e:<id>:<seq> event · l:<id> {userId, idempotencyKey} (written once) · i:<key> idempotency key → id
+//   d:<hash> definition · o:<owner> owner lease · s:<template> stats
 //   ix:r:<inv>:<id>, ix:u:<user>:<inv>:<id>, ix:t:<template>:<inv>:<id> (newest first: inv = MAX - createdAt)
 //   ix:f:<id> unfinished
-// Index rows are added once and deleted, never rewritten lists. `ix:f` is dropped after the header
+// Index rows are rewritten with every header write, so they expire with the header, never before it
+// (forget finds an execution as long as any of it is readable). `ix:f` is dropped after the header
 // turns terminal (a second statement); a crash between the two leaves an entry `unfinished()` heals.
+// Every commit is fenced by the event log: it applies only while the log still ends at the seq the
+// decision read (every decision appends events), and its whole batch must continue it.
 import { randomBytes } from "node:crypto";
+import { readFileSync, readlinkSync } from "node:fs";
 import { hostname } from "node:os";
 import { KeyedMutex } from "../../util/mutex.ts";
 import type { AttemptRecord, EngineEvent, ExecutionRecord, NodeState } from "../records.ts";
@@ -16,9 +20,9 @@ import type { Condition, Row, Table } from "./table.ts";
 import type {
   CommitResult,
   CreateResult,
-  ExecutionLease,
   ExecutionQuery,
   ExecutionStore,
+  LoadedExecution,
   NewExecution,
   OwnerInfo,
   OwnerLease,
@@ -27,11 +31,20 @@ import type {
 } from "./types.ts";
 
 const TERMINAL = new Set(["completed", "failed", "cancelled"]);
-const SETTLED = ["completed", "failed", "skipped", "cancelled"] as const;
 const MAX_TIME = 9_999_999_999_999;
 
 type IdemRow = { executionId: string };
-type LeaseRow = { owner: string; token: string; idempotencyKey?: string; userId: string };
+type MetaRow = { idempotencyKey?: string; userId: string };
+type VersionRow = { v: number; s: number };
+type PendingCommit = {
+  t: Transition;
+  rows: Row[];
+  conditions: Condition[];
+  resolve: (r: CommitResult) => void;
+  reject: (e: unknown) => void;
+};
+/** Decisions merged into one statement at most (SQLite's parameter limit is far above it). */
+const GROUP_MAX = 200;
 
 /** Ids from outside (user, template) inside keys: `:` and `%` escaped so one id is never a prefix of another's rows. */
 const part = (id: string) => id.replace(/%/g, "%25").replace(/:/g, "%3A");
@@ -48,13 +61,30 @@ export type LocalStoreOptions = {
   ping?: () => Promise<boolean>;
 };
 
+function readOr(read: () => string): string | undefined {
+  try {
+    return read().trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** This process's PID namespace and boot: a PID identifies a process only within both. */
+const PIDNS = readOr(() => readlinkSync("/proc/self/ns/pid"));
+const BOOT = readOr(() => readFileSync("/proc/sys/kernel/random/boot_id", "utf8"));
+
 /**
- * An owner lease counts as live until it expires, except one of a process on this host that no
- * longer exists (killed, crashed): its executions recover at once instead of after the lease runs out.
+ * An owner lease counts as live until it expires. The one shortcut: a process in this very PID
+ * namespace on this boot whose PID no longer exists is dead at once (a killed server's work resumes
+ * without waiting out its lease). Host names prove nothing (two containers may share one), so the
+ * shortcut needs the namespace's identity (its nsfs inode, unique while the namespace lives) and the
+ * boot id to match; otherwise only the lease counts. A reused PID only makes a dead owner look alive
+ * until its lease expires: never the reverse.
  */
-function alive(lease: OwnerLease, now: number): boolean {
+export function alive(lease: OwnerLease, now: number): boolean {
   if (lease.expiresAt < now) return false;
-  if (lease.host !== hostname() || lease.pid === undefined || lease.pid === process.pid) return true;
+  if (lease.pid === undefined || lease.pid === process.pid) return true;
+  if (PIDNS === undefined || BOOT === undefined || lease.pidns !== PIDNS || lease.boot !== BOOT) return true;
   try {
     process.kill(lease.pid, 0);
     return true;
@@ -64,7 +94,14 @@ function alive(lease: OwnerLease, now: number): boolean {
 }
 
 export function localOwner(): OwnerInfo {
-  return { owner: newToken(), pid: process.pid, host: hostname(), startedAt: Date.now() };
+  return {
+    owner: newToken(),
+    pid: process.pid,
+    host: hostname(),
+    ...(PIDNS !== undefined ? { pidns: PIDNS } : {}),
+    ...(BOOT !== undefined ? { boot: BOOT } : {}),
+    startedAt: Date.now(),
+  };
 }
 
 export class LocalExecutionStore implements ExecutionStore {
@@ -110,125 +147,179 @@ export class LocalExecutionStore implements ExecutionStore {
     return (await this.table.range("o:")).map(([, v]) => v as OwnerLease).filter((o) => alive(o, now));
   }
 
-  private async ownerAlive(owner: string | undefined): Promise<boolean> {
-    if (!owner) return false;
-    const lease = await this.one<OwnerLease>(`o:${owner}`);
-    return lease !== undefined && alive(lease, Date.now());
-  }
-
   // ---- executions -------------------------------------------------------------------------------
 
-  async createExecution(input: NewExecution): Promise<CreateResult> {
-    const { header, definition, owner, events, idempotencyKey } = input;
-    const expires = this.expires();
-    if (!this.writtenDefinitions.has(header.hash)) {
-      await this.table.put([[`d:${header.hash}`, definition]], [], expires);
-      this.writtenDefinitions.add(header.hash);
-    }
-    const lease: LeaseRow = {
-      owner,
-      token: newToken(),
-      userId: header.userId,
-      ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
-    };
-    const t = inv(header.createdAt);
+  private definitionRows(def: NewExecution): Row[] {
+    if (this.writtenDefinitions.has(def.header.hash)) return [];
+    return [[`d:${def.header.hash}`, def.definition]];
+  }
+
+  /** Every row of a new execution except its idempotency key. */
+  private newRows(input: NewExecution): Row[] {
+    const { header, events, idempotencyKey } = input;
+    const meta: MetaRow = { userId: header.userId, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}) };
     const rows: Row[] = [
-      [`l:${header.id}`, lease],
+      ...this.definitionRows(input),
+      [`l:${header.id}`, meta],
+      [`v:${header.id}`, { v: 0, s: events.at(-1)?.seq ?? 0 } satisfies VersionRow],
       [`x:${header.id}`, header],
-      [`ix:r:${t}:${header.id}`, 1],
-      [`ix:u:${part(header.userId)}:${t}:${header.id}`, 1],
-      [`ix:t:${part(header.templateId)}:${t}:${header.id}`, 1],
+      ...indexRows(header),
       ...events.map((e) => eventRow(e)),
     ];
     if (!TERMINAL.has(header.status)) rows.push([`ix:f:${header.id}`, 1]);
-    const created = { created: true as const, execution: header, lease: { executionId: header.id, owner, token: lease.token } };
+    return rows;
+  }
+
+  async createExecution(input: NewExecution): Promise<CreateResult> {
+    const { header, idempotencyKey } = input;
+    const expires = this.expires();
+    const rows = this.newRows(input);
+    const created = { created: true as const, execution: header };
     if (idempotencyKey === undefined) {
       await this.table.put(rows, [], expires);
+      this.writtenDefinitions.add(header.hash);
       return created;
     }
     // The key's mapping and the execution are written by one conditional statement: one creator wins.
     const key = `i:${idempotencyKey}`;
     rows.push([key, { executionId: header.id } satisfies IdemRow]);
     for (let tries = 0; tries < 3; tries++) {
-      if (await this.table.put(rows, [{ key, exists: false }], expires)) return created;
+      if (await this.table.put(rows, [{ key, exists: false }], expires)) {
+        this.writtenDefinitions.add(header.hash);
+        return created;
+      }
       const existingId = (await this.one<IdemRow>(key))?.executionId;
       const existing = existingId ? await this.getExecution(existingId) : undefined;
       if (existing) return { created: false, execution: existing };
       // A mapping whose execution is gone (expired): replace exactly that mapping.
-      if (existingId && (await this.table.put(rows, [{ key, field: "executionId", equals: existingId }], expires))) return created;
+      if (existingId && (await this.table.put(rows, [{ key, field: "executionId", equals: existingId }], expires))) {
+        this.writtenDefinitions.add(header.hash);
+        return created;
+      }
     }
     throw new Error(`Could not create an execution for idempotency key ${idempotencyKey}.`);
   }
 
-  claim(executionId: string, owner: string, options: { force?: boolean } = {}): Promise<ExecutionLease | undefined> {
-    return this.mutex.run(`claim:${executionId}`, async () => {
-      const got = await this.table.get([`x:${executionId}`, `l:${executionId}`]);
-      const header = got.get(`x:${executionId}`) as ExecutionRecord | undefined;
-      const lease = got.get(`l:${executionId}`) as LeaseRow | undefined;
-      if (!header || TERMINAL.has(header.status)) return undefined;
-      if (lease && lease.owner !== owner && !options.force && (await this.ownerAlive(lease.owner))) return undefined;
-      const next: LeaseRow = { ...(lease ?? { userId: header.userId }), owner, token: newToken() };
-      // Fenced on the lease we read, so two claimers racing across processes cannot both win.
-      const conditions: Condition[] = lease
-        ? [{ key: `l:${executionId}`, field: "token", equals: lease.token }]
-        : [{ key: `l:${executionId}`, exists: false }];
-      const ok = await this.table.put([[`l:${executionId}`, next]], conditions, this.expires());
-      return ok ? { executionId, owner, token: next.token } : undefined;
+  /**
+   * One decision, one conditional write. Decisions arriving while a write is in flight are merged into
+   * the next statement (a process-wide group commit: one statement for many executions); should that
+   * combined write be refused, each is retried on its own so only the stale ones fail.
+   */
+  commit(t: Transition): Promise<CommitResult> {
+    const id = t.executionId;
+    const events = t.events ?? [];
+    const first = events[0]?.seq;
+    if (first === undefined) throw new Error("A transition records at least one event.");
+    // The whole batch continues the log: consecutive seqs, each for this execution.
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i] as EngineEvent;
+      if (e.seq !== first + i || e.executionId !== id) return Promise.resolve({ ok: false, reason: "seq_conflict" });
+    }
+    if (first !== t.seq + 1) return Promise.resolve({ ok: false, reason: "seq_conflict" });
+    const rows: Row[] = [[`v:${id}`, { v: t.expectVersion + 1, s: t.seq + events.length } satisfies VersionRow]];
+    if (t.header) rows.push([`x:${id}`, t.header], ...indexRows(t.header));
+    for (const n of t.nodes ?? []) rows.push([`n:${id}:${n.nodeId}`, n]);
+    for (const a of t.attempts ?? []) rows.push([`a:${id}:${a.nodeId}:${a.attempt.attempt}`, a.attempt]);
+    for (const e of events) rows.push(eventRow(e));
+    for (const child of t.children ?? []) rows.push(...this.newRows(child));
+    // The fence, two primary-key lookups: the log still ends at the seq the decision read. Every
+    // decision appends at least one event, so "no event after it" means "no decision after it".
+    const conditions: Condition[] = [
+      { key: `e:${id}:${t.seq}`, exists: true },
+      { key: `e:${id}:${t.seq + 1}`, exists: false },
+    ];
+    return new Promise((resolve, reject) => {
+      this.queued.push({ t, rows, conditions, resolve, reject });
+      if (!this.flushing) this.flushing = this.flush();
     });
   }
 
-  async commit(t: Transition): Promise<CommitResult> {
-    const id = t.executionId;
-    const rows: Row[] = [];
-    if (t.header) rows.push([`x:${id}`, t.header]);
-    for (const n of t.nodes ?? []) rows.push([`n:${id}:${n.nodeId}`, n]);
-    for (const a of t.attempts ?? []) rows.push([`a:${id}:${a.nodeId}:${a.attempt.attempt}`, a.attempt]);
-    const events = t.events ?? [];
-    for (const e of events) rows.push(eventRow(e));
-    const conditions: Condition[] = [{ key: `l:${id}`, field: "token", equals: t.token }];
-    if (t.node) conditions.push({ key: `n:${id}:${t.node.nodeId}`, field: "status", notIn: SETTLED });
-    const first = events[0]?.seq;
-    if (first !== undefined) {
-      conditions.push({ key: `e:${id}:${first}`, exists: false });
-      if (first > 1) conditions.push({ key: `e:${id}:${first - 1}`, exists: true });
+  private readonly queued: PendingCommit[] = [];
+  private flushing: Promise<void> | undefined;
+
+  private async flush(): Promise<void> {
+    try {
+      while (this.queued.length > 0) {
+        // One decision per execution per statement (a process decides one execution at a time anyway).
+        const seen = new Set<string>();
+        const batch: PendingCommit[] = [];
+        for (let i = 0; i < this.queued.length; ) {
+          const q = this.queued[i] as PendingCommit;
+          if (seen.has(q.t.executionId) || batch.length >= GROUP_MAX) {
+            i++;
+            continue;
+          }
+          seen.add(q.t.executionId);
+          batch.push(q);
+          this.queued.splice(i, 1);
+        }
+        await this.writeBatch(batch);
+      }
+    } finally {
+      this.flushing = undefined;
     }
-    if (rows.length === 0) return { ok: true };
-    const applied = await this.table.put(rows, conditions, this.expires());
-    if (!applied) return { ok: false, reason: await this.whyRefused(t) };
-    if (t.header && TERMINAL.has(t.header.status)) await this.table.delete([`ix:f:${id}`]);
-    return { ok: true };
   }
 
-  private async whyRefused(t: Transition): Promise<"stale_lease" | "node_settled" | "seq_conflict" | "not_found"> {
-    const id = t.executionId;
-    const lease = await this.one<LeaseRow>(`l:${id}`);
-    if (!lease) return "not_found";
-    if (lease.token !== t.token) return "stale_lease";
-    if (t.node) {
-      const st = await this.one<NodeState>(`n:${id}:${t.node.nodeId}`);
-      if (st && (SETTLED as readonly string[]).includes(st.status)) return "node_settled";
+  private async writeBatch(batch: PendingCommit[]): Promise<void> {
+    const expires = this.expires();
+    let together = false;
+    if (batch.length > 1) {
+      try {
+        together = await this.table.put(
+          batch.flatMap((b) => b.rows),
+          batch.flatMap((b) => b.conditions),
+          expires,
+        );
+      } catch {
+        together = false;
+      }
     }
-    return "seq_conflict";
+    if (together) {
+      await this.applied(batch.map((b) => b.t)).catch(() => undefined);
+      for (const b of batch) b.resolve({ ok: true, version: b.t.expectVersion + 1 });
+      return;
+    }
+    for (const b of batch) {
+      try {
+        if (await this.table.put(b.rows, b.conditions, expires)) {
+          await this.applied([b.t]);
+          b.resolve({ ok: true, version: b.t.expectVersion + 1 });
+        } else b.resolve({ ok: false, reason: (await this.one<VersionRow>(`v:${b.t.executionId}`)) ? "version_conflict" : "not_found" });
+      } catch (error) {
+        b.reject(error);
+      }
+    }
+  }
+
+  /** After a write: definitions known written, finished executions out of the unfinished index. */
+  private async applied(ts: Transition[]): Promise<void> {
+    for (const t of ts) for (const child of t.children ?? []) this.writtenDefinitions.add(child.header.hash);
+    const done = ts.filter((t) => t.header && TERMINAL.has(t.header.status)).map((t) => `ix:f:${t.executionId}`);
+    if (done.length > 0) await this.table.delete(done);
+  }
+
+  async loadExecution(executionId: string): Promise<LoadedExecution | undefined> {
+    // One statement: the header, the version and the nodes of one moment (two reads could straddle a write).
+    const { got, rows } = await this.table.getWithRange([`x:${executionId}`, `v:${executionId}`], `n:${executionId}:`);
+    const header = got.get(`x:${executionId}`) as ExecutionRecord | undefined;
+    const version = got.get(`v:${executionId}`) as VersionRow | undefined;
+    if (!header || !version) return undefined;
+    const nodes = new Map<string, NodeState>();
+    for (const [, v] of rows) nodes.set((v as NodeState).nodeId, v as NodeState);
+    return { header, nodes, version: version.v, seq: version.s };
   }
 
   async deleteExecution(executionId: string): Promise<boolean> {
     const got = await this.table.get([`x:${executionId}`, `l:${executionId}`]);
     const header = got.get(`x:${executionId}`) as ExecutionRecord | undefined;
-    const lease = got.get(`l:${executionId}`) as LeaseRow | undefined;
+    const lease = got.get(`l:${executionId}`) as MetaRow | undefined;
     if (!header && !lease) return false;
-    const keys = [`x:${executionId}`, `l:${executionId}`, `ix:f:${executionId}`];
+    const keys = [`x:${executionId}`, `l:${executionId}`, `v:${executionId}`, `ix:f:${executionId}`];
     if (lease?.idempotencyKey !== undefined) {
       const mapped = await this.one<IdemRow>(`i:${lease.idempotencyKey}`);
       if (mapped?.executionId === executionId) keys.push(`i:${lease.idempotencyKey}`);
     }
-    if (header) {
-      const t = inv(header.createdAt);
-      keys.push(
-        `ix:r:${t}:${executionId}`,
-        `ix:u:${part(header.userId)}:${t}:${executionId}`,
-        `ix:t:${part(header.templateId)}:${t}:${executionId}`,
-      );
-    }
+    if (header) keys.push(...indexRows(header).map(([k]) => k));
     await this.table.delete(keys);
     await this.table.deleteRange(`n:${executionId}:`);
     await this.table.deleteRange(`a:${executionId}:`);
@@ -278,8 +369,7 @@ export class LocalExecutionStore implements ExecutionStore {
   }
 
   async lastSeq(executionId: string): Promise<number> {
-    const events = await this.getEvents(executionId);
-    return events.at(-1)?.seq ?? 0;
+    return (await this.one<VersionRow>(`v:${executionId}`))?.s ?? 0;
   }
 
   async getDefinition(hash: string): Promise<WorkflowDefinition | undefined> {
@@ -324,19 +414,14 @@ export class LocalExecutionStore implements ExecutionStore {
   async unfinished(): Promise<UnfinishedExecution[]> {
     const ids = (await this.table.range("ix:f:")).map(([k]) => k.slice(5));
     const out: UnfinishedExecution[] = [];
-    const live = new Set((await this.liveOwners()).map((o) => o.owner));
     for (let i = 0; i < ids.length; i += 200) {
       const part = ids.slice(i, i + 200);
-      const got = await this.table.get(part.flatMap((id) => [`x:${id}`, `l:${id}`]));
+      const got = await this.table.get(part.map((id) => `x:${id}`));
       const stale: string[] = [];
       for (const id of part) {
         const header = got.get(`x:${id}`) as ExecutionRecord | undefined;
-        if (!header || TERMINAL.has(header.status)) {
-          stale.push(`ix:f:${id}`);
-          continue;
-        }
-        const owner = (got.get(`l:${id}`) as LeaseRow | undefined)?.owner;
-        out.push({ executionId: id, owner, ownerAlive: owner !== undefined && live.has(owner) });
+        if (!header || TERMINAL.has(header.status)) stale.push(`ix:f:${id}`);
+        else out.push({ executionId: id });
       }
       if (stale.length > 0) await this.table.delete(stale);
     }
@@ -383,4 +468,14 @@ export class LocalExecutionStore implements ExecutionStore {
 function eventRow(event: EngineEvent): Row {
   const { executionId, ...rest } = event;
   return [`e:${executionId}:${event.seq}`, rest];
+}
+
+/** The list rows of a header (rewritten with it, so they never expire before it). */
+function indexRows(header: ExecutionRecord): Row[] {
+  const t = inv(header.createdAt);
+  return [
+    [`ix:r:${t}:${header.id}`, 1],
+    [`ix:u:${part(header.userId)}:${t}:${header.id}`, 1],
+    [`ix:t:${part(header.templateId)}:${t}:${header.id}`, 1],
+  ];
 }

@@ -17,6 +17,8 @@ export interface Table {
   get(keys: string[]): Promise<Map<string, unknown>>;
   /** Rows whose key starts with `prefix`, in key order. */
   range(prefix: string, limit?: number): Promise<Row[]>;
+  /** `get(keys)` and `range(prefix)` read in one statement: one consistent snapshot of both. */
+  getWithRange(keys: string[], prefix: string): Promise<{ got: Map<string, unknown>; rows: Row[] }>;
   /** Upserts every row when all conditions hold (one statement); returns whether it applied. */
   put(rows: Row[], conditions?: Condition[], expires?: number): Promise<boolean>;
   /** Inserts a row only when its key is absent; returns whether it did. */
@@ -76,6 +78,27 @@ export class SqliteTable implements Table {
       if (value !== undefined) out.push([row.key.slice(this.ns.length), value]);
     }
     return out;
+  }
+
+  async getWithRange(keys: string[], prefix: string): Promise<{ got: Map<string, unknown>; rows: Row[] }> {
+    const start = this.ns + prefix;
+    const found = await this.q(
+      "SELECT key, value FROM keyv WHERE key IN (SELECT value FROM json_each(?)) OR (key >= ? AND key < ?) ORDER BY key",
+      JSON.stringify(keys.map((k) => this.ns + k)),
+      start,
+      rangeEnd(start),
+    );
+    const now = Date.now();
+    const got = new Map<string, unknown>();
+    const rows: Row[] = [];
+    for (const row of found) {
+      const value = live(row.value, now);
+      if (value === undefined) continue;
+      const key = row.key.slice(this.ns.length);
+      if (key.startsWith(prefix)) rows.push([key, value]);
+      else got.set(key, value);
+    }
+    return { got, rows };
   }
 
   async put(rows: Row[], conditions: Condition[] = [], expires?: number): Promise<boolean> {
@@ -165,6 +188,12 @@ export class MapTable implements Table {
       if (limit >= 0 && out.length >= limit) break;
     }
     return Promise.resolve(out);
+  }
+
+  async getWithRange(keys: string[], prefix: string): Promise<{ got: Map<string, unknown>; rows: Row[] }> {
+    // Both read synchronously, before either promise is awaited: one moment.
+    const [got, rows] = await Promise.all([this.get(keys), this.range(prefix)]);
+    return { got, rows };
   }
 
   put(rows: Row[], conditions: Condition[] = [], expires?: number): Promise<boolean> {

@@ -8,73 +8,77 @@ import type { WorkflowDefinition } from "../schema.ts";
 import type { StatsRecord } from "../stats.ts";
 
 /**
- * A running process (or worker) that may own executions. Each holds one owner lease and renews it
- * (heartbeat) well before `expiresAt`; executions owned by a process whose lease has expired may be
- * taken over by another, executions of a live owner never are (unless handed over, see `claim`).
+ * A running process (or worker). Each holds one owner lease and renews it (heartbeat) well before
+ * `expiresAt`. Executions have no owner: a lease says only whether the process that dispatched a node
+ * (and, with the in-process queue, holds its job) is still alive, so a reconciler knows which jobs
+ * provably no longer exist.
  */
 export type OwnerInfo = {
   /** Unique per process start (not per host), e.g. a random id. */
   owner: string;
-  /** For the one-sentence messages and diagnostics only. */
+  /** For diagnostics, and (with `pidns` and `boot`) the same-namespace liveness shortcut. */
   pid?: number;
   host?: string;
+  /** The PID namespace (`/proc/self/ns/pid` link) and boot id: a PID means something only within both. */
+  pidns?: string;
+  boot?: string;
   startedAt: number;
 };
 
 export type OwnerLease = OwnerInfo & { expiresAt: number };
 
 /**
- * Who may write an execution. `token` changes on every claim, so a writer holding an older token is
- * fenced out: all its transitions fail with `stale_lease` and write nothing.
- */
-export type ExecutionLease = {
-  executionId: string;
-  owner: string;
-  token: string;
-};
-
-/**
- * One durable step of an execution, applied as ONE conditional write (all or nothing): it applies
- * only while `token` is the execution's current lease token, and, when `node` is given, only while
- * that node's stored state is not already settled (completed, failed, skipped or cancelled) — so a
- * step handler run twice (a redelivered job, a stale process) changes nothing the second time.
+ * One durable decision about an execution, applied as ONE conditional write (all or nothing): it
+ * applies only while the execution's version is `expectVersion`, and then sets it to
+ * `expectVersion + 1`. Every decision reads the state at some version and commits against it, so a
+ * decision made on stale state (another replica moved on, a redelivered job) is refused with
+ * `version_conflict` and is made again on fresh state. Attempt tokens are checked by the decision
+ * against the state it read at that version, so the version fence covers them too.
  */
 export type Transition = {
   executionId: string;
-  /** The lease token the writer holds. */
-  token: string;
-  /** Fence on one node: the write is refused with `node_settled` when this node is already settled. */
-  node?: { nodeId: string };
+  expectVersion: number;
+  /** The last event seq the decision read (with `expectVersion`): events must continue from it. */
+  seq: number;
   /**
-   * Events appended to the log. Their `seq` must continue the log without gaps (the first is the
-   * stored last seq + 1, the rest consecutive); a mismatch is refused with `seq_conflict`.
+   * Events appended to the log: at least one (every decision is recorded). Their `seq` must continue
+   * the log without gaps (the first is `seq + 1`, the rest consecutive); a mismatch is refused with
+   * `seq_conflict`.
    */
-  events?: EngineEvent[];
+  events: EngineEvent[];
   /** The new header; the driver updates its indexes (status, user, template, unfinished) from it. */
   header?: ExecutionRecord;
   /** Node states to store (whole records, last write wins within a transition). */
   nodes?: NodeState[];
   /** Attempt records. A successful first attempt may be left out: the node state already says it. */
   attempts?: { nodeId: string; attempt: AttemptRecord }[];
+  /** Sub-workflow executions created by this decision (in the same write: no orphan, no missing child). */
+  children?: NewExecution[];
 };
 
-export type CommitResult = { ok: true } | { ok: false; reason: "stale_lease" | "node_settled" | "seq_conflict" | "not_found" };
+export type CommitResult = { ok: true; version: number } | { ok: false; reason: "version_conflict" | "seq_conflict" | "not_found" };
 
-/** What `createExecution` stores at once: header, definition, first events, the lease and the idempotency key. */
+/** One execution as a decision needs it, read in one round trip. */
+export type LoadedExecution = {
+  header: ExecutionRecord;
+  nodes: Map<string, NodeState>;
+  /** Bumped by every commit. */
+  version: number;
+  /** Last event seq. */
+  seq: number;
+};
+
+/** What `createExecution` stores at once: header, definition, first events and the idempotency key. */
 export type NewExecution = {
   header: ExecutionRecord;
   /** The definition the run started with, stored under `header.hash` (once per hash). */
   definition: WorkflowDefinition;
-  /** The process creating it becomes its owner. */
-  owner: string;
   events: EngineEvent[];
   /** A repeated create with the same key returns the first execution and creates nothing. */
   idempotencyKey?: string;
 };
 
-export type CreateResult =
-  | { created: true; execution: ExecutionRecord; lease: ExecutionLease }
-  | { created: false; execution: ExecutionRecord };
+export type CreateResult = { created: true; execution: ExecutionRecord } | { created: false; execution: ExecutionRecord };
 
 export type ExecutionQuery = {
   userId?: string;
@@ -86,8 +90,8 @@ export type ExecutionQuery = {
   before?: number;
 };
 
-/** An execution that is not finished, with who owns it and whether that owner is alive. */
-export type UnfinishedExecution = { executionId: string; owner: string | undefined; ownerAlive: boolean };
+/** An execution that is not finished. */
+export type UnfinishedExecution = { executionId: string };
 
 export interface ExecutionStore {
   /** Driver name for logs and messages, e.g. "sqlite", "memory", "postgres". */
@@ -95,29 +99,24 @@ export interface ExecutionStore {
   /** Where it keeps data, for one-sentence messages (a file path, a host/db; never credentials). */
   readonly location: string;
 
-  // ---- owners (one lease per process) -----------------------------------------------------------
+  // ---- owners (one liveness lease per process) -----------------------------------------------------------
 
   /** Creates or renews this process's owner lease for `ttlMs`. Returns false when it had already expired and executions may have been taken over. */
   heartbeat(owner: OwnerInfo, ttlMs: number): Promise<boolean>;
-  /** Drops the owner lease (clean shutdown): its unfinished executions can be recovered at once. */
+  /** Drops the owner lease (clean shutdown): the jobs it dispatched count as gone at once. */
   releaseOwner(owner: string): Promise<void>;
-  /** Owner leases that have not expired. */
+  /** Owner leases that have not expired (measured on the store's clock). */
   liveOwners(): Promise<OwnerLease[]>;
 
   // ---- executions -------------------------------------------------------------------------------
 
-  /** Stores a new execution (atomic with its idempotency key), owned by `owner`. */
+  /** Stores a new execution (atomic with its idempotency key), version 0. */
   createExecution(input: NewExecution): Promise<CreateResult>;
-  /**
-   * Takes the lease of an unfinished execution for `owner` with a fresh token. Succeeds when the
-   * execution has no owner, its owner's lease has expired, the owner is `owner` already, or `force`
-   * is set (a hand-over the caller decided is safe, e.g. answering or cancelling a waiting run: the
-   * old owner's next write is then fenced out). Undefined when finished, missing, or owned by a live process.
-   */
-  claim(executionId: string, owner: string, options?: { force?: boolean }): Promise<ExecutionLease | undefined>;
-  /** Applies one transition as a single conditional write. */
+  /** Applies one decision as a single conditional write, fenced by the execution's version. */
   commit(transition: Transition): Promise<CommitResult>;
-  /** Deletes the execution and everything keyed to it (nodes, attempts, events, lease, idempotency key, index entries). */
+  /** Header, node states, version and last seq in one read; undefined when missing. */
+  loadExecution(executionId: string): Promise<LoadedExecution | undefined>;
+  /** Deletes the execution and everything keyed to it (nodes, attempts, events, version, idempotency key, index entries). */
   deleteExecution(executionId: string): Promise<boolean>;
 
   // ---- reads (work without an owner lease: read-only CLI commands use them) --------------------
