@@ -1,7 +1,7 @@
 // Forms, pure: a template's field table as a platform-neutral FormSpec (Slack and Discord render it as a
 // modal), the check of a submitted form (each field's own check, then the template's schema), and the
 // values a form opens with. Built from the field table alone, so a field added to a template is in its forms.
-import { type ConversationField, checkField } from "../conversation/fields.ts";
+import { type ConversationField, checkField, fittingChoices } from "../conversation/fields.ts";
 import type { ConversationSpec } from "../conversation/machine.ts";
 import type { FormCheck, FormField, FormInput, FormLimits, FormProblem, FormSpec, FormValues } from "./contract.ts";
 
@@ -37,12 +37,12 @@ export function formFields(fields: readonly ConversationField[], limits: FormLim
 }
 
 /** A field's form description, prefilled with `initial` when that value passes the field's own check. */
-export function formField(field: ConversationField, initial: unknown): FormField {
+export function formField(field: ConversationField, initial: unknown, others: Record<string, unknown> = {}): FormField {
   const out: FormField = { name: field.name, label: field.label, input: inputOf(field), required: field.required };
   // A select's choices speak for themselves; its help is about typing them ("5th" for grade 5).
   if (field.help && out.input !== "select") out.hint = field.help;
   if (field.example) out.placeholder = field.example;
-  if (field.choices?.length) out.options = field.choices.map((c) => ({ value: c.value, label: c.label }));
+  if (field.choices?.length) out.options = fittingChoices(field, others).map((c) => ({ value: c.value, label: c.label }));
   if (out.input === "number") {
     out.integer = field.type === "integer";
     if (field.min !== undefined) out.min = field.min;
@@ -71,7 +71,7 @@ export function buildForm(spec: ConversationSpec, initial: Record<string, unknow
   return {
     command: spec.command,
     title: spec.title,
-    fields: fields.map((f) => formField(f, initial[f.name])),
+    fields: fields.map((f) => formField(f, initial[f.name], initial)),
     omitted: spec.fields.filter((f) => !kept.has(f.name)).map((f) => f.label),
   };
 }

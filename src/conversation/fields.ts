@@ -76,3 +76,16 @@ export { normaliseKey };
 export function findField(fields: ConversationField[], key: string): ConversationField | undefined {
   return fieldForKey(fields, key);
 }
+
+/**
+ * The choices a field offers (a form's select, a question's buttons): all of them, or, when the field they depend on is already known (the subject
+ * prefilled from last time), only those that fit it, so a math form never offers NGSS. The submission is
+ * checked for fit as well, for the subject typed into the same form.
+ */
+export function fittingChoices(field: ConversationField, others: Record<string, unknown>): { value: string; label: string }[] {
+  const choices = field.choices ?? [];
+  const other = field.fitsWith ? others[field.fitsWith.field] : undefined;
+  if (!field.fitsWith || typeof other !== "string" || other.trim() === "") return choices;
+  const fit = field.fitsWith;
+  return choices.filter((c) => fit.fits(c.value, other));
+}

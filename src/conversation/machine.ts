@@ -6,7 +6,7 @@
 // persists the state and posts the prompts.
 import { acceptedKeys } from "../templates/fields.ts";
 import { plural } from "../templates/markdown.ts";
-import { type ConversationField, checkField, displayValue, findField, MAX_ANSWER_CHARS } from "./fields.ts";
+import { type ConversationField, checkField, displayValue, findField, fittingChoices, MAX_ANSWER_CHARS } from "./fields.ts";
 import { KNOWN_SUBJECTS, parsePairs, parseRequest } from "./parse.ts";
 
 export type Step =
@@ -513,7 +513,13 @@ export function unknownKeys(spec: ConversationSpec, unknown: string[]): string {
 }
 
 function askPrompt(spec: ConversationSpec, state: ConversationState, field: ConversationField): Prompt {
-  const options: PromptOption[] = (field.choices ?? []).map((c) => ({ key: "answer", label: c.label, value: c.value, field: field.name }));
+  // Only the choices that fit what is already known (no NGSS offered for a math lesson).
+  const options: PromptOption[] = fittingChoices(field, state.values).map((c) => ({
+    key: "answer",
+    label: c.label,
+    value: c.value,
+    field: field.name,
+  }));
   if (!field.required) options.push({ key: "skip", label: "Skip", value: "skip" });
   options.push({ key: "cancel", label: state.change ? "Keep as is" : "Cancel", value: "cancel", style: "danger" });
   const change = state.step.kind === "ask" && state.step.change === true;

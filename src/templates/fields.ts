@@ -1,7 +1,7 @@
 // Input field builders and parsers shared by the templates (grade, duration, counts), and
 // `describeFields`, which reads a template's zod schema back into plain field descriptions for surfaces.
 import { z } from "zod";
-import type { FieldMeta } from "./types.ts";
+import type { ChoiceFit, FieldMeta } from "./types.ts";
 
 export const GRADES = ["K", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"] as const;
 export type Grade = (typeof GRADES)[number];
@@ -256,6 +256,8 @@ export type FieldDescription = {
   absent?: string;
   /** Remembered for the next request of the same template (per template or per template and subject). */
   remember?: "template" | "subject";
+  /** Which choices fit which values of another field (see FieldMeta.fitsWith). */
+  fitsWith?: ChoiceFit;
   choices?: { value: string; label: string }[];
   min?: number;
   max?: number;
@@ -311,6 +313,7 @@ export function describeField(name: string, field: AnySchema): FieldDescription 
   };
   if (typeof meta.absent === "string") description.absent = meta.absent;
   if (meta.remember === "template" || meta.remember === "subject") description.remember = meta.remember;
+  if (meta.fitsWith && typeof meta.fitsWith === "object") description.fitsWith = meta.fitsWith as ChoiceFit;
   if (defaultValue !== undefined) description.default = defaultValue;
   const metaChoices = meta.choices as { value: string; label: string }[] | undefined;
   if (def.type === "enum") {

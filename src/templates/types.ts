@@ -39,7 +39,14 @@ export type FieldMeta = {
    * subject (a framework or grade that fits science need not fit math). Not remembered when absent.
    */
   remember?: "template" | "subject";
+  /**
+   * A choice fits only some values of another field (a standards framework and the subject): forms offer the
+   * choices that fit when that field is known, and the request check refuses a pair that does not fit.
+   */
+  fitsWith?: ChoiceFit;
 };
+
+export type ChoiceFit = { field: string; fits: (choice: string, other: string) => boolean };
 
 /** A rendered final document with stable headings. */
 export type RenderedDocument = {

@@ -6,6 +6,7 @@ import type { FormSpec } from "../../src/chat/contract.ts";
 import { buildForm, checkSubmission, formFields, inputOf } from "../../src/chat/forms.ts";
 import { conversationFields } from "../../src/conversation/fields.ts";
 import type { ConversationSpec } from "../../src/conversation/machine.ts";
+import { specOf as conversationSpecOf } from "../../src/conversation/spec.ts";
 import { builtinTemplates } from "../../src/templates/index.ts";
 import type { Template } from "../../src/templates/types.ts";
 import { type Backend, startBackend } from "../fakes/backend.ts";
@@ -24,22 +25,8 @@ async function backend(): Promise<Backend> {
   return b;
 }
 
-/** The conversation's spec of a template, as the chat core builds it (fields, whole-schema check). */
-function specOf(t: Template): ConversationSpec {
-  const fields = conversationFields(t.inputSchema);
-  return {
-    templateId: t.id,
-    command: t.command,
-    title: t.title,
-    fields,
-    validate: (values) => {
-      const parsed = t.inputSchema.safeParse(values);
-      if (parsed.success) return { ok: true, values: parsed.data as Record<string, unknown> };
-      const name = parsed.error.issues[0]?.path[0];
-      return { ok: false, message: parsed.error.issues[0]?.message ?? "", ...(typeof name === "string" ? { field: name } : {}) };
-    },
-  };
-}
+/** The conversation's spec of a template, as the chat core builds it (fields, whole-request check). */
+const specOf = (t: Template): ConversationSpec => conversationSpecOf(t);
 
 const byName = (form: FormSpec, name: string) => form.fields.find((f) => f.name === name);
 
@@ -152,6 +139,41 @@ describe("prefill", () => {
   });
 });
 
+describe("a standards framework that fits the subject", () => {
+  test("a math teacher's form offers no NGSS; a science teacher's offers no Common Core; an unknown subject offers all", async () => {
+    const b = await backend();
+    const surface = new RecordingSurface("slack");
+    await b.core.command(surface.inbound(alice, "p1"), "staffroom", { text: "profile grade=7 subject=Math" });
+    for (const command of ["lesson-plan", "assessment"]) {
+      const form = (await b.core.formFor?.(alice, command, {})) as FormSpec;
+      expect(byName(form, "standardsFramework")?.options?.map((o) => o.value)).toEqual(["CCSS", "state", "none"]);
+    }
+    await b.core.command(surface.inbound(alice, "p2"), "staffroom", { text: "profile subject=Biology" });
+    const science = (await b.core.formFor?.(alice, "lesson-plan", {})) as FormSpec;
+    expect(byName(science, "standardsFramework")?.options?.map((o) => o.value)).toEqual(["NGSS", "state", "none"]);
+    const fresh = (await b.core.formFor?.({ id: "U_NEW" }, "lesson-plan", {})) as FormSpec;
+    expect(byName(fresh, "standardsFramework")?.options?.map((o) => o.value)).toEqual(["CCSS", "NGSS", "state", "none"]);
+  });
+
+  test("a submission pairing NGSS with math is refused on the framework's field, naming the choices that fit", () => {
+    const lesson = specOf(templates.find((t) => t.id === "lesson-plan") as Template);
+    const result = checkSubmission(lesson, { grade: "7", subject: "Math", topic: "Ratios", duration: "50", standardsFramework: "NGSS" });
+    expect(result).toEqual({
+      ok: false,
+      problems: [
+        {
+          field: "standardsFramework",
+          label: "Standards framework",
+          message: "NGSS has no standards for Math; choose Common Core (CCSS), My state's standards or No standards.",
+        },
+      ],
+    });
+    expect(
+      checkSubmission(lesson, { grade: "7", subject: "Earth science", topic: "Rocks", duration: "50", standardsFramework: "NGSS" }).ok,
+    ).toBe(true);
+  });
+});
+
 describe("checking a submission", () => {
   const lesson = specOf(templates.find((t) => t.id === "lesson-plan") as Template);
 
@@ -206,8 +228,15 @@ describe("submitting", () => {
     const runs = await b.engine.list({ limit: 10 });
     expect(runs).toHaveLength(1);
     expect(runs[0]?.inputs).toMatchObject({ grade: "5", subject: "Science", topic: "Shadows", duration: 45 });
-    // The settings used are next time's prefill.
-    expect(byName((await b.core.formFor?.(alice, "assessment", {})) as FormSpec, "grade")?.initial).toBe("5");
+    // The settings used are next time's prefill for this template, and for this template only.
+    const next = (await b.core.formFor?.(alice, "lesson-plan", {})) as FormSpec;
+    expect(byName(next, "grade")?.initial).toBe("5");
+    expect(byName(next, "duration")?.initial).toBe("45");
+    expect(byName((await b.core.formFor?.(alice, "assessment", {})) as FormSpec, "grade")?.initial).toBeUndefined();
+    // Draft first, as after a conversation: the root names what was assumed, with Change (and Cancel while it runs).
+    const roots = surface.calls.flatMap((c) => (c.op === "editRoot" ? [c.message] : []));
+    expect(roots.some((m) => /Assumed: .*no class profile/i.test(m.text) && m.actions?.some((a) => a.label === "Cancel"))).toBe(true);
+    expect(roots.at(-1)?.actions?.map((a) => a.label)).toContain("Change");
   });
 
   test("a form opened from a thread's conversation is prefilled with it and runs in that thread", async () => {

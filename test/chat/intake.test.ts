@@ -185,3 +185,26 @@ describe("draft first", () => {
     expect(run?.inputs).toMatchObject({ keyPoints: "Thursday 5-7pm in the gym" });
   });
 });
+
+describe("a standards framework that does not fit the subject", () => {
+  test("NGSS typed for a math lesson is refused in one sentence naming the frameworks that fit; nothing starts", async () => {
+    const { core, surface, engine } = await rig();
+    await core.command(surface.inbound(alice), "lesson-plan", { text: 'grade 7 math "ratios and rates" 50 min standards:NGSS' });
+    await core.idle();
+    expect(surface.texts().join("\n")).toContain(
+      "Standards framework: NGSS has no standards for Math; choose Common Core (CCSS), My state's standards or No standards.",
+    );
+    expect(await engine.list({ userId: alice.id })).toHaveLength(0);
+    // The framework is asked again with only the frameworks that fit math.
+    const asked = surface.of("post").filter((p) => p.message.role === "question").at(-1)?.message;
+    expect(asked?.actions?.map((a) => a.label)).toEqual(expect.arrayContaining(["Common Core (CCSS)", "No standards"]));
+    expect(asked?.actions?.map((a) => a.label)).not.toContain("NGSS");
+    // The teacher answers the framework question again and the lesson starts.
+    const thread = surface.of("openThread")[0]!.thread;
+    await core.message(surface.inbound(alice), thread, "Common Core");
+    await core.idle();
+    const runs = await engine.list({ userId: alice.id });
+    expect(runs).toHaveLength(1);
+    expect(runs[0]?.inputs).toMatchObject({ subject: "Math", standardsFramework: "CCSS" });
+  });
+});

@@ -72,9 +72,16 @@ const rows: Row[] = [
   { t: "lesson-plan", start: "grade 5 science water cycle 45 min standards:NGSS", at: "run", values: { standardsFramework: "NGSS" } },
   {
     t: "lesson-plan",
-    start: "grade 5 science water cycle 45 min framework: common core",
+    start: "grade 5 math fractions 45 min framework: common core",
     at: "run",
     values: { standardsFramework: "CCSS" },
+  },
+  {
+    t: "lesson-plan",
+    start: "grade 5 science water cycle 45 min framework: common core",
+    at: "standardsFramework",
+    absent: ["standardsFramework"],
+    says: /Common Core \(CCSS\) has no standards for science; choose NGSS/i,
   },
   {
     t: "lesson-plan",

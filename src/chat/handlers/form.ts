@@ -3,7 +3,8 @@
 // submitted form is checked as the conversation checks answers and starts one execution in a thread.
 
 import { displayValue } from "../../conversation/fields.ts";
-import { profileFromInputs, profileValuesFor } from "../../conversation/profile.ts";
+import { assumedLine } from "../../conversation/machine.ts";
+import { rememberedFor } from "../../conversation/profile.ts";
 import { describeError } from "../../errors.ts";
 import type { Template } from "../../templates/types.ts";
 import { type ChatContext, codeOf, threadParts } from "../context.ts";
@@ -24,7 +25,7 @@ import { buildForm, checkSubmission, formCheck } from "../forms.ts";
 import { mayOpen, nextPhase } from "../lifecycle.ts";
 import { rootMessage, who } from "../messages.ts";
 import { type ThreadRecord, threadKey } from "../records.ts";
-import { startExecution } from "./run.ts";
+import { startDraftRun } from "./conversation.ts";
 
 export type FormOptions = { limits?: FormLimits; refused?: boolean; thread?: ThreadRef; direct?: boolean };
 
@@ -87,7 +88,9 @@ export async function formFor(
   if (!template) return undefined;
   if (!options.refused && !options.thread && conversational(args, options.direct === true)) return undefined;
   const spec = ctx.spec(template);
-  const initial: Record<string, unknown> = profileValuesFor(spec.fields, await ctx.profiles.get(user.id));
+  // Prefill from what this teacher used last time with this template only (never another template's settings).
+  const memory = (await ctx.profiles.memory(user.id))[template.id];
+  const initial: Record<string, unknown> = rememberedFor(spec.fields, memory, await ctx.profiles.get(user.id), {});
   if (options.thread) {
     const conversation = await threadConversation(ctx, options.thread, user, template);
     if (!conversation) return undefined;
@@ -152,7 +155,7 @@ export async function submitForm(
     // A choice's label says what it is ("Grade 5"); other values need their field's name.
     .map((f) => (f.choices ? displayValue(f, result.values[f.name]) : `${f.label}: ${displayValue(f, result.values[f.name])}`))
     .join(" · ");
-  if (thread) return submitInThread(ctx, inbound, template, result.values, summary, thread);
+  if (thread) return submitInThread(ctx, inbound, template, result.values, summary, thread, filledIn(values));
   const { surface, user, place } = inbound;
   let opened: ThreadRef;
   try {
@@ -187,8 +190,15 @@ export async function submitForm(
     await ctx.records.indexUser(user.id, { thread: opened });
     await ctx.records.setLast(user.id, opened);
     ctx.logger.info({ surface: surface.name, templateId: template.id, userId: user.id }, "request started from a form");
-    await run(ctx, inbound, rec, template, result.values);
+    await run(ctx, inbound, rec, template, result.values, filledIn(values));
   });
+}
+
+/** The fields the teacher filled in (the rest were assumed, and the root says so). */
+function filledIn(values: FormValues): string[] {
+  return Object.entries(values)
+    .filter(([, v]) => typeof v === "string" && v.trim() !== "")
+    .map(([name]) => name);
 }
 
 /** A form opened from a thread's conversation: it replaces the questions, and the run starts in that thread. */
@@ -199,6 +209,7 @@ async function submitInThread(
   values: Record<string, unknown>,
   summary: string,
   thread: ThreadRef,
+  given: string[],
 ): Promise<void> {
   await ctx.locks.run(threadKey(thread), async () => {
     const rec = await ctx.records.thread(thread);
@@ -208,21 +219,21 @@ async function submitInThread(
     }
     await ctx.conversations.delete({ ...threadParts(thread), userId: rec.userId });
     if (summary !== "" && !template.studentData) await inbound.surface.post(thread, { text: `From the form: ${summary}.`, role: "notice" });
-    await run(ctx, inbound, rec, template, values);
+    await run(ctx, inbound, rec, template, values, given);
     await ctx.countConversations();
   });
 }
 
+/** As after a conversation: draft first (the root names what was assumed, with Change and Cancel), and the
+ * settings used are remembered for this template. */
 async function run(
   ctx: ChatContext,
   inbound: Inbound,
   rec: ThreadRecord,
   template: Template,
   values: Record<string, unknown>,
+  given: string[],
 ): Promise<void> {
-  const started = await startExecution(ctx, inbound, rec, template, values, "first");
-  if (!started) return;
-  // As after a conversation: the settings used become next time's prefill.
-  const remembered = profileFromInputs(ctx.spec(template).fields, values);
-  if (Object.keys(remembered).length > 0) await ctx.profiles.update(rec.userId, remembered, ctx.clock.now());
+  const spec = ctx.spec(template);
+  await startDraftRun(ctx, inbound, rec, template, { values, assumed: assumedLine(spec, values, given), given });
 }

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { choiceField, countField, gradeField, optional, textField } from "../fields.ts";
 import { FRAMEWORKS } from "../lesson-plan/schemas.ts";
+import { frameworkFitsSubject } from "../standards/frameworks.ts";
 import { clipped } from "../text.ts";
 
 export const QUESTION_TYPES = ["multiple-choice", "short-answer", "extended-response"] as const;
@@ -121,6 +122,7 @@ export const AssessmentInputs = z.object({
         aliases: ["standards", "standard", "framework"],
         absent: "any standards in the loaded set",
         remember: "subject",
+        fitsWith: { field: "subject", fits: frameworkFitsSubject },
       },
       { "common core": "CCSS", ccss: "CCSS", no: "none", skip: "none" },
     ),

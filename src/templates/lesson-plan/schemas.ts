@@ -1,6 +1,7 @@
 // Lesson plan inputs (what the conversation asks) and the structured outputs of its agent steps.
 import { z } from "zod";
 import { choiceField, gradeField, languageField, minutesField, optional, optionalTextField, textField } from "../fields.ts";
+import { frameworkFitsSubject } from "../standards/frameworks.ts";
 import { clipped } from "../text.ts";
 
 export const FRAMEWORKS = ["CCSS", "NGSS", "state", "none"] as const;
@@ -41,6 +42,7 @@ export const LessonPlanInputs = z.object({
         aliases: ["standards", "standard", "framework"],
         absent: "any standards in the loaded set",
         remember: "subject",
+        fitsWith: { field: "subject", fits: frameworkFitsSubject },
       },
       {
         "common core": "CCSS",
