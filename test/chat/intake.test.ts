@@ -196,7 +196,10 @@ describe("a standards framework that does not fit the subject", () => {
     );
     expect(await engine.list({ userId: alice.id })).toHaveLength(0);
     // The framework is asked again with only the frameworks that fit math.
-    const asked = surface.of("post").filter((p) => p.message.role === "question").at(-1)?.message;
+    const asked = surface
+      .of("post")
+      .filter((p) => p.message.role === "question")
+      .at(-1)?.message;
     expect(asked?.actions?.map((a) => a.label)).toEqual(expect.arrayContaining(["Common Core (CCSS)", "No standards"]));
     expect(asked?.actions?.map((a) => a.label)).not.toContain("NGSS");
     // The teacher answers the framework question again and the lesson starts.
