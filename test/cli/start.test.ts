@@ -51,5 +51,5 @@ describe("staffroom start", () => {
     expect(view.status).toBe("completed");
     expect(view.nodes.find((n: { id: string }) => n.id === "brief").attempts).toBe(1);
     expect(view.outputs.plan.markdown).toContain("comets");
-  });
+  }, 60_000); // three real process starts (tsx) on a shared 2-core machine
 });
