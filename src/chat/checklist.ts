@@ -1,6 +1,7 @@
 // The progress checklist of a run: a workflow's steps folded from engine events (pure), rendered as
 // one line per step with its icon and timing.
 import type { EngineEvent, ExecutionView } from "../engine/records.ts";
+import { formatDuration } from "../util/duration.ts";
 
 export type StepStatus = "pending" | "running" | "retrying" | "waiting" | "completed" | "failed" | "skipped" | "cancelled";
 
@@ -121,39 +122,62 @@ function finish(list: Checklist, status: Checklist["status"], durationMs: number
 
 /** Markdown of the checklist: one line per step with its icon and timing. */
 export function renderChecklist(list: Checklist): string {
-  const done = list.items.filter((i) => i.status === "completed" || i.status === "skipped").length;
+  // Skipped steps (a branch not taken) are neither counted nor listed, and steps of the same title on
+  // other branches ("Create rubric" on both) show once: the teacher sees the work, not the graph.
+  const shown = sameTitleOnce(list.items.filter((i) => i.status !== "skipped"));
+  const done = shown.filter((i) => i.status === "completed").length;
+  const steps = `${done}/${shown.length} step${shown.length === 1 ? "" : "s"}`;
   const head =
     list.status === "completed"
-      ? `**${list.title}: done** in ${formatMs(list.totalMs)}`
+      ? `**${list.title}: done** in ${formatDuration(list.totalMs)}`
       : list.status === "failed"
-        ? `**${list.title}: stopped** after ${formatMs(list.totalMs)}`
+        ? `**${list.title}: stopped** after ${formatDuration(list.totalMs)}`
         : list.status === "cancelled"
           ? `**${list.title}: cancelled**`
           : list.status === "waiting"
-            ? `**${list.title}: waiting for your answer** (${done}/${list.items.length} steps)`
-            : `**${list.title}: working** (${done}/${list.items.length} steps)`;
-  return [head, ...list.items.map(renderItem)].join("\n");
+            ? `**${list.title}: waiting for your answer** (${steps})`
+            : `**${list.title}: working** (${steps})`;
+  return [head, ...shown.map(renderItem)].join("\n");
+}
+
+const PROGRESS: Record<StepStatus, number> = {
+  skipped: 0,
+  pending: 1,
+  cancelled: 2,
+  running: 3,
+  retrying: 3,
+  waiting: 3,
+  failed: 4,
+  completed: 5,
+};
+
+/** One item per title, at the place of its first appearance, carrying the furthest status among them. */
+function sameTitleOnce(items: ChecklistItem[]): ChecklistItem[] {
+  const best = new Map<string, ChecklistItem>();
+  for (const item of items) {
+    const seen = best.get(item.title);
+    if (!seen || PROGRESS[item.status] > PROGRESS[seen.status]) best.set(item.title, item);
+  }
+  const out: ChecklistItem[] = [];
+  for (const item of items) {
+    const chosen = best.get(item.title);
+    if (chosen && !out.includes(chosen)) out.push(chosen);
+  }
+  return out;
 }
 
 function renderItem(item: ChecklistItem): string {
   const parts = [`${STEP_ICONS[item.status]} ${item.title}`];
-  if (item.status === "completed" && item.durationMs !== undefined)
-    parts.push(`(${formatMs(item.durationMs)}${item.fallback ? ", fallback" : ""})`);
+  // Sub-second steps show no time: "(under 1 s)" on every line would be noise.
+  if (item.status === "completed" && item.durationMs !== undefined && item.durationMs >= 1000)
+    parts.push(`(${formatDuration(item.durationMs)}${item.fallback ? ", fallback" : ""})`);
+  else if (item.status === "completed" && item.fallback) parts.push("(fallback)");
   else if (item.status === "retrying") parts.push(`(retrying, attempt ${item.attempt ?? 2})`);
   else if (item.status === "running" && item.attempt && item.attempt > 1) parts.push(`(attempt ${item.attempt})`);
   else if (item.status === "waiting") parts.push("(waiting for an answer)");
   else if (item.status === "skipped") parts.push("(skipped)");
   else if (item.status === "failed") parts.push("(failed)");
   return parts.join(" ");
-}
-
-/** "850 ms", "4.2 s", "2 min 5 s". */
-export function formatMs(ms: number | undefined): string {
-  if (ms === undefined || !Number.isFinite(ms)) return "-";
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const total = Math.round(ms / 1000);
-  return `${Math.floor(total / 60)} min ${total % 60} s`;
 }
 
 function withoutUndefined<T extends object>(value: T): T {

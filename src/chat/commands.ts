@@ -1,6 +1,7 @@
 // The command list every surface registers (Discord typed options) or lists (Slack manifest), built
 // from the templates' input schemas, plus the `staffroom` admin command and its subcommands.
 import { conversationFields } from "../conversation/fields.ts";
+import { usageHint } from "../templates/fields.ts";
 import type { Template } from "../templates/types.ts";
 import type { CommandField, CommandSpec } from "./contract.ts";
 
@@ -34,7 +35,8 @@ export function commandSpecs(templates: Template[]): CommandSpec[] {
       if (!f.choices && /subject/i.test(f.name)) field.autocomplete = true;
       return field;
     });
-    const usage = `/${t.command} ${fields.map((f) => (f.required ? `${f.name}:<${f.type}>` : `[${f.name}:<${f.type}>]`)).join(" ")} (or describe it in words)`;
+    // The same hint everywhere (Slack manifest, /help, the CLI), from the template's field table.
+    const usage = `/${t.command} ${usageHint(conversationFields(t.inputSchema))}`;
     return { name: t.command, description: clip(t.description, 100), usage, fields, studentData: t.studentData };
   });
   specs.push({

@@ -3,9 +3,9 @@
 
 import type Keyv from "keyv";
 import type { FieldExtractor } from "../conversation/extract.ts";
-import { conversationFields } from "../conversation/fields.ts";
 import type { ConversationSpec } from "../conversation/machine.ts";
 import { ProfileStore } from "../conversation/profile.ts";
+import { specOf } from "../conversation/spec.ts";
 import { ConversationStore } from "../conversation/store.ts";
 import type { EngineApi } from "../engine/api.ts";
 import type { ExecutionRecord, Origin } from "../engine/records.ts";
@@ -101,25 +101,7 @@ export class ChatContext {
   spec(template: Template): ConversationSpec {
     let spec = this.specs.get(template.id);
     if (!spec) {
-      const fields = conversationFields(template.inputSchema);
-      spec = {
-        templateId: template.id,
-        command: template.command,
-        title: template.title,
-        fields,
-        validate: (values) => {
-          const parsed = template.inputSchema.safeParse(values);
-          if (parsed.success) return { ok: true, values: parsed.data as Record<string, unknown> };
-          const issue = parsed.error.issues[0];
-          const name = typeof issue?.path[0] === "string" ? issue.path[0] : undefined;
-          const field = fields.find((f) => f.name === name);
-          return {
-            ok: false,
-            message: `${field ? `${field.label}: ` : ""}${issue?.message ?? "something doesn't fit"}`,
-            ...(field ? { field: field.name } : {}),
-          };
-        },
-      };
+      spec = specOf(template);
       this.specs.set(template.id, spec);
     }
     return spec;

@@ -12,6 +12,10 @@ export type LifecycleEvent =
   | { type: "conversation.expired" }
   /** An execution was started in the thread (first run, revision, regeneration). */
   | { type: "run.started" }
+  /** The teacher clicked Change on a request that ran (or runs): a conversation picks what to change. */
+  | { type: "change.opened" }
+  /** The change was abandoned: the thread is back to its finished run. */
+  | { type: "change.kept" }
   /**
    * An execution of the thread reached its end. `latest`: it is the thread's newest execution (an older
    * one ending only reports). `draft`: the thread holds a draft, which outlives a cancelled revision.
@@ -30,6 +34,10 @@ export function nextPhase(phase: ThreadPhase | undefined, event: LifecycleEvent)
       return phase === "conversation" ? "expired" : phase;
     case "run.started":
       return "running";
+    case "change.opened":
+      return phase === "running" || phase === "done" || phase === "cancelled" ? "conversation" : phase;
+    case "change.kept":
+      return phase === "conversation" ? "done" : phase;
     case "run.ended":
       if (phase !== "running" || !event.latest) return phase;
       return event.status === "cancelled" && !event.draft ? "cancelled" : "done";

@@ -5,8 +5,9 @@ import type { Prompt } from "../conversation/machine.ts";
 import type { WorkflowStats } from "../engine/api.ts";
 import type { ExecutionRecord, ExecutionView } from "../engine/records.ts";
 import type { RenderedDocument } from "../templates/types.ts";
+import { formatDuration } from "../util/duration.ts";
 import { actionId } from "./actions.ts";
-import { type Checklist, formatMs, renderChecklist } from "./checklist.ts";
+import { type Checklist, renderChecklist } from "./checklist.ts";
 import type { ChatUser, ChoiceAction, CommandSpec, OutDocument, OutMessage } from "./contract.ts";
 
 /** A conversation prompt as a message, its options as buttons. */
@@ -40,22 +41,38 @@ export function rootMessage(title: string, user: ChatUser, requestText: string |
   return { text: `**${title}** requested by ${who(user)}${shown}`, role: "root" };
 }
 
+/** The Change button of a request that ran: pick a field, rerun, nothing else asked. */
+export function changeAction(): ChoiceAction {
+  return { id: actionId({ kind: "conv", key: "change" }), label: "Change", value: "change" };
+}
+
+/** The root while the draft is being written: what was assumed, with Change and Cancel. */
+export function rootRunning(title: string, userName: string, assumed: string, executionId: string): OutMessage {
+  return {
+    ...rootStatus(title, userName, `⏳ drafting now${assumed ? `\nAssumed: ${assumed}.` : ""}`),
+    actions: [changeAction(), { id: actionId({ kind: "cancel-run", executionId }), label: "Cancel", value: "cancel", style: "danger" }],
+  };
+}
+
 export function rootFinal(
   title: string,
   userName: string,
   status: ExecutionRecord["status"],
   totalMs: number | undefined,
   offline: boolean,
+  assumed?: string,
 ): OutMessage {
   const label =
     status === "completed"
-      ? `✅ done in ${formatMs(totalMs)}`
+      ? `✅ done in ${formatDuration(totalMs)}`
       : status === "failed"
         ? "❌ could not be finished"
         : status === "cancelled"
           ? "⛔ cancelled"
           : status;
-  return rootStatus(title, userName, `${label}${offline && status === "completed" ? " (offline draft)" : ""}`);
+  const line = rootStatus(title, userName, `${label}${offline && status === "completed" ? " (offline draft)" : ""}`);
+  if (assumed === undefined || status === "failed") return line;
+  return { ...line, text: `${line.text}${assumed ? `\nAssumed: ${assumed}.` : ""}`, actions: [changeAction()] };
 }
 
 /** The root message once something happened to the request: the one status line every outcome uses. */
@@ -132,7 +149,7 @@ export function draftActions(version: number, state: "open" | "approved" | "supe
 export function statusMessage(view: ExecutionView, list: Checklist | undefined): OutMessage {
   const lines = [
     `**${view.title}** (request id ${view.id})`,
-    `Status: ${view.status}${view.durationMs !== undefined ? `, ${formatMs(view.durationMs)}` : ""}`,
+    `Status: ${view.status}${view.durationMs !== undefined ? `, ${formatDuration(view.durationMs)}` : ""}`,
     `Started: ${new Date(view.createdAt).toISOString().replace("T", " ").slice(0, 16)} UTC`,
   ];
   if (view.error) lines.push(`Problem: ${oneLine(view.error.message)}`);
@@ -144,7 +161,7 @@ export function historyMessage(records: ExecutionRecord[]): OutMessage {
   if (records.length === 0) return { text: "You have no requests yet. Try /lesson-plan.", role: "notice" };
   const lines = records.map(
     (r) =>
-      `- ${new Date(r.createdAt).toISOString().slice(0, 16).replace("T", " ")} **${r.title}** ${r.status}${r.durationMs !== undefined ? ` (${formatMs(r.durationMs)})` : ""}, id ${r.id}`,
+      `- ${new Date(r.createdAt).toISOString().slice(0, 16).replace("T", " ")} **${r.title}** ${r.status}${r.durationMs !== undefined ? ` (${formatDuration(r.durationMs)})` : ""}, id ${r.id}`,
   );
   return { text: `**Your recent requests**\n${lines.join("\n")}`, role: "notice" };
 }
@@ -153,13 +170,19 @@ export function statsMessage(stats: WorkflowStats[]): OutMessage {
   if (stats.length === 0) return { text: "No runs yet.", role: "notice" };
   const lines = stats.map(
     (s) =>
-      `- **${s.templateId}**: ${s.runs} runs, ${Math.round(s.successRate * 100)}% completed, median ${formatMs(s.p50Ms ?? undefined)}, p95 ${formatMs(s.p95Ms ?? undefined)}`,
+      `- **${s.templateId}**: ${s.runs} runs, ${Math.round(s.successRate * 100)}% completed, median ${formatDuration(s.p50Ms ?? undefined)}, p95 ${formatDuration(s.p95Ms ?? undefined)}`,
   );
   return { text: `**Workflow stats**\n${lines.join("\n")}`, role: "notice" };
 }
 
-export function helpMessage(commands: CommandSpec[]): OutMessage {
-  const lines = commands.filter((c) => c.name !== "staffroom").map((c) => `- **/${c.name}**: ${c.description}`);
+/**
+ * The general help. `descriptions` are the templates' full descriptions by command: command lists clip
+ * theirs to Discord's 100 characters, a help message need not.
+ */
+export function helpMessage(commands: CommandSpec[], descriptions: Record<string, string> = {}): OutMessage {
+  const lines = commands
+    .filter((c) => c.name !== "staffroom")
+    .map((c) => `- **/${c.name}**: ${descriptions[c.name] ?? c.description}\n  ${c.usage}`);
   const staff = commands.find((c) => c.name === "staffroom");
   const subs = (staff?.subcommands ?? []).map((s) => `- **/staffroom ${s.name}${s.arg ? ` <${s.arg.name}>` : ""}**: ${s.description}`);
   return {
@@ -167,7 +190,8 @@ export function helpMessage(commands: CommandSpec[]): OutMessage {
       "**Staffroom**: I turn a short request into a finished document, asking for anything missing.",
       ...lines,
       ...subs,
-      'While I ask questions: type an answer or click a choice; "back" goes to the previous question, "skip" leaves out an optional one, "help" explains, "cancel" stops.',
+      "Say what you know with the command; I ask only for what is missing and start at once. The first message says what I assumed: Change fixes any of it, Cancel stops.",
+      'While I ask questions: a message is one answer (paste as many lines as you like); "back" goes to the previous question, "skip" leaves out an optional one, "help" explains, "cancel" stops. "/lesson-plan help" shows what a command takes.',
     ].join("\n"),
     role: "notice",
   };

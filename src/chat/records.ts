@@ -34,6 +34,8 @@ export type ThreadRecord = {
   executionIds: string[];
   createdAt: number;
   draft?: DraftRecord;
+  /** What the latest run was started with, and what it assumed: the root's Change starts from it. */
+  request?: { values: Record<string, unknown>; assumed: string; given?: string[] };
 };
 
 export type PendingWait = {

@@ -10,10 +10,11 @@ import { EXPORT_FORMATS, type ExportFormat, exportDocument, formatOfPath } from 
 import type { EngineEvent, ExecutionView } from "../engine/records.ts";
 import { InvalidInputError, NotFoundError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { describeFields } from "../templates/fields.ts";
+import { acceptedKeys, describeFields, fieldForKey, keyOf } from "../templates/fields.ts";
 import type { Template } from "../templates/types.ts";
+import { formatDuration } from "../util/duration.ts";
 import { flagNumber, type ParsedArgs, parseInputs } from "./args.ts";
-import { executionJson, executionsTable, executionText, formatMs, progressLine, statsText } from "./format.ts";
+import { executionJson, executionsTable, executionText, progressLine, statsText } from "./format.ts";
 
 export type CliIO = {
   stdout: NodeJS.WritableStream;
@@ -91,23 +92,39 @@ function quote(value: string): string {
   return /^[\w.,:/-]+$/.test(value) ? value : `"${value.replace(/"/g, '\\"')}"`;
 }
 
-/** Inputs a template does not know, and required ones that are missing, in friendly sentences. */
+/**
+ * `key=value` keys read through the template's field table (names, labels and aliases: student=Sam is
+ * studentName), then inputs it does not know and required ones that are missing, in friendly sentences.
+ */
 export function checkInputs(template: Template, inputs: Record<string, string>): { path: string; message: string }[] {
+  return readInputs(template, inputs).issues;
+}
+
+export function readInputs(
+  template: Template,
+  raw: Record<string, string>,
+): { inputs: Record<string, string>; issues: { path: string; message: string }[] } {
   const fields = describeFields(template.inputSchema);
-  const known = new Set(fields.map((f) => f.name));
+  const inputs: Record<string, string> = {};
   const issues: { path: string; message: string }[] = [];
-  for (const key of Object.keys(inputs)) {
-    if (!known.has(key)) {
-      const asked = fields.filter((f) => !f.internal).map((f) => f.name);
-      issues.push({ path: key, message: `"${key}" is not an input of ${template.id}; its inputs are ${asked.join(", ")}.` });
-    }
+  const unknown: string[] = [];
+  for (const [key, value] of Object.entries(raw)) {
+    const field = fields.find((f) => f.name === key) ?? fieldForKey(fields, key);
+    if (!field) unknown.push(key);
+    else if (field.name in inputs) issues.push({ path: key, message: `${field.label} is given twice; give each input once.` });
+    else inputs[field.name] = value;
+  }
+  if (unknown.length > 0) {
+    const named = unknown.map((k) => `"${k}"`).join(unknown.length === 2 ? " and " : ", ");
+    const message = `${named} ${unknown.length === 1 ? "is not an input" : "are not inputs"} of ${template.id}; its inputs are ${acceptedKeys(fields).join(", ")}.`;
+    issues.push({ path: unknown[0]!, message });
   }
   for (const f of fields) {
     if (f.required && !f.internal && (inputs[f.name] === undefined || inputs[f.name]!.trim() === "")) {
-      issues.push({ path: f.name, message: `${f.label} is missing: ${f.question} Add it as ${f.name}=${quote(f.example || "...")}.` });
+      issues.push({ path: f.name, message: `${f.label} is missing: ${f.question} Add it as ${keyOf(f)}=${quote(f.example || "...")}.` });
     }
   }
-  return issues;
+  return { inputs, issues };
 }
 
 /** Schema issues name fields by key; teachers know them by label ("Minutes: ..."). */
@@ -151,8 +168,7 @@ function outputOption(args: ParsedArgs): PreparedRun["output"] {
 export function prepareRun(templates: Template[], args: ParsedArgs): PreparedRun {
   const [templateId, ...words] = args.positionals;
   const template = findTemplate({ templates, template: (id) => templates.find((t) => t.id === id) }, templateId);
-  const inputs = parseInputs(words);
-  const issues = checkInputs(template, inputs);
+  const { inputs, issues } = readInputs(template, parseInputs(words));
   if (issues.length > 0) throw new InvalidInputError(issues.map((i) => i.message).join(" "), issues);
   const output = outputOption(args);
   return { template, inputs, ...(output ? { output } : {}) };
@@ -236,7 +252,7 @@ function finish(template: Template | undefined, view: ExecutionView, args: Parse
       const doc = template?.render(view);
       say(io.stdout, doc ? doc.markdown : JSON.stringify(executionJson(view).outputs, null, 2));
     }
-    say(io.stderr, `Completed in ${formatMs(view.totalMs ?? view.durationMs)} (${view.id}).`);
+    say(io.stderr, `Completed in ${formatDuration(view.totalMs ?? view.durationMs)} (${view.id}).`);
     return 0;
   }
   if (view.status === "failed") say(io.stderr, `Failed: ${view.error?.message ?? "the run did not finish"} (${view.id})`);

@@ -1,6 +1,7 @@
 // Pure formatting for the CLI: JSON shapes of executions, progress lines from engine events, plain tables.
 import type { WorkflowStats } from "../engine/api.ts";
 import type { EngineEvent, ExecutionRecord, ExecutionView } from "../engine/records.ts";
+import { formatDuration } from "../util/duration.ts";
 
 export type ExecutionJson = {
   id: string;
@@ -59,14 +60,6 @@ export function executionJson(view: ExecutionView): ExecutionJson {
   };
 }
 
-export function formatMs(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined || !Number.isFinite(ms)) return "-";
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const minutes = Math.floor(ms / 60_000);
-  return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
-}
-
 /** One human line per event worth showing while a run progresses; undefined for the rest. */
 export function progressLine(event: EngineEvent, labels: Record<string, string> = {}): string | undefined {
   const data = (event.data ?? {}) as {
@@ -86,9 +79,9 @@ export function progressLine(event: EngineEvent, labels: Record<string, string> 
     case "node.started":
       return `${indent}… ${label}${attempt}`;
     case "node.completed":
-      return `${indent}✓ ${label} (${formatMs(data.durationMs)})`;
+      return `${indent}✓ ${label} (${formatDuration(data.durationMs)})`;
     case "node.retrying":
-      return `${indent}↻ ${label} failed: ${data.error?.message ?? "error"} Trying again in ${formatMs(data.delayMs)}.`;
+      return `${indent}↻ ${label} failed: ${data.error?.message ?? "error"} Trying again in ${formatDuration(data.delayMs)}.`;
     case "node.failed":
       return `${indent}✗ ${label}: ${data.error?.message ?? "failed"}`;
     case "node.skipped":
@@ -130,7 +123,7 @@ export function executionsTable(records: ExecutionRecord[]): string {
   if (records.length === 0) return "No executions yet. Start one with: staffroom run <template> key=value ...";
   return table(
     ["ID", "TEMPLATE", "STATUS", "CREATED (UTC)", "DURATION"],
-    records.map((r) => [r.id, r.templateId, r.status, when(r.createdAt), formatMs(r.durationMs)]),
+    records.map((r) => [r.id, r.templateId, r.status, when(r.createdAt), formatDuration(r.durationMs)]),
   );
 }
 
@@ -140,7 +133,7 @@ export function executionText(view: ExecutionView): string {
     `ID:       ${view.id}`,
     `Status:   ${view.status}`,
     `Started:  ${when(view.startedAt ?? view.createdAt)} UTC`,
-    `Duration: ${formatMs(view.totalMs ?? view.durationMs)}`,
+    `Duration: ${formatDuration(view.totalMs ?? view.durationMs)}`,
   ];
   if (view.provider) lines.push(`Model:    ${view.provider}`);
   if (view.error) lines.push(`Error:    ${view.error.message}`);
@@ -153,7 +146,7 @@ export function executionText(view: ExecutionView): string {
         n.kind,
         n.status,
         String(n.attempts),
-        formatMs(n.durationMs),
+        formatDuration(n.durationMs),
         n.error
           ? n.error.message
           : n.fallbackFrom
@@ -174,7 +167,7 @@ export function statsText(stats: WorkflowStats[]): string {
     .map((s) =>
       [
         `${s.templateId}: ${s.runs} run${s.runs === 1 ? "" : "s"}, ${s.completed} completed, ${s.failed} failed, ${s.cancelled} cancelled (success ${pct(s.successRate)})`,
-        `  duration: p50 ${formatMs(s.p50Ms)}, p95 ${formatMs(s.p95Ms)}, mean ${formatMs(s.meanMs)}, max ${formatMs(s.maxMs)}`,
+        `  duration: p50 ${formatDuration(s.p50Ms)}, p95 ${formatDuration(s.p95Ms)}, mean ${formatDuration(s.meanMs)}, max ${formatDuration(s.maxMs)}`,
         table(
           ["  NODE", "RUNS", "FAILURE", "RETRIES", "FALLBACKS", "P50", "P95"],
           s.nodes.map((n) => [
@@ -183,8 +176,8 @@ export function statsText(stats: WorkflowStats[]): string {
             pct(n.failureRate),
             String(n.retries),
             String(n.fallbacks),
-            formatMs(n.p50Ms),
-            formatMs(n.p95Ms),
+            formatDuration(n.p50Ms),
+            formatDuration(n.p95Ms),
           ]),
         ),
       ].join("\n"),

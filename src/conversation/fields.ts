@@ -1,7 +1,7 @@
 // The fields a conversation asks about, read from a template's zod input schema, and the one check
 // every value goes through (typed answer, button click, parsed request, model extraction alike).
 import type { z } from "zod";
-import { describeField, type FieldDescription } from "../templates/fields.ts";
+import { describeField, type FieldDescription, fieldForKey, normaliseKey } from "../templates/fields.ts";
 
 /** A field as the conversation needs it: its description plus the zod schema that validates it. */
 export type ConversationField = FieldDescription & { schema: z.ZodType };
@@ -70,32 +70,9 @@ export function isDuration(field: Pick<FieldDescription, "name" | "label" | "typ
   return (field.type === "integer" || field.type === "number") && /duration|minute|length|time/i.test(`${field.name} ${field.label}`);
 }
 
-/** Lower-case letters and digits only, so "Student name", "student_name" and "studentName" compare equal. */
-export function normaliseKey(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9]/g, "");
-}
+export { normaliseKey };
 
-/** The field a `key:` or `change <key>` names, by name or label. */
+/** The field a `key:` or `change <key>` names: its name, label or one of its aliases (from the field table). */
 export function findField(fields: ConversationField[], key: string): ConversationField | undefined {
-  const k = normaliseKey(key);
-  if (k === "") return undefined;
-  return fields.find((f) => normaliseKey(f.name) === k || normaliseKey(f.label) === k) ?? aliasField(fields, k);
-}
-
-const ALIASES: { pattern: RegExp; keys: string[] }[] = [
-  { pattern: /grade/i, keys: ["grade", "gr", "year", "level", "class"] },
-  { pattern: /duration|minutes/i, keys: ["duration", "minutes", "mins", "min", "length", "time"] },
-  { pattern: /subject/i, keys: ["subject", "subj"] },
-  { pattern: /topic/i, keys: ["topic", "about"] },
-  { pattern: /standard|framework/i, keys: ["standards", "standard", "framework"] },
-  { pattern: /language/i, keys: ["language", "lang"] },
-];
-
-function aliasField(fields: ConversationField[], key: string): ConversationField | undefined {
-  for (const alias of ALIASES) {
-    if (!alias.keys.includes(key)) continue;
-    const found = fields.find((f) => alias.pattern.test(f.name) || alias.pattern.test(f.label));
-    if (found) return found;
-  }
-  return undefined;
+  return fieldForKey(fields, key);
 }

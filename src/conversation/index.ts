@@ -4,13 +4,16 @@ export { type ConversationField, checkField, conversationFields, displayValue } 
 export {
   type Answer,
   answer,
+  assumptions,
   type ConversationSpec,
   type ConversationState,
   type Prompt,
   type PromptOption,
   reprompt,
+  startChange,
   startConversation,
   type Turn,
+  templateHelp,
 } from "./machine.ts";
 export { KNOWN_SUBJECTS, MAX_REQUEST_CHARS, type ParsedRequest, parsePairs, parseRequest } from "./parse.ts";
 export {
@@ -21,5 +24,7 @@ export {
   parseProfileEdit,
   profileFromInputs,
   profileValuesFor,
+  rememberedFor,
+  rememberValues,
 } from "./profile.ts";
 export { type ConversationKey, ConversationStore, type StoredConversation } from "./store.ts";

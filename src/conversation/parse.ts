@@ -15,6 +15,8 @@ export type ParsedRequest = {
   issues: ParseIssue[];
   /** Free text no rule could place. */
   unused: string;
+  /** Keys typed as `key:value` that name no field ("colour"), reported, never glued onto a neighbour. */
+  unknown: string[];
   truncated: boolean;
 };
 
@@ -44,7 +46,8 @@ export function parseRequest(input: string, fields: ConversationField[]): Parsed
     return false;
   };
 
-  let rest = extractPairs(text, fields, accept);
+  const unknown: string[] = [];
+  let rest = extractPairs(text, fields, accept, unknown);
   const open = () => fields.filter((f) => !(f.name in values));
 
   for (const field of open().filter((f) => isDuration(f))) rest = takeFirst(rest, DURATION, (m) => accept(field, m, true));
@@ -71,7 +74,7 @@ export function parseRequest(input: string, fields: ConversationField[]): Parsed
   if (topic && unused !== "") {
     if (accept(topic, unused, true)) unused = "";
   }
-  return { values, issues, unused, truncated };
+  return { values, issues, unused, unknown, truncated };
 }
 
 /**
@@ -81,26 +84,33 @@ export function parseRequest(input: string, fields: ConversationField[]): Parsed
 export function parsePairs(
   input: string,
   fields: ConversationField[],
-): { values: Record<string, unknown>; issues: ParseIssue[]; rest: string } {
+): { values: Record<string, unknown>; issues: ParseIssue[]; unknown: string[]; rest: string } {
   const text = withoutControls(input.slice(0, MAX_REQUEST_CHARS));
   const values: Record<string, unknown> = {};
   const issues: ParseIssue[] = [];
-  const rest = extractPairs(text, fields, (field, raw) => {
-    if (field.name in values) return false;
-    const check = checkField(field, raw);
-    if (check.ok && check.value !== undefined) values[field.name] = check.value;
-    else
-      issues.push({
-        field: field.name,
-        label: field.label,
-        text: clip(raw),
-        message: check.ok ? `${field.label} is needed.` : check.message,
-      });
-    return true;
-  });
+  const unknown: string[] = [];
+  const rest = extractPairs(
+    text,
+    fields,
+    (field, raw) => {
+      if (field.name in values) return false;
+      const check = checkField(field, raw);
+      if (check.ok && check.value !== undefined) values[field.name] = check.value;
+      else
+        issues.push({
+          field: field.name,
+          label: field.label,
+          text: clip(raw),
+          message: check.ok ? `${field.label} is needed.` : check.message,
+        });
+      return true;
+    },
+    unknown,
+  );
   return {
     values,
     issues,
+    unknown,
     rest: rest
       .split(CUT)
       .join(" ")
@@ -109,23 +119,52 @@ export function parsePairs(
   };
 }
 
-/** Pulls out `key:value` / `key=value` pairs whose key names a field; returns the text left over. */
+type FoundKey = { start: number; valueStart: number; field?: ConversationField; key: string };
+
+/**
+ * Where `key:` / `key=` markers are: a field's name, label or alias (up to three words, "next steps:"),
+ * or, when `unknown` is collected, a lower-case word that names no field ("colour:").
+ */
+function findKeys(text: string, fields: ConversationField[]): FoundKey[] {
+  const found: FoundKey[] = [];
+  for (const m of text.matchAll(/[ \t]*[:=][ \t]*/g)) {
+    const before = text.slice(Math.max(0, m.index - 60), m.index);
+    const words = /(?:^|[\s,;(])((?:[A-Za-z][\w'-]*[ \t]+){0,2}[A-Za-z][\w'-]*)$/.exec(before);
+    if (!words) continue;
+    const parts = words[1]!.split(/[ \t]+/);
+    let hit: FoundKey | undefined;
+    for (let n = parts.length; n >= 1 && !hit; n--) {
+      const key = parts.slice(-n).join(" ");
+      const field = findField(fields, key);
+      if (field) hit = { start: m.index - key.length, valueStart: m.index + m[0].length, field, key };
+    }
+    const last = parts.at(-1)!;
+    // A URL (https://) or a clock time is not a key; an unknown key looks like one (lower case, no space before the colon).
+    if (!hit && /^[a-z][a-z0-9_-]*$/.test(last) && !/^\s/.test(m[0]) && !text.startsWith("//", m.index + 1))
+      hit = { start: m.index - last.length, valueStart: m.index + m[0].length, key: last };
+    if (hit && hit.valueStart < text.length && !/^[\s,;]*$/.test(text.slice(hit.valueStart, hit.valueStart + 1))) found.push(hit);
+  }
+  return found;
+}
+
+/**
+ * Pulls out `key:value` / `key=value` pairs whose key names a field; returns the text left over. Keys that
+ * name no field are collected in `unknown` (and their values dropped) only when the text also has a known
+ * key: then the teacher is clearly writing pairs, while "Note: bring a snack" in prose stays prose. Several
+ * keys of one text field ("strengths:" and "next steps:" for Focus) are joined, each with its key.
+ */
 function extractPairs(
   text: string,
   fields: ConversationField[],
   accept: (f: ConversationField, raw: string, report: boolean) => boolean,
+  unknown: string[] = [],
 ): string {
-  const keyRe = /(^|[\s,;(])([A-Za-z][A-Za-z0-9_-]{0,40})[ \t]*[:=][ \t]*/g;
-  const keys: { start: number; valueStart: number; field: ConversationField }[] = [];
-  for (const m of text.matchAll(keyRe)) {
-    const field = findField(fields, m[2]!);
-    if (!field) continue;
-    const start = m.index + m[1]!.length;
-    keys.push({ start, valueStart: m.index + m[0].length, field });
-  }
-  if (keys.length === 0) return text;
+  const all = findKeys(text, fields);
+  if (!all.some((k) => k.field)) return text;
+  const keys = all;
   let out = "";
   let pos = 0;
+  const given: { field: ConversationField; key: string; value: string }[] = [];
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
     if (key.start < pos) continue; // inside an earlier quoted value
@@ -140,12 +179,22 @@ function extractPairs(
       end = close === -1 ? text.length : close + 1;
       value = text.slice(key.valueStart + 1, close === -1 ? text.length : close);
     } else {
-      const stop = text.slice(key.valueStart, nextStart).search(/[,;\n]/);
+      // Long text (key points, objectives) runs to the next key; a short value stops at a comma or line end.
+      const stop = key.field?.multiline ? -1 : text.slice(key.valueStart, nextStart).search(/[,;\n]/);
       end = stop === -1 ? nextStart : key.valueStart + stop;
       value = text.slice(key.valueStart, end);
     }
-    accept(key.field, value.trim(), true);
+    if (key.field) given.push({ field: key.field, key: key.key, value: value.trim() });
+    else if (!unknown.includes(key.key)) unknown.push(key.key);
     pos = end;
+  }
+  for (const field of new Set(given.map((g) => g.field))) {
+    const mine = given.filter((g) => g.field === field);
+    const joined =
+      mine.length > 1 && !field.choices && field.type === "string" && new Set(mine.map((g) => normaliseKey(g.key))).size > 1
+        ? mine.map((g) => `${g.key}: ${g.value}`).join("; ")
+        : mine[0]!.value;
+    accept(field, joined, true);
   }
   return out + text.slice(pos);
 }

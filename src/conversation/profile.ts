@@ -1,5 +1,8 @@
 // Teacher context: a per-teacher profile (default grade, subject, standards framework, language, school)
-// kept in Keyv, offered for reuse instead of asked again, and set with `profile grade=5 subject=Science`.
+// set with `profile grade=5 subject=Science`, and what the teacher used last time, remembered per
+// template and per field (a field's `remember` in the field table): per template, or per template and
+// subject, so a Spanish parent message never makes the next lesson plan Spanish and a science framework
+// is never assumed for math.
 import type Keyv from "keyv";
 import { z } from "zod";
 import { gradeField } from "../templates/fields.ts";
@@ -32,7 +35,7 @@ const MATCH: Record<ProfileKey, RegExp> = {
   grade: /^grade/i,
   subject: /^subject/i,
   framework: /standard|framework/i,
-  language: /language/i,
+  language: /^language$/i,
   school: /school/i,
 };
 
@@ -59,10 +62,81 @@ export class ProfileStore {
   }
 
   async delete(userId: string): Promise<boolean> {
-    const existed = (await this.keyv.get(this.prefix + userId)) !== undefined;
+    // The profile and the remembered settings are both "your profile" to the teacher.
+    const existed =
+      (await this.keyv.get(this.prefix + userId)) !== undefined || (await this.keyv.get(this.memoryKey(userId))) !== undefined;
     await this.keyv.delete(this.prefix + userId);
+    await this.keyv.delete(this.memoryKey(userId));
     return existed;
   }
+
+  /** What the teacher used last time, for every template (see `rememberedFor`). */
+  async memory(userId: string): Promise<Memory> {
+    const stored = await this.keyv.get<Memory>(this.memoryKey(userId));
+    return stored && typeof stored === "object" ? stored : {};
+  }
+
+  /** Keeps the remembered fields of a request that started, for the next request of the same template. */
+  async remember(userId: string, templateId: string, fields: ConversationField[], values: Record<string, unknown>): Promise<void> {
+    const memory = await this.memory(userId);
+    memory[templateId] = rememberValues(memory[templateId] ?? { values: {}, bySubject: {} }, fields, values);
+    await this.keyv.set(this.memoryKey(userId), memory);
+  }
+
+  private memoryKey(userId: string): string {
+    return `${this.prefix}${userId}#memory`;
+  }
+}
+
+/** Per template: values remembered per template, and per subject for fields remembered by subject. */
+export type TemplateMemory = { values: Record<string, unknown>; bySubject: Record<string, Record<string, unknown>> };
+export type Memory = Record<string, TemplateMemory>;
+
+const subjectKey = (value: unknown) => (typeof value === "string" ? value.trim().toLowerCase() : "");
+
+/** The memory of one template after a request with `values` started (pure). */
+export function rememberValues(memory: TemplateMemory, fields: ConversationField[], values: Record<string, unknown>): TemplateMemory {
+  const next: TemplateMemory = { values: { ...memory.values }, bySubject: { ...memory.bySubject } };
+  const subjectField = fields.find((f) => /^subject/i.test(f.name));
+  const subject = subjectField ? subjectKey(values[subjectField.name]) : "";
+  for (const field of fields) {
+    const value = values[field.name];
+    if (!field.remember || value === undefined) continue;
+    if (field.remember === "subject" && subject !== "")
+      next.bySubject[subject] = { ...(next.bySubject[subject] ?? {}), [field.name]: value };
+    else if (field.remember === "template") next.values[field.name] = value;
+  }
+  return next;
+}
+
+/**
+ * The remembered values that fit a new request of one template, given what it already says: per-subject
+ * fields only for the same subject, never a value equal to the field's default; every value re-checked.
+ */
+export function rememberedFor(
+  fields: ConversationField[],
+  memory: TemplateMemory | undefined,
+  profile: Profile,
+  request: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const subjectField = fields.find((f) => /^subject/i.test(f.name));
+  const fromMemory = memory?.values ?? {};
+  const subject = subjectField ? subjectKey(request[subjectField.name] ?? fromMemory[subjectField.name] ?? profile.subject) : "";
+  const explicit = profileValuesFor(fields, profile);
+  for (const field of fields) {
+    if (field.name in request || !field.remember) continue;
+    let value: unknown;
+    if (field.remember === "subject") {
+      value = subject ? memory?.bySubject[subject]?.[field.name] : undefined;
+      // The profile's own grade or framework goes with the profile's subject only.
+      if (value === undefined && (!profile.subject || subjectKey(profile.subject) === subject)) value = explicit[field.name];
+    } else value = fromMemory[field.name] ?? explicit[field.name];
+    if (value === undefined || value === field.default) continue;
+    const check = checkField(field, value);
+    if (check.ok && check.value !== undefined) out[field.name] = check.value;
+  }
+  return out;
 }
 
 /** Profile values that fit a template's fields, by field name (validated by each field's schema). */

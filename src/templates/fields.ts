@@ -114,6 +114,8 @@ export function gradeField(meta: Partial<FieldMeta> = {}) {
       question: "Which grade is this for?",
       help: 'K-12. "5th", "grade 5", "kindergarten" and UK years ("Year 7" = grade 6) also work.',
       example: "5",
+      aliases: ["gr", "year", "level", "grade level"],
+      remember: "subject",
       choices: GRADES.map((g) => ({ value: g, label: g === "K" ? "Kindergarten" : `Grade ${g}` })),
       ...meta,
     } satisfies FieldMeta);
@@ -134,6 +136,8 @@ export function minutesField(meta: Partial<FieldMeta> = {}, min = 10, max = 240)
       question: "How long is the lesson?",
       help: `Minutes, between ${min} and ${max}. "45 min" and "1 hour" also work.`,
       example: "45",
+      aliases: ["minutes", "mins", "min", "length", "time", "lesson length"],
+      remember: "template",
       ...meta,
     } satisfies FieldMeta);
 }
@@ -177,6 +181,33 @@ export function optionalTextField(meta: FieldMeta, opts: { max: number }) {
 }
 
 /**
+ * An optional person's name: a few words, never a sentence, so a pasted paragraph is refused with one
+ * sentence instead of becoming "Hi I think light helps plants,".
+ */
+export function optionalNameField(meta: FieldMeta, opts: { max: number }) {
+  const sentence = `That looks like a sentence rather than a name; type just the name (or skip).`;
+  return optional(
+    z
+      .preprocess(
+        blankToUndefined,
+        z
+          .string()
+          .max(opts.max, sentence)
+          .refine((v) => looksLikeName(v), sentence)
+          .optional(),
+      )
+      .meta(meta),
+  );
+}
+
+/** At most five words, no line breaks and no sentence punctuation or digits. */
+export function looksLikeName(text: string): boolean {
+  const t = text.trim();
+  if (t === "" || /[\n.!?;:,"()[\]{}0-9]/.test(t.replace(/\b[A-Z]\.(?=\s|$)/g, "").replace(/\.$/, ""))) return false;
+  return t.split(/\s+/).length <= 5;
+}
+
+/**
  * An enum that also accepts loose spellings ("multiple choice" for "multiple-choice"); `aliases` maps
  * lower-case spellings to values. Choice labels come from `labels`.
  */
@@ -201,7 +232,10 @@ export function choiceField<const T extends readonly [string, ...string[]]>(
   });
 }
 
-/** A field as surfaces and the conversation need it, read from the zod schema alone. */
+/**
+ * A field as surfaces and the conversation need it, read from the zod schema alone: the one field table
+ * of a template. Labels, kinds, choices, aliases, bounds and whether it is required all come from here.
+ */
 export type FieldDescription = {
   name: string;
   label: string;
@@ -211,6 +245,14 @@ export type FieldDescription = {
   internal: boolean;
   required: boolean;
   type: "string" | "integer" | "number" | "enum";
+  /** Other keys a teacher may type for this field, lower case (the name and label always work too). */
+  aliases: string[];
+  /** Several lines expected: a multiline input in forms. */
+  multiline: boolean;
+  /** How the draft names the field when it was not given ("no class profile"). */
+  absent?: string;
+  /** Remembered for the next request of the same template (per template or per template and subject). */
+  remember?: "template" | "subject";
   choices?: { value: string; label: string }[];
   min?: number;
   max?: number;
@@ -261,7 +303,11 @@ export function describeField(name: string, field: AnySchema): FieldDescription 
     internal: meta.internal === true,
     required,
     type: "string",
+    aliases: Array.isArray(meta.aliases) ? (meta.aliases as string[]).map((a) => a.toLowerCase()) : [],
+    multiline: meta.multiline === true,
   };
+  if (typeof meta.absent === "string") description.absent = meta.absent;
+  if (meta.remember === "template" || meta.remember === "subject") description.remember = meta.remember;
   if (defaultValue !== undefined) description.default = defaultValue;
   const metaChoices = meta.choices as { value: string; label: string }[] | undefined;
   if (def.type === "enum") {
@@ -279,6 +325,52 @@ export function describeField(name: string, field: AnySchema): FieldDescription 
     if (typeof str.maxLength === "number") description.maxLength = str.maxLength;
   }
   return description;
+}
+
+/** Lower-case letters and digits only, so "Student name", "student_name" and "studentName" compare equal. */
+export function normaliseKey(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]/g, "");
+}
+
+/**
+ * The field a typed key names (`student:`, `next steps=`, `Class profile:`): its name, its label or one of
+ * its aliases. The one lookup behind the chat parser, `change <field>` and the CLI's key=value reading.
+ */
+export function fieldForKey<F extends FieldDescription>(fields: readonly F[], key: string): F | undefined {
+  const k = normaliseKey(key);
+  if (k === "") return undefined;
+  const asked = fields.filter((f) => !f.internal);
+  return (
+    asked.find((f) => normaliseKey(f.name) === k || normaliseKey(f.label) === k) ??
+    asked.find((f) => f.aliases.some((a) => normaliseKey(a) === k))
+  );
+}
+
+/** The key a teacher is shown for a field: its name when it is one word, else its first one-word alias ("student"). */
+export function keyOf(field: FieldDescription): string {
+  const name = field.name.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
+  if (!name.includes(" ")) return name;
+  const single = field.aliases.find((a) => /^[a-z]+$/.test(a));
+  return single ?? name.replace(/ /g, "-");
+}
+
+/** "grade, subject, topic, duration, ..." : the keys a template accepts, in field order. */
+export function acceptedKeys(fields: readonly FieldDescription[]): string[] {
+  return fields.filter((f) => !f.internal).map(keyOf);
+}
+
+/**
+ * The usage hint of a command (Slack manifest, /help, the CLI), from the field table alone: required
+ * fields with their examples, then how to give the rest.
+ */
+export function usageHint(fields: readonly FieldDescription[]): string {
+  const shown = fields.filter((f) => !f.internal && f.required);
+  const pair = (f: FieldDescription) => {
+    const example = f.example.length > 24 || f.example === "" ? "..." : f.example;
+    return `${keyOf(f)}:${/\s|^\.\.\.$/.test(example) ? `"${example}"` : example}`;
+  };
+  const optional = fields.filter((f) => !f.internal && !f.required).map(keyOf);
+  return `${shown.map(pair).join(" ")}${optional.length ? ` [${optional.join(" ")}]` : ""} (or say it in words)`;
 }
 
 /** The metadata of one field (questions, help, example), unwrapping optional/default/pipe. */
@@ -299,6 +391,8 @@ export function languageField(meta: Partial<FieldMeta> = {}) {
       question: "Which language should it be written in?",
       help: "Any language; English when left empty.",
       example: "English",
+      aliases: ["lang", "written in"],
+      remember: "template",
       ...meta,
     } satisfies FieldMeta);
 }

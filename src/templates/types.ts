@@ -25,6 +25,20 @@ export type FieldMeta = {
   internal?: boolean;
   /** Display order and labels of an enum's values (the values themselves come from the z.enum). */
   choices?: { value: string; label: string }[];
+  /**
+   * Other keys a teacher may type for this field (`student:` for studentName, `about:` for purpose). The
+   * request parser, the CLI's key=value reading and the usage hints all read them from here.
+   */
+  aliases?: string[];
+  /** Several lines expected (student work, a class profile): forms show a multiline input. */
+  multiline?: boolean;
+  /** How the draft's root message names the field when it was not given ("no class profile"). */
+  absent?: string;
+  /**
+   * Remembered for the teacher's next request of the same template: per template, or per template and
+   * subject (a framework or grade that fits science need not fit math). Not remembered when absent.
+   */
+  remember?: "template" | "subject";
 };
 
 /** A rendered final document with stable headings. */

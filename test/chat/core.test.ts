@@ -92,12 +92,14 @@ describe("chat core", () => {
     await core.command(surface.inbound(alice), "approval", { text: "topic: volcanoes" });
     const thread = surface.of("openThread")[0]!.thread;
     expect(surface.of("openThread")[0]!.message.text).toBe("**Approval demo** requested by Alice: topic: volcanoes");
-    const summary = surface.lastPost()!;
-    const run = summary.actions!.find((a) => a.label === "Run")!;
-    await core.action(surface.inbound(bob), thread, run.id, run.value);
-    expect(surface.of("notify").at(-1)).toMatchObject({ user: "U_BOB", message: { text: expect.stringMatching(/belongs to Alice/) } });
-    await core.action(surface.inbound(alice), thread, run.id, run.value);
+    // Draft first: everything required is known, so it runs at once; the root says so, with Change and Cancel.
     await core.idle();
+    const root = surface.of("editRoot").find((e) => e.message.actions?.length)!;
+    expect(root.message.text).toBe("**Approval demo** requested by Alice: ⏳ drafting now");
+    expect(root.message.actions?.map((a) => a.label)).toEqual(["Change", "Cancel"]);
+    const change = root.message.actions![0]!;
+    await core.action(surface.inbound(bob), thread, change.id, change.value);
+    expect(surface.of("notify").at(-1)).toMatchObject({ user: "U_BOB", message: { text: "Only Alice can change this request." } });
 
     const question = surface.of("post").find((p) => p.message.text.includes("Send this note about volcanoes?"))!;
     expect(question.message.actions?.map((a) => a.label)).toEqual(["Send it", "Hold it"]);
@@ -144,7 +146,6 @@ describe("chat core", () => {
     const { core, surface, engine } = await rig({ templates: [singleStepTemplate()], model: refusing });
     await core.command(surface.inbound(alice), "single", { text: "topic: tides" });
     const thread = surface.of("openThread")[0]!.thread;
-    await core.message(surface.inbound(alice), thread, "run");
     await core.idle();
     const [execution] = await engine.list({ userId: alice.id });
     const failure = surface.of("post").find((p) => p.message.role === "error")!;
@@ -154,7 +155,7 @@ describe("chat core", () => {
     expect(surface.texts().join("\n")).not.toMatch(/\n\s+at /);
     expect(surface.of("editRoot").at(-1)?.message.text).toMatch(/could not be finished/);
     await core.message(surface.inbound(alice), thread, "hello?");
-    expect(surface.of("notify").at(-1)?.message.text).toMatch(/finished\. Start a new one with \/single/);
+    expect(surface.of("notify").at(-1)?.message.text).toMatch(/finished\. .*start a new one with \/single/);
   });
 
   test("an idle conversation expires with a notice; a later reply is told to start again", async () => {
@@ -214,7 +215,6 @@ describe("chat core", () => {
     const thread = first.surface.of("openThread")[0]!.thread;
     expect(await first.core.owns(thread)).toBe(true);
     expect(await first.core.owns({ ...thread, threadId: "other" })).toBe(false);
-    await first.core.message(first.surface.inbound(alice), thread, "run");
     await first.core.idle();
     const asked = first.surface.of("post").filter((p) => p.message.text.includes("Send this note")).length;
     expect(asked).toBe(1);
@@ -292,7 +292,6 @@ describe("chat core", () => {
     });
     const thread = surface.of("openThread")[0]!.thread;
     expect(surface.of("openThread")[0]!.message.text).toBe("**Student feedback** requested by Alice");
-    await core.message(surface.inbound(alice), thread, "run");
     await core.idle();
     const v1 = surface.of("post").find((p) => p.message.text.startsWith("**Draft v1.**"))!;
     const regenerate = v1.message.actions!.find((a) => a.label === "Regenerate")!;
@@ -331,7 +330,6 @@ describe("chat core", () => {
     const { core, surface, engine } = await rig();
     await core.command(surface.inbound(alice), "approval", { text: "topic: tides" });
     const thread = surface.of("openThread")[0]!.thread;
-    await core.message(surface.inbound(alice), thread, "run");
     await core.idle();
     const progress = surface.of("post").find((p) => p.message.role === "progress")!;
     const cancel = progress.message.actions![0]!;
@@ -350,7 +348,6 @@ describe("chat core", () => {
       fields: { assignment: "Argue for recess", studentWork: "Recess is good because we run." },
     });
     const fb = surface.of("openThread").at(-1)!.thread;
-    await core.message(surface.inbound(alice), fb, "run");
     await core.idle();
     await core.message(surface.inbound(alice), fb, "Approve");
     expect(surface.of("edit").at(-1)?.message.text).toBe("✅ Draft v1 approved by Alice.");
@@ -400,7 +397,6 @@ describe("chat core", () => {
     const { core, surface, engine } = await rig();
     await core.command(surface.inbound(alice), "approval", { text: "topic: tides" });
     const thread = surface.of("openThread")[0]!.thread;
-    await core.message(surface.inbound(alice), thread, "run");
     await core.idle();
     // A surface may open the "thread" the command was typed in (Discord thread channels).
     surface.openThread = async () => thread;
@@ -414,6 +410,8 @@ describe("chat core", () => {
     expect(execution?.status).toBe("completed");
     expect(surface.of("postDocument")).toHaveLength(1);
     await core.message(surface.inbound(alice), thread, "hello");
-    expect(surface.of("notify").at(-1)?.message.text).toBe("This request is finished. Start a new one with /approval.");
+    expect(surface.of("notify").at(-1)?.message.text).toBe(
+      "This request is finished. Type change (or click Change) to change it, or start a new one with /approval.",
+    );
   });
 });

@@ -4,11 +4,12 @@ import { z } from "zod";
 import { createRuntime, type Runtime } from "../../src/app/runtime.ts";
 import { flagNumber, parseArgs, parseInputs } from "../../src/cli/args.ts";
 import { type CliIO, interpretAnswer, prepareRun, runCommand } from "../../src/cli/commands.ts";
-import { executionJson, formatMs, progressLine } from "../../src/cli/format.ts";
+import { executionJson, progressLine } from "../../src/cli/format.ts";
 import { loadConfig } from "../../src/config.ts";
 import { WorkflowDefinition } from "../../src/engine/schema.ts";
 import { InvalidInputError } from "../../src/errors.ts";
 import type { Template } from "../../src/templates/types.ts";
+import { formatDuration } from "../../src/util/duration.ts";
 
 describe("argument parsing", () => {
   it("splits command, positionals, switches and valued flags", () => {
@@ -33,6 +34,28 @@ describe("argument parsing", () => {
     }
   });
 
+  it("reads keys through the template's field table: names, labels and aliases; unknown keys in one sentence", async () => {
+    const { loadTemplates } = await import("../../src/templates/index.ts");
+    const { templates } = await loadTemplates();
+    const feedback = prepareRun(
+      templates,
+      parseArgs(["run", "student-feedback", "student=Sam", "task=lab report", "work=Plants need light.", "next steps=explain the trend"]),
+    );
+    expect(feedback.inputs).toEqual({
+      studentName: "Sam",
+      assignment: "lab report",
+      studentWork: "Plants need light.",
+      focus: "explain the trend",
+    });
+    const plan = prepareRun(templates, parseArgs(["run", "lesson-plan", "grade=5", "subject=Science", "about=Tides", "minutes=45"]));
+    expect(plan.inputs).toEqual({ grade: "5", subject: "Science", topic: "Tides", duration: "45" });
+    expect(() =>
+      prepareRun(templates, parseArgs(["run", "lesson-plan", "grade=5", "subject=Science", "topic=Tides", "duration=45", "colour=blue"])),
+    ).toThrow(
+      '"colour" is not an input of lesson-plan; its inputs are grade, subject, topic, duration, standards, objectives, class, materials, language.',
+    );
+  });
+
   it("interprets answers by number, value or label, and JSON for free-form answers", () => {
     const choices = [
       { value: "ok", label: "Looks good" },
@@ -49,13 +72,16 @@ describe("argument parsing", () => {
 
 describe("formatting", () => {
   it("formats durations and progress lines", () => {
-    expect(formatMs(12.4)).toBe("12 ms");
-    expect(formatMs(1500)).toBe("1.5 s");
-    expect(formatMs(125_000)).toBe("2 min 5 s");
-    expect(formatMs(undefined)).toBe("-");
+    expect(formatDuration(12.4)).toBe("under 1 s");
+    expect(formatDuration(1500)).toBe("1.5 s");
+    expect(formatDuration(125_000)).toBe("2 min 5 s");
+    expect(formatDuration(119_600)).toBe("2 min 0 s");
+    expect(formatDuration(59_990)).toBe("1 min 0 s");
+    expect(formatDuration(3_780_000)).toBe("1 h 3 min");
+    expect(formatDuration(undefined)).toBe("-");
     const base = { executionId: "e", seq: 1, at: 0 };
     expect(progressLine({ ...base, type: "node.completed", nodeId: "a", data: { durationMs: 20 } }, { a: "Step A" })).toBe(
-      "  ✓ Step A (20 ms)",
+      "  ✓ Step A (under 1 s)",
     );
     expect(
       progressLine({
@@ -64,7 +90,7 @@ describe("formatting", () => {
         nodeId: "a",
         data: { attempt: 1, delayMs: 300, error: { code: "x", message: "Busy." } },
       }),
-    ).toBe("  ↻ a failed: Busy. Trying again in 300 ms.");
+    ).toBe("  ↻ a failed: Busy. Trying again in under 1 s.");
     expect(progressLine({ ...base, type: "node.started", nodeId: "a", data: { attempt: 2 }, sub: { executionId: "c", nodeId: "s" } })).toBe(
       "    … a (attempt 2)",
     );

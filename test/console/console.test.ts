@@ -11,14 +11,19 @@ const dir = mkdtempSync(join(tmpdir(), "staffroom-console-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("console chat", () => {
-  test("all inputs at once: summary, run, live checklist, step results, the document, the final root", async () => {
+  test("all inputs at once: drafted at once, assumptions with Change/Cancel, live checklist, the document, the final root", async () => {
     const world = await openWorld();
     try {
-      const out = await runScript(world.core, alice, ["/lesson-plan 5th grade science the water cycle 45 min", "run"]);
+      const out = await runScript(world.core, alice, ["/lesson-plan 5th grade science the water cycle 45 min"]);
       expect(out).toContain("[#1] Lesson plan requested by Alice: 5th grade science the water cycle 45 min");
       expect(out).toContain("[#1] Got it: Grade: Grade 5 · Subject: Science · Topic: water cycle · Duration: 45 min.");
-      expect(out).toContain("[#1]   1) Run   2) Change a field   3) Cancel");
-      expect(out).toMatch(/\[#1\] ✅ Create outline \(\d+ ms\)/);
+      expect(out).toContain("[#1] » Lesson plan requested by Alice: ⏳ drafting now");
+      expect(out).toContain(
+        "[#1] Assumed: any standards in the loaded set, no objectives given, no class profile, no materials list, English.",
+      );
+      expect(out).toContain("[#1]   1) Change   2) Cancel");
+      expect(out).not.toMatch(/ready to run|\d ms\b/);
+      expect(out).toMatch(/\[#1\] ✅ Create outline/);
       expect(out).toContain("[#1] Lesson plan: done in");
       expect(count(out, "[#1] ===== Lesson plan: water cycle =====")).toBe(1);
       expect(out).toContain("[#1] ## Learning objectives");
@@ -36,7 +41,7 @@ describe("console chat", () => {
     }
   });
 
-  test("no inputs: every question in turn, wrong answers explained then right ones, back, skip, help, buttons by number", async () => {
+  test("no inputs: only the required questions, wrong answers explained, back, help; grades typed as values, never menu numbers", async () => {
     const world = await openWorld();
     try {
       const d = new Driver(world.core, alice);
@@ -48,23 +53,23 @@ describe("console chat", () => {
       expect(out).toMatch(/\[#1\] \S/);
       out = await d.say("back");
       expect(out).toMatch(/Which grade/);
+      // The grade menu is not numbered, so "13" is a grade (refused), never item 13.
+      expect(out).toContain("[Kindergarten]   [Grade 1]");
+      out = await d.say("13");
+      expect(out).toContain("Grade should be K or 1-12");
       out = await d.say("3");
+      expect(out).toMatch(/Which subject\?\*?\*? \(3 questions left\)/);
       const transcript = await d.say("help");
       expect(transcript.length).toBeGreaterThan(0);
       await d.say("skip");
       expect(d.transcript).toContain("can't be skipped");
-      // Answer the remaining questions with whatever the questions ask for, by label or number.
-      for (let i = 0; i < 12 && !d.transcript.includes("ready to run"); i++) {
-        const last = d.transcript.trimEnd().split("\n").slice(-6).join("\n");
-        if (/optional/.test(last)) await d.say("skip");
-        else if (/\b1\) /.test(last) && !/1\) Cancel$/m.test(last)) await d.say("1");
-        else if (/How many/i.test(last)) await d.say("abc").then(() => d.say("5"));
-        else await d.say("fractions and decimals");
-      }
-      expect(d.transcript).toContain("ready to run");
-      expect(d.transcript).toContain("Give a whole number");
-      out = await d.say("1");
+      await d.say("Math");
+      await d.say("fractions and decimals");
+      out = await d.say("abc");
+      expect(out).toContain("Give a whole number");
+      out = await d.say("5");
       expect(out).toContain("===== ");
+      expect(d.transcript).not.toMatch(/optional: type skip|ready to run/);
       const [execution] = await world.engine.list({ userId: "alice" });
       expect(execution?.status).toBe("completed");
       expect(execution?.inputs.grade).toBe("3");
@@ -99,19 +104,8 @@ describe("console chat", () => {
       await world.core.message({ surface: a.handle.surface, user: alice, place: { channelId: "x", isDirect: true } }, bobThread, "hello");
       expect(a.transcript).toContain("This request belongs to Bob, so only they can answer its questions.");
       await a.say("30 min");
-      for (let i = 0; i < 10 && !b.transcript.includes("ready to run"); i++) {
-        const last = b.transcript.trimEnd().split("\n").slice(-6).join("\n");
-        await b.say(
-          /optional/.test(last)
-            ? "skip"
-            : /\b1\) /.test(last) && !/1\) Cancel$/m.test(last)
-              ? "1"
-              : "The class trip to the science museum is on Friday",
-        );
-      }
-      for (let i = 0; i < 6 && !a.transcript.includes("ready to run"); i++) await a.say("skip");
-      await a.say("run");
-      await b.say("run");
+      await b.say("The class trip to the science museum is on Friday");
+      await b.say("Bus leaves at 8:30; bring a packed lunch");
       await a.end();
       await b.end();
       expect(a.transcript).toContain("===== Lesson plan: counting coins");
@@ -140,7 +134,7 @@ describe("console chat", () => {
       const d = new Driver(second.core, alice);
       await d.say("Photosynthesis");
       expect(d.transcript).toMatch(/Picking up where we left off:\n\[#1\] What is the lesson about\?/);
-      await d.say("45", "skip", "skip", "skip", "skip", "run");
+      await d.say("45");
       await d.end();
       expect(count(d.transcript, "===== Lesson plan: Photosynthesis")).toBe(1);
       const [execution] = await second.engine.list({ userId: "alice" });
@@ -154,7 +148,7 @@ describe("console chat", () => {
     const { approvalTemplate } = await import("../chat/templates.ts");
     const url = `sqlite://${join(dir, "execution.sqlite")}`;
     const first = await openWorld(url, { extra: [approvalTemplate()] });
-    const before = await runScript(first.core, alice, ["/approval volcanoes", "run"]);
+    const before = await runScript(first.core, alice, ["/approval volcanoes"]);
     expect(count(before, "Send this note about volcanoes?")).toBe(1);
     expect(before).toContain("Draft written.");
     await first.close();
@@ -184,7 +178,7 @@ describe("console chat", () => {
     const slow = createOfflineProvider({ drafters: offlineDrafters(await builtinList()), latencyMs: 150 });
     const first = await openWorld(url, { model: slow });
     const a = new Driver(first.core, alice, { settle: false });
-    await a.say("/lesson-plan 5th grade science volcanoes 45 min", "run");
+    await a.say("/lesson-plan 5th grade science volcanoes 45 min");
     const limit = Date.now() + 20_000;
     while (!a.transcript.includes("✅ Research standards") && Date.now() < limit) await new Promise((r) => setTimeout(r, 5));
     expect(a.transcript).not.toContain("===== Lesson plan");
@@ -207,23 +201,16 @@ describe("console chat", () => {
     }
   });
 
-  test("profile: set, shown, reused on the next request; bad settings explained", async () => {
+  test("profile: set, shown, assumed on the next request (named in the root); bad settings explained", async () => {
     const world = await openWorld();
     try {
       const d = new Driver(world.core, alice);
       expect(await d.say("/profile grade=15")).toContain("Grade: Grade should be K or 1-12");
       expect(await d.say('/profile grade=5 subject=Science school="Hill Elementary"')).toContain("School: Hill Elementary");
       expect(await d.say("/profile")).toMatch(/Grade: Grade 5\n.*Subject: Science/);
-      const offer = await d.say("/lesson-plan volcanoes 45 min");
-      expect(offer).toContain("Use Grade 5 · Science again?");
-      expect(offer).toContain("1) Yes   2) No, ask me   3) Cancel");
-      const summary = await d.say("1");
-      expect(summary).toContain("ready to run");
-      expect(summary).toContain("Topic: volcanoes");
-      await d.say("run");
-      // The run is remembered: next time the grade and subject it used are offered.
-      await d.say("/lesson-plan grade 3 math");
-      await d.say("cancel");
+      const started = await d.say("/lesson-plan volcanoes 45 min");
+      expect(started).toContain("Assumed: Grade 5, Science, any standards in the loaded set");
+      expect(started).toContain("===== Lesson plan: volcanoes");
       await d.end();
       const [execution] = await world.engine.list({ userId: "alice" });
       expect(execution?.inputs).toMatchObject({ grade: "5", subject: "Science", topic: "volcanoes" });
@@ -236,7 +223,7 @@ describe("console chat", () => {
     const world = await openWorld();
     try {
       const d = new Driver(world.core, alice);
-      await d.say("/lesson-plan 5th grade science volcanoes 45 min", "run");
+      await d.say("/lesson-plan 5th grade science volcanoes 45 min");
       const [execution] = await world.engine.list({ userId: "alice" });
       expect(await d.say("/history")).toMatch(new RegExp(`Lesson plan completed .*id ${execution!.id}`));
       expect(await d.say(`/status ${execution!.id}`)).toMatch(/Status: completed[\s\S]*✅ Create outline/);
@@ -266,12 +253,8 @@ describe("console chat", () => {
     try {
       const d = new Driver(world.core, alice);
       await d.say("/feedback");
-      await d.say(
-        "Write a paragraph arguing for a longer lunch break",
-        "I think lunch should be longer because we have no time to eat. Also we could play.",
-      );
-      for (let i = 0; i < 6 && !d.transcript.includes("ready to run"); i++) await d.say("skip");
-      const v1 = await d.say("run");
+      await d.say("Write a paragraph arguing for a longer lunch break");
+      const v1 = await d.say("I think lunch should be longer because we have no time to eat. Also we could play.");
       expect(v1).toContain("===== Draft v1: Feedback:");
       expect(v1).toContain("1) Approve   2) Revise   3) Regenerate");
       expect(await d.say("Revise")).toContain("What should change in draft v1?");

@@ -18,7 +18,7 @@ describe("console documents folder", () => {
     const folder = join(dir, "documents");
     try {
       const d = new Driver(world.core, alice, { saveDocument: (doc) => saveDocumentFiles(folder, doc) });
-      await d.say("/lesson-plan 5th grade science the water cycle 45 min", "run");
+      await d.say("/lesson-plan 5th grade science the water cycle 45 min");
       const saved = /\[#1\] Saved: (.+)/.exec(d.transcript)?.[1]?.split(", ") ?? [];
       expect(saved).toEqual([join(folder, "lesson-plan-water-cycle.docx"), join(folder, "lesson-plan-water-cycle.md")]);
       const md = readFileSync(saved[1]!, "utf8");
@@ -28,7 +28,7 @@ describe("console documents folder", () => {
       const word = await readDocx(readFileSync(saved[0]!));
       expect(headingsOf(word, "Heading2")).toContain("Differentiation");
 
-      await d.say("/assessment grade 4 math fractions 3 questions", "run");
+      await d.say("/assessment grade 4 math fractions 3 questions");
       const second = /\[#2\] Saved: (.+)/.exec(d.transcript)?.[1]?.split(", ") ?? [];
       expect(second.map((p) => p.slice(folder.length + 1))).toEqual([
         "assessment-fractions.docx",
@@ -39,11 +39,12 @@ describe("console documents folder", () => {
         "assessment-answer-key-fractions.md",
       ]);
 
-      // Remembered settings are offered first ("Use English again?").
-      await d.say("/lesson-plan 5th grade science the water cycle 45 min", "yes", "run");
+      // The same topic again: saved under a new name, and the end marker names that file.
+      await d.say("/lesson-plan 5th grade science the water cycle 45 min");
       expect(/\[#3\] Saved: (.+)/.exec(d.transcript)?.[1]).toBe(
         `${join(folder, "lesson-plan-water-cycle-2.docx")}, ${join(folder, "lesson-plan-water-cycle-2.md")}`,
       );
+      expect(d.transcript).toContain("[#3] ===== end of lesson-plan-water-cycle-2.md =====");
     } finally {
       await world.close();
     }
@@ -56,7 +57,7 @@ describe("console documents folder", () => {
     writeFileSync(blocked, "not a folder");
     try {
       const d = new Driver(world.core, alice, { saveDocument: (doc) => saveDocumentFiles(join(blocked, "docs"), doc) });
-      await d.say("/lesson-plan 5th grade science the water cycle 45 min", "run");
+      await d.say("/lesson-plan 5th grade science the water cycle 45 min");
       expect(d.transcript).toContain("===== end of lesson-plan-water-cycle.md =====");
       expect(d.transcript).toMatch(/\[#1\] Could not save the document \((ENOTDIR|EEXIST)\); it is shown above\./);
     } finally {

@@ -68,7 +68,7 @@ export class Driver {
   constructor(
     core: StaffroomChatCore,
     readonly user: ChatUser,
-    options: { settle?: boolean; channelId?: string; saveDocument?: ConsoleOptions["saveDocument"] } = {},
+    options: { settle?: boolean; channelId?: string; saveDocument?: ConsoleOptions["saveDocument"]; pasteMs?: number } = {},
   ) {
     this.output.on("data", (chunk: Buffer) => {
       this.text += chunk.toString("utf8");
@@ -80,6 +80,8 @@ export class Driver {
       user,
       channelId: options.channelId ?? `console-${user.id}`,
       settle: options.settle ?? true,
+      // Line by line: these scripts send every answer at once (pastes are tested in a child process).
+      pasteMs: options.pasteMs ?? 0,
       ...(options.saveDocument ? { saveDocument: options.saveDocument } : {}),
     });
   }

@@ -27,8 +27,17 @@ describe("console rendering", () => {
     ];
     expect(pickAction(grades, "5")?.id).toBe("g5");
     expect(pickAction(grades, "grade 5")?.id).toBe("g5");
-    expect(pickAction(grades, "1")?.id).toBe("g0");
+    // A menu of grades is not numbered: "1" is grade 1 (not here), never the first button; "13" goes to the core.
+    expect(pickAction(grades, "1")).toBeUndefined();
+    expect(pickAction(grades, "13")).toBeUndefined();
     expect(pickAction(grades, "7")).toBeUndefined();
+    expect(actionLines(grades)).toEqual(["  [Kindergarten]   [Grade 5]   [Cancel]"]);
+    const tones = [
+      { id: "w", label: "Warm", value: "warm" },
+      { id: "f", label: "Formal", value: "formal" },
+    ];
+    expect(pickAction(tones, "2")?.id).toBe("f");
+    expect(actionLines(tones)).toEqual(["  1) Warm   2) Formal"]);
     expect(
       pickAction(
         buttons("Skip", "Cancel").map((b) => ({ ...b, value: b.value })),

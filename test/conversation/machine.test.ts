@@ -8,6 +8,7 @@ import {
   type ConversationSpec,
   type ConversationState,
   reprompt,
+  startChange,
   startConversation,
   type Turn,
 } from "../../src/conversation/machine.ts";
@@ -39,32 +40,32 @@ function play(start: Turn, ...answers: string[]): Turn[] {
 }
 
 describe("guided conversation", () => {
-  test("asks each missing required field in order, offering choices, then the optional ones, then a summary", () => {
+  test("asks only the missing required fields, counting them exactly, then runs at once (draft first)", () => {
     const start = startConversation(spec, {});
     expect(step(start)).toEqual({ kind: "ask", field: "grade" });
+    expect(lastText(start)).toMatch(/Which grade is this for\?\*\* \(4 questions left\)/);
     expect(start.prompts[0]?.options?.map((o) => o.label)).toContain("Grade 5");
     expect(start.prompts[0]?.options?.at(-1)).toMatchObject({ key: "cancel" });
-    const turns = play(start, "5th", "Science", "the water cycle", "45 min");
+    const turns = play(start, "5th", "Science", "the water cycle");
     expect(turns.map((t) => step(t))).toEqual([
       { kind: "ask", field: "grade" },
       { kind: "ask", field: "subject" },
       { kind: "ask", field: "topic" },
       { kind: "ask", field: "durationMinutes" },
-      { kind: "ask", field: "notes" },
     ]);
-    expect(lastText(turns.at(-1)!)).toMatch(/optional: type skip/);
-    const summary = answer(spec, turns.at(-1)!.state, say("skip"));
-    expect(step(summary)).toEqual({ kind: "summary" });
-    expect(lastText(summary)).toContain("**Grade:** Grade 5");
-    expect(lastText(summary)).toContain("**Duration:** 45 min");
-    expect(summary.prompts.at(-1)?.options?.map((o) => o.key)).toEqual(["run", "change", "cancel"]);
-    const run = answer(spec, summary.state, say("run"));
-    expect(run.outcome).toEqual({ kind: "run", values: { grade: "5", subject: "Science", topic: "the water cycle", durationMinutes: 45 } });
+    expect(lastText(turns[1]!)).toMatch(/\(3 questions left\)/);
+    expect(lastText(turns[3]!)).toMatch(/\(last question\)/);
+    const run = answer(spec, turns.at(-1)!.state, say("45 min"));
+    expect(run.outcome).toMatchObject({
+      kind: "run",
+      values: { grade: "5", subject: "Science", topic: "the water cycle", durationMinutes: 45 },
+      assumed: "no notes",
+    });
   });
 
-  test("a request with every required field goes straight to the summary", () => {
+  test("a request with every required field runs at once, saying what it assumed", () => {
     const start = startConversation(spec, { text: "5th grade science solar system 45 min" });
-    expect(step(start)).toEqual({ kind: "summary" });
+    expect(start.outcome).toMatchObject({ kind: "run", assumed: "no notes" });
     expect(start.prompts[0]?.text).toBe("Got it: Grade: Grade 5 · Subject: Science · Topic: solar system · Duration: 45 min.");
   });
 
@@ -100,27 +101,27 @@ describe("guided conversation", () => {
     expect(answer(spec, cancel.state, say("5")).prompts[0]?.text).toMatch(/already finished/);
   });
 
-  test("the summary lets the teacher change a field by name, by picking it, or with field:value", () => {
-    const start = startConversation(spec, { text: "grade 5 science volcanoes 45 min" });
-    const change = answer(spec, start.state, say("change topic"));
-    expect(step(change)).toEqual({ kind: "ask", field: "topic", fromSummary: true });
-    const back = answer(spec, change.state, say("earthquakes"));
-    expect(step(back)).toEqual({ kind: "summary" });
-    expect(back.state.values.topic).toBe("earthquakes");
-    const picked = answer(spec, back.state, { kind: "option", key: "change", value: "change" });
-    expect(step(picked)).toEqual({ kind: "pick" });
-    const field = answer(spec, picked.state, { kind: "option", key: "field", value: "durationMinutes" });
-    expect(step(field)).toEqual({ kind: "ask", field: "durationMinutes", fromSummary: true });
-    const backToSummary = answer(spec, field.state, say("back"));
-    expect(step(backToSummary)).toEqual({ kind: "summary" });
-    expect(backToSummary.state.values).toEqual(back.state.values);
-    const direct = answer(spec, back.state, say("duration: 1 hour, notes: bring rulers"));
-    expect(direct.state.values).toMatchObject({ durationMinutes: 60, notes: "bring rulers" });
-    expect(step(direct)).toEqual({ kind: "summary" });
-    const nonsense = answer(spec, back.state, say("help"));
-    expect(nonsense.prompts[0]?.kind).toBe("notice");
-    const unknown = answer(spec, back.state, say("banana"));
-    expect(unknown.prompts[0]).toMatchObject({ kind: "error" });
+  test("change after a run: pick a field (by name, click or key:value), answer, rerun; nothing else is asked", () => {
+    const values = { grade: "5", subject: "Science", topic: "volcanoes", durationMinutes: 45 };
+    const open = startChange(spec, values);
+    expect(step(open)).toEqual({ kind: "pick" });
+    expect(lastText(open)).toMatch(/What should change\?[\s\S]*- Duration: 45 min/);
+    const named = answer(spec, open.state, say("change topic"));
+    expect(step(named)).toEqual({ kind: "ask", field: "topic", change: true });
+    expect(lastText(named)).toMatch(/Now: volcanoes/);
+    const rerun = answer(spec, named.state, say("earthquakes"));
+    expect(rerun.outcome).toMatchObject({ kind: "run", values: { ...values, topic: "earthquakes" }, assumed: "no notes" });
+    const clicked = answer(spec, open.state, { kind: "option", key: "field", value: "durationMinutes" });
+    expect(step(clicked)).toEqual({ kind: "ask", field: "durationMinutes", change: true });
+    expect(step(answer(spec, clicked.state, say("back")))).toEqual({ kind: "pick" });
+    expect(answer(spec, clicked.state, say("55")).outcome).toMatchObject({ kind: "run", values: { durationMinutes: 55 } });
+    const direct = answer(spec, open.state, say("duration: 1 hour, notes: bring rulers"));
+    expect(direct.outcome).toMatchObject({ kind: "run", values: { durationMinutes: 60, notes: "bring rulers" }, assumed: "" });
+    expect(answer(spec, open.state, say("50 min")).outcome).toMatchObject({ kind: "run", values: { durationMinutes: 50 } });
+    expect(answer(spec, open.state, say("help")).prompts[0]?.kind).toBe("notice");
+    expect(answer(spec, open.state, say("banana")).prompts[0]).toMatchObject({ kind: "error" });
+    const kept = answer(spec, open.state, say("cancel"));
+    expect(kept.outcome).toEqual({ kind: "kept" });
   });
 
   test("a click answers exactly like typing, and a click on an older question's button is stale", () => {
@@ -132,17 +133,19 @@ describe("guided conversation", () => {
     expect(stale.state.values).toEqual({ grade: "K" });
   });
 
-  test("profile values are offered for reuse, never applied silently", () => {
-    const start = startConversation(spec, { text: "volcanoes", profile: { grade: "5", subject: "Science" } });
-    expect(step(start)).toEqual({ kind: "offer" });
-    expect(lastText(start)).toBe("Use Grade 5 · Science again?");
-    const yes = answer(spec, start.state, say("yes"));
-    expect(yes.state.values).toMatchObject({ grade: "5", subject: "Science", topic: "volcanoes" });
-    expect(step(yes)).toEqual({ kind: "ask", field: "durationMinutes" });
-    const no = answer(spec, start.state, { kind: "option", key: "no", value: "no" });
-    expect(no.state.values).toEqual({ topic: "volcanoes" });
-    expect(step(no)).toEqual({ kind: "ask", field: "grade" });
-    expect(answer(spec, start.state, say("maybe")).prompts[0]?.text).toMatch(/yes or no/);
+  test("remembered values fill what the request leaves out and are named as assumptions", () => {
+    const start = startConversation(spec, {
+      text: "volcanoes",
+      remembered: (values) => (values.topic === "volcanoes" ? { grade: "5", subject: "Science", durationMinutes: 45 } : {}),
+    });
+    expect(start.outcome).toMatchObject({
+      kind: "run",
+      values: { grade: "5", subject: "Science", topic: "volcanoes", durationMinutes: 45 },
+      assumed: "Grade 5, Science, 45 min, no notes",
+    });
+    const typed = startConversation(spec, { text: "grade 6 volcanoes", remembered: () => ({ grade: "5", subject: "Science" }) });
+    expect(typed.state.values.grade).toBe("6");
+    expect(step(typed)).toEqual({ kind: "ask", field: "durationMinutes" });
   });
 
   test("reprompt repeats the current question (used after a restart)", () => {
@@ -152,11 +155,10 @@ describe("guided conversation", () => {
 
   test("a whole-request check at Run sends the teacher back to the field it names", () => {
     const strict: ConversationSpec = { ...spec, validate: () => ({ ok: false, field: "topic", message: "Topic: too vague." }) };
-    const start = startConversation(strict, { text: "grade 5 science volcanoes 45 min" });
-    const run = answer(strict, start.state, say("run"));
+    const run = startConversation(strict, { text: "grade 5 science volcanoes 45 min" });
     expect(run.outcome).toBeUndefined();
-    expect(run.prompts[0]?.text).toBe("Topic: too vague.");
-    expect(step(run)).toEqual({ kind: "ask", field: "topic", fromSummary: true });
+    expect(run.prompts.at(-2)?.text).toBe("Topic: too vague.");
+    expect(step(run)).toEqual({ kind: "ask", field: "topic" });
   });
 });
 

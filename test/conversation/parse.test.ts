@@ -75,6 +75,7 @@ describe("parseRequest", () => {
     expect(parsePairs("duration: 60, topic: fractions", lesson)).toEqual({
       values: { durationMinutes: 60, topic: "fractions" },
       issues: [],
+      unknown: [],
       rest: "",
     });
     expect(parsePairs("Sam: needs help with commas", lesson).rest).toBe("Sam: needs help with commas");

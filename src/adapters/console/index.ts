@@ -23,7 +23,22 @@ export type ConsoleOptions = {
   settle?: boolean;
   /** Saves each finished document to files and returns their paths (printed under it); none when absent. */
   saveDocument?: (document: OutDocument) => Promise<string[]>;
+  /**
+   * Lines arriving within this many milliseconds of each other are one message (a paste of student work
+   * is one answer, never several). 0 reads every line as its own message. Defaults to
+   * STAFFROOM_CONSOLE_PASTE_MS, else 25.
+   */
+  pasteMs?: number;
 };
+
+/** Default paste window: a terminal delivers a paste within a few ms; a person never types two lines that fast. */
+const PASTE_MS = 25;
+
+function pasteWindow(option: number | undefined): number {
+  if (option !== undefined) return Math.max(0, option);
+  const env = Number(process.env.STAFFROOM_CONSOLE_PASTE_MS);
+  return Number.isFinite(env) && process.env.STAFFROOM_CONSOLE_PASTE_MS !== "" && env >= 0 ? env : PASTE_MS;
+}
 
 export type ConsoleHandle = {
   /** Resolves after input ends (or `stop`) and in-flight work has settled. */
@@ -106,8 +121,8 @@ export function startConsole(options: ConsoleOptions): ConsoleHandle {
     if (settle) await core.idle();
   }
 
-  rl.on("line", (raw) => {
-    if (stopped) return;
+  /** One message (possibly several lines) queued behind the ones before it. */
+  const enqueue = (raw: string, lines: number) => {
     chain = chain.then(() =>
       handle(raw)
         .catch((error) => {
@@ -115,13 +130,39 @@ export function startConsole(options: ConsoleOptions): ConsoleHandle {
           surface.info(`Sorry, something went wrong: ${describeError(error)}`);
         })
         .finally(() => {
-          handled++;
+          handled += lines;
         }),
     );
+  };
+
+  // A burst of lines (a paste) becomes one message; a command line always stands alone.
+  const pasteMs = pasteWindow(options.pasteMs);
+  let burst: string[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (burst.length === 0) return;
+    const lines = burst;
+    burst = [];
+    enqueue(lines.join("\n"), lines.length);
+  };
+
+  rl.on("line", (raw) => {
+    if (stopped) return;
+    if (pasteMs === 0) return enqueue(raw, 1);
+    if (raw.trim().startsWith("/")) {
+      flush();
+      return enqueue(raw, 1);
+    }
+    burst.push(raw);
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(flush, pasteMs);
   });
 
   const done = new Promise<void>((resolve) => {
     rl.on("close", () => {
+      flush();
       stopped = true;
       // In-flight work settles first, so a script's last request still prints its document.
       chain

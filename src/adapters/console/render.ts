@@ -20,9 +20,18 @@ export function messageLines(label: string, message: OutMessage): string[] {
   return prefix(label, lines);
 }
 
-/** Buttons as "1) Yes   2) No", wrapped; typing the number or the label picks one. */
+/**
+ * Whether a menu is shown (and read) by number. A menu whose choices hold digits (grades, "DOK 2") is
+ * not: there "5" means grade 5 and "13" is refused, never item 13.
+ */
+export function numbered(actions: ChoiceAction[]): boolean {
+  return !actions.some((a) => /\d/.test(a.value) || /\d/.test(a.label));
+}
+
+/** Buttons as "1) Yes   2) No" (or "[Grade 5]" when not numbered), wrapped; typing the number or the label picks one. */
 export function actionLines(actions: ChoiceAction[]): string[] {
-  const items = actions.map((a, i) => `${i + 1}) ${a.label}`);
+  const byNumber = numbered(actions);
+  const items = actions.map((a, i) => (byNumber ? `${i + 1}) ${a.label}` : `[${a.label}]`));
   const lines: string[] = [];
   let line = "  ";
   for (const item of items) {
@@ -36,9 +45,10 @@ export function actionLines(actions: ChoiceAction[]): string[] {
   return lines;
 }
 
-export function documentLines(label: string, doc: OutDocument): string[] {
+/** A document between markers; `savedAs` is the file name actually written (a second plan on a topic gets "-2"). */
+export function documentLines(label: string, doc: OutDocument, savedAs?: string): string[] {
   const body = doc.markdown.split("\n");
-  const lines = [`===== ${doc.title} =====`, ...body, `===== end of ${doc.filename} =====`];
+  const lines = [`===== ${doc.title} =====`, ...body, `===== end of ${savedAs ?? doc.filename} =====`];
   if (doc.actions?.length) lines.push(...actionLines(doc.actions));
   return prefix(label, lines);
 }
@@ -61,7 +71,7 @@ export function pickAction(actions: ChoiceAction[] | undefined, typed: string): 
   if (text === "") return undefined;
   const exact = actions.find((a) => a.label.toLowerCase() === text) ?? actions.find((a) => a.value.toLowerCase() === text);
   if (exact) return exact;
-  if (/^\d{1,3}$/.test(text) && actions.some((a) => !CONTROL_VALUES.has(a.value.toLowerCase()))) {
+  if (/^\d{1,3}$/.test(text) && numbered(actions) && actions.some((a) => !CONTROL_VALUES.has(a.value.toLowerCase()))) {
     return actions[Number(text) - 1];
   }
   return undefined;

@@ -1,6 +1,7 @@
 // The console as a chat Surface: threads are numbered sections of one output stream; edits re-print
 // (redrawn in place on a terminal, only the changed lines when piped so logs stay readable).
 import { randomUUID } from "node:crypto";
+import { basename, extname } from "node:path";
 import type { ChatUser, ChoiceAction, MessageRef, OutDocument, OutMessage, Place, Surface, ThreadRef } from "../../chat/contract.ts";
 import { changedLines, documentLines, messageLines, prefix } from "./render.ts";
 
@@ -66,21 +67,35 @@ export class ConsoleSurface implements Surface {
   }
 
   async editRoot(thread: ThreadRef, message: OutMessage): Promise<void> {
-    this.print(undefined, messageLines(this.label(thread), { ...message, text: `» ${message.text}` }));
+    // The root's buttons (Change, Cancel) become the thread's current ones, typed by number or label.
+    const messageId = String(this.nextMessage++);
+    const lines = messageLines(this.label(thread), { ...message, text: `» ${message.text}` });
+    if (message.actions?.length) {
+      this.offered.set(key(thread), { messageId, actions: message.actions });
+      this.messages.set(messageId, { thread, lines, actions: message.actions });
+    }
+    this.print(undefined, lines);
   }
 
   async postDocument(thread: ThreadRef, document: OutDocument): Promise<MessageRef> {
     const messageId = String(this.nextMessage++);
-    const lines = documentLines(this.label(thread), document);
-    this.messages.set(messageId, { thread, lines });
-    this.print(messageId, lines);
+    // Saved first, so the document's end marker names the file actually written.
+    let saved: string | undefined;
+    let savedAs: string | undefined;
     if (this.saveDocument) {
-      const saved = await this.saveDocument(document).then(
-        (paths) => `Saved: ${paths.join(", ")}`,
+      saved = await this.saveDocument(document).then(
+        (paths) => {
+          const ext = extname(document.filename);
+          savedAs = basename(paths.find((p) => extname(p) === ext) ?? paths[0] ?? document.filename);
+          return `Saved: ${paths.join(", ")}`;
+        },
         (error: unknown) => `Could not save the document (${(error as NodeJS.ErrnoException)?.code ?? "write failed"}); it is shown above.`,
       );
-      this.print(undefined, prefix(this.label(thread), [saved]));
     }
+    const lines = documentLines(this.label(thread), document, savedAs);
+    this.messages.set(messageId, { thread, lines });
+    this.print(messageId, lines);
+    if (saved) this.print(undefined, prefix(this.label(thread), [saved]));
     return { thread, messageId };
   }
 

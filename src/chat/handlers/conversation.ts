@@ -1,12 +1,12 @@
 // Use case "conversation": a turn of the guided conversation is saved, its prompts posted, and its outcome
 // acted on (run, cancel); idle conversations expire with a notice, and a restart asks the question again.
 
-import { type ConversationState, reprompt as repromptConversation, type Turn } from "../../conversation/machine.ts";
-import { profileFromInputs } from "../../conversation/profile.ts";
+import { type ConversationState, reprompt as repromptConversation, startChange, type Turn } from "../../conversation/machine.ts";
 import type { StoredConversation } from "../../conversation/store.ts";
 import { type ChatContext, threadParts } from "../context.ts";
 import type { Inbound, Surface, SurfaceName, ThreadRef } from "../contract.ts";
-import { promptMessage, rootStatus } from "../messages.ts";
+import { historyMessage, promptMessage, rootRunning, rootStatus } from "../messages.ts";
+import { rootSlot } from "../outbox.ts";
 import { type ThreadRecord, threadKey } from "../records.ts";
 import { startExecution } from "./run.ts";
 
@@ -22,6 +22,7 @@ export async function applyTurn(ctx: ChatContext, inbound: Inbound, rec: ThreadR
 async function applyTurnInner(ctx: ChatContext, inbound: Inbound, rec: ThreadRecord, turn: Turn, createdAt: number): Promise<void> {
   const { surface } = inbound;
   const key = { ...threadParts(rec.thread), userId: rec.userId };
+  if (turn.show === "history") await surface.post(rec.thread, historyMessage(await ctx.engine.list({ userId: rec.userId, limit: 10 })));
   if (turn.outcome?.kind === "cancelled") {
     await ctx.conversations.delete(key);
     ctx.transition(rec, { type: "conversation.cancelled" });
@@ -30,19 +31,42 @@ async function applyTurnInner(ctx: ChatContext, inbound: Inbound, rec: ThreadRec
     await surface.editRoot(rec.thread, rootStatus(ctx.titleOf(rec), rec.userName, "⛔ cancelled")).catch(() => undefined);
     return;
   }
+  if (turn.outcome?.kind === "kept") {
+    // A change abandoned: the thread is back to what ran before.
+    await ctx.conversations.delete(key);
+    ctx.transition(rec, { type: "change.kept" });
+    await ctx.records.putThread(rec);
+    await postPrompts(surface, rec.thread, turn.prompts);
+    return;
+  }
   if (turn.outcome?.kind === "run") {
     const template = ctx.template(rec.templateId);
     if (!template) return;
     await postPrompts(surface, rec.thread, turn.prompts);
-    const started = await startExecution(ctx, inbound, rec, template, turn.outcome.values, "first");
+    const { values, assumed, given } = turn.outcome;
+    // A change of a revisable request starts its drafts from the new inputs.
+    if (rec.draft) rec.draft.inputs = { ...values };
+    const started = await startExecution(ctx, inbound, rec, template, values, "first");
     if (started) {
       await ctx.conversations.delete(key);
+      rec.request = { values, assumed, ...(given ? { given } : {}) };
+      await ctx.records.putThread(rec);
       const spec = ctx.spec(template);
-      const remembered = profileFromInputs(spec.fields, turn.outcome.values);
-      if (Object.keys(remembered).length > 0) await ctx.profiles.update(rec.userId, remembered, ctx.clock.now());
+      await ctx.profiles.remember(rec.userId, template.id, spec.fields, values);
+      const executionId = rec.executionIds.at(-1);
+      // Through the root's one outbox slot, so the final status after a rerun is never taken for a repeat.
+      if (executionId)
+        await ctx.outbox
+          .editRoot(
+            ctx.rawSurface(surface),
+            rec.thread,
+            rootRunning(template.title, rec.userName, assumed, executionId),
+            rootSlot(rec.thread),
+          )
+          .catch(() => undefined);
     } else {
-      // Back to the summary so the teacher can fix what the engine refused.
-      const state: ConversationState = { ...turn.state, step: { kind: "summary" } };
+      // Back to choosing what to change, so the teacher can fix what the engine refused.
+      const state: ConversationState = { ...turn.state, step: { kind: "pick" }, change: true };
       await saveConversation(ctx, rec, state, createdAt);
       await postPrompts(surface, rec.thread, repromptConversation(ctx.spec(template), state));
     }
@@ -50,6 +74,30 @@ async function applyTurnInner(ctx: ChatContext, inbound: Inbound, rec: ThreadRec
   }
   await saveConversation(ctx, rec, turn.state, createdAt);
   await postPrompts(surface, rec.thread, turn.prompts);
+}
+
+/** The root's Change (or "change" typed) on a request that ran or runs: a running draft stops, then pick a field. */
+export async function openChange(ctx: ChatContext, inbound: Inbound, rec: ThreadRecord): Promise<void> {
+  const template = ctx.template(rec.templateId);
+  if (!template) return;
+  if (rec.userId !== inbound.user.id) {
+    await ctx.tell(inbound, `Only ${rec.userName} can change this request.`);
+    return;
+  }
+  const last = rec.executionIds.at(-1);
+  let values = rec.request?.values;
+  if (!values && last) values = (await ctx.engine.get(last))?.inputs;
+  if (!values) {
+    await ctx.tell(inbound, `This request can't be changed any more. Start a new one with /${template.command}.`);
+    return;
+  }
+  if (rec.phase === "running" && last) await ctx.engine.cancel(last).catch(() => false);
+  const spec = ctx.spec(template);
+  const turn = startChange(spec, values, rec.request?.given);
+  ctx.transition(rec, { type: "change.opened" });
+  await ctx.records.putThread(rec);
+  await saveConversation(ctx, rec, turn.state, ctx.clock.now());
+  await postPrompts(inbound.surface, rec.thread, turn.prompts);
 }
 
 async function saveConversation(ctx: ChatContext, rec: ThreadRecord, state: ConversationState, createdAt: number): Promise<void> {

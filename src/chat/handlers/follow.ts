@@ -122,7 +122,12 @@ async function finished(ctx: ChatContext, er: ExecRecord, event: EngineEvent, su
         : template.title;
     if (latest)
       await ctx.outbox
-        .editRoot(surface, thread, rootFinal(title, rec.userName, view.status, view.durationMs, offline), rootSlot(thread))
+        .editRoot(
+          surface,
+          thread,
+          rootFinal(title, rec.userName, view.status, view.durationMs, offline, rec.request?.assumed),
+          rootSlot(thread),
+        )
         .catch(() => undefined);
     ctx.logger.info({ executionId: er.executionId, status: view.status }, "execution followed to its end");
   });

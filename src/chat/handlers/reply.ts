@@ -4,12 +4,23 @@
 import { type Answer, answer as answerConversation } from "../../conversation/machine.ts";
 import { type ChatContext, threadParts } from "../context.ts";
 import type { Inbound, ThreadRef } from "../contract.ts";
-import { applyTurn, expire } from "./conversation.ts";
+import { historyMessage } from "../messages.ts";
+import { applyTurn, expire, openChange } from "./conversation.ts";
 import { onDraftAction, revise } from "./draft.ts";
 import { answerHuman, cancelRun } from "./run.ts";
 
 const CANCEL_WORD = /^\/?(cancel|stop)$/i;
 const DRAFT_WORDS = /^\/?(approve|approved|revise|regenerate)[.!]?$/i;
+const CHANGE_WORD = /^\/?(change|edit)( (it|the request|a field))?[.!]?$/i;
+/** Words that steer, never an instruction for a revision: typed alone (with or without a slash). */
+const HELP_WORD = /^\/?(help|\?)[.!]?$/i;
+const HISTORY_WORD = /^\/?(history|my requests)[.!]?$/i;
+const RUN_WORD = /^\/?(run|run it|go|start)[.!]?$/i;
+
+/** A change of the request (the root's Change button, or "change" typed) once it ran or runs. */
+function wantsChange(input: Answer, text: string): boolean {
+  return input.kind === "option" ? input.key === "change" : CHANGE_WORD.test(text);
+}
 
 export async function onReply(ctx: ChatContext, inbound: Inbound, thread: ThreadRef, input: Answer): Promise<void> {
   const rec = await ctx.records.thread(thread);
@@ -42,6 +53,11 @@ export async function onReply(ctx: ChatContext, inbound: Inbound, thread: Thread
       return;
     }
     case "running": {
+      // A click on Change by someone else is refused by name; typed text from others may answer a question.
+      if (wantsChange(input, text) && (owner || input.kind === "option")) {
+        await openChange(ctx, inbound, rec);
+        return;
+      }
       const execId = rec.executionIds.at(-1);
       const er = execId ? await ctx.records.exec(execId) : undefined;
       const waits = Object.entries(er?.waits ?? {});
@@ -63,8 +79,25 @@ export async function onReply(ctx: ChatContext, inbound: Inbound, thread: Thread
       return;
     }
     case "done": {
+      if (wantsChange(input, text) && (owner || input.kind === "option")) {
+        await openChange(ctx, inbound, rec);
+        return;
+      }
       if (!owner) return;
       const template = ctx.template(rec.templateId);
+      const command = ctx.commandOf(rec);
+      if (input.kind === "text" && HISTORY_WORD.test(text)) {
+        await inbound.surface.post(thread, historyMessage(await ctx.engine.list({ userId: rec.userId, limit: 10 })));
+        return;
+      }
+      if (input.kind === "text" && (HELP_WORD.test(text) || RUN_WORD.test(text) || /^\/\S/.test(text))) {
+        const revise = template?.revisable && rec.draft ? "Reply with what to change in the draft (for example: make it shorter); t" : "T";
+        await ctx.tell(
+          inbound,
+          `This request has run. ${revise}ype change (or click Change) to change what it was asked with, or start a new one with /${command}.`,
+        );
+        return;
+      }
       if (template?.revisable && rec.draft && input.kind === "text" && text !== "") {
         if (CANCEL_WORD.test(text)) {
           rec.draft.awaitingInstruction = false;
@@ -88,7 +121,7 @@ export async function onReply(ctx: ChatContext, inbound: Inbound, thread: Thread
         await revise(ctx, inbound, rec, template, text);
         return;
       }
-      await ctx.tell(inbound, `This request is finished. Start a new one with /${ctx.commandOf(rec)}.`);
+      await ctx.tell(inbound, `This request is finished. Type change (or click Change) to change it, or start a new one with /${command}.`);
       return;
     }
     default:

@@ -3,9 +3,9 @@
 
 import { checkField } from "../../conversation/fields.ts";
 import type { ConversationSpec } from "../../conversation/machine.ts";
-import { startConversation } from "../../conversation/machine.ts";
+import { startConversation, templateHelp } from "../../conversation/machine.ts";
 import { KNOWN_SUBJECTS, MAX_REQUEST_CHARS, parseRequest } from "../../conversation/parse.ts";
-import { profileValuesFor } from "../../conversation/profile.ts";
+import { rememberedFor } from "../../conversation/profile.ts";
 import { describeError } from "../../errors.ts";
 import type { Template } from "../../templates/types.ts";
 import { type ChatContext, codeOf, threadParts } from "../context.ts";
@@ -19,6 +19,11 @@ export async function startRequest(ctx: ChatContext, inbound: Inbound, template:
   const { surface, user, place } = inbound;
   const spec = ctx.spec(template);
   const fullText = `${args.text ?? ""}${typeof args.fields?.text === "string" ? ` ${args.fields.text}` : ""}`.trim();
+  // "/lesson-plan help" asks how the command works; it is never a topic.
+  if (/^(help|\?|--help|-h)$/i.test(fullText) && Object.keys(args.fields ?? {}).every((k) => k === "text")) {
+    await surface.notify(place, user, { text: templateHelp(spec), role: "notice" });
+    return;
+  }
   const text = fullText.slice(0, MAX_REQUEST_CHARS);
   const typed: Record<string, unknown> = {};
   const typedErrors: string[] = [];
@@ -42,8 +47,13 @@ export async function startRequest(ctx: ChatContext, inbound: Inbound, template:
   }
   // Requests about a student may name them, and names never go to a model: no model extraction there.
   const extracted = template.studentData ? {} : await extractFields(ctx, text, spec, typed);
-  const profile = profileValuesFor(spec.fields, await ctx.profiles.get(user.id));
-  const turn = startConversation(spec, { text: fullText, values: { ...extracted, ...typed }, profile });
+  const profile = await ctx.profiles.get(user.id);
+  const memory = (await ctx.profiles.memory(user.id))[template.id];
+  const turn = startConversation(spec, {
+    text: fullText,
+    values: { ...extracted, ...typed },
+    remembered: (values) => rememberedFor(spec.fields, memory, profile, values),
+  });
   await ctx.locks.run(threadKey(thread), async () => {
     const previous = await ctx.records.thread(thread);
     if (!mayOpen(previous?.phase)) {

@@ -1,5 +1,6 @@
 // Use case "/staffroom": help, status, history, stats, profile, cancel; forget has its own handler.
 
+import { templateHelp } from "../../conversation/machine.ts";
 import { MAX_REQUEST_CHARS } from "../../conversation/parse.ts";
 import { describeProfile, parseProfileEdit } from "../../conversation/profile.ts";
 import { checklistFromView } from "../checklist.ts";
@@ -18,8 +19,12 @@ export async function staffroom(ctx: ChatContext, inbound: Inbound, args: Comman
   const userId = inbound.user.id;
   const show = (message: Parameters<typeof inbound.surface.notify>[2]) => inbound.surface.notify(inbound.place, inbound.user, message);
   switch (sub) {
-    case "help":
-      return show(helpMessage(commands));
+    case "help": {
+      // "/staffroom help lesson-plan" (or the console's "/help lesson-plan"): that template's help.
+      const template = rest.trim() ? ctx.templateFor(rest.trim().replace(/^\//, "").toLowerCase()) : undefined;
+      if (template) return show({ text: templateHelp(ctx.spec(template)), role: "notice" });
+      return show(helpMessage(commands, Object.fromEntries(ctx.templates.map((t) => [t.command, t.description]))));
+    }
     case "status": {
       const id = rest.trim();
       if (!id) return ctx.tell(inbound, "Which request? Use /staffroom status <id> (ids are listed by /staffroom history).");

@@ -86,13 +86,6 @@ export function statusBadge(status: string): Html {
   return html`<span class="badge s-${status}">${symbol[status] ?? "•"} ${status}</span>`;
 }
 
-export function formatMs(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined || !Number.isFinite(ms)) return "–";
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
-}
-
 export function formatTime(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return "–";
   return new Date(ms).toISOString().replace("T", " ").slice(0, 19);

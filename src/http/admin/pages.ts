@@ -1,9 +1,10 @@
 // The admin pages as pure renderers: data in, a full HTML page out (see html.ts for the frame and escaping).
 import type { WorkflowStats } from "../../engine/api.ts";
 import type { EngineEvent, ExecutionRecord, ExecutionView } from "../../engine/records.ts";
+import { formatDuration } from "../../util/duration.ts";
 import { dailyChart, stepChart, timelineChart } from "./charts.ts";
 import type { DayStats } from "./daily.ts";
-import { formatMs, formatTime, type Html, html, page, raw, statusBadge } from "./html.ts";
+import { formatTime, type Html, html, page, raw, statusBadge } from "./html.ts";
 import type { Timeline } from "./timeline.ts";
 
 export type HealthCheck = { name: string; ok: boolean; state?: string; detail?: string | undefined };
@@ -55,7 +56,7 @@ function executionTable(records: readonly ExecutionRecord[], now: number): Html 
 <tbody>${records.map(
     (r) => html`<tr>
 <td>${formatTime(r.createdAt)}</td><td>${r.templateId}</td><td>${statusBadge(r.status)}${r.error ? html`<br><span class="muted small">${r.error.message.slice(0, 140)}</span>` : ""}</td>
-<td>${r.userId}</td><td>${formatMs(r.durationMs ?? (r.status === "running" ? now - (r.startedAt ?? r.createdAt) : undefined))}</td>
+<td>${r.userId}</td><td>${formatDuration(r.durationMs ?? (r.status === "running" ? now - (r.startedAt ?? r.createdAt) : undefined))}</td>
 <td><a href="/admin/executions/${encodeURIComponent(r.id)}"><code>${r.id}</code></a></td></tr>`,
   )}</tbody></table></div>`;
 }
@@ -84,7 +85,7 @@ export function overviewPage(d: {
         ? html`<p class="empty">Nothing has run yet.</p>`
         : html`<div class="table-wrap"><table><thead><tr><th scope="col">Template</th><th scope="col">Runs</th><th scope="col">Success rate</th><th scope="col">Median time</th></tr></thead><tbody>${d.stats.map(
             (s) =>
-              html`<tr><td><a href="/admin/executions?template=${encodeURIComponent(s.templateId)}">${s.templateId}</a></td><td>${s.runs}</td><td>${s.completed + s.failed + s.cancelled === 0 ? "–" : `${Math.round(s.successRate * 100)}%`}</td><td>${formatMs(s.p50Ms)}</td></tr>`,
+              html`<tr><td><a href="/admin/executions?template=${encodeURIComponent(s.templateId)}">${s.templateId}</a></td><td>${s.runs}</td><td>${s.completed + s.failed + s.cancelled === 0 ? "–" : `${Math.round(s.successRate * 100)}%`}</td><td>${formatDuration(s.p50Ms)}</td></tr>`,
           )}</tbody></table></div>`
     }</section>
 <section class="card" aria-labelledby="h-recent"><h2 id="h-recent">Latest executions</h2>${executionTable(d.recent, d.now)}<p><a href="/admin/executions">All executions →</a></p></section>`,
@@ -137,7 +138,7 @@ export function executionPage(d: { csrf: string; view: ExecutionView; timeline: 
 <div><dt>Status</dt><dd>${statusBadge(v.status)}</dd></div>
 <div><dt>Teacher</dt><dd>${v.userId}</dd></div>
 <div><dt>Started</dt><dd>${formatTime(v.startedAt ?? v.createdAt)}</dd></div>
-<div><dt>Duration</dt><dd>${formatMs(v.durationMs)}</dd></div>
+<div><dt>Duration</dt><dd>${formatDuration(v.durationMs)}</dd></div>
 ${v.provider ? html`<div><dt>Model</dt><dd>${v.provider}</dd></div>` : ""}
 ${v.parent ? html`<div><dt>Part of</dt><dd><a href="/admin/executions/${encodeURIComponent(v.parent.executionId)}">${v.parent.executionId}</a></dd></div>` : ""}
 </dl>
@@ -153,7 +154,7 @@ ${
 <tbody>${v.nodes.map(
       (n) =>
         html`<tr><td>${titles.get(n.nodeId) ?? n.nodeId}<br><code class="small">${n.nodeId}</code></td><td>${statusBadge(n.status)}</td><td>${n.attempts}${n.attempts > 1 ? html` <span class="muted">(${n.attempts - 1} retr${n.attempts === 2 ? "y" : "ies"})</span>` : ""}</td>
-<td>${n.startedAt ? `+${formatMs(n.startedAt - d.timeline.start)}` : "–"}</td><td>${formatMs(n.durationMs)}</td>
+<td>${n.startedAt ? `+${formatDuration(n.startedAt - d.timeline.start)}` : "–"}</td><td>${formatDuration(n.durationMs)}</td>
 <td>${n.error ? n.error.message.slice(0, 200) : n.fallbackFrom ? `fallback for ${n.fallbackFrom}` : n.status === "waiting" ? "waiting for a person" : n.answeredBy ? `answered by ${n.answeredBy}` : ""}</td></tr>`,
     )}</tbody></table></div></section>
 <section class="card" aria-labelledby="h-events"><h2 id="h-events">Events</h2><details><summary>${d.events.length} events</summary><ol class="events">${d.events.map(
@@ -193,7 +194,7 @@ ${
   stats
     ? html`<div class="table-wrap"><table><thead><tr><th scope="col">Step</th><th scope="col">Runs</th><th scope="col">p50</th><th scope="col">p95</th><th scope="col">Retries</th><th scope="col">Failure rate</th></tr></thead><tbody>${stats.nodes.map(
         (n) =>
-          html`<tr><td><code>${n.nodeId}</code></td><td>${n.runs}</td><td>${formatMs(n.p50Ms)}</td><td>${formatMs(n.p95Ms)}</td><td>${n.retries}</td><td>${Math.round(n.failureRate * 100)}%</td></tr>`,
+          html`<tr><td><code>${n.nodeId}</code></td><td>${n.runs}</td><td>${formatDuration(n.p50Ms)}</td><td>${formatDuration(n.p95Ms)}</td><td>${n.retries}</td><td>${Math.round(n.failureRate * 100)}%</td></tr>`,
       )}</tbody></table></div>`
     : ""
 }</details></section>`;

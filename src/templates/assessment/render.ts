@@ -263,7 +263,7 @@ export function renderAssessmentStep(nodeId: string, output: unknown): string | 
     }
     case "count": {
       const c = output as CountedQuestions;
-      return c.missing > 0 ? `Only ${c.questions.length} questions came back; asking for the ${c.missing} missing.` : undefined;
+      return c.missing > 0 ? `Only ${plural(c.questions.length, "question")} came back; asking for the ${c.missing} missing.` : undefined;
     }
     case "questions": {
       const q = (output as Questions).questions;

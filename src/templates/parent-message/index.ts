@@ -23,6 +23,8 @@ const languageMeta: FieldMeta = {
   question: "Should it also be translated? Into which language?",
   help: "Optional. The message is always written in English; name a language (Spanish, Vietnamese, Arabic...) for a translation too.",
   example: "Spanish",
+  aliases: ["language", "lang", "translate", "translation", "in"],
+  absent: "English only",
 };
 
 export const ParentMessageInputs = z.object({
@@ -32,6 +34,7 @@ export const ParentMessageInputs = z.object({
       question: "What is the message about?",
       help: "The reason for writing, in a phrase: an upcoming event, progress, a concern, a celebration...",
       example: "Invite families to the science fair on May 14",
+      aliases: ["about", "topic", "reason", "re", "subject"],
     },
     { min: 3, max: 300 },
   ),
@@ -41,6 +44,8 @@ export const ParentMessageInputs = z.object({
       question: "What must the message say?",
       help: "The facts to include: dates, times, what families should do. One per line or separated by semicolons.",
       example: "Thursday May 14, 5-7pm in the gym; students present their projects; bring a snack to share if you can; RSVP by May 10",
+      aliases: ["points", "details", "say", "info", "message"],
+      multiline: true,
     },
     { min: 3, max: 3000 },
   ),
@@ -50,6 +55,7 @@ export const ParentMessageInputs = z.object({
       question: "Which tone?",
       help: "Warm (the default), formal, neutral, celebratory or concerned.",
       example: "warm",
+      absent: "a warm tone",
     }),
   ),
   targetLanguage: optional(

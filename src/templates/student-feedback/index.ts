@@ -3,7 +3,7 @@
 
 import type { ExecutionView } from "../../engine/records.ts";
 import { WorkflowDefinition, type WorkflowDefinitionInput } from "../../engine/schema.ts";
-import { bullets, filenameFor, offlineNote, oneLine, outputOf } from "../markdown.ts";
+import { bullets, filenameFor, offlineNote, oneLine, outputOf, plural } from "../markdown.ts";
 import type { RenderedDocument, Template } from "../types.ts";
 import { feedbackDrafters } from "./drafts.ts";
 import { addressName, PLACEHOLDER } from "./names.ts";
@@ -201,7 +201,7 @@ function renderFeedbackStep(nodeId: string, output: unknown): string | undefined
   }
   if (nodeId === "analyze") {
     const a = output as Analysis;
-    return `Analysis: ${a.strengths.length} strengths and ${a.nextSteps.length} next steps found.`;
+    return `Analysis: ${plural(a.strengths.length, "strength")} and ${plural(a.nextSteps.length, "next step")} found.`;
   }
   return undefined;
 }

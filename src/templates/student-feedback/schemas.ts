@@ -1,6 +1,6 @@
 // Student feedback inputs (including the internal revision inputs the chat core sets) and step outputs.
 import { z } from "zod";
-import { choiceField, optional, optionalTextField, textField } from "../fields.ts";
+import { choiceField, optional, optionalNameField, optionalTextField, textField } from "../fields.ts";
 
 export const TONES = ["warm", "encouraging", "direct", "formal"] as const;
 export const TONE_LABELS: Record<(typeof TONES)[number], string> = {
@@ -11,12 +11,14 @@ export const TONE_LABELS: Record<(typeof TONES)[number], string> = {
 };
 
 export const FeedbackInputs = z.object({
-  studentName: optionalTextField(
+  studentName: optionalNameField(
     {
       label: "Student's name",
       question: "What is the student's name?",
       help: "Optional. It is replaced by a placeholder before any AI model sees the work, and put back in the final message.",
       example: "Maria Garcia",
+      aliases: ["student", "name", "student name", "pupil"],
+      absent: "no student name",
     },
     { max: 80 },
   ),
@@ -26,6 +28,7 @@ export const FeedbackInputs = z.object({
       question: "What was the assignment?",
       help: "The task as students received it, in a sentence or two.",
       example: "Write a paragraph arguing whether our school should have a longer lunch break, with two reasons",
+      aliases: ["task", "topic", "about", "prompt"],
     },
     { min: 5, max: 2000 },
   ),
@@ -35,6 +38,8 @@ export const FeedbackInputs = z.object({
       question: "What did the student hand in? Paste their work or their scores.",
       help: "The text they wrote, or scores per question or criterion (e.g. Q1 3/4, Q2 1/4).",
       example: "I think lunch should be longer because we don't have time to eat and play. Also...",
+      aliases: ["work", "submission", "essay", "answer", "scores"],
+      multiline: true,
     },
     { min: 5, max: 12_000 },
   ),
@@ -44,6 +49,9 @@ export const FeedbackInputs = z.object({
       question: "Is there a rubric or success criteria to refer to?",
       help: "Optional. Paste the criteria; feedback will refer to them.",
       example: "Clear claim; two reasons with evidence; conclusion; conventions",
+      aliases: ["criteria", "success criteria"],
+      multiline: true,
+      absent: "no rubric",
     },
     { max: 4000 },
   ),
@@ -53,6 +61,8 @@ export const FeedbackInputs = z.object({
       question: "Which tone should the message have?",
       help: "Warm (the default), encouraging, direct or formal.",
       example: "warm",
+      absent: "a warm tone",
+      remember: "template",
     }),
   ),
   focus: optionalTextField(
@@ -61,6 +71,8 @@ export const FeedbackInputs = z.object({
       question: "Anything the feedback should focus on?",
       help: "Optional. One skill or criterion to concentrate the next steps on.",
       example: "Using evidence to support each reason",
+      aliases: ["strengths", "next steps", "notes", "comments"],
+      absent: "no particular focus",
     },
     { max: 400 },
   ),
