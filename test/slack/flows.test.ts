@@ -92,8 +92,9 @@ describe("Slack flows with the real chat core", () => {
     const docParts = thread.filter((m) => m.blocks.some((bl) => bl.type === "header"));
     expect(docParts.length).toBeGreaterThan(0);
     const file = fake.files.find((f) => f.channel === "C0FULL" && f.threadTs === root.ts);
-    expect(file?.filename).toMatch(/\.md$/);
-    expect(file?.content).toContain("#");
+    expect(file?.filename).toMatch(/\.docx$/);
+    // A Word file is a zip: it starts with "PK".
+    expect(file?.bytes?.subarray(0, 2).toString("latin1")).toBe("PK");
     // Nothing outside the thread but the root.
     expect(roots("C0FULL")).toHaveLength(1);
   });
