@@ -7,6 +7,7 @@ import { silentLogger } from "../../src/log.ts";
 import { registry } from "../../src/metrics.ts";
 import type { FakeDiscord, FakeMessage } from "../fakes/discord/index.ts";
 import {
+  attachmentText,
   botMessages,
   buttonId,
   colleague,
@@ -120,9 +121,10 @@ describe("Discord with the real chat core", () => {
     expect(ready.content).toContain("Photosynthesis");
     await clickButton(fake, ready, /^Run$/);
     const file = await fake.waitFor(() => botMessages(fake, thread.id).find((m) => m.attachments.length > 0), 10_000, "document file");
-    expect(file.attachments[0]?.filename).toMatch(/\.md$/);
-    expect(file.attachments[0]?.data).toContain("Photosynthesis");
-    expect(file.attachments[0]?.data.length).toBeGreaterThan(2000);
+    expect(file.attachments[0]?.filename).toMatch(/\.docx$/);
+    const text = await attachmentText(file.attachments[0]);
+    expect(text).toContain("Photosynthesis");
+    expect(text.length).toBeGreaterThan(2000);
 
     const messages = botMessages(fake, thread.id);
     const progress = messages.find((m) => /✅/.test(m.content) && m.history.length > 2);
@@ -222,7 +224,7 @@ describe("Discord with the real chat core", () => {
     expect(buttonId(draft, /Revise/)).toBeDefined();
     expect(buttonId(draft, /Regenerate/)).toBeDefined();
     const v1 = botMessages(fake, thread.id).find((m) => m.attachments.length > 0);
-    expect(v1?.attachments[0]?.data).toMatch(/uniform/i);
+    expect(await attachmentText(v1?.attachments[0])).toMatch(/uniform/i);
     const before = botMessages(fake, thread.id).length;
     await clickButton(fake, draft, /Revise/);
     await fake.waitFor(() => botMessages(fake, thread.id).length > before || undefined, 5000, "asks for the revision");
@@ -258,7 +260,7 @@ describe("Discord with the real chat core", () => {
     }
     await clickButton(fake, await botSays(fake, dm.id, /ready to run/), /^Run$/);
     const file = await fake.waitFor(() => botMessages(fake, dm.id).find((m) => m.attachments.length > 0), 10_000, "document in the DM");
-    expect(file.attachments[0]?.data).toMatch(/lunch/i);
+    expect(await attachmentText(file.attachments[0])).toMatch(/lunch/i);
   });
 
   it("answers /staffroom privately and completes subjects from the teacher's history", async () => {

@@ -8,7 +8,7 @@ import { createHttpServer, type HttpServer } from "../../src/http/server.ts";
 import { silentLogger } from "../../src/log.ts";
 import { type Backend, startBackend } from "../fakes/backend.ts";
 import type { FakeDiscord } from "../fakes/discord/index.ts";
-import { botMessages, buttonId, discordConfig, lastBot, startFake, teacher, textOf, visitor } from "./helpers.ts";
+import { attachmentText, botMessages, buttonId, discordConfig, lastBot, startFake, teacher, textOf, visitor } from "./helpers.ts";
 
 const { publicKey, privateKey } = generateKeyPairSync("ed25519");
 const publicHex = Buffer.from(String(publicKey.export({ format: "jwk" }).x), "base64url").toString("hex");
@@ -84,7 +84,7 @@ describe("Discord over the HTTP interactions endpoint", () => {
     expect((await click.acked).type).toBe(6);
     expect(fake.endpointAnswers.get(click.id)?.status).toBe(200);
     const file = await fake.waitFor(() => fake.channelMessages(thread.id).find((m) => m.attachments.length > 0), 10_000, "document");
-    expect(file.attachments[0]?.data).toContain("Volcanoes");
+    expect(await attachmentText(file.attachments[0])).toContain("Volcanoes");
   });
 
   it("refuses a member without the staff role in the HTTP answer, and a replayed delivery runs nothing twice", async () => {
