@@ -7,12 +7,12 @@ import type { ConversationSpec } from "../conversation/machine.ts";
 import { ProfileStore } from "../conversation/profile.ts";
 import { specOf } from "../conversation/spec.ts";
 import { ConversationStore } from "../conversation/store.ts";
+import { namesToHide } from "../documents/files.ts";
 import type { LinkSigner } from "../documents/links.ts";
 import type { EngineApi } from "../engine/api.ts";
 import type { ExecutionRecord, Origin } from "../engine/records.ts";
 import { type Logger, silentLogger } from "../log.ts";
 import { activeConversations } from "../metrics.ts";
-import { findPeople, loadNameModel } from "../privacy/people.ts";
 import type { RenderedDocument, Template } from "../templates/types.ts";
 import { KeyedMutex } from "../util/mutex.ts";
 import { type Checklist, createChecklist } from "./checklist.ts";
@@ -141,12 +141,7 @@ export class ChatContext {
     inputs: Record<string, unknown>,
     label?: string,
   ): Promise<OutDocument> {
-    const names: string[] = [];
-    if (this.template(run.templateId)?.studentData !== false) {
-      for (const [k, v] of Object.entries(inputs)) if (/name/i.test(k) && typeof v === "string") names.push(v);
-      await loadNameModel();
-      for (const d of [doc, ...(doc.companions ?? [])]) names.push(...findPeople(d.title).map((p) => p.value));
-    }
+    const names = this.template(run.templateId)?.studentData === false ? [] : await namesToHide(doc, inputs);
     const link = this.links?.url(run.executionId);
     return documentOf(doc, label, { names, ...(link ? { link } : {}) });
   }

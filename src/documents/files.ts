@@ -1,6 +1,7 @@
 // The files a finished document is handed out as (the document, and an assessment's student copy and
 // answer key), built once as Word files for the chat surfaces and named so no student's name travels in
 // a file name. Pure apart from docx packing.
+import { findPeople, loadNameModel } from "../privacy/people.ts";
 import type { RenderedDocument } from "../templates/types.ts";
 import { type ExportFormat, exportDocument } from "./export.ts";
 
@@ -83,4 +84,16 @@ export async function documentFiles(
       return { part, title: d.title, filename: file.filename, contentType: file.mime, bytes: new Uint8Array(file.bytes) };
     }),
   );
+}
+
+/**
+ * The names to keep out of a run's file names: its name inputs (a feedback's student) and the person names
+ * the privacy layer finds in its documents' titles (a parent message's purpose may name the child).
+ */
+export async function namesToHide(doc: RenderedDocument, inputs: Record<string, unknown>): Promise<string[]> {
+  const names: string[] = [];
+  for (const [k, v] of Object.entries(inputs)) if (/name/i.test(k) && typeof v === "string") names.push(v);
+  await loadNameModel();
+  for (const d of [doc, ...(doc.companions ?? [])]) names.push(...findPeople(d.title).map((p) => p.value));
+  return names;
 }

@@ -11,7 +11,15 @@ export {
   MIME_TYPES,
   withExtension,
 } from "./export.ts";
-export { DOCUMENT_PARTS, type DocumentFile, type DocumentPart, documentFiles, documentParts, nameFreeFilename } from "./files.ts";
+export {
+  DOCUMENT_PARTS,
+  type DocumentFile,
+  type DocumentPart,
+  documentFiles,
+  documentParts,
+  nameFreeFilename,
+  namesToHide,
+} from "./files.ts";
 export { escapeHtml, toHtml } from "./html.ts";
 export { createLinkSigner, DEFAULT_LINK_DAYS, type LinkCheck, type LinkSigner, PRINT_PATH } from "./links.ts";
 export { saveDocumentFiles } from "./save.ts";

@@ -258,7 +258,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     };
     const result = await route.handle(ctx);
     if ("handled" in result) return;
-    if ("json" in result) sendJsonText(res, result.status, result.json, result.headers);
+    if ("bytes" in result) {
+      res.writeHead(result.status, { ...result.headers, "content-length": result.bytes.byteLength, "cache-control": "no-store" });
+      res.end(result.bytes);
+    } else if ("json" in result) sendJsonText(res, result.status, result.json, result.headers);
     else sendJson(res, result.status, result.body, result.headers);
   }
 

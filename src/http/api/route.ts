@@ -40,10 +40,14 @@ export type RouteContext = {
   logger: Logger;
 };
 
-/** A JSON answer (or its text, already serialized), or `handled` when the route wrote the response itself (SSE). */
+/**
+ * A JSON answer (or its text, already serialized), a file (`bytes`, its content-type in `headers`), or
+ * `handled` when the route wrote the response itself (SSE).
+ */
 export type RouteResult =
   | { status: number; body: unknown; headers?: Record<string, string> }
   | { status: number; json: string; headers?: Record<string, string> }
+  | { status: number; bytes: Uint8Array; headers: Record<string, string> & { "content-type": string } }
   | { handled: true };
 
 export type ResponseSpec = {
@@ -51,6 +55,8 @@ export type ResponseSpec = {
   /** Component name in the OpenAPI document (a key of responseComponents). */
   component?: string;
   contentType?: string;
+  /** A file answer's content types (documented as binary strings). */
+  contentTypes?: string[];
   headers?: Record<string, { description: string; schema: Record<string, unknown> }>;
 };
 
