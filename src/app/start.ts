@@ -9,7 +9,7 @@ import { SLACK_EVENTS_PATH, type SlackHandle, startSlack } from "../adapters/sla
 import { createChatCore, type StaffroomChatCore } from "../chat/index.ts";
 import type { Config } from "../config.ts";
 import { createModelExtractor } from "../conversation/index.ts";
-import { createLinkSigner, saveDocumentFiles } from "../documents/index.ts";
+import { createLinkSigner, knownNames, saveDocumentFiles } from "../documents/index.ts";
 import { describeError, StaffroomError } from "../errors.ts";
 import { type AdminCatalog, createHttpServer, type HttpMount, type HttpServer, printMount } from "../http/index.ts";
 import type { Logger } from "../log.ts";
@@ -73,6 +73,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<num
             days: config.STAFFROOM_LINK_DAYS,
           })
         : undefined;
+    const names = knownNames(runtime.privacy);
     parts.core = createChatCore({
       engine: runtime.engine,
       templates: teacherSet,
@@ -81,6 +82,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<num
       conversationTtlMinutes: config.STAFFROOM_CONVERSATION_TTL_MINUTES,
       ...(extract ? { extract } : {}),
       ...(links ? { links } : {}),
+      knownNames: names,
     });
     const core = parts.core;
 
@@ -94,7 +96,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<num
       mounts: [
         ...(config.SLACK_BOT_TOKEN && !config.SLACK_APP_TOKEN ? [slackMount.mount] : []),
         ...(config.DISCORD_TOKEN && config.DISCORD_PUBLIC_KEY ? [discordMount.mount] : []),
-        ...(links ? [printMount({ engine: runtime.engine, templates: teacherSet, links, logger })] : []),
+        ...(links ? [printMount({ engine: runtime.engine, templates: teacherSet, links, logger, knownNames: names })] : []),
       ],
       api: {
         engine: runtime.engine,
@@ -103,6 +105,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<num
         apiKeys: config.STAFFROOM_API_KEYS,
         rateLimitPerMinute: config.STAFFROOM_API_RATE_LIMIT,
         catalog: () => adminCatalog(runtime),
+        knownNames: names,
       },
       readiness: async () => ({
         store: !stop.stopping && (await runtime.store.ping()),

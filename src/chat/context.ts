@@ -7,7 +7,7 @@ import type { ConversationSpec } from "../conversation/machine.ts";
 import { ProfileStore } from "../conversation/profile.ts";
 import { specOf } from "../conversation/spec.ts";
 import { ConversationStore } from "../conversation/store.ts";
-import { namesToHide } from "../documents/files.ts";
+import { type KnownNames, namesToHide } from "../documents/files.ts";
 import type { LinkSigner } from "../documents/links.ts";
 import type { EngineApi } from "../engine/api.ts";
 import type { ExecutionRecord, Origin } from "../engine/records.ts";
@@ -45,6 +45,8 @@ export type ChatCoreOptions = {
   outbox?: OutboxStore;
   /** Signs "Open / print" links to a document's printable page; without it no link is shown. */
   links?: LinkSigner;
+  /** The names the privacy layer knows for a run (kept out of file names); see documents' knownNames. */
+  knownNames?: KnownNames;
 };
 
 export class ChatContext {
@@ -61,6 +63,7 @@ export class ChatContext {
   readonly outbox: Outbox;
   readonly extract: FieldExtractor | undefined;
   readonly links: LinkSigner | undefined;
+  readonly knownNames: KnownNames | undefined;
   readonly surfaces = new Map<SurfaceName, Surface>();
   readonly followers = new Map<string, Follower>();
   readonly locks = new KeyedMutex();
@@ -77,6 +80,7 @@ export class ChatContext {
     this.progressIntervalMs = options.progressIntervalMs ?? 1000;
     this.extract = options.extract;
     this.links = options.links;
+    this.knownNames = options.knownNames;
     this.records = new ChatRecords(options.keyv);
     this.conversations = new ConversationStore(options.keyv, this.ttlMs);
     this.profiles = new ProfileStore(options.keyv);
@@ -137,11 +141,14 @@ export class ChatContext {
    */
   async documentFor(
     doc: RenderedDocument,
-    run: { executionId: string; templateId: string },
+    run: { executionId: string; templateId: string; userId?: string },
     inputs: Record<string, unknown>,
     label?: string,
   ): Promise<OutDocument> {
-    const names = this.template(run.templateId)?.studentData === false ? [] : await namesToHide(doc, inputs);
+    const names =
+      this.template(run.templateId)?.studentData === false
+        ? []
+        : await namesToHide(doc, inputs, (await this.knownNames?.(run.executionId, run.userId)) ?? []);
     const link = this.links?.url(run.executionId);
     return documentOf(doc, label, { names, ...(link ? { link } : {}) });
   }

@@ -2,6 +2,7 @@
 // answer key), built once as Word files for the chat surfaces and named so no student's name travels in
 // a file name. Pure apart from docx packing.
 import { findPeople, loadNameModel } from "../privacy/people.ts";
+import { type PrivacyStore, SCHOOL_ROSTER } from "../privacy/store.ts";
 import type { RenderedDocument } from "../templates/types.ts";
 import { type ExportFormat, exportDocument } from "./export.ts";
 
@@ -87,13 +88,37 @@ export async function documentFiles(
 }
 
 /**
- * The names to keep out of a run's file names: its name inputs (a feedback's student) and the person names
- * the privacy layer finds in its documents' titles (a parent message's purpose may name the child).
+ * The names to keep out of a run's file names: `known` (what the privacy layer recorded, see knownNames),
+ * its name inputs (a feedback's student) and the person names the privacy layer finds in its documents'
+ * titles (a parent message's purpose may name the child).
  */
-export async function namesToHide(doc: RenderedDocument, inputs: Record<string, unknown>): Promise<string[]> {
-  const names: string[] = [];
+export async function namesToHide(
+  doc: RenderedDocument,
+  inputs: Record<string, unknown>,
+  known: readonly string[] = [],
+): Promise<string[]> {
+  const names: string[] = [...known];
   for (const [k, v] of Object.entries(inputs)) if (/name/i.test(k) && typeof v === "string") names.push(v);
   await loadNameModel();
   for (const d of [doc, ...(doc.companions ?? [])]) names.push(...findPeople(d.title).map((p) => p.value));
   return names;
+}
+
+/** Names the privacy layer knows for a run: see knownNames. */
+export type KnownNames = (executionId: string, userId: string | undefined) => Promise<string[]>;
+
+/**
+ * What the privacy layer knows of a run's people: the names (every form) it replaced with placeholders
+ * before the model saw the run, and the teacher's and the school's rosters.
+ */
+export function knownNames(privacy: PrivacyStore): KnownNames {
+  return async (executionId, userId) => {
+    const [map, mine, school] = await Promise.all([
+      privacy.getMap(executionId),
+      userId ? privacy.getRoster(userId) : undefined,
+      privacy.getRoster(SCHOOL_ROSTER),
+    ]);
+    const people = (map?.entries ?? []).filter((e) => e.kind === "STUDENT" || e.kind === "PARENT" || e.kind === "PERSON");
+    return [...people.flatMap((e) => [e.value, ...e.forms]), ...(mine?.names ?? []), ...(school?.names ?? [])];
+  };
 }

@@ -17,6 +17,8 @@ export {
   type DocumentPart,
   documentFiles,
   documentParts,
+  type KnownNames,
+  knownNames,
   nameFreeFilename,
   namesToHide,
 } from "./files.ts";

@@ -2,7 +2,7 @@
 // nothing served without a valid, unexpired signature (src/documents/links.ts decides). A refused link gets
 // one sentence and no part of the document.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { LinkSigner } from "../documents/index.ts";
+import type { KnownNames, LinkSigner } from "../documents/index.ts";
 import { PRINT_PATH } from "../documents/index.ts";
 import type { EngineApi } from "../engine/api.ts";
 import type { Logger } from "../log.ts";
@@ -18,6 +18,8 @@ export type PrintOptions = {
   links: LinkSigner;
   logger: Logger;
   now?: () => number;
+  /** Names the privacy layer knows for a run (the page's title is its file name's source too). */
+  knownNames?: KnownNames;
 };
 
 const REFUSED: Record<"malformed" | "expired" | "bad_signature", { status: number; text: string }> = {
@@ -64,7 +66,12 @@ export function printMount(options: PrintOptions): HttpMount {
         return;
       }
       try {
-        const file = await documentFile({ engine: options.engine, templates, logger: log }, check.executionId, "html", check.part);
+        const file = await documentFile(
+          { engine: options.engine, templates, logger: log, ...(options.knownNames ? { knownNames: options.knownNames } : {}) },
+          check.executionId,
+          "html",
+          check.part,
+        );
         res.writeHead(200, { ...PAGE_HEADERS, "content-type": file.contentType, "content-length": file.bytes.byteLength });
         res.end(req.method === "HEAD" ? undefined : file.bytes);
       } catch (error) {

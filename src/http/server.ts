@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
+import type { KnownNames } from "../documents/index.ts";
 import type { EngineApi } from "../engine/api.ts";
 import { InvalidInputError, NotFoundError, StaffroomError } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -45,6 +46,8 @@ export type ApiOptions = {
   viewCacheMs?: number;
   /** What the admin dashboard shows under "Templates and standards" (loaded standards sets, load problems). */
   catalog?: () => Catalog;
+  /** Names the privacy layer knows for a run, kept out of document file names. */
+  knownNames?: KnownNames;
 };
 
 export type HttpServerOptions = {
@@ -131,6 +134,7 @@ function buildApi(
       views,
       streams: new Set(),
       sseLimits: { total: options.sseMaxStreams ?? 200, perKey: options.sseMaxStreamsPerKey ?? 20 },
+      ...(options.knownNames ? { knownNames: options.knownNames } : {}),
     },
     keys,
     limiter: new RateLimiter(options.rateLimitPerMinute),

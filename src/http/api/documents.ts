@@ -35,7 +35,7 @@ export type DocumentFileAnswer = { filename: string; contentType: string; bytes:
  * there is none (unknown, not finished, not a template, no such part). Shared by the API and the print page.
  */
 export async function documentFile(
-  deps: Pick<ApiDeps, "engine" | "logger"> & { templates: ReadonlyMap<string, Template> },
+  deps: Pick<ApiDeps, "engine" | "logger" | "knownNames"> & { templates: ReadonlyMap<string, Template> },
   id: string,
   format: ExportFormat,
   part: DocumentPart,
@@ -58,7 +58,8 @@ export async function documentFile(
       "no_such_part",
       `Execution "${shortId(id)}" has no ${PART_NAMES[part]}; only assessments have a student copy and an answer key.`,
     );
-  const names = template?.studentData === false ? [] : await namesToHide(doc, view.inputs);
+  const known = (await deps.knownNames?.(view.id, view.userId)) ?? [];
+  const names = template?.studentData === false ? [] : await namesToHide(doc, view.inputs, known);
   const file = await exportDocument({ ...found.doc, filename: nameFreeFilename(found.doc.filename, names) }, format);
   return { filename: file.filename, contentType: file.mime, bytes: file.bytes };
 }

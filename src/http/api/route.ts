@@ -2,6 +2,7 @@
 // server dispatches on it and openapi.ts documents it, so the two cannot disagree.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { z } from "zod";
+import type { KnownNames } from "../../documents/index.ts";
 import type { EngineApi } from "../../engine/api.ts";
 import type { Logger } from "../../log.ts";
 import type { Template } from "../../templates/types.ts";
@@ -23,6 +24,8 @@ export type ApiDeps = {
   streams: Set<{ end(): void; keyId: string }>;
   /** Most SSE streams open at once, in total and per API key. */
   sseLimits: { total: number; perKey: number };
+  /** Names the privacy layer knows for a run, kept out of document file names. */
+  knownNames?: KnownNames;
 };
 
 export type RouteContext = {
