@@ -83,4 +83,21 @@ describe("document files", () => {
     const out = await documentOf(letter, undefined, { names: await namesToHide(letter, {}, known) });
     expect(out.files?.[0]?.filename).toBe("parent-message-reading.docx");
   });
+
+  it("lays a multiple-choice question's options out as one list of siblings, in Word and in HTML (QA D7)", async () => {
+    const markdown =
+      "## Questions\n**1.** Which is bigger? _(1 point)_\n   - A. 1/2\n   - B. 1/3\n   - C. 1/4\n   - D. 1/5\n\n**2.** Explain.";
+    const copy: RenderedDocument = { title: "Student copy: Fractions", markdown, filename: "assessment-student-copy-fractions.md" };
+    const [file] = await documentFiles(copy);
+    const options = (await readDocx(file!.bytes)).paragraphs.filter((p) => p.list);
+    expect(options.map((p) => [p.text, p.list?.level])).toEqual([
+      ["A. 1/2", 0],
+      ["B. 1/3", 0],
+      ["C. 1/4", 0],
+      ["D. 1/5", 0],
+    ]);
+    const [html] = await documentFiles(copy, { format: "html" });
+    const page = Buffer.from(html!.bytes).toString("utf8");
+    expect(page).toContain("<ul><li>A. 1/2</li><li>B. 1/3</li><li>C. 1/4</li><li>D. 1/5</li></ul>");
+  });
 });
