@@ -39,6 +39,11 @@ async function raw(path: string, key: string | null = KEY): Promise<Response> {
 }
 
 describe("GET /api/workflows/executions/{id}/document", () => {
+  it("is linked from the finished execution's view", async () => {
+    const view = await api.call("GET", `/api/workflows/executions/${lessonId}`);
+    expect((view.body as Json).links.document).toBe(`/api/workflows/executions/${lessonId}/document`);
+  });
+
   it("serves Word by default, named from the title and topic, as a download that opens with the topic", async () => {
     const res = await raw(`/api/workflows/executions/${lessonId}/document`);
     expect(res.status).toBe(200);
