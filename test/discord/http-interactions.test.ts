@@ -79,12 +79,22 @@ describe("Discord over the HTTP interactions endpoint", () => {
     // Nothing went through the REST callback route: the first response was the HTTP answer.
     expect(fake.calls.filter((c) => c.path.includes(`/interactions/${i.id}/`))).toEqual([]);
     const thread = await fake.waitFor(() => (i.originalMessageId ? fake.channels.get(i.originalMessageId) : undefined), 5000, "thread");
-    const ready = await fake.waitFor(() => lastBot(fake, thread.id, (m) => /ready to run/.test(textOf(m))), 10_000, "ready");
-    const click = fake.click({ message: ready, customId: buttonId(ready, /^Run$/) ?? "", user: teacher });
-    expect((await click.acked).type).toBe(6);
-    expect(fake.endpointAnswers.get(click.id)?.status).toBe(200);
+    // Draft first: every required field was given, so the document comes without a summary to confirm.
     const file = await fake.waitFor(() => fake.channelMessages(thread.id).find((m) => m.attachments.length > 0), 10_000, "document");
     expect(await attachmentText(file.attachments[0])).toContain("Volcanoes");
+    // A click on the root's Change button is answered in the HTTP answer too.
+    const root = await fake.waitFor(
+      () => {
+        const m = fake.messages.get(i.originalMessageId ?? "");
+        return m && buttonId(m, /^Change$/) ? m : undefined;
+      },
+      10_000,
+      "Change on the root",
+    );
+    const click = fake.click({ message: root, customId: buttonId(root, /^Change$/) ?? "", user: teacher });
+    expect([5, 6]).toContain((await click.acked).type);
+    expect(fake.endpointAnswers.get(click.id)?.status).toBe(200);
+    await fake.waitFor(() => lastBot(fake, thread.id, (m) => /change/i.test(textOf(m)) && m.id !== file.id), 10_000, "the change picker");
   });
 
   it("refuses a member without the staff role in the HTTP answer, and a replayed delivery runs nothing twice", async () => {
