@@ -1,6 +1,7 @@
 // The files a finished document is handed out as: the parts (document, student copy, answer key) built
 // once as Word files, named from the title and topic, never carrying a student's name.
 
+import JSZip from "jszip";
 import Keyv from "keyv";
 import { describe, expect, it } from "vitest";
 import { documentOf } from "../../src/chat/messages.ts";
@@ -99,5 +100,19 @@ describe("document files", () => {
     const [html] = await documentFiles(copy, { format: "html" });
     const page = Buffer.from(html!.bytes).toString("utf8");
     expect(page).toContain("<ul><li>A. 1/2</li><li>B. 1/3</li><li>C. 1/4</li><li>D. 1/5</li></ul>");
+  });
+
+  it("gives a table's columns room in proportion to what they hold, and names staffroom as the last editor (QA D7)", async () => {
+    const why = "B is the accurate statement; the other options target a misconception, a true but irrelevant fact and a near-miss idea.";
+    const markdown = `## Answers\n\n| # | Answer | Points | Standard | Why |\n| ---: | --- | ---: | --- | --- |\n| 1 | B | 1 |  | ${why} |\n| 2 | A | 1 |  | ${why} |`;
+    const [file] = await documentFiles({ title: "Answer key: Fractions", markdown, filename: "assessment-answer-key-fractions.md" });
+    const zip = await JSZip.loadAsync(file!.bytes);
+    const xml = await zip.file("word/document.xml")!.async("string");
+    const grid = [...xml.matchAll(/<w:gridCol w:w="(\d+)"\/>/g)].map((m) => Number(m[1]));
+    expect(grid).toHaveLength(5);
+    const [hash, answer, points, standard, because] = grid as [number, number, number, number, number];
+    expect(because).toBeGreaterThan(3 * Math.max(hash, answer, points, standard));
+    expect(grid.reduce((a, w) => a + w, 0)).toBeLessThanOrEqual(9026);
+    expect(await zip.file("docProps/core.xml")!.async("string")).toContain("<cp:lastModifiedBy>staffroom</cp:lastModifiedBy>");
   });
 });
