@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type MarkedChild, spawnMarked } from "../engine/child-markers.ts";
 import type { FakeSlack } from "../fakes/slack/server.ts";
 import { startFake } from "./helpers.ts";
@@ -18,12 +18,23 @@ let fake: FakeSlack;
 beforeAll(async () => {
   fake = await startFake();
 });
+/** Children still running when a test ends (it failed early): killed, with the fake's holds dropped. */
+const running = new Set<MarkedChild>();
+afterEach(async () => {
+  for (const c of running) {
+    c.proc.kill("SIGKILL");
+    await c.exited;
+  }
+  running.clear();
+  fake.clearHolds();
+  fake.discardHeld();
+});
 afterAll(async () => {
   await fake.stop();
   rmSync(tmp, { recursive: true, force: true });
 });
 
-async function until<T>(what: string, check: () => T | undefined, c?: MarkedChild, timeoutMs = 30_000): Promise<T> {
+async function until<T>(what: string, check: () => T | undefined, c?: MarkedChild, timeoutMs = 60_000): Promise<T> {
   const stop = Date.now() + timeoutMs;
   for (;;) {
     const value = check();
@@ -34,7 +45,10 @@ async function until<T>(what: string, check: () => T | undefined, c?: MarkedChil
 }
 
 function start(store: string): MarkedChild {
-  return spawnMarked(child, [store, fake.apiUrl]);
+  const c = spawnMarked(child, [store, fake.apiUrl]);
+  running.add(c);
+  void c.exited.then(() => running.delete(c));
+  return c;
 }
 
 async function portOf(c: MarkedChild): Promise<number> {
@@ -49,7 +63,8 @@ const cases = [
 
 describe("SIGKILL during an upload", () => {
   for (const [n, c] of cases.entries()) {
-    it(`leaves exactly one file in the thread when killed ${c.name}`, async () => {
+    // Two child processes each start the whole stack under tsx: slow on a loaded machine, hence the time.
+    it(`leaves exactly one file in the thread when killed ${c.name}`, { timeout: 150_000 }, async () => {
       const store = join(tmp, `crash-${n}.sqlite`);
       const channel = `C0CRASH${n}`;
       fake.hold({ method: c.method, when: c.when });

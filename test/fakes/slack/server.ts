@@ -256,6 +256,11 @@ export class FakeSlack {
     this.held.splice(0);
   }
 
+  /** Drops holds that have not caught a call yet (a test that ended early leaves none for the next). */
+  clearHolds(): void {
+    for (const h of this.holds) h.remaining = 0;
+  }
+
   /** Adds a message that exists before the test (e.g. the root of a thread in a recorded payload). */
   seed(channel: string, ts: string, user = this.options.botUserId): void {
     if (!this.message(channel, ts)) this.messages.push({ channel, ts, text: "", blocks: [], edits: 0, user });
