@@ -91,6 +91,8 @@ describe("documents on Slack", () => {
     expect(parts.map(textOf).join("\n")).toMatch(/Solar System/);
     const link = /<(https:\/\/staffroom\.example\.org\/print\/[^|>]+)\|Open \/ print>/.exec(JSON.stringify(parts.at(-1)!.blocks))?.[1];
     expect(link).toBeDefined();
+    // mrkdwn writes the URL's & as &amp;, which Slack's clients decode.
+    expect(link).toMatch(/\?part=document&amp;exp=\d+&amp;sig=/);
     const url = new URL(link!.replace(/&amp;/g, "&"));
     const [execution] = await s.engine.list({ limit: 1 });
     expect(links.verify(url.pathname, url.searchParams)).toEqual({ ok: true, executionId: execution!.id, part: "document" });
