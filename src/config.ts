@@ -61,6 +61,16 @@ export const ConfigSchema = z.object({
   STAFFROOM_ROSTERS_DIR: optionalString,
   STAFFROOM_CONVERSATION_TTL_MINUTES: int(60, 1, 10_080),
   PORT: int(3000, 0, 65_535),
+  /** Where people reach the bot's port (for links in threads), e.g. https://staffroom.example.org. */
+  STAFFROOM_PUBLIC_URL: url,
+  /** The secret print links are signed with (a key is derived from it); unset: no links. */
+  STAFFROOM_LINK_SECRET: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v === "" ? undefined : v))
+    .pipe(z.string().min(32, { error: "must be at least 32 characters; make one with openssl rand -hex 32" }).optional()),
+  STAFFROOM_LINK_DAYS: int(7, 1, 365),
   SLACK_BOT_TOKEN: optionalString,
   SLACK_APP_TOKEN: optionalString,
   SLACK_SIGNING_SECRET: optionalString,
@@ -201,6 +211,16 @@ function crossWarnings(env: NodeJS.ProcessEnv): string[] {
     ["DISCORD_APPLICATION_ID", "DISCORD_GUILD_IDS", "DISCORD_ALLOWED_GUILD_IDS", "DISCORD_STAFF_ROLE_ID", "DISCORD_API_URL"],
     "Discord",
   );
+  // Links matter where documents are posted to people: Slack and Discord.
+  const chat = set("SLACK_BOT_TOKEN") || set("DISCORD_TOKEN");
+  if (chat && !set("STAFFROOM_LINK_SECRET"))
+    warnings.push(
+      "STAFFROOM_LINK_SECRET is not set, so documents in Slack and Discord carry no Open / print link; set it (openssl rand -hex 32) and STAFFROOM_PUBLIC_URL to turn links on",
+    );
+  else if (chat && !set("STAFFROOM_PUBLIC_URL"))
+    warnings.push(
+      "STAFFROOM_LINK_SECRET is set but STAFFROOM_PUBLIC_URL is not, so documents carry no Open / print link; set STAFFROOM_PUBLIC_URL to the address people reach this server's port at",
+    );
   const token = env.DISCORD_TOKEN?.trim();
   const appId = env.DISCORD_APPLICATION_ID?.trim();
   const botId = token ? discordTokenBotId(token) : undefined;

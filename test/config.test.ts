@@ -17,6 +17,7 @@ function problemsOf(env: Record<string, string>): string[] {
 }
 
 /** Shaped like a real token of the fake Discord's application (its id in base64url, then two parts). */
+const LINKS = { STAFFROOM_LINK_SECRET: "0123456789abcdef0123456789abcdef", STAFFROOM_PUBLIC_URL: "https://staffroom.example.org" };
 const APP_ID = "1457469483726668048";
 const TOKEN = `${Buffer.from(APP_ID).toString("base64url")}.GaBcDe.${"x".repeat(38)}`;
 const dir = mkdtempSync(join(tmpdir(), "staffroom-config-"));
@@ -69,6 +70,7 @@ describe("configuration from the environment", () => {
       SLACK_APP_TOKEN: "xapp-1",
       DISCORD_TOKEN: TOKEN,
       DISCORD_APPLICATION_ID: APP_ID,
+      ...LINKS,
     });
     expect(c.SLACK_APP_TOKEN).toBe("xapp-1");
     expect(c.warnings).toEqual([]);
@@ -93,7 +95,7 @@ describe("configuration from the environment", () => {
     ]);
     // The token's first part is the bot's id: a token of another application is worth a warning.
     expect(discordTokenBotId(TOKEN)).toBe(APP_ID);
-    const other = loadConfig({ DISCORD_TOKEN: TOKEN, DISCORD_APPLICATION_ID: "1033044521375764530" });
+    const other = loadConfig({ DISCORD_TOKEN: TOKEN, DISCORD_APPLICATION_ID: "1033044521375764530", ...LINKS });
     expect(other.warnings).toEqual([
       expect.stringMatching(/^DISCORD_TOKEN belongs to bot 1457469483726668048 but DISCORD_APPLICATION_ID is 1033044521375764530/),
     ]);
@@ -105,7 +107,25 @@ describe("configuration from the environment", () => {
       "SLACK_SIGNING_SECRET is set but SLACK_BOT_TOKEN is not, so Slack stays off; set SLACK_BOT_TOKEN to turn it on, or remove it",
       "DISCORD_APPLICATION_ID, DISCORD_GUILD_IDS are set but DISCORD_TOKEN is not, so Discord stays off; set DISCORD_TOKEN to turn it on, or remove them",
     ]);
-    expect(loadConfig({ SLACK_BOT_TOKEN: "xoxb-1", SLACK_SIGNING_SECRET: "s3cret" }).warnings).toEqual([]);
+    expect(loadConfig({ SLACK_BOT_TOKEN: "xoxb-1", SLACK_SIGNING_SECRET: "s3cret", ...LINKS }).warnings).toEqual([]);
+  });
+
+  it("signs print links only with a long secret and a public URL: a missing one is one warning, a short secret a problem", () => {
+    const c = loadConfig({ SLACK_BOT_TOKEN: "xoxb-1", SLACK_SIGNING_SECRET: "s3cret", ...LINKS });
+    expect(c).toMatchObject({ STAFFROOM_LINK_DAYS: 7, STAFFROOM_PUBLIC_URL: LINKS.STAFFROOM_PUBLIC_URL });
+    expect(loadConfig({ SLACK_BOT_TOKEN: "xoxb-1", SLACK_SIGNING_SECRET: "s3cret" }).warnings).toEqual([
+      expect.stringMatching(/^STAFFROOM_LINK_SECRET is not set, so documents in Slack and Discord carry no Open \/ print link/),
+    ]);
+    expect(
+      loadConfig({ SLACK_BOT_TOKEN: "xoxb-1", SLACK_SIGNING_SECRET: "s3cret", STAFFROOM_LINK_SECRET: LINKS.STAFFROOM_LINK_SECRET })
+        .warnings,
+    ).toEqual([expect.stringMatching(/^STAFFROOM_LINK_SECRET is set but STAFFROOM_PUBLIC_URL is not/)]);
+    // Console only: nothing is linked, nothing to warn about.
+    expect(loadConfig({}).warnings).toEqual([]);
+    expect(problemsOf({ STAFFROOM_LINK_SECRET: "short", STAFFROOM_LINK_DAYS: "0" })).toEqual([
+      "STAFFROOM_LINK_SECRET: must be at least 32 characters; make one with openssl rand -hex 32",
+      "STAFFROOM_LINK_DAYS: must be a whole number from 1 to 365 (default 7)",
+    ]);
   });
 
   it("refuses standards and template folders that do not exist or are files", () => {

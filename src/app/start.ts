@@ -9,9 +9,9 @@ import { SLACK_EVENTS_PATH, type SlackHandle, startSlack } from "../adapters/sla
 import { createChatCore, type StaffroomChatCore } from "../chat/index.ts";
 import type { Config } from "../config.ts";
 import { createModelExtractor } from "../conversation/index.ts";
-import { saveDocumentFiles } from "../documents/index.ts";
+import { createLinkSigner, knownNames, saveDocumentFiles } from "../documents/index.ts";
 import { describeError, StaffroomError } from "../errors.ts";
-import { type AdminCatalog, createHttpServer, type HttpMount, type HttpServer } from "../http/index.ts";
+import { type AdminCatalog, createHttpServer, type HttpMount, type HttpServer, printMount } from "../http/index.ts";
 import type { Logger } from "../log.ts";
 import { Readiness } from "../readiness.ts";
 import { type ConnectPolicy, connectWithRetry, DEFAULT_CONNECT_POLICY } from "./connect.ts";
@@ -63,6 +63,17 @@ export async function startBot(config: Config, options: BotOptions): Promise<num
     // With a real model, free-text requests the deterministic rules cannot place are read by the model too.
     const extract = createModelExtractor(runtime.model);
     const teacherSet = teacherTemplates(runtime.templates);
+    // "Open / print" links need both the secret they are signed with and the address people reach us at
+    // (config.warnings said so at start when one is missing).
+    const links =
+      config.STAFFROOM_LINK_SECRET && config.STAFFROOM_PUBLIC_URL
+        ? createLinkSigner({
+            secret: config.STAFFROOM_LINK_SECRET,
+            publicUrl: config.STAFFROOM_PUBLIC_URL,
+            days: config.STAFFROOM_LINK_DAYS,
+          })
+        : undefined;
+    const names = knownNames(runtime.privacy);
     parts.core = createChatCore({
       engine: runtime.engine,
       templates: teacherSet,
@@ -70,6 +81,8 @@ export async function startBot(config: Config, options: BotOptions): Promise<num
       logger,
       conversationTtlMinutes: config.STAFFROOM_CONVERSATION_TTL_MINUTES,
       ...(extract ? { extract } : {}),
+      ...(links ? { links } : {}),
+      knownNames: names,
     });
     const core = parts.core;
 
@@ -83,6 +96,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<num
       mounts: [
         ...(config.SLACK_BOT_TOKEN && !config.SLACK_APP_TOKEN ? [slackMount.mount] : []),
         ...(config.DISCORD_TOKEN && config.DISCORD_PUBLIC_KEY ? [discordMount.mount] : []),
+        ...(links ? [printMount({ engine: runtime.engine, templates: teacherSet, links, logger, knownNames: names })] : []),
       ],
       api: {
         engine: runtime.engine,
@@ -91,6 +105,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<num
         apiKeys: config.STAFFROOM_API_KEYS,
         rateLimitPerMinute: config.STAFFROOM_API_RATE_LIMIT,
         catalog: () => adminCatalog(runtime),
+        knownNames: names,
       },
       readiness: async () => ({
         store: !stop.stopping && (await runtime.store.ping()),

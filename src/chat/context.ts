@@ -7,16 +7,19 @@ import type { ConversationSpec } from "../conversation/machine.ts";
 import { ProfileStore } from "../conversation/profile.ts";
 import { specOf } from "../conversation/spec.ts";
 import { ConversationStore } from "../conversation/store.ts";
+import { type KnownNames, namesToHide } from "../documents/files.ts";
+import type { LinkSigner } from "../documents/links.ts";
 import type { EngineApi } from "../engine/api.ts";
 import type { ExecutionRecord, Origin } from "../engine/records.ts";
 import { type Logger, silentLogger } from "../log.ts";
 import { activeConversations } from "../metrics.ts";
-import type { Template } from "../templates/types.ts";
+import type { RenderedDocument, Template } from "../templates/types.ts";
 import { KeyedMutex } from "../util/mutex.ts";
 import { type Checklist, createChecklist } from "./checklist.ts";
-import type { Inbound, Surface, SurfaceName, ThreadRef } from "./contract.ts";
+import type { Inbound, OutDocument, Surface, SurfaceName, ThreadRef } from "./contract.ts";
 import type { Follower } from "./follower.ts";
 import { type LifecycleEvent, nextPhase } from "./lifecycle.ts";
+import { documentOf } from "./messages.ts";
 import { Outbox } from "./outbox.ts";
 import { KeyvOutboxStore, type OutboxStore } from "./outbox-store.ts";
 import { ChatRecords, type ThreadRecord } from "./records.ts";
@@ -40,6 +43,10 @@ export type ChatCoreOptions = {
   sweepIntervalMs?: number;
   /** Where the outbox records what was sent (default: `keyv`). */
   outbox?: OutboxStore;
+  /** Signs "Open / print" links to a document's printable page; without it no link is shown. */
+  links?: LinkSigner;
+  /** The names the privacy layer knows for a run (kept out of file names); see documents' knownNames. */
+  knownNames?: KnownNames;
 };
 
 export class ChatContext {
@@ -55,6 +62,8 @@ export class ChatContext {
   readonly profiles: ProfileStore;
   readonly outbox: Outbox;
   readonly extract: FieldExtractor | undefined;
+  readonly links: LinkSigner | undefined;
+  readonly knownNames: KnownNames | undefined;
   readonly surfaces = new Map<SurfaceName, Surface>();
   readonly followers = new Map<string, Follower>();
   readonly locks = new KeyedMutex();
@@ -70,6 +79,8 @@ export class ChatContext {
     this.timers = options.timers ?? realTimers;
     this.progressIntervalMs = options.progressIntervalMs ?? 1000;
     this.extract = options.extract;
+    this.links = options.links;
+    this.knownNames = options.knownNames;
     this.records = new ChatRecords(options.keyv);
     this.conversations = new ConversationStore(options.keyv, this.ttlMs);
     this.profiles = new ProfileStore(options.keyv);
@@ -121,6 +132,25 @@ export class ChatContext {
       title,
       definition.nodes.map((n) => ({ id: n.id, ...(n.title ? { title: n.title } : {}), ...(standby.has(n.id) ? { standby: true } : {}) })),
     );
+  }
+
+  /**
+   * A finished run's document as the surfaces get it (documentOf): for templates that handle student data,
+   * the run's name inputs and the names the privacy layer finds in the titles are kept out of file names;
+   * the printable page is linked when links are configured.
+   */
+  async documentFor(
+    doc: RenderedDocument,
+    run: { executionId: string; templateId: string; userId?: string },
+    inputs: Record<string, unknown>,
+    label?: string,
+  ): Promise<OutDocument> {
+    const names =
+      this.template(run.templateId)?.studentData === false
+        ? []
+        : await namesToHide(doc, inputs, (await this.knownNames?.(run.executionId, run.userId)) ?? []);
+    const link = this.links?.url(run.executionId);
+    return documentOf(doc, label, { names, ...(link ? { link } : {}) });
   }
 
   /** The surface itself (not an outbox-scoped view of it) a run posts through. */

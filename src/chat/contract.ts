@@ -29,14 +29,31 @@ export type OutMessage = {
   role?: "root" | "question" | "progress" | "result" | "document" | "draft" | "notice" | "error";
 };
 
-/** A finished document: posted split at headings, with the whole attached as a Markdown file. */
+/** A file the chat core built for a document; surfaces only upload or attach it. */
+export type OutFile = {
+  /** What the file is, as a person reads it ("Student copy: Fractions"). */
+  title: string;
+  /** Named from the title and topic, never from a student's name. */
+  filename: string;
+  contentType: string;
+  bytes: Uint8Array;
+};
+
+/** A finished document: posted split at headings (its Markdown as the message text), with its files. */
 export type OutDocument = {
   title: string;
   markdown: string;
   filename: string;
   actions?: ChoiceAction[];
-  /** Documents made with it and attached beside it (an assessment's student copy and answer key). */
+  /** Documents made with it (an assessment's student copy and answer key), shown as text where a surface has no files. */
   companions?: { title: string; markdown: string; filename: string }[];
+  /**
+   * The document's files, built once by the chat core (the .docx, and an assessment's student copy and
+   * answer key), main document first: Slack uploads them into the thread, Discord attaches them.
+   */
+  files?: OutFile[];
+  /** A link shown with the document (its signed printable page: "Open / print"). */
+  link?: { label: string; url: string };
 };
 
 /** Where a command was typed; `reply` is an opaque handle the same surface gets back (response_url, interaction). */
@@ -158,7 +175,7 @@ export interface Surface {
   edit(ref: MessageRef, message: OutMessage): Promise<void>;
   /** Update the root message of a thread (final status, total time). */
   editRoot(thread: ThreadRef, message: OutMessage): Promise<void>;
-  /** Post a long document: split within the platform's limits, whole attached as a Markdown file. */
+  /** Post a finished document: split within the platform's limits, its files (OutDocument.files) uploaded or attached. */
   postDocument(thread: ThreadRef, document: OutDocument, delivery?: Delivery): Promise<MessageRef>;
   /** Tell one user something only they see (refusals, errors before a thread exists). */
   notify(place: Place, user: ChatUser, message: OutMessage): Promise<void>;

@@ -2,6 +2,7 @@
 // prompts, the one root status line, failures, human questions, drafts, status/history/stats listings.
 
 import type { Prompt } from "../conversation/machine.ts";
+import { documentFiles, nameFreeFilename } from "../documents/files.ts";
 import type { WorkflowStats } from "../engine/api.ts";
 import type { ExecutionRecord, ExecutionView } from "../engine/records.ts";
 import type { RenderedDocument } from "../templates/types.ts";
@@ -122,12 +123,24 @@ export function answeredMessage(prompt: string, answer: string, by: string): Out
   return { text: `**${prompt}**\n✅ ${answer} (${source})`, role: "question" };
 }
 
-export function documentOf(doc: RenderedDocument, label?: string): OutDocument {
+/**
+ * A finished document as the surfaces get it: its Markdown for the message text, its files built once
+ * here (Word: the document, and an assessment's student copy and answer key) with no name from `names` in
+ * a file name, and the link to its printable page when links are on.
+ */
+export async function documentOf(
+  doc: RenderedDocument,
+  label?: string,
+  options: { names?: readonly string[]; link?: string } = {},
+): Promise<OutDocument> {
+  const files = await documentFiles(doc, { format: "docx", names: options.names ?? [] });
   return {
     title: label ? `${label}: ${doc.title}` : doc.title,
     markdown: doc.markdown,
-    filename: doc.filename,
+    filename: nameFreeFilename(doc.filename, options.names ?? []),
     ...(doc.companions?.length ? { companions: doc.companions } : {}),
+    files: files.map((f) => ({ title: f.title, filename: f.filename, contentType: f.contentType, bytes: f.bytes })),
+    ...(options.link ? { link: { label: "Open / print", url: options.link } } : {}),
   };
 }
 

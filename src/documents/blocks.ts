@@ -110,6 +110,9 @@ export function parseMarkdown(markdown: string): Block[] {
     if (bullet || ordered) {
       const isOrdered = !bullet;
       const items: ListItem[] = [];
+      // Nesting is relative to the list's first item: options indented under a bold question line
+      // ("   - A. …") are one list of siblings, not a first item with the rest nested under it (QA D7).
+      const base = (bullet ?? ordered)![1]!.length;
       while (i < lines.length) {
         const b = BULLET.exec(lines[i]!);
         const o = ORDERED.exec(lines[i]!);
@@ -126,7 +129,7 @@ export function parseMarkdown(markdown: string): Block[] {
           }
           break;
         }
-        const depth = m[1]!.length;
+        const depth = m[1]!.length - base;
         const item: ListItem = { line: parseInline(m[2]!.replace(/\s{2}$/, "")), children: [] };
         const parent = items[items.length - 1];
         if (depth >= 2 && parent) parent.children.push(item);

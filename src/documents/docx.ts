@@ -47,11 +47,32 @@ function listParagraphs(items: ListItem[], ordered: boolean, instance: number, l
 const border = { style: BorderStyle.SINGLE, size: 4, color: "777777" };
 const borders = { top: border, bottom: border, left: border, right: border };
 
+/** Text width of the page in twentieths of a point (A4 with 1-inch margins). */
+const TEXT_WIDTH = 9026;
+
+/**
+ * Column widths in proportion to what each column holds (the longest line of any cell, between 4 and 60
+ * characters), so a "#" or "Points" column stays narrow and a "Why" column gets the room (QA D7: five
+ * equal columns wrapped an answer key's explanations one word per line).
+ */
+export function columnWidths(b: Extract<Block, { kind: "table" }>, columns: number, total = TEXT_WIDTH): number[] {
+  const longest = Array.from({ length: columns }, (_, i) =>
+    Math.max(
+      ...[b.header, ...b.rows].map((row) => Math.max(0, ...(row[i] ?? []).map((line) => line.reduce((n, s) => n + s.text.length, 0)))),
+    ),
+  );
+  const weights = longest.map((n) => Math.min(60, Math.max(4, n)));
+  const sum = weights.reduce((a, w) => a + w, 0);
+  return weights.map((w) => Math.floor((w / sum) * total));
+}
+
 function table(b: Extract<Block, { kind: "table" }>): Table {
   const columns = Math.max(b.header.length, ...b.rows.map((r) => r.length));
+  const widths = columnWidths(b, columns);
   const cell = (lines: Line[] | undefined, i: number, head: boolean) =>
     new TableCell({
       borders,
+      width: { size: widths[i] ?? 0, type: WidthType.DXA },
       ...(head ? { shading: { type: ShadingType.CLEAR, color: "auto", fill: "EEEEEE" } } : {}),
       children: [
         new Paragraph({
@@ -63,7 +84,8 @@ function table(b: Extract<Block, { kind: "table" }>): Table {
   const row = (cells: Line[][], head: boolean) =>
     new TableRow({ tableHeader: head, children: Array.from({ length: columns }, (_, i) => cell(cells[i], i, head)) });
   return new Table({
-    width: { size: 100, type: WidthType.PERCENTAGE },
+    width: { size: TEXT_WIDTH, type: WidthType.DXA },
+    columnWidths: widths,
     rows: [row(b.header, true), ...b.rows.map((r) => row(r, false))],
   });
 }
@@ -102,6 +124,7 @@ export async function toDocx(title: string, blocks: Block[]): Promise<Buffer> {
   const doc = new Document({
     title,
     creator: "staffroom",
+    lastModifiedBy: "staffroom",
     styles: { default: { document: { run: { font: "Calibri", size: 22 } } } },
     numbering: {
       config: [

@@ -3,7 +3,7 @@
 import { access, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { RenderedDocument } from "../templates/types.ts";
-import { type ExportFormat, exportWithCompanions, withExtension } from "./export.ts";
+import { type ExportFormat, exportDocument, withExtension } from "./export.ts";
 
 async function exists(path: string): Promise<boolean> {
   return access(path).then(
@@ -22,22 +22,30 @@ async function freeName(dir: string, filename: string, formats: readonly ExportF
   }
 }
 
-/** Writes the document (and its companions) in each format; returns the paths written, main document first. */
+/** Word files already built for the document (OutDocument.files), main document first. */
+type Built = { filename: string; bytes: Uint8Array }[];
+
+/**
+ * Writes the document (and its companions) in each format; returns the paths written, main document first.
+ * Word files the chat core already built (`doc.files`, one per part) are written as they are, under their
+ * names (which carry no student name), rather than built again.
+ */
 export async function saveDocumentFiles(
   dir: string,
-  doc: RenderedDocument,
+  doc: RenderedDocument & { files?: Built },
   formats: readonly ExportFormat[] = ["docx", "md"],
 ): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const paths: string[] = [];
-  const all = [doc, ...(doc.companions ?? [])];
+  const parts = [doc, ...(doc.companions ?? [])].map((d) => ({ doc: d }));
+  const built = doc.files?.length === parts.length ? doc.files : undefined;
   const names = [];
-  for (const d of all) names.push(await freeName(dir, d.filename, formats));
+  for (const [i, p] of parts.entries()) names.push(await freeName(dir, built?.[i]?.filename ?? p.doc.filename, formats));
   for (const format of formats) {
-    const files = await exportWithCompanions(doc, format);
-    for (const [i, file] of files.entries()) {
+    for (const [i, p] of parts.entries()) {
       const path = join(dir, withExtension(names[i]!, format));
-      await writeFile(path, file.bytes);
+      const bytes = format === "docx" && built ? built[i]!.bytes : (await exportDocument(p.doc, format)).bytes;
+      await writeFile(path, bytes);
       paths.push(path);
     }
   }

@@ -71,7 +71,9 @@ function operation(r: Route): Json {
     responses[status] = {
       description: spec.description,
       ...(spec.headers ? { headers: spec.headers } : {}),
-      content: { [type]: { schema: spec.component ? ref(spec.component) : { type: "string" } } },
+      content: spec.contentTypes
+        ? Object.fromEntries(spec.contentTypes.map((t) => [t, { schema: { type: "string", format: "binary" } }]))
+        : { [type]: { schema: spec.component ? ref(spec.component) : { type: "string" } } },
     };
   }
   if (r.body || r.query || r.headers?.length || r.params)

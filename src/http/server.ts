@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
+import type { KnownNames } from "../documents/index.ts";
 import type { EngineApi } from "../engine/api.ts";
 import { InvalidInputError, NotFoundError, StaffroomError } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -45,6 +46,8 @@ export type ApiOptions = {
   viewCacheMs?: number;
   /** What the admin dashboard shows under "Templates and standards" (loaded standards sets, load problems). */
   catalog?: () => Catalog;
+  /** Names the privacy layer knows for a run, kept out of document file names. */
+  knownNames?: KnownNames;
 };
 
 export type HttpServerOptions = {
@@ -131,6 +134,7 @@ function buildApi(
       views,
       streams: new Set(),
       sseLimits: { total: options.sseMaxStreams ?? 200, perKey: options.sseMaxStreamsPerKey ?? 20 },
+      ...(options.knownNames ? { knownNames: options.knownNames } : {}),
     },
     keys,
     limiter: new RateLimiter(options.rateLimitPerMinute),
@@ -258,7 +262,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     };
     const result = await route.handle(ctx);
     if ("handled" in result) return;
-    if ("json" in result) sendJsonText(res, result.status, result.json, result.headers);
+    if ("bytes" in result) {
+      res.writeHead(result.status, { ...result.headers, "content-length": result.bytes.byteLength, "cache-control": "no-store" });
+      res.end(result.bytes);
+    } else if ("json" in result) sendJsonText(res, result.status, result.json, result.headers);
     else sendJson(res, result.status, result.body, result.headers);
   }
 

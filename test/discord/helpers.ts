@@ -6,13 +6,14 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll } from "vitest";
 import { type DiscordHandle, startDiscord } from "../../src/adapters/discord/index.ts";
-import type { StaffroomChatCore } from "../../src/chat/index.ts";
+import type { ChatCoreOptions, StaffroomChatCore } from "../../src/chat/index.ts";
 import { type Config, loadConfig } from "../../src/config.ts";
 import type { EngineApi } from "../../src/engine/api.ts";
 import type { Store } from "../../src/engine/index.ts";
 import { silentLogger } from "../../src/log.ts";
 import type { Drafter, ModelProvider } from "../../src/model/index.ts";
 import type { Template } from "../../src/templates/types.ts";
+import { readDocx } from "../documents/docx-reader.ts";
 import { startBackend } from "../fakes/backend.ts";
 import { type FakeDiscord, type FakeMessage, type FakeUser, startFakeDiscord } from "../fakes/discord/index.ts";
 
@@ -75,6 +76,8 @@ export async function startStack(
     model?: (drafters: Record<string, Drafter>) => ModelProvider;
     /** Templates beside the built-in ones. */
     extraTemplates?: Template[];
+    /** Chat core options beside the stack's own (e.g. print links). */
+    core?: Omit<ChatCoreOptions, "engine" | "templates" | "keyv">;
   } = {},
 ): Promise<Stack> {
   const config = discordConfig(fake, opts.env);
@@ -83,7 +86,7 @@ export async function startStack(
     ...(opts.model ? { model: opts.model } : {}),
     ...(opts.extraTemplates ? { extraTemplates: opts.extraTemplates } : {}),
     recover: true,
-    core: { progressIntervalMs: 10 },
+    core: { progressIntervalMs: 10, ...opts.core },
   });
   const { store, engine, core } = backend;
   const discord = await startDiscord({ config, core, logger: silentLogger });
@@ -144,4 +147,12 @@ export function restartSession(name: string): { storeUrl: string; stacks: Stack[
     rmSync(dir, { recursive: true, force: true });
   });
   return session;
+}
+
+/** An attachment's text as a teacher would read it: a Word file opened with a real zip and XML parser, else its bytes. */
+export async function attachmentText(a: { filename: string; bytes: Buffer; data: string } | undefined): Promise<string> {
+  if (!a) return "";
+  if (!a.filename.endsWith(".docx")) return a.data;
+  const docx = await readDocx(a.bytes);
+  return docx.body.map((b) => ("rows" in b ? b.rows.map((r) => r.join(" | ")).join("\n") : b.text)).join("\n");
 }

@@ -87,3 +87,40 @@ it("a hashed button id is remembered in the store and resolves in a new process"
     await two.close();
   }
 });
+
+it("a document's file message re-sent after a crash is the one Discord already has: its files are attached once", async () => {
+  const thread: ThreadRef = { surface: "discord", channelId: channelId(), threadId: channelId() };
+  const doc = {
+    title: "Assessment: Volcanoes",
+    markdown: "# Assessment: Volcanoes\n\n1. What is magma?",
+    filename: "assessment-volcanoes.md",
+    files: ["assessment-volcanoes", "assessment-student-copy-volcanoes", "assessment-answer-key-volcanoes"].map((name) => ({
+      title: name,
+      filename: `${name}.docx`,
+      contentType: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+      bytes: new TextEncoder().encode(`PK fake ${name}`),
+    })),
+  };
+  const recorded: string[] = [];
+  const delivery = (resuming: boolean, dies = false): Delivery => ({
+    key: "exec-2:9:document",
+    sent: [...recorded],
+    resuming,
+    part: async (i, id) => {
+      // The first process dies once Discord made the file message, before its id is recorded.
+      if (dies && i === 1) throw new Error("killed before recording");
+      recorded[i] = id;
+    },
+  });
+  const withFiles = () => botMessages(fake, thread.threadId).filter((m) => m.attachments.some((a) => a.filename.includes("volcanoes")));
+  await expect(new DiscordSurface(rest(), silentLogger).postDocument(thread, doc, delivery(false, true))).rejects.toThrow(/killed/);
+  expect(withFiles()).toHaveLength(1);
+  expect(recorded).toHaveLength(1);
+  const resumed = await new DiscordSurface(rest(), silentLogger).postDocument(thread, doc, delivery(true));
+  expect(withFiles()).toHaveLength(1);
+  expect(withFiles()[0]?.attachments.map((a) => a.filename)).toEqual(doc.files.map((f) => f.filename));
+  expect(withFiles()[0]?.attachments[2]?.bytes.toString("latin1")).toBe("PK fake assessment-answer-key-volcanoes");
+  expect(resumed.messageId).toBe(withFiles()[0]?.id);
+  expect(recorded[1]).toBe(withFiles()[0]?.id);
+  expect(fake.violations).toEqual([]);
+});

@@ -66,14 +66,15 @@ describe("messages and documents", () => {
 
   it("lays a document out as embeds per section within every limit, with the whole file", () => {
     const markdown = `# Lesson\nIntro\n${Array.from({ length: 12 }, (_, i) => `## Section ${i}\n${"Detail sentence. ".repeat(300)}`).join("\n")}`;
-    const { messages, final, file } = renderDocument({
+    const { messages, final, files } = renderDocument({
       title: "Lesson",
       markdown,
       filename: "Lesson Plan",
       actions: [{ id: "a", label: "A", value: "a" }],
     });
-    expect(file.name).toBe("Lesson-Plan.md");
-    expect(file.data.toString("utf8")).toBe(markdown);
+    const [file] = files;
+    expect(file?.name).toBe("Lesson-Plan.md");
+    expect(file?.data.toString("utf8")).toBe(markdown);
     for (const m of messages) {
       expect(m.embeds?.length).toBeLessThanOrEqual(10);
       const total = (m.embeds ?? []).reduce((n, e) => n + (e.title?.length ?? 0) + (e.description?.length ?? 0), 0);
@@ -83,6 +84,38 @@ describe("messages and documents", () => {
     const titles = messages.flatMap((m) => m.embeds ?? []).map((e) => e.title);
     expect(titles).toContain("Section 11");
     expect(final.components).toHaveLength(1);
+  });
+
+  it("attaches a document's files within Discord's limits (10 files, 10 MiB) and names those that did not fit, with the print link as a link button", () => {
+    const file = (i: number, size: number) => ({
+      title: `Part ${i}`,
+      filename: `part-${i}.docx`,
+      contentType: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+      bytes: new Uint8Array(size),
+    });
+    const many = renderDocument({
+      title: "Quiz",
+      markdown: "# Quiz\nText",
+      filename: "quiz.md",
+      files: Array.from({ length: 12 }, (_, i) => file(i, 1000)),
+      link: { label: "Open / print", url: "https://staffroom.example.org/print/x?sig=y" },
+    });
+    expect(many.files.map((f) => f.name)).toEqual(Array.from({ length: 10 }, (_, i) => `part-${i}.docx`));
+    expect(many.final.content).toMatch(/`part-10.docx`, `part-11.docx` did not fit within Discord's attachment limits; use Open \/ print/);
+    expect(many.final.components?.at(-1)?.components[0]).toMatchObject({
+      type: 2,
+      style: 5,
+      label: "Open / print",
+      url: "https://staffroom.example.org/print/x?sig=y",
+    });
+    const big = renderDocument({
+      title: "Quiz",
+      markdown: "# Quiz",
+      filename: "quiz.md",
+      files: [file(0, 6 << 20), file(1, 6 << 20), file(2, 1000)],
+    });
+    expect(big.files.map((f) => f.name)).toEqual(["part-0.docx", "part-2.docx"]);
+    expect(big.files.reduce((n, f) => n + f.data.length, 0)).toBeLessThanOrEqual(LIMITS.attachmentBytes);
   });
 });
 

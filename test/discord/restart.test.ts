@@ -4,7 +4,7 @@ import { expect, it } from "vitest";
 import { createOfflineProvider } from "../../src/model/index.ts";
 import type { ModelProvider } from "../../src/model/types.ts";
 import type { FakeDiscord } from "../fakes/discord/index.ts";
-import { botMessages, restartSession, startFake, startStack, teacher, textOf } from "./helpers.ts";
+import { attachmentText, botMessages, restartSession, startFake, startStack, teacher, textOf } from "./helpers.ts";
 
 const session = restartSession("restart");
 const { storeUrl, stacks } = session;
@@ -41,7 +41,7 @@ it("keeps posting into the same thread after a crash and restart mid-run", async
   });
   await i.acked;
   const thread = await fake.waitFor(() => (i.originalMessageId ? fake?.channels.get(i.originalMessageId) : undefined));
-  // Draft first: every required option was given, so it starts at once.
+  // Draft first: every required field was given, so the run starts at once.
   await reachedHang;
   const progress = await fake.waitFor(() => botMessages(fake as FakeDiscord, thread.id).find((m) => /✅/.test(m.content)));
   const postedBefore = botMessages(fake, thread.id).length;
@@ -58,7 +58,7 @@ it("keeps posting into the same thread after a crash and restart mid-run", async
     15_000,
     "document after restart",
   );
-  expect(file.attachments[0]?.data).toContain("Rivers");
+  expect(await attachmentText(file.attachments[0])).toContain("Rivers");
   // Same thread, no second request: one thread overall, one execution.
   expect(fake.threads()).toHaveLength(1);
   expect(await second.engine.list({ userId: teacher.id })).toHaveLength(1);

@@ -523,6 +523,10 @@ describe("quick actions", () => {
     expect(body.document.markdown).toContain("fractions");
     const view = await api.call("GET", body.status_url);
     expect((view.body as Json).input_data.questionCount).toBe(10);
+    // Its answer key as Markdown, checked against the document like every answer (test/http/documents.test.ts has the rest).
+    const key = await api.call("GET", `/api/workflows/executions/${body.execution_id}/document?format=md&part=answer-key`);
+    expect(key.status).toBe(200);
+    expect(key.text).toMatch(/^# Answer key: Adding fractions/);
   });
 
   it("says when a quick action's template is not loaded", async () => {

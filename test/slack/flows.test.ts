@@ -92,8 +92,9 @@ describe("Slack flows with the real chat core", () => {
     const docParts = thread.filter((m) => m.blocks.some((bl) => bl.type === "header"));
     expect(docParts.length).toBeGreaterThan(0);
     const file = fake.files.find((f) => f.channel === "C0FULL" && f.threadTs === root.ts);
-    expect(file?.filename).toMatch(/\.md$/);
-    expect(file?.content).toContain("#");
+    expect(file?.filename).toMatch(/\.docx$/);
+    // A Word file is a zip: it starts with "PK".
+    expect(file?.bytes?.subarray(0, 2).toString("latin1")).toBe("PK");
     // Nothing outside the thread but the root.
     expect(roots("C0FULL")).toHaveLength(1);
   });
@@ -111,6 +112,7 @@ describe("Slack flows with the real chat core", () => {
     await colleague.reply(root.ts, "grade 3", { channel: "C0GUIDED" });
     await fake.waitFor(() => fake.responses.length > 0 || fake.ephemerals.some((e) => e.user === "U0COLLEAGUE"), 5000, "note to colleague");
     const answers: [RegExp, string][] = [
+      // "science" was given with the command, so the subject is not asked.
       [/grade/i, "grade 5"],
       [/lesson about|topic/i, "The Solar System and why planets orbit the Sun"],
       [/how long|minutes|duration/i, "45 minutes"],

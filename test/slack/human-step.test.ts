@@ -1,9 +1,11 @@
 // A workflow with a human step, through Slack: the question appears in the thread with buttons, survives a
 // restart of the whole process, and a click on the original message resumes the execution.
+
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
+import { readDocx } from "../documents/docx-reader.ts";
 import { checkIn } from "../fakes/check-in-template.ts";
 import { startFake } from "./helpers.ts";
 import { startStack, Teacher, textOf } from "./stack.ts";
@@ -41,7 +43,9 @@ it("asks a human step in the thread and resumes from a click after a restart", a
     );
     expect(textOf(done)).toContain("Department check-in");
     const file = fake.files.find((f) => f.threadTs === root.ts);
-    expect(file?.content).toContain('"yes"');
+    // The document is a Word file: opened with a real zip and XML parser.
+    const docx = await readDocx(file!.bytes!);
+    expect(docx.body.map((b) => ("rows" in b ? b.rows.flat().join(" ") : b.text)).join("\n")).toContain('"yes"');
     expect(fake.violations).toEqual([]);
   } finally {
     await stack.stop();

@@ -2,7 +2,7 @@
 // built-in templates, chat core, and the Bolt app in HTTP mode against the fake Slack.
 
 import { type SlackHandle, startSlack } from "../../src/adapters/slack/index.ts";
-import type { StaffroomChatCore } from "../../src/chat/index.ts";
+import type { ChatCoreOptions, StaffroomChatCore } from "../../src/chat/index.ts";
 import type { EngineApi } from "../../src/engine/api.ts";
 import type { Store } from "../../src/engine/index.ts";
 import { silentLogger } from "../../src/log.ts";
@@ -32,6 +32,8 @@ export async function startStack(
     model?: (drafters: Record<string, Drafter>) => ModelProvider;
     /** Extra templates beside the built-in ones. */
     extraTemplates?: Template[];
+    /** Chat core options beside the stack's own (e.g. print links). */
+    core?: Omit<ChatCoreOptions, "engine" | "templates" | "keyv">;
   } = {},
 ): Promise<Stack> {
   const backend = await startBackend({
@@ -39,7 +41,7 @@ export async function startStack(
     ...(opts.model ? { model: opts.model } : {}),
     ...(opts.extraTemplates ? { extraTemplates: opts.extraTemplates } : {}),
     recover: true,
-    core: { progressIntervalMs: 20 },
+    core: { progressIntervalMs: 20, ...opts.core },
   });
   const { store, engine, core } = backend;
   const slack = await startSlack({

@@ -31,6 +31,10 @@ export const LIMITS = {
   commandDescription: 100,
   optionName: 32,
   choices: 25,
+  /** Files on one message. */
+  attachments: 10,
+  /** Bytes of files on one message: Discord's upload limit for bots in servers without boosts (10 MiB). */
+  attachmentBytes: 10 * 1024 * 1024,
 } as const;
 
 /** A message body as the REST API takes it (files are attached separately by the surface). */
@@ -298,7 +302,13 @@ export function renderNotice(message: OutMessage): MessageBody {
  * A document as embeds, one per section (split at headings, each description ≤ 4,096), packed ten and
  * 6,000 characters to a message; then a closing message with the whole as a Markdown file and the buttons.
  */
-export function renderDocument(doc: OutDocument): { messages: MessageBody[]; final: MessageBody; file: MessageFile } {
+/**
+ * A document as Discord messages: embeds split at headings, then a final message that carries the
+ * document's files (the Word files the chat core built, or its Markdown when it built none) within
+ * Discord's limits (10 files, 10 MiB a message); files that do not fit are named in the text instead, and
+ * the printable page's link is a link button.
+ */
+export function renderDocument(doc: OutDocument): { messages: MessageBody[]; final: MessageBody; files: MessageFile[] } {
   const markdown = toDiscordMarkdown(doc.markdown);
   const embeds: APIEmbed[] = [];
   for (const section of splitBefore(markdown, (line) => HEADING.test(line))) {
@@ -327,22 +337,41 @@ export function renderDocument(doc: OutDocument): { messages: MessageBody[]; fin
     size += n;
   }
   if (batch.length > 0) messages.push({ embeds: batch, allowed_mentions: NO_MENTIONS });
-  const filename = safeFilename(doc.filename);
+  const candidates: MessageFile[] = doc.files?.length
+    ? doc.files.map((f) => ({ name: safeFilename(f.filename), data: Buffer.from(f.bytes), contentType: f.contentType }))
+    : [{ name: safeFilename(doc.filename), data: Buffer.from(doc.markdown, "utf8"), contentType: "text/markdown; charset=utf-8" }];
+  const files: MessageFile[] = [];
+  const left: string[] = [];
+  let bytes = 0;
+  for (const f of candidates) {
+    if (files.length < LIMITS.attachments && bytes + f.data.length <= LIMITS.attachmentBytes) {
+      files.push(f);
+      bytes += f.data.length;
+    } else left.push(f.name);
+  }
+  const names = (list: string[]) => list.map((n) => `\`${n}\``).join(", ");
+  const attached = files.length === 0 ? "" : `: attached as ${names(files.map((f) => f.name))}`;
+  const missing =
+    left.length === 0 ? "" : ` (${names(left)} did not fit within Discord's attachment limits${doc.link ? "; use Open / print" : ""})`;
+  const rows = renderComponents(doc.actions);
+  if (doc.link && rows.length < LIMITS.rows)
+    rows.push({
+      type: ComponentType.ActionRow,
+      components: [
+        { type: ComponentType.Button, style: ButtonStyle.Link, label: clip(doc.link.label, LIMITS.buttonLabel), url: doc.link.url },
+      ],
+    });
   const final: MessageBody = {
-    content: clip(`📄 **${doc.title}**: the whole document is attached as \`${filename}\`.`, LIMITS.content),
+    content: clip(`📄 **${doc.title}**${attached}.${missing}`, LIMITS.content),
     allowed_mentions: NO_MENTIONS,
-    ...(doc.actions?.length ? { components: renderComponents(doc.actions) } : {}),
+    ...(rows.length ? { components: rows } : {}),
   };
-  return {
-    messages,
-    final,
-    file: { name: filename, data: Buffer.from(doc.markdown, "utf8"), contentType: "text/markdown; charset=utf-8" },
-  };
+  return { messages, final, files };
 }
 
 function safeFilename(name: string): string {
   const base = name.replace(/[^\w.-]+/g, "-").replace(/^-+|-+$/g, "") || "document";
-  return base.toLowerCase().endsWith(".md") ? base : `${base}.md`;
+  return /\.[a-z0-9]+$/i.test(base) ? base : `${base}.md`;
 }
 
 // ---------- commands ----------

@@ -214,14 +214,20 @@ export class DiscordSurface implements Surface {
     await this.post(thread, message);
   }
 
+  /**
+   * The document's embeds, then one message carrying its files (multipart `files[n]` with matching
+   * `attachments` in payload_json). Every part has its key as an enforced nonce, so a part re-sent after a
+   * crash (files included) returns the message Discord already made instead of a second one.
+   */
   async postDocument(thread: ThreadRef, document: OutDocument, delivery?: Delivery): Promise<MessageRef> {
     await this.remember(document.actions);
-    const { messages, final, file } = renderDocument(document);
-    const files: RawFile[] = [{ name: file.name, data: file.data, contentType: file.contentType }];
+    const { messages, final, files } = renderDocument(document);
+    const raw: RawFile[] = files.map((f, i) => ({ key: `files[${i}]`, name: f.name, data: f.data, contentType: f.contentType }));
+    const attachments = files.map((f, i) => ({ id: String(i), filename: f.name }));
     const ids = await sendParts(delivery, messages.length + 1, async (i, key) => {
       const body = messages[i];
       if (body) return (await this.send(thread.threadId, withNonce(body, key))).id;
-      return (await this.send(thread.threadId, withNonce({ ...final, attachments: [{ id: "0", filename: file.name }] }, key), files)).id;
+      return (await this.send(thread.threadId, withNonce({ ...final, attachments }, key), raw)).id;
     });
     return { thread, messageId: ids.at(-1) ?? "" };
   }

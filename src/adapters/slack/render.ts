@@ -392,6 +392,12 @@ export function renderDocument(doc: OutDocument): SlackPayload[] {
   }
   const messages = pack(units.length > 0 ? units : [[section(" ")]]);
   const last = messages[messages.length - 1];
+  // The printable page's link, a plain link (a URL button would send Slack a click to acknowledge); in
+  // mrkdwn a URL's & is written &amp; and Slack's clients open it decoded.
+  if (last && doc.link) {
+    const url = doc.link.url.replace(/[<>|]/g, encodeURIComponent).replace(/&/g, "&amp;");
+    last.push(section(`:printer: <${url}|${escapeMrkdwn(doc.link.label)}>`));
+  }
   if (last) last.push(...renderActions(doc.actions ?? []));
   const title = truncate(doc.title.trim() || doc.filename, 200);
   return messages.map((blocks, i) => ({ text: messages.length === 1 ? title : `${title} (${i + 1}/${messages.length})`, blocks }));

@@ -6,6 +6,7 @@ import {
   type Delivery,
   type MessageRef,
   type OutDocument,
+  type OutFile,
   type OutMessage,
   type Place,
   type Surface,
@@ -50,6 +51,23 @@ export class SlackCannotPostError extends StaffroomError {
         : `I'm not in this channel yet, so I can't post here. Type \`/invite @${botName}\` in this channel (or open the channel's details → Integrations → Add apps), then run the command again.`;
     super("slack_cannot_post", message, { details: { slackError, channelId: place.channelId } });
   }
+}
+
+/** The files a document is shared as: the ones the chat core built, or its Markdown when it built none. */
+function uploadsOf(document: OutDocument): OutFile[] {
+  if (document.files?.length) return document.files;
+  return [
+    {
+      title: document.title,
+      filename: document.filename,
+      contentType: "text/markdown; charset=utf-8",
+      bytes: new TextEncoder().encode(document.markdown),
+    },
+  ];
+}
+
+function codeOfError(error: unknown): string {
+  return (error as { code?: string } | undefined)?.code ?? "upload_failed";
 }
 
 export function slackErrorCode(error: unknown): string | undefined {
@@ -114,45 +132,101 @@ export class SlackSurface implements Surface {
     return this.update(thread.channelId, thread.threadId, renderSingle(message));
   }
 
+  /**
+   * Posts a document: its text parts, then its files (files.uploadV2's steps, each an outbox part): one
+   * part per file for getUploadURLExternal and the upload of its bytes (the file id is recorded), then one
+   * part for completeUploadExternal sharing them all into the thread. After a crash, the completion is
+   * looked for in the thread by the recorded file ids before it is made again; an upload that was never
+   * completed is not shown by Slack, so redoing one leaves a single file in the thread.
+   */
   async postDocument(thread: ThreadRef, document: OutDocument, delivery?: Delivery): Promise<MessageRef> {
     const payloads = renderDocument(document);
-    // The parts, then the file; the reference is the last text part.
+    const files = uploadsOf(document);
+    const first = payloads.length;
+    const completion = first + files.length;
+    // File ids of the uploads, recorded by an earlier process or made now.
+    const reserved = (delivery?.sent ?? []).slice(first, completion);
     const ids = await sendParts(
       delivery,
-      payloads.length + 1,
-      (i, key) => {
+      completion + 1,
+      async (i, key) => {
         const payload = payloads[i];
-        return payload ? this.send(thread.channelId, thread.threadId, payload, key) : this.attach(thread, document);
+        if (payload) return this.send(thread.channelId, thread.threadId, payload, key);
+        const file = files[i - first];
+        if (!file) return this.complete(thread, files, reserved);
+        const id = await this.reserve(thread, file);
+        reserved[i - first] = id;
+        return id;
       },
-      (i, key) => (i < payloads.length ? this.findPart(thread, key) : this.findFile(thread, document)),
+      (i, key) => {
+        if (i < first) return this.findPart(thread, key);
+        if (i === completion) return this.findShare(thread, reserved);
+        return Promise.resolve(undefined);
+      },
     );
-    return { thread, messageId: ids[payloads.length - 1] ?? "" };
+    return { thread, messageId: ids[first - 1] ?? "" };
   }
 
-  /** Attaches the whole document as a Markdown file; returns the file id (or "" when only a notice could say it failed). */
-  private async attach(thread: ThreadRef, document: OutDocument): Promise<string> {
+  /** Steps 1 and 2 of an upload: an upload URL for the file, then its bytes; the file id ("" when it failed). */
+  private async reserve(thread: ThreadRef, file: OutFile): Promise<string> {
     try {
-      const res = (await this.outbox.post(thread.channelId, () =>
-        this.client.filesUploadV2({
+      const res = (await this.client.files.getUploadURLExternal({ filename: file.filename, length: file.bytes.byteLength })) as {
+        upload_url?: string;
+        file_id?: string;
+      };
+      if (!res.upload_url || !res.file_id) throw new StaffroomError("slack_bad_response", "Slack returned no upload URL.");
+      const up = await this.fetchFn(res.upload_url, {
+        method: "POST",
+        headers: { "content-type": "application/octet-stream" },
+        body: file.bytes,
+        signal: AbortSignal.timeout(60_000),
+      });
+      await up.arrayBuffer();
+      if (!up.ok) throw new StaffroomError("slack_upload_failed", `Slack refused the file's bytes (HTTP ${up.status}).`);
+      return res.file_id;
+    } catch (error) {
+      this.countError(error);
+      this.log.warn({ code: slackErrorCode(error) ?? codeOfError(error), channel: thread.channelId }, "slack: uploading a file failed");
+      return "";
+    }
+  }
+
+  /**
+   * Step 3: shares the uploaded files into the thread in one message; returns the first file's id. When
+   * nothing could be uploaded or shared, a notice says so (the document's text is already in the thread).
+   */
+  private async complete(thread: ThreadRef, files: OutFile[], fileIds: readonly string[]): Promise<string> {
+    const uploaded = fileIds.flatMap((id, i) => (id && files[i] ? [{ id, title: files[i].title }] : []));
+    try {
+      if (uploaded.length === 0) throw new StaffroomError("slack_upload_failed", "No file could be uploaded.");
+      await this.outbox.post(thread.channelId, () =>
+        this.client.files.completeUploadExternal({
+          files: uploaded as [{ id: string; title: string }],
           channel_id: thread.channelId,
           thread_ts: thread.threadId,
-          content: document.markdown,
-          filename: document.filename,
-          title: document.title,
-          snippet_type: "markdown",
         }),
-      )) as { files?: { files?: { id?: string }[] }[] };
-      return res.files?.[0]?.files?.[0]?.id ?? "file";
+      );
+      return uploaded[0]!.id;
     } catch (error) {
-      // The document is already readable in the thread; a missing attachment is reported, not fatal.
       this.countError(error);
-      this.log.warn({ code: slackErrorCode(error) ?? "upload_failed", channel: thread.channelId }, "slack: attaching the document failed");
+      this.log.warn({ code: slackErrorCode(error) ?? codeOfError(error), channel: thread.channelId }, "slack: sharing the files failed");
       return this.send(
         thread.channelId,
         thread.threadId,
-        renderSingle({ role: "notice", text: "I couldn't attach the Markdown file this time; the full text is above." }),
+        renderSingle({ role: "notice", text: "I couldn't attach the Word files this time; the full text is above." }),
       );
     }
+  }
+
+  /** The share of files an earlier process completed before it died: a thread message carrying one of them. */
+  private async findShare(thread: ThreadRef, fileIds: readonly string[]): Promise<string | undefined> {
+    const wanted = new Set(fileIds.filter(Boolean));
+    if (wanted.size === 0) return undefined;
+    for (const m of await this.replies(thread)) {
+      const file = m.files?.find((f) => f.id && wanted.has(f.id));
+      if (file?.id) return file.id;
+    }
+    return undefined;
   }
 
   /**
@@ -163,15 +237,6 @@ export class SlackSurface implements Surface {
     for (const m of await this.replies(thread)) {
       const payload = m.metadata?.event_type === METADATA_TYPE ? m.metadata.event_payload : undefined;
       if (payload?.key === key && m.ts) return m.ts;
-    }
-    return undefined;
-  }
-
-  /** The file share of a document an earlier process may have uploaded. */
-  private async findFile(thread: ThreadRef, document: OutDocument): Promise<string | undefined> {
-    for (const m of await this.replies(thread)) {
-      const file = m.files?.find((f) => f.name === document.filename && f.title === document.title);
-      if (file?.id) return file.id;
     }
     return undefined;
   }

@@ -4,7 +4,7 @@
 import type { Template } from "../../templates/types.ts";
 import { type ChatContext, clip } from "../context.ts";
 import type { Inbound, Surface } from "../contract.ts";
-import { documentOf, draftActions, rootStatus } from "../messages.ts";
+import { draftActions, rootStatus } from "../messages.ts";
 import { editSlot, type Slot } from "../outbox.ts";
 import type { ExecRecord, ThreadRecord } from "../records.ts";
 import { startExecution } from "./run.ts";
@@ -31,7 +31,7 @@ export async function postDraft(
   const known = draft.versions.find((v) => v.executionId === er.executionId);
   const previous = draft.versions.filter((v) => v.n < (known?.n ?? Number.POSITIVE_INFINITY)).at(-1);
   const n = known?.n ?? (draft.versions.at(-1)?.n ?? 0) + 1;
-  await ctx.outbox.document(surface, rec.thread, documentOf(doc, `Draft v${n}`), slot("document"));
+  await ctx.outbox.document(surface, rec.thread, await ctx.documentFor(doc, er, inputs, `Draft v${n}`), slot("document"));
   if (previous?.ref && draft.approved !== previous.n)
     await ctx.outbox.edit(surface, previous.ref, draftActions(previous.n, "superseded"), editSlot(previous.ref)).catch(() => undefined);
   const ref = await ctx.outbox.post(surface, rec.thread, draftActions(n, "open"), slot("draft-actions"));

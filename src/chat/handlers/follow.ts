@@ -7,7 +7,7 @@ import { applyEvent } from "../checklist.ts";
 import { type ChatContext, codeOf, threadFromOrigin } from "../context.ts";
 import type { Surface } from "../contract.ts";
 import { Follower } from "../follower.ts";
-import { cancelledMessage, documentOf, failureMessage, rootFinal } from "../messages.ts";
+import { cancelledMessage, failureMessage, rootFinal } from "../messages.ts";
 import { rootSlot, type Slot } from "../outbox.ts";
 import { type ExecRecord, threadKey } from "../records.ts";
 import { postDraft } from "./draft.ts";
@@ -100,7 +100,7 @@ async function finished(ctx: ChatContext, er: ExecRecord, event: EngineEvent, su
       try {
         const doc = template.render(view);
         if (template.revisable) await postDraft(ctx, surface, rec, er, view.inputs, doc, slot);
-        else await ctx.outbox.document(surface, thread, documentOf(doc), slot("document"));
+        else await ctx.outbox.document(surface, thread, await ctx.documentFor(doc, er, view.inputs), slot("document"));
       } catch (error) {
         ctx.logger.warn({ executionId: er.executionId, err: codeOf(error) }, "rendering the document failed");
         const message = failureMessage(er.executionId, { message: "the finished document could not be laid out" }, template.command);

@@ -1,5 +1,6 @@
 // The API's route table, most specific paths first (literal segments win over {params}).
 import type { Template } from "../../templates/types.ts";
+import { documentRoutes } from "./documents.ts";
 import { executionRoutes } from "./executions.ts";
 import { quickRoutes } from "./quick.ts";
 import type { Route } from "./route.ts";
@@ -10,7 +11,7 @@ import { workflowRoutes } from "./workflows.ts";
 export type { ApiDeps, Route, RouteContext, RouteResult } from "./route.ts";
 
 export function apiRoutes(templates: ReadonlyMap<string, Template>): Route[] {
-  const routes = [...workflowRoutes, ...executionRoutes, ...templateRoutes, ...quickRoutes(templates), ...statsRoutes];
+  const routes = [...workflowRoutes, ...executionRoutes, ...documentRoutes, ...templateRoutes, ...quickRoutes(templates), ...statsRoutes];
   const params = (r: Route) => (r.path.match(/\{/g) ?? []).length;
   return routes.sort((a, b) => params(a) - params(b));
 }

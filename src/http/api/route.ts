@@ -2,6 +2,7 @@
 // server dispatches on it and openapi.ts documents it, so the two cannot disagree.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { z } from "zod";
+import type { KnownNames } from "../../documents/index.ts";
 import type { EngineApi } from "../../engine/api.ts";
 import type { Logger } from "../../log.ts";
 import type { Template } from "../../templates/types.ts";
@@ -23,6 +24,8 @@ export type ApiDeps = {
   streams: Set<{ end(): void; keyId: string }>;
   /** Most SSE streams open at once, in total and per API key. */
   sseLimits: { total: number; perKey: number };
+  /** Names the privacy layer knows for a run, kept out of document file names. */
+  knownNames?: KnownNames;
 };
 
 export type RouteContext = {
@@ -40,10 +43,14 @@ export type RouteContext = {
   logger: Logger;
 };
 
-/** A JSON answer (or its text, already serialized), or `handled` when the route wrote the response itself (SSE). */
+/**
+ * A JSON answer (or its text, already serialized), a file (`bytes`, its content-type in `headers`), or
+ * `handled` when the route wrote the response itself (SSE).
+ */
 export type RouteResult =
   | { status: number; body: unknown; headers?: Record<string, string> }
   | { status: number; json: string; headers?: Record<string, string> }
+  | { status: number; bytes: Uint8Array; headers: Record<string, string> & { "content-type": string } }
   | { handled: true };
 
 export type ResponseSpec = {
@@ -51,6 +58,8 @@ export type ResponseSpec = {
   /** Component name in the OpenAPI document (a key of responseComponents). */
   component?: string;
   contentType?: string;
+  /** A file answer's content types (documented as binary strings). */
+  contentTypes?: string[];
   headers?: Record<string, { description: string; schema: Record<string, unknown> }>;
 };
 

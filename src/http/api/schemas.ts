@@ -101,6 +101,10 @@ export const ExecutionLinks = z.object({
   events: z.string(),
   cancel: z.string(),
   answer: z.string(),
+  document: z
+    .string()
+    .optional()
+    .meta({ description: "The finished document as a Word file (add ?format=html or md, &part=student-copy or answer-key)." }),
 });
 
 export const ExecutionAccepted = z.object({

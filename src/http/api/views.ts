@@ -91,7 +91,13 @@ export function executionDetail(
     nodes: view.nodes.map((n) => nodeView(n, titles.get(n.nodeId))),
     outputs,
     document,
-    links: { self, events: `${self}/events`, cancel: `${self}/cancel`, answer: `${self}/answer` },
+    links: {
+      self,
+      events: `${self}/events`,
+      cancel: `${self}/cancel`,
+      answer: `${self}/answer`,
+      ...(document ? { document: `${self}/document` } : {}),
+    },
   });
 }
 

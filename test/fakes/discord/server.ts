@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { type WebSocket, WebSocketServer } from "ws";
 import { type DiscordSpec, discordSpec } from "./spec.ts";
 import {
+  attachmentHost,
   channelPayload,
   type FakeAttachment,
   type FakeChannel,
@@ -57,6 +58,46 @@ export type FaultRule = {
   times: number;
   fault: { status: number } | { drop: "before" | "after" } | { hold: "before" | "after" };
 };
+
+/** A file part of a multipart request (`files[n]`). */
+type UploadedFile = {
+  name: string;
+  filename: string;
+  size: number;
+  type: string;
+  /** As UTF-8 text. */
+  data: string;
+  bytes: Buffer;
+  /** The filename its `attachments` entry in payload_json gives it, which Discord uses. */
+  declared?: string;
+};
+
+/** Discord's limits on a message's files: 10 attachments, and the upload limit of a server without boosts. */
+const MAX_ATTACHMENTS = 10;
+const ATTACHMENT_BYTES = 10 * 1024 * 1024;
+
+/**
+ * Files as Discord reads them: fields named `files[n]`, at most 10, each matched by an `attachments`
+ * entry with id n in payload_json when attachments are given (its filename is the one shown).
+ */
+function attachmentProblems(body: unknown, files: UploadedFile[]): string[] {
+  if (files.length === 0) return [];
+  const problems: string[] = [];
+  if (files.length > MAX_ATTACHMENTS) problems.push(`${files.length} files (max ${MAX_ATTACHMENTS})`);
+  const declared = (body as { attachments?: { id?: unknown; filename?: unknown }[] } | undefined)?.attachments;
+  for (const f of files) {
+    const n = /^files\[(\d+)\]$/.exec(f.name)?.[1];
+    if (n === undefined) {
+      problems.push(`file field ${f.name} is not files[n]`);
+      continue;
+    }
+    if (!declared) continue;
+    const entry = declared.find((a) => String(a.id) === n);
+    if (!entry) problems.push(`files[${n}] has no attachments entry with id ${n}`);
+    else if (typeof entry.filename === "string") f.declared = entry.filename;
+  }
+  return problems;
+}
 
 /** How long Discord keeps a nonce it enforces ("a few minutes"). */
 const NONCE_WINDOW_MS = 5 * 60_000;
@@ -163,6 +204,8 @@ export class FakeDiscord {
     this.server.listen(0, "127.0.0.1");
     await once(this.server, "listening");
     this.port = (this.server.address() as AddressInfo).port;
+    // Attachment URLs point at this fake, which serves the uploaded bytes as Discord's CDN would.
+    attachmentHost.base = `http://127.0.0.1:${this.port}`;
     return this;
   }
 
@@ -670,6 +713,18 @@ export class FakeDiscord {
       json(res, status, body, headers);
       this.poke();
     };
+    if (method === "GET" && url.pathname.startsWith("/attachments/")) {
+      const [, , channelId, id] = url.pathname.split("/");
+      const a = [...this.messages.values()]
+        .flatMap((m) => (m.channel_id === channelId && !m.deleted ? m.attachments : []))
+        .find((x) => x.id === id);
+      if (!a) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { "content-type": a.content_type ?? "application/octet-stream", "content-length": a.bytes.length }).end(a.bytes);
+      return;
+    }
     if (!url.pathname.startsWith("/api/v10/")) {
       this.violations.push(`${method} ${url.pathname}: not under /api/v10`);
       return finish(404, { message: "404: Not Found", code: 0 });
@@ -685,7 +740,7 @@ export class FakeDiscord {
     // Body: JSON, or multipart with payload_json and files[n].
     let kind: "json" | "multipart" | "none" = "none";
     let body: Record<string, unknown> | unknown[] | undefined;
-    const files: { name: string; filename: string; size: number; type: string; data: string }[] = [];
+    const files: UploadedFile[] = [];
     const type = req.headers["content-type"] ?? "";
     try {
       if (raw.length > 0 && type.startsWith("application/json")) {
@@ -698,7 +753,8 @@ export class FakeDiscord {
         for (const [name, value] of form.entries()) {
           if (name === "payload_json") Object.assign(body, JSON.parse(String(value)) as Record<string, unknown>);
           else if (typeof value !== "string") {
-            files.push({ name, filename: value.name, size: value.size, type: value.type, data: await value.text() });
+            const bytes = Buffer.from(await value.arrayBuffer());
+            files.push({ name, filename: value.name, size: value.size, type: value.type, data: bytes.toString("utf8"), bytes });
           } else this.violations.push(`${method} ${call.path}: unexpected multipart field ${name}`);
         }
       } else if (raw.length > 0) {
@@ -715,7 +771,12 @@ export class FakeDiscord {
       kind,
       kind === "multipart" ? { ...(body as object), ...Object.fromEntries(files.map((f) => [f.name, "<binary>"])) } : body,
     );
-    problems.push(...platformLimits(body));
+    problems.push(...platformLimits(body), ...attachmentProblems(body, files));
+    // Discord refuses a request whose files exceed the upload limit before reading its body.
+    if (files.reduce((n, f) => n + f.size, 0) > ATTACHMENT_BYTES) {
+      this.violations.push(`${method} ${call.path}: files larger than ${ATTACHMENT_BYTES} bytes`);
+      return finish(413, { message: "Request entity too large", code: 40005 });
+    }
     if (problems.length > 0) {
       for (const p of problems) this.violations.push(`${method} ${call.path}: ${p}`);
       return finish(400, {
@@ -786,7 +847,7 @@ export class FakeDiscord {
     op: string,
     params: Record<string, string>,
     body: unknown,
-    files: { name: string; filename: string; size: number; type: string; data: string }[],
+    files: UploadedFile[],
     url: URL,
     arrived: Arrival,
   ): [number, unknown] {
@@ -972,7 +1033,7 @@ export class FakeDiscord {
     id: string,
     token: string,
     b: Record<string, unknown>,
-    files: { name: string; filename: string; size: number; type: string; data: string }[],
+    files: UploadedFile[],
     url: URL,
     arrived: Arrival,
   ): [number, unknown] {
@@ -1032,12 +1093,7 @@ export class FakeDiscord {
     return [204, undefined];
   }
 
-  private createFromBody(
-    channel: FakeChannel,
-    b: Record<string, unknown>,
-    files: { name: string; filename: string; size: number; type: string; data: string }[],
-    interactionId?: string,
-  ): FakeMessage {
+  private createFromBody(channel: FakeChannel, b: Record<string, unknown>, files: UploadedFile[], interactionId?: string): FakeMessage {
     const m = this.store({
       channel,
       author: this.bot,
@@ -1055,15 +1111,18 @@ export class FakeDiscord {
     return m;
   }
 
-  private attachmentsFrom(files: { name: string; filename: string; size: number; type: string; data: string }[]): FakeAttachment[] {
-    return files.map((f) => ({ id: snowflake(), filename: f.filename, size: f.size, content_type: f.type || undefined, data: f.data }));
+  private attachmentsFrom(files: UploadedFile[]): FakeAttachment[] {
+    return files.map((f) => ({
+      id: snowflake(),
+      filename: f.declared ?? f.filename,
+      size: f.size,
+      content_type: f.type || undefined,
+      data: f.data,
+      bytes: f.bytes,
+    }));
   }
 
-  private edit(
-    m: FakeMessage,
-    b: Record<string, unknown>,
-    files: { name: string; filename: string; size: number; type: string; data: string }[],
-  ): void {
+  private edit(m: FakeMessage, b: Record<string, unknown>, files: UploadedFile[]): void {
     if ("content" in b) m.content = String(b.content ?? "");
     if ("embeds" in b) m.embeds = (b.embeds as Record<string, unknown>[] | null) ?? [];
     if ("components" in b) m.components = (b.components as Record<string, unknown>[] | null) ?? [];

@@ -22,7 +22,19 @@ export type FakeChannel = {
   recipient?: FakeUser;
 };
 
-export type FakeAttachment = { id: string; filename: string; size: number; content_type?: string; data: string };
+export type FakeAttachment = {
+  id: string;
+  filename: string;
+  size: number;
+  content_type?: string;
+  /** The file as UTF-8 text (Markdown attachments). */
+  data: string;
+  /** The file's bytes as uploaded. */
+  bytes: Buffer;
+};
+
+/** Where the fake serves attachments (its own address, set when it listens), like Discord's CDN. */
+export const attachmentHost = { base: "https://cdn.discordapp.com" };
 
 export type FakeMessage = {
   id: string;
@@ -93,7 +105,7 @@ export function messagePayload(m: FakeMessage): Record<string, unknown> {
       id: a.id,
       filename: a.filename,
       size: a.size,
-      url: `https://cdn.discordapp.com/attachments/${m.channel_id}/${a.id}/${a.filename}`,
+      url: `${attachmentHost.base}/attachments/${m.channel_id}/${a.id}/${a.filename}`,
       proxy_url: `https://media.discordapp.net/attachments/${m.channel_id}/${a.id}/${a.filename}`,
       ...(a.content_type ? { content_type: a.content_type } : {}),
     })),

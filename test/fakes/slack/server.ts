@@ -18,9 +18,13 @@ type Spec = { paths: Record<string, Record<string, { parameters?: SpecParam[] }>
  * Methods Slack added after the 2020 spec was published. They are real and used by the SDK
  * (`files.uploadV2`, Socket Mode); their required parameters come from Slack's method docs.
  */
-const METHODS_MISSING_FROM_SPEC: Record<string, { required: string[]; token: "bot" | "app" }> = {
-  "files.getUploadURLExternal": { required: ["filename", "length"], token: "bot" },
-  "files.completeUploadExternal": { required: ["files"], token: "bot" },
+const METHODS_MISSING_FROM_SPEC: Record<string, { required: string[]; optional?: string[]; token: "bot" | "app" }> = {
+  "files.getUploadURLExternal": { required: ["filename", "length"], optional: ["alt_txt", "snippet_type"], token: "bot" },
+  "files.completeUploadExternal": {
+    required: ["files"],
+    optional: ["channel_id", "channels", "thread_ts", "initial_comment", "blocks"],
+    token: "bot",
+  },
   "apps.connections.open": { required: [], token: "app" },
 };
 
@@ -58,13 +62,34 @@ export type FakeHold = { method: string; when: "before" | "after"; remaining: nu
 export type FakeFile = {
   id: string;
   filename: string;
+  /** The size announced to files.getUploadURLExternal. */
+  length: number;
   title?: string;
+  /** The bytes uploaded to the file's upload URL. */
+  bytes?: Buffer;
+  /** The bytes as UTF-8 text (Markdown files). */
   content?: string;
   channel?: string;
   threadTs?: string;
-  /** When it was shared into its channel. */
+  /** When it was shared into its channel: the ts of the message carrying it (one per completeUploadExternal). */
   ts?: string;
 };
+
+/** Content types Slack reports for the files we upload, by extension (Slack's `mimetype` / `filetype`). */
+const FILE_TYPES: Record<string, { mimetype: string; filetype: string; pretty_type: string }> = {
+  docx: {
+    mimetype: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    filetype: "docx",
+    pretty_type: "Word Document",
+  },
+  md: { mimetype: "text/plain", filetype: "markdown", pretty_type: "Markdown (raw)" },
+  html: { mimetype: "text/html", filetype: "html", pretty_type: "HTML" },
+};
+
+function fileType(filename: string): { mimetype: string; filetype: string; pretty_type: string } {
+  const ext = /\.([a-z0-9]+)$/i.exec(filename)?.[1]?.toLowerCase() ?? "";
+  return FILE_TYPES[ext] ?? { mimetype: "application/octet-stream", filetype: "binary", pretty_type: "Binary" };
+}
 
 type Rule = {
   method?: string;
@@ -229,6 +254,11 @@ export class FakeSlack {
   /** Forgets held calls without answering them: their client is gone. */
   discardHeld(): void {
     this.held.splice(0);
+  }
+
+  /** Drops holds that have not caught a call yet (a test that ended early leaves none for the next). */
+  clearHolds(): void {
+    for (const h of this.holds) h.remaining = 0;
   }
 
   /** Adds a message that exists before the test (e.g. the root of a thread in a recorded payload). */
@@ -420,6 +450,29 @@ export class FakeSlack {
     for (const l of [...this.listeners]) l();
   }
 
+  /** A shared file as Slack's API shows it (conversations.replies, completeUploadExternal). */
+  private fileObject(f: FakeFile): Record<string, unknown> {
+    const team = this.options.teamId;
+    return {
+      id: f.id,
+      created: Math.floor(Number(f.ts ?? "0")),
+      timestamp: Math.floor(Number(f.ts ?? "0")),
+      name: f.filename,
+      title: f.title ?? f.filename,
+      ...fileType(f.filename),
+      user: this.options.botUserId,
+      size: f.bytes?.length ?? f.length,
+      url_private: `${this.baseUrl}/files-pri/${team}-${f.id}/${encodeURIComponent(f.filename)}`,
+      url_private_download: `${this.baseUrl}/files-pri/${team}-${f.id}/download/${encodeURIComponent(f.filename)}`,
+      permalink: `https://fake.slack.test/files/${this.options.botUserId}/${f.id}/${encodeURIComponent(f.filename)}`,
+    };
+  }
+
+  /** Files shared into a thread, oldest first. */
+  threadFiles(channel: string, threadTs: string): FakeFile[] {
+    return this.files.filter((f) => f.channel === channel && f.threadTs === threadTs && f.ts !== undefined);
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", this.baseUrl);
     const raw = await new Promise<Buffer>((resolve, reject) => {
@@ -439,18 +492,38 @@ export class FakeSlack {
       }
       if (url.pathname.startsWith("/upload/")) {
         const file = this.files.find((f) => f.id === url.pathname.slice("/upload/".length));
-        if (!file) {
+        if (!file || req.method !== "POST") {
           res.writeHead(404).end();
           return;
         }
-        // The SDK posts the bytes as multipart form data (one part); a raw body is accepted too.
+        // The SDK posts the bytes as multipart form data (one part); a raw body is accepted too, as Slack does.
         const type = req.headers["content-type"] ?? "";
+        let bytes: Buffer;
         if (type.startsWith("multipart/form-data")) {
           const form = await new Response(new Uint8Array(raw), { headers: { "content-type": type } }).formData();
           const part = [...form.values()][0];
-          file.content = typeof part === "string" ? part : await (part as Blob).text();
-        } else file.content = raw.toString("utf8");
-        res.writeHead(200, { "content-type": "text/plain" }).end(`OK - ${raw.length}`);
+          bytes = typeof part === "string" ? Buffer.from(part, "utf8") : Buffer.from(await (part as Blob).arrayBuffer());
+        } else bytes = raw;
+        if (bytes.length !== file.length)
+          this.violations.push(`upload ${file.id}: ${bytes.length} bytes sent, ${file.length} announced to files.getUploadURLExternal`);
+        file.bytes = bytes;
+        file.content = bytes.toString("utf8");
+        res.writeHead(200, { "content-type": "text/plain" }).end(`OK - ${bytes.length}`);
+        return;
+      }
+      if (url.pathname.startsWith("/files-pri/")) {
+        // url_private_download: needs the bot token, like Slack's.
+        const id = /^\/files-pri\/[^/]*-(F\w+)\/download\//.exec(url.pathname)?.[1];
+        const file = this.files.find((f) => f.id === id && f.ts !== undefined);
+        if (req.headers.authorization !== `Bearer ${this.options.botToken}`) {
+          res.writeHead(302, { location: `${this.baseUrl}/signin` }).end();
+          return;
+        }
+        if (!file?.bytes) {
+          res.writeHead(404).end();
+          return;
+        }
+        res.writeHead(200, { "content-type": fileType(file.filename).mimetype, "content-length": file.bytes.length }).end(file.bytes);
         return;
       }
       if (!url.pathname.startsWith("/api/")) {
@@ -509,6 +582,11 @@ export class FakeSlack {
         continue;
       }
       if (params[name] === undefined || params[name] === "") this.violations.push(`${method}: required parameter "${name}" missing`);
+    }
+    if (extra?.optional) {
+      const documented = new Set([...extra.required, ...extra.optional, "token"]);
+      for (const name of Object.keys(params))
+        if (!documented.has(name)) this.violations.push(`${method}: "${name}" is not a parameter of this method`);
     }
     // The newer parameters are accepted only where Slack documents them.
     const known = new Set([
@@ -672,15 +750,19 @@ export class FakeSlack {
           // Slack returns metadata only to apps that ask for it.
           ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}),
         });
-        // Files shared into the thread appear as messages carrying them.
-        const shares = this.files
-          .filter((f) => f.channel === c && f.threadTs === root.ts)
-          .map((f) => ({
-            type: "message",
-            ts: f.ts ?? root.ts,
-            user: this.options.botUserId,
-            files: [{ id: f.id, name: f.filename, title: f.title }],
-          }));
+        // Files shared into the thread appear as messages carrying them: one per completeUploadExternal call.
+        const shared = this.files.filter((f) => f.channel === c && f.threadTs === root.ts && f.ts);
+        const shares = [...new Set(shared.map((f) => f.ts!))].map((ts) => ({
+          type: "message",
+          ts,
+          text: "",
+          user: this.options.botUserId,
+          upload: false,
+          display_as_bot: false,
+          thread_ts: root.ts,
+          parent_user_id: root.user,
+          files: shared.filter((f) => f.ts === ts).map((f) => this.fileObject(f)),
+        }));
         const replies = [shown(root), ...this.threadMessages(c, root.ts).map(shown), ...shares].sort((a, b) => Number(a.ts) - Number(b.ts));
         return ok({ messages: replies, has_more: false, response_metadata: { next_cursor: "" } });
       }
@@ -690,23 +772,35 @@ export class FakeSlack {
         return ok({ channel: { id } });
       }
       case "files.getUploadURLExternal": {
+        const length = Number(params.length);
+        if (!Number.isInteger(length) || length <= 0) return fail("invalid_arguments");
         this.fileCounter += 1;
-        const file: FakeFile = { id: `F${String(this.fileCounter).padStart(8, "0")}`, filename: String(params.filename) };
+        const file: FakeFile = { id: `F${String(this.fileCounter).padStart(8, "0")}`, filename: String(params.filename), length };
         this.files.push(file);
-        if (Number(params.length) <= 0) return fail("invalid_arguments");
         return ok({ upload_url: `${this.baseUrl}/upload/${file.id}`, file_id: file.id });
       }
       case "files.completeUploadExternal": {
         const list = JSON.parse(String(params.files)) as { id: string; title?: string }[];
-        for (const item of list) {
-          const file = this.files.find((f) => f.id === item.id);
-          if (!file || file.content === undefined) return fail("file_not_found");
-          if (item.title) file.title = item.title;
-          if (params.channel_id) file.channel = String(params.channel_id);
-          if (params.thread_ts) file.threadTs = String(params.thread_ts);
-          file.ts = this.nextTs();
+        const found = list.map((item) => this.files.find((f) => f.id === item.id));
+        if (found.some((f) => !f || f.bytes === undefined)) return fail("file_not_found");
+        // Completing a file twice is refused by Slack; the fake records it so a test sees a double share.
+        if (found.some((f) => f?.ts !== undefined)) {
+          this.violations.push("files.completeUploadExternal: a file was completed twice");
+          return fail("file_not_found");
         }
-        return ok({ files: list.map((f) => ({ id: f.id, title: f.title })) });
+        const c = params.channel_id as string | undefined;
+        const threadTs = params.thread_ts as string | undefined;
+        if (threadTs && !c) return fail("invalid_arguments");
+        if (c && threadTs && !this.message(c, threadTs)) return fail("invalid_thread_ts");
+        const ts = this.nextTs();
+        for (const [i, item] of list.entries()) {
+          const file = found[i]!;
+          file.title = item.title ?? file.filename;
+          if (c) file.channel = c;
+          if (threadTs) file.threadTs = threadTs;
+          file.ts = ts;
+        }
+        return ok({ files: found.map((f) => this.fileObject(f!)) });
       }
       default:
         return ok();
