@@ -1,6 +1,6 @@
 // The local ExecutionStore driver on a Table (Keyv's sqlite table or a Map). It alone knows the layout:
 //   x:<id> header · v:<id> {v: version, s: last seq} · n:<id>:<node> node state · a:<id>:<node>:<n> attempt
-//   e:<id>:<seq> event · l:<id> {userId, idempotencyKey} (written once) · i:<key> idempotency key → id
+//   e:<id>:<seq> events of one write · l:<id> {userId, idempotencyKey} (written once) · i:<key> idempotency key → id
 //   d:<hash> definition · o:<owner> owner lease · s:<template> stats
 //   ix:r:<inv>:<id>, ix:u:<user>:<inv>:<id>, ix:t:<template>:<inv>:<id> (newest first: inv = MAX - createdAt)
 //   ix:f:<id> unfinished
@@ -8,8 +8,9 @@
 // (forget finds an execution as long as any of it is readable). `ix:f` is dropped after the header
 // turns terminal (a later statement, one for many executions, when the committer is idle); a crash
 // between the two leaves an entry `unfinished()` heals.
-// Every commit is fenced by the event log: it applies only while the log still ends at the seq the
-// decision read (every decision appends events), and its whole batch must continue it.
+// Every commit is fenced by the version row: it applies only while `v:<id>` still holds the version
+// and seq the decision read (every commit rewrites it), and its events must continue the log.
+// Events are stored one row per write (`e:<id>:<first seq>`, an array; seqs implied by position).
 import { randomBytes } from "node:crypto";
 import { readFileSync, readlinkSync } from "node:fs";
 import { hostname } from "node:os";
@@ -169,7 +170,7 @@ export class LocalExecutionStore implements ExecutionStore {
       [`v:${header.id}`, { v: 0, s: events.at(-1)?.seq ?? 0 } satisfies VersionRow],
       [`x:${header.id}`, header],
       ...indexRows(header),
-      ...events.map((e) => eventRow(e)),
+      ...eventRows(events),
     ];
     if (!TERMINAL.has(header.status)) rows.push([`ix:f:${header.id}`, 1]);
     return rows;
@@ -225,14 +226,11 @@ export class LocalExecutionStore implements ExecutionStore {
     if (t.header) rows.push([`x:${id}`, t.header], ...indexRows(t.header));
     for (const n of t.nodes ?? []) rows.push([`n:${id}:${n.nodeId}`, n]);
     for (const a of t.attempts ?? []) rows.push([`a:${id}:${a.nodeId}:${a.attempt.attempt}`, a.attempt]);
-    for (const e of events) rows.push(eventRow(e));
+    rows.push(...eventRows(events));
     for (const child of t.children ?? []) rows.push(...this.newRows(child));
-    // The fence, two primary-key lookups: the log still ends at the seq the decision read. Every
-    // decision appends at least one event, so "no event after it" means "no decision after it".
-    const conditions: Condition[] = [
-      { key: `e:${id}:${t.seq}`, exists: true },
-      { key: `e:${id}:${t.seq + 1}`, exists: false },
-    ];
+    // The fence, one primary-key lookup and a string comparison: the version row is still exactly
+    // what the decision read (every commit rewrites it, so no decision came in between).
+    const conditions: Condition[] = [{ key: `v:${id}`, valueIs: { v: t.expectVersion, s: t.seq } satisfies VersionRow }];
     const applied = () => {
       for (const child of t.children ?? []) this.writtenDefinitions.add(child.header.hash);
       if (t.header && TERMINAL.has(t.header.status)) this.finishedIx.push(`ix:f:${id}`);
@@ -373,9 +371,14 @@ export class LocalExecutionStore implements ExecutionStore {
 
   async getEvents(executionId: string, fromSeq = 1): Promise<EngineEvent[]> {
     const rows = await this.table.range(`e:${executionId}:`);
-    const events = rows
-      .map(([, v]) => ({ executionId, ...(v as Omit<EngineEvent, "executionId">) }) as EngineEvent)
-      .sort((a, b) => a.seq - b.seq);
+    const events: EngineEvent[] = [];
+    for (const [key, v] of rows) {
+      // One row per write, keyed by its first seq; the seqs after it are implied by position.
+      const first = Number(key.slice(key.lastIndexOf(":") + 1));
+      const batch = Array.isArray(v) ? (v as StoredEvent[]) : [v as StoredEvent];
+      batch.forEach((e, i) => events.push({ executionId, seq: first + i, ...e } as EngineEvent));
+    }
+    events.sort((a, b) => a.seq - b.seq);
     // Gap-free from 1: stop at the first gap (an expired prefix or a partial delete yields nothing past it).
     const out: EngineEvent[] = [];
     let expect = events[0]?.seq ?? 1;
@@ -513,10 +516,14 @@ export class LocalExecutionStore implements ExecutionStore {
   async close(): Promise<void> {}
 }
 
-/** The execution id is in the key, so it is not stored again in every event. */
-function eventRow(event: EngineEvent): Row {
-  const { executionId, ...rest } = event;
-  return [`e:${executionId}:${event.seq}`, rest];
+/** An event as stored: its execution id and seq are implied by its row's key and its place in the row. */
+type StoredEvent = Omit<EngineEvent, "executionId" | "seq">;
+
+/** One row for the events of one write (consecutive seqs), keyed by the first seq. */
+function eventRows(events: EngineEvent[]): Row[] {
+  const first = events[0];
+  if (!first) return [];
+  return [[`e:${first.executionId}:${first.seq}`, events.map(({ executionId: _x, seq: _s, ...rest }) => rest satisfies StoredEvent)]];
 }
 
 /** The list rows of a header (rewritten with it, so they never expire before it). */

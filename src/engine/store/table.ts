@@ -11,7 +11,9 @@ export type Condition =
   /** The row exists and its `field` (top level of the value) equals `equals`. */
   | { key: string; field: string; equals: string | number }
   /** No row whose `field` is one of `in`. */
-  | { key: string; field: string; notIn: readonly string[] };
+  | { key: string; field: string; notIn: readonly string[] }
+  /** The row exists and its value is exactly `valueIs` (same JSON, same key order; ASCII, so lengths agree in JS and SQLite): a string comparison. */
+  | { key: string; valueIs: unknown };
 
 export interface Table {
   get(keys: string[]): Promise<Map<string, unknown>>;
@@ -109,6 +111,11 @@ export class SqliteTable implements Table {
       if ("exists" in c) {
         where.push(`${c.exists ? "" : "NOT "}EXISTS (SELECT 1 FROM keyv WHERE key = ?)`);
         whereParams.push(this.ns + c.key);
+      } else if ("valueIs" in c) {
+        // Rows are stored as {"value":<value>,"expires":...}: compare the prefix, no JSON parsing.
+        const prefix = `{"value":${JSON.stringify(c.valueIs)},`;
+        where.push("EXISTS (SELECT 1 FROM keyv WHERE key = ? AND substr(value, 1, ?) = ?)");
+        whereParams.push(this.ns + c.key, prefix.length, prefix);
       } else if ("equals" in c) {
         where.push("EXISTS (SELECT 1 FROM keyv WHERE key = ? AND json_extract(value, ?) = ?)");
         whereParams.push(this.ns + c.key, `$.value.${c.field}`, c.equals);
@@ -201,6 +208,8 @@ export class MapTable implements Table {
       const v = this.read(c.key) as Record<string, unknown> | undefined;
       if ("exists" in c) {
         if ((v !== undefined) !== c.exists) return Promise.resolve(false);
+      } else if ("valueIs" in c) {
+        if (v === undefined || JSON.stringify(v) !== JSON.stringify(c.valueIs)) return Promise.resolve(false);
       } else if ("equals" in c) {
         if (v?.[c.field] !== c.equals) return Promise.resolve(false);
       } else if (v !== undefined && c.notIn.includes(v[c.field] as string)) return Promise.resolve(false);
