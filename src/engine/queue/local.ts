@@ -208,9 +208,16 @@ export class LocalWorkQueue implements WorkQueue {
     const ctrl = new AbortController();
     this.running.set(job.id, ctrl);
     const token = `${TOKEN_PREFIX}${(this.starts++).toString(36)}`;
+    let held = group !== undefined;
+    const release = () => {
+      if (!held || !group) return;
+      held = false;
+      group.running--;
+      this.schedule();
+    };
     let result: Promise<void>;
     try {
-      result = handler(job, { token, signal: ctrl.signal });
+      result = handler(job, { token, signal: ctrl.signal, release });
     } catch (error) {
       result = Promise.reject(error);
     }
@@ -226,7 +233,7 @@ export class LocalWorkQueue implements WorkQueue {
       )
       .then((again) => {
         this.running.delete(job.id);
-        if (group) group.running--;
+        release();
         if (again) {
           const { delivery, ...spec } = job;
           this.add({ ...spec, delayMs: this.retryDelayMs }, delivery + 1);

@@ -376,7 +376,7 @@ export class LocalExecutionStore implements ExecutionStore {
       // One row per write, keyed by its first seq; the seqs after it are implied by position.
       const first = Number(key.slice(key.lastIndexOf(":") + 1));
       const batch = Array.isArray(v) ? (v as StoredEvent[]) : [v as StoredEvent];
-      batch.forEach((e, i) => events.push({ executionId, seq: first + i, ...e } as EngineEvent));
+      for (const [i, e] of batch.entries()) events.push({ executionId, seq: first + i, ...e } as EngineEvent);
     }
     events.sort((a, b) => a.seq - b.seq);
     // Gap-free from 1: stop at the first gap (an expired prefix or a partial delete yields nothing past it).
