@@ -2,6 +2,7 @@
 // in Keyv's {value, expires} format), or a Map for `memory:`. Adds what Keyv lacks and the store
 // needs: range reads over a key prefix and an upsert that applies only when its conditions hold.
 import type KeyvSqlite from "@keyv/sqlite";
+import type sqlite3 from "sqlite3";
 
 export type Row = [key: string, value: unknown];
 
@@ -42,14 +43,49 @@ function rangeEnd(prefix: string): string {
   return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 }
 
+/** Prepared statements kept per connection (by SQL text; group commits of different sizes differ). */
+const PREPARED_MAX = 64;
+
 export class SqliteTable implements Table {
+  private readonly prepared = new Map<string, sqlite3.Statement>();
+
+  /**
+   * `raw`: the table's own connection to the same file, on which statements are prepared once and
+   * reused (Keyv's adapter prepares every statement afresh). Without it, statements go through Keyv's.
+   */
   constructor(
     private readonly db: KeyvSqlite,
     private readonly ns: string,
+    private readonly raw?: sqlite3.Database,
   ) {}
 
   private q(sql: string, ...params: unknown[]): Promise<{ key: string; value: string }[]> {
-    return this.db.query(sql, ...params) as Promise<{ key: string; value: string }[]>;
+    if (!this.raw) return this.db.query(sql, ...params) as Promise<{ key: string; value: string }[]>;
+    let stmt = this.prepared.get(sql);
+    if (stmt) {
+      // Most recently used last.
+      this.prepared.delete(sql);
+      this.prepared.set(sql, stmt);
+    } else {
+      stmt = this.raw.prepare(sql);
+      this.prepared.set(sql, stmt);
+      if (this.prepared.size > PREPARED_MAX) {
+        const [oldSql, oldest] = this.prepared.entries().next().value as [string, sqlite3.Statement];
+        this.prepared.delete(oldSql);
+        oldest.finalize();
+      }
+    }
+    const prepared = stmt;
+    return new Promise((resolve, reject) =>
+      prepared.all(params, (error: Error | null, rows: { key: string; value: string }[]) => (error ? reject(error) : resolve(rows))),
+    );
+  }
+
+  /** Finalizes the prepared statements (before the connection closes). */
+  async close(): Promise<void> {
+    const statements = [...this.prepared.values()];
+    this.prepared.clear();
+    await Promise.all(statements.map((st) => new Promise<void>((r) => st.finalize(() => r()))));
   }
 
   async get(keys: string[]): Promise<Map<string, unknown>> {
