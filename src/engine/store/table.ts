@@ -47,7 +47,7 @@ function rangeEnd(prefix: string): string {
 const PREPARED_MAX = 64;
 
 export class SqliteTable implements Table {
-  private readonly prepared = new Map<string, sqlite3.Statement>();
+  private readonly prepared = new Map<string, Promise<sqlite3.Statement>>();
 
   /**
    * `raw`: the table's own connection to the same file, on which statements are prepared once and
@@ -59,33 +59,44 @@ export class SqliteTable implements Table {
     private readonly raw?: sqlite3.Database,
   ) {}
 
-  private q(sql: string, ...params: unknown[]): Promise<{ key: string; value: string }[]> {
-    if (!this.raw) return this.db.query(sql, ...params) as Promise<{ key: string; value: string }[]>;
+  private async q(sql: string, ...params: unknown[]): Promise<{ key: string; value: string }[]> {
+    if (!this.raw) return (await this.db.query(sql, ...params)) as { key: string; value: string }[];
+    const stmt = await this.statement(this.raw, sql);
+    return new Promise((resolve, reject) =>
+      stmt.all(params, (error: Error | null, rows: { key: string; value: string }[]) => (error ? reject(error) : resolve(rows))),
+    );
+  }
+
+  /** The statement for `sql`, prepared on first use (a failed prepare is not kept). */
+  private statement(raw: sqlite3.Database, sql: string): Promise<sqlite3.Statement> {
     let stmt = this.prepared.get(sql);
     if (stmt) {
       // Most recently used last.
       this.prepared.delete(sql);
       this.prepared.set(sql, stmt);
-    } else {
-      stmt = this.raw.prepare(sql);
-      this.prepared.set(sql, stmt);
-      if (this.prepared.size > PREPARED_MAX) {
-        const [oldSql, oldest] = this.prepared.entries().next().value as [string, sqlite3.Statement];
-        this.prepared.delete(oldSql);
-        oldest.finalize();
-      }
+      return stmt;
     }
-    const prepared = stmt;
-    return new Promise((resolve, reject) =>
-      prepared.all(params, (error: Error | null, rows: { key: string; value: string }[]) => (error ? reject(error) : resolve(rows))),
-    );
+    const prepared = new Promise<sqlite3.Statement>((resolve, reject) => {
+      const st: sqlite3.Statement = raw.prepare(sql, (error: Error | null) => (error ? reject(error) : resolve(st)));
+    });
+    stmt = prepared;
+    prepared.catch(() => {
+      if (this.prepared.get(sql) === prepared) this.prepared.delete(sql);
+    });
+    this.prepared.set(sql, prepared);
+    if (this.prepared.size > PREPARED_MAX) {
+      const [oldSql, oldest] = this.prepared.entries().next().value as [string, Promise<sqlite3.Statement>];
+      this.prepared.delete(oldSql);
+      oldest.then((st) => st.finalize()).catch(() => undefined);
+    }
+    return stmt;
   }
 
   /** Finalizes the prepared statements (before the connection closes). */
   async close(): Promise<void> {
     const statements = [...this.prepared.values()];
     this.prepared.clear();
-    await Promise.all(statements.map((st) => new Promise<void>((r) => st.finalize(() => r()))));
+    await Promise.all(statements.map((p) => p.then((st) => new Promise<void>((r) => st.finalize(() => r()))).catch(() => undefined)));
   }
 
   async get(keys: string[]): Promise<Map<string, unknown>> {
