@@ -177,7 +177,7 @@ async function floorChains(): Promise<{ rounds: ChainStats[]; throughput: number
 }
 
 /** Staffroom against the floor, measured in this run: the targets are ratios. */
-async function againstFloor(): Promise<BenchRow[]> {
+export async function againstFloor(): Promise<BenchRow[]> {
   const floor = await floorChains();
   const ours = await staffroomChains();
   const med = (xs: number[]) => median(xs);

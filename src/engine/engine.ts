@@ -200,8 +200,8 @@ export class Engine implements EngineApi {
       const woken = new Promise<void>((r) => {
         wake = r;
       });
-      const off = this.hub.onEvent((e) => {
-        if (e.executionId !== executionId || e.sub) return;
+      const off = this.hub.onExecution(executionId, (e) => {
+        if (e.sub) return;
         if (WAKES.has(e.type)) wake();
       });
       try {

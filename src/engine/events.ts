@@ -11,6 +11,8 @@ type PendingDelta = { text: string; timer: NodeJS.Timeout; event: Omit<EngineEve
 export class EventHub {
   private readonly subscribers = new Map<string, Set<EventListener>>();
   private readonly listeners = new Set<EventListener>();
+  /** Live stored events of one execution, without replay (waits): keyed, so a delivery calls only its own. */
+  private readonly watchers = new Map<string, Set<EventListener>>();
   private readonly deltas = new Map<string, PendingDelta>();
 
   constructor(
@@ -22,6 +24,20 @@ export class EventHub {
   onEvent(listener: EventListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Live stored events of one execution (no replay, no deltas); does not make its deltas wanted. */
+  onExecution(executionId: string, listener: EventListener): () => void {
+    let set = this.watchers.get(executionId);
+    if (!set) {
+      set = new Set();
+      this.watchers.set(executionId, set);
+    }
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.watchers.get(executionId) === set) this.watchers.delete(executionId);
+    };
   }
 
   /** Stored events from `fromSeq` (via `replay`), then live ones, each once and in order; deltas only live. */
@@ -71,6 +87,7 @@ export class EventHub {
   deliver(event: EngineEvent): void {
     if (event.nodeId !== undefined && event.type !== "node.started") this.flushDelta(`${event.executionId}:${event.nodeId}`);
     this.fanOut(event);
+    for (const fn of this.watchers.get(event.executionId) ?? []) this.call(fn, event);
   }
 
   /** Queues streamed text of a node; subscribers get it coalesced, at most every 50 ms. */

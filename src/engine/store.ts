@@ -5,6 +5,7 @@ import { mkdirSync, type Stats, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import KeyvSqlite from "@keyv/sqlite";
 import Keyv, { type KeyvStoreAdapter } from "keyv";
+import sqlite3 from "sqlite3";
 import { StaffroomError } from "../errors.ts";
 import { LocalExecutionStore } from "./store/local.ts";
 import { MapTable, SqliteTable } from "./store/table.ts";
@@ -23,18 +24,29 @@ export class Store {
   private readonly adapter: KeyvStoreAdapter | Map<string, unknown>;
   private readonly namespaces = new Map<string, Keyv>();
   private readonly sqlite: KeyvSqlite | undefined;
+  /** The engine table's own connection (prepared statements), when the file is a real one. */
+  private readonly raw: sqlite3.Database | undefined;
+  private readonly table: SqliteTable | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   /** The engine's executions, through the local ExecutionStore driver on this database. */
   readonly executions: ExecutionStore;
 
-  private constructor(url: string, adapter: KeyvStoreAdapter | Map<string, unknown>, sqlite: KeyvSqlite | undefined, ttlMs: number) {
+  private constructor(
+    url: string,
+    adapter: KeyvStoreAdapter | Map<string, unknown>,
+    sqlite: KeyvSqlite | undefined,
+    ttlMs: number,
+    raw?: sqlite3.Database,
+  ) {
     this.url = url;
     this.adapter = adapter;
     this.sqlite = sqlite;
+    this.raw = raw;
     this.ttlMs = ttlMs;
     this.kv = this.namespace("engine");
     const location = sqlite ? url.slice("sqlite://".length) : url;
-    this.executions = new LocalExecutionStore(sqlite ? new SqliteTable(sqlite, "engine:") : new MapTable(), {
+    this.table = sqlite ? new SqliteTable(sqlite, "engine:", raw) : undefined;
+    this.executions = new LocalExecutionStore(this.table ?? new MapTable(), {
       driver: sqlite ? "sqlite" : "memory",
       location,
       ttlMs,
@@ -71,7 +83,9 @@ export class Store {
       await sqlite.close().catch(() => undefined);
       throw openError(file, cause);
     }
-    const store = new Store(url, sqlite as unknown as KeyvStoreAdapter, sqlite, ttlMs);
+    // `sqlite://:memory:` is one database per connection: the table must share Keyv's then.
+    const raw = file === ":memory:" ? undefined : await openRaw(file).catch(() => undefined);
+    const store = new Store(url, sqlite as unknown as KeyvStoreAdapter, sqlite, ttlMs, raw);
     await store.executions.sweepExpired();
     // Expired records are also dropped lazily on read; the sweep reclaims ones nobody reads again.
     store.sweepTimer = setInterval(() => void store.executions.sweepExpired().catch(() => undefined), 6 * 3_600_000);
@@ -129,10 +143,33 @@ export class Store {
   close(): Promise<void> {
     this.closed ??= (async () => {
       if (this.sweepTimer) clearInterval(this.sweepTimer);
+      await this.table?.close();
+      if (this.raw) {
+        const raw = this.raw;
+        await new Promise<void>((resolve) => raw.close(() => resolve()));
+      }
       if (this.sqlite) await this.sqlite.close();
     })();
     return this.closed;
   }
+}
+
+/** A second connection to the store's file for the engine's table (same pragmas as Keyv's). */
+async function openRaw(file: string): Promise<sqlite3.Database> {
+  const db = await new Promise<sqlite3.Database>((resolve, reject) => {
+    const opened: sqlite3.Database = new sqlite3.Database(file, (error) => (error ? reject(error) : resolve(opened)));
+  });
+  db.configure("busyTimeout", 10_000);
+  const run = (sql: string) =>
+    new Promise<void>((resolve, reject) => db.run(sql, (error: Error | null) => (error ? reject(error) : resolve())));
+  try {
+    await run("PRAGMA synchronous=NORMAL");
+    await run("PRAGMA secure_delete=ON");
+  } catch (error) {
+    await new Promise<void>((resolve) => db.close(() => resolve()));
+    throw error;
+  }
+  return db;
 }
 
 /**

@@ -5,6 +5,9 @@ import { randomBytes } from "node:crypto";
 import { type Clock, systemClock } from "../timing.ts";
 import type { EnqueueResult, GroupLimit, Job, JobHandler, JobSpec, WorkQueue } from "./types.ts";
 
+/** Job tokens need to be unique, not secret: a random prefix per queue and a counter (no `randomBytes` per job). */
+const TOKEN_PREFIX = randomBytes(6).toString("base64url");
+
 type Entry = { job: Job; timer?: AbortController };
 type Group = { limit: GroupLimit; running: number; starts: number[]; pausedUntil: number; resumeTimer?: NodeJS.Timeout };
 
@@ -29,6 +32,7 @@ export class LocalWorkQueue implements WorkQueue {
   private handler: JobHandler | undefined;
   private closed = false;
   private scheduled = false;
+  private starts = 0;
   private idleWaiters: (() => void)[] = [];
   private readonly maxDeliveries: number;
   private readonly retryDelayMs: number;
@@ -203,10 +207,17 @@ export class LocalWorkQueue implements WorkQueue {
   private start(job: Job, handler: JobHandler, group: Group | undefined): void {
     const ctrl = new AbortController();
     this.running.set(job.id, ctrl);
-    const token = randomBytes(8).toString("base64url");
+    const token = `${TOKEN_PREFIX}${(this.starts++).toString(36)}`;
+    let held = group !== undefined;
+    const release = () => {
+      if (!held || !group) return;
+      held = false;
+      group.running--;
+      this.schedule();
+    };
     let result: Promise<void>;
     try {
-      result = handler(job, { token, signal: ctrl.signal });
+      result = handler(job, { token, signal: ctrl.signal, release });
     } catch (error) {
       result = Promise.reject(error);
     }
@@ -222,7 +233,7 @@ export class LocalWorkQueue implements WorkQueue {
       )
       .then((again) => {
         this.running.delete(job.id);
-        if (group) group.running--;
+        release();
         if (again) {
           const { delivery, ...spec } = job;
           this.add({ ...spec, delayMs: this.retryDelayMs }, delivery + 1);

@@ -38,6 +38,12 @@ export type JobContext = {
   readonly token: string;
   /** Aborts when the lock is lost or the queue closes: stop, write nothing more. */
   readonly signal: AbortSignal;
+  /**
+   * Frees the job's concurrency-group slot before the handler returns: the limited work (a model
+   * call) is over and what remains (recording the result) must not hold the provider's slot.
+   * Optional: a driver whose slots last as long as the job (BullMQ) leaves it out.
+   */
+  readonly release?: () => void;
 };
 
 /**

@@ -525,6 +525,8 @@ export class Handlers {
       } else log.error({ nodeId, attempt: data.attempt, code: info.code, err: info }, "node failed");
       input = { type: "failed", nodeId, token: data.token, startedAt: t0, error: info, retry };
     } finally {
+      // The model call is over: recording its result must not hold the provider's slot.
+      context.release?.();
       context.signal.removeEventListener("abort", stop);
       running.delete(data.token);
       if (running.size === 0 && this.attempts.get(job.executionId) === running) this.attempts.delete(job.executionId);

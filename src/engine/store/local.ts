@@ -1,14 +1,16 @@
 // The local ExecutionStore driver on a Table (Keyv's sqlite table or a Map). It alone knows the layout:
 //   x:<id> header · v:<id> {v: version, s: last seq} · n:<id>:<node> node state · a:<id>:<node>:<n> attempt
-//   e:<id>:<seq> event · l:<id> {userId, idempotencyKey} (written once) · i:<key> idempotency key → id
+//   e:<id>:<seq> events of one write · l:<id> {userId, idempotencyKey} (written once) · i:<key> idempotency key → id
 //   d:<hash> definition · o:<owner> owner lease · s:<template> stats
 //   ix:r:<inv>:<id>, ix:u:<user>:<inv>:<id>, ix:t:<template>:<inv>:<id> (newest first: inv = MAX - createdAt)
 //   ix:f:<id> unfinished
 // Index rows are rewritten with every header write, so they expire with the header, never before it
 // (forget finds an execution as long as any of it is readable). `ix:f` is dropped after the header
-// turns terminal (a second statement); a crash between the two leaves an entry `unfinished()` heals.
-// Every commit is fenced by the event log: it applies only while the log still ends at the seq the
-// decision read (every decision appends events), and its whole batch must continue it.
+// turns terminal (a later statement, one for many executions, when the committer is idle); a crash
+// between the two leaves an entry `unfinished()` heals.
+// Every commit is fenced by the version row: it applies only while `v:<id>` still holds the version
+// and seq the decision read (every commit rewrites it), and its events must continue the log.
+// Events are stored one row per write (`e:<id>:<first seq>`, an array; seqs implied by position).
 import { randomBytes } from "node:crypto";
 import { readFileSync, readlinkSync } from "node:fs";
 import { hostname } from "node:os";
@@ -36,13 +38,17 @@ const MAX_TIME = 9_999_999_999_999;
 type IdemRow = { executionId: string };
 type MetaRow = { idempotencyKey?: string; userId: string };
 type VersionRow = { v: number; s: number };
-type PendingCommit = {
-  t: Transition;
+/** One write waiting for the group committer: a decision's commit, or a new execution's rows. */
+type PendingWrite = {
+  executionId: string;
   rows: Row[];
   conditions: Condition[];
-  resolve: (r: CommitResult) => void;
+  /** Bookkeeping once the rows are stored (definitions known written, unfinished-index entries to drop). */
+  applied: () => void;
+  resolve: (applied: boolean) => void;
   reject: (e: unknown) => void;
 };
+type PendingFold = { fold: (previous: StatsRecord | undefined) => StatsRecord; resolve: () => void; reject: (e: unknown) => void };
 /** Decisions merged into one statement at most (SQLite's parameter limit is far above it). */
 const GROUP_MAX = 200;
 
@@ -164,7 +170,7 @@ export class LocalExecutionStore implements ExecutionStore {
       [`v:${header.id}`, { v: 0, s: events.at(-1)?.seq ?? 0 } satisfies VersionRow],
       [`x:${header.id}`, header],
       ...indexRows(header),
-      ...events.map((e) => eventRow(e)),
+      ...eventRows(events),
     ];
     if (!TERMINAL.has(header.status)) rows.push([`ix:f:${header.id}`, 1]);
     return rows;
@@ -176,8 +182,8 @@ export class LocalExecutionStore implements ExecutionStore {
     const rows = this.newRows(input);
     const created = { created: true as const, execution: header };
     if (idempotencyKey === undefined) {
-      await this.table.put(rows, [], expires);
-      this.writtenDefinitions.add(header.hash);
+      // Unconditional: it joins the group commit (one statement with other executions' writes).
+      await this.write(header.id, rows, [], () => this.writtenDefinitions.add(header.hash));
       return created;
     }
     // The key's mapping and the execution are written by one conditional statement: one creator wins.
@@ -220,21 +226,32 @@ export class LocalExecutionStore implements ExecutionStore {
     if (t.header) rows.push([`x:${id}`, t.header], ...indexRows(t.header));
     for (const n of t.nodes ?? []) rows.push([`n:${id}:${n.nodeId}`, n]);
     for (const a of t.attempts ?? []) rows.push([`a:${id}:${a.nodeId}:${a.attempt.attempt}`, a.attempt]);
-    for (const e of events) rows.push(eventRow(e));
+    rows.push(...eventRows(events));
     for (const child of t.children ?? []) rows.push(...this.newRows(child));
-    // The fence, two primary-key lookups: the log still ends at the seq the decision read. Every
-    // decision appends at least one event, so "no event after it" means "no decision after it".
-    const conditions: Condition[] = [
-      { key: `e:${id}:${t.seq}`, exists: true },
-      { key: `e:${id}:${t.seq + 1}`, exists: false },
-    ];
+    // The fence, one primary-key lookup and a string comparison: the version row is still exactly
+    // what the decision read (every commit rewrites it, so no decision came in between).
+    const conditions: Condition[] = [{ key: `v:${id}`, valueIs: { v: t.expectVersion, s: t.seq } satisfies VersionRow }];
+    const applied = () => {
+      for (const child of t.children ?? []) this.writtenDefinitions.add(child.header.hash);
+      if (t.header && TERMINAL.has(t.header.status)) this.finishedIx.push(`ix:f:${id}`);
+    };
+    return this.write(id, rows, conditions, applied).then(async (ok): Promise<CommitResult> => {
+      if (ok) return { ok: true, version: t.expectVersion + 1 };
+      return { ok: false, reason: (await this.one<VersionRow>(`v:${id}`)) ? "version_conflict" : "not_found" };
+    });
+  }
+
+  /** Queues rows for the group committer; resolves with whether its conditions held and it was stored. */
+  private write(executionId: string, rows: Row[], conditions: Condition[], applied: () => void): Promise<boolean> {
     return new Promise((resolve, reject) => {
-      this.queued.push({ t, rows, conditions, resolve, reject });
+      this.queued.push({ executionId, rows, conditions, applied, resolve, reject });
       if (!this.flushing) this.flushing = this.flush();
     });
   }
 
-  private readonly queued: PendingCommit[] = [];
+  private readonly queued: PendingWrite[] = [];
+  /** `ix:f` entries of executions whose terminal header is stored, dropped in one statement when the committer is idle. */
+  private finishedIx: string[] = [];
   private flushing: Promise<void> | undefined;
 
   private async flush(): Promise<void> {
@@ -242,25 +259,30 @@ export class LocalExecutionStore implements ExecutionStore {
       while (this.queued.length > 0) {
         // One decision per execution per statement (a process decides one execution at a time anyway).
         const seen = new Set<string>();
-        const batch: PendingCommit[] = [];
-        for (let i = 0; i < this.queued.length; ) {
-          const q = this.queued[i] as PendingCommit;
-          if (seen.has(q.t.executionId) || batch.length >= GROUP_MAX) {
-            i++;
-            continue;
+        const batch: PendingWrite[] = [];
+        const rest: PendingWrite[] = [];
+        for (const q of this.queued) {
+          if (seen.has(q.executionId) || batch.length >= GROUP_MAX) rest.push(q);
+          else {
+            seen.add(q.executionId);
+            batch.push(q);
           }
-          seen.add(q.t.executionId);
-          batch.push(q);
-          this.queued.splice(i, 1);
         }
+        this.queued.splice(0, this.queued.length, ...rest);
         await this.writeBatch(batch);
+        // A crash before this delete leaves entries that `unfinished()` heals.
+        if (this.finishedIx.length > 0 && (this.queued.length === 0 || this.finishedIx.length >= 100)) {
+          const done = this.finishedIx;
+          this.finishedIx = [];
+          await this.table.delete(done).catch(() => undefined);
+        }
       }
     } finally {
       this.flushing = undefined;
     }
   }
 
-  private async writeBatch(batch: PendingCommit[]): Promise<void> {
+  private async writeBatch(batch: PendingWrite[]): Promise<void> {
     const expires = this.expires();
     let together = false;
     if (batch.length > 1) {
@@ -275,27 +297,22 @@ export class LocalExecutionStore implements ExecutionStore {
       }
     }
     if (together) {
-      await this.applied(batch.map((b) => b.t)).catch(() => undefined);
-      for (const b of batch) b.resolve({ ok: true, version: b.t.expectVersion + 1 });
+      for (const b of batch) {
+        b.applied();
+        b.resolve(true);
+      }
       return;
     }
+    // Refused or failed together: each on its own, so only the stale ones fail.
     for (const b of batch) {
       try {
-        if (await this.table.put(b.rows, b.conditions, expires)) {
-          await this.applied([b.t]);
-          b.resolve({ ok: true, version: b.t.expectVersion + 1 });
-        } else b.resolve({ ok: false, reason: (await this.one<VersionRow>(`v:${b.t.executionId}`)) ? "version_conflict" : "not_found" });
+        const ok = await this.table.put(b.rows, b.conditions, expires);
+        if (ok) b.applied();
+        b.resolve(ok);
       } catch (error) {
         b.reject(error);
       }
     }
-  }
-
-  /** After a write: definitions known written, finished executions out of the unfinished index. */
-  private async applied(ts: Transition[]): Promise<void> {
-    for (const t of ts) for (const child of t.children ?? []) this.writtenDefinitions.add(child.header.hash);
-    const done = ts.filter((t) => t.header && TERMINAL.has(t.header.status)).map((t) => `ix:f:${t.executionId}`);
-    if (done.length > 0) await this.table.delete(done);
   }
 
   async loadExecution(executionId: string): Promise<LoadedExecution | undefined> {
@@ -354,9 +371,14 @@ export class LocalExecutionStore implements ExecutionStore {
 
   async getEvents(executionId: string, fromSeq = 1): Promise<EngineEvent[]> {
     const rows = await this.table.range(`e:${executionId}:`);
-    const events = rows
-      .map(([, v]) => ({ executionId, ...(v as Omit<EngineEvent, "executionId">) }) as EngineEvent)
-      .sort((a, b) => a.seq - b.seq);
+    const events: EngineEvent[] = [];
+    for (const [key, v] of rows) {
+      // One row per write, keyed by its first seq; the seqs after it are implied by position.
+      const first = Number(key.slice(key.lastIndexOf(":") + 1));
+      const batch = Array.isArray(v) ? (v as StoredEvent[]) : [v as StoredEvent];
+      for (const [i, e] of batch.entries()) events.push({ executionId, seq: first + i, ...e } as EngineEvent);
+    }
+    events.sort((a, b) => a.seq - b.seq);
     // Gap-free from 1: stop at the first gap (an expired prefix or a partial delete yields nothing past it).
     const out: EngineEvent[] = [];
     let expect = events[0]?.seq ?? 1;
@@ -430,10 +452,40 @@ export class LocalExecutionStore implements ExecutionStore {
 
   // ---- stats ------------------------------------------------------------------------------------
 
+  private readonly pendingFolds = new Map<string, PendingFold[]>();
+
+  /**
+   * Folds arriving while a template's read-modify-write is queued or running are applied together
+   * by the next one: one read and one write for many finished executions.
+   */
   updateStats(templateId: string, fold: (previous: StatsRecord | undefined) => StatsRecord): Promise<void> {
-    return this.mutex.run(`s:${templateId}`, async () => {
-      const prev = await this.one<StatsRecord>(`s:${templateId}`);
-      await this.table.put([[`s:${templateId}`, fold(prev)]], [], this.expires());
+    return new Promise((resolve, reject) => {
+      const queued = this.pendingFolds.get(templateId);
+      if (queued) {
+        queued.push({ fold, resolve, reject });
+        return;
+      }
+      this.pendingFolds.set(templateId, [{ fold, resolve, reject }]);
+      void this.mutex.run(`s:${templateId}`, async () => {
+        const folds = this.pendingFolds.get(templateId) ?? [];
+        this.pendingFolds.delete(templateId);
+        try {
+          let stats = await this.one<StatsRecord>(`s:${templateId}`);
+          const ok: PendingFold[] = [];
+          for (const f of folds) {
+            try {
+              stats = f.fold(stats);
+              ok.push(f);
+            } catch (error) {
+              f.reject(error);
+            }
+          }
+          if (stats !== undefined && ok.length > 0) await this.table.put([[`s:${templateId}`, stats]], [], this.expires());
+          for (const f of ok) f.resolve();
+        } catch (error) {
+          for (const f of folds) f.reject(error);
+        }
+      });
     });
   }
 
@@ -464,10 +516,14 @@ export class LocalExecutionStore implements ExecutionStore {
   async close(): Promise<void> {}
 }
 
-/** The execution id is in the key, so it is not stored again in every event. */
-function eventRow(event: EngineEvent): Row {
-  const { executionId, ...rest } = event;
-  return [`e:${executionId}:${event.seq}`, rest];
+/** An event as stored: its execution id and seq are implied by its row's key and its place in the row. */
+type StoredEvent = Omit<EngineEvent, "executionId" | "seq">;
+
+/** One row for the events of one write (consecutive seqs), keyed by the first seq. */
+function eventRows(events: EngineEvent[]): Row[] {
+  const first = events[0];
+  if (!first) return [];
+  return [[`e:${first.executionId}:${first.seq}`, events.map(({ executionId: _x, seq: _s, ...rest }) => rest satisfies StoredEvent)]];
 }
 
 /** The list rows of a header (rewritten with it, so they never expire before it). */

@@ -2,6 +2,7 @@
 // in Keyv's {value, expires} format), or a Map for `memory:`. Adds what Keyv lacks and the store
 // needs: range reads over a key prefix and an upsert that applies only when its conditions hold.
 import type KeyvSqlite from "@keyv/sqlite";
+import type sqlite3 from "sqlite3";
 
 export type Row = [key: string, value: unknown];
 
@@ -11,7 +12,9 @@ export type Condition =
   /** The row exists and its `field` (top level of the value) equals `equals`. */
   | { key: string; field: string; equals: string | number }
   /** No row whose `field` is one of `in`. */
-  | { key: string; field: string; notIn: readonly string[] };
+  | { key: string; field: string; notIn: readonly string[] }
+  /** The row exists and its value is exactly `valueIs` (same JSON, same key order; ASCII, so lengths agree in JS and SQLite): a string comparison. */
+  | { key: string; valueIs: unknown };
 
 export interface Table {
   get(keys: string[]): Promise<Map<string, unknown>>;
@@ -40,14 +43,60 @@ function rangeEnd(prefix: string): string {
   return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 }
 
+/** Prepared statements kept per connection (by SQL text; group commits of different sizes differ). */
+const PREPARED_MAX = 64;
+
 export class SqliteTable implements Table {
+  private readonly prepared = new Map<string, Promise<sqlite3.Statement>>();
+
+  /**
+   * `raw`: the table's own connection to the same file, on which statements are prepared once and
+   * reused (Keyv's adapter prepares every statement afresh). Without it, statements go through Keyv's.
+   */
   constructor(
     private readonly db: KeyvSqlite,
     private readonly ns: string,
+    private readonly raw?: sqlite3.Database,
   ) {}
 
-  private q(sql: string, ...params: unknown[]): Promise<{ key: string; value: string }[]> {
-    return this.db.query(sql, ...params) as Promise<{ key: string; value: string }[]>;
+  private async q(sql: string, ...params: unknown[]): Promise<{ key: string; value: string }[]> {
+    if (!this.raw) return (await this.db.query(sql, ...params)) as { key: string; value: string }[];
+    const stmt = await this.statement(this.raw, sql);
+    return new Promise((resolve, reject) =>
+      stmt.all(params, (error: Error | null, rows: { key: string; value: string }[]) => (error ? reject(error) : resolve(rows))),
+    );
+  }
+
+  /** The statement for `sql`, prepared on first use (a failed prepare is not kept). */
+  private statement(raw: sqlite3.Database, sql: string): Promise<sqlite3.Statement> {
+    let stmt = this.prepared.get(sql);
+    if (stmt) {
+      // Most recently used last.
+      this.prepared.delete(sql);
+      this.prepared.set(sql, stmt);
+      return stmt;
+    }
+    const prepared = new Promise<sqlite3.Statement>((resolve, reject) => {
+      const st: sqlite3.Statement = raw.prepare(sql, (error: Error | null) => (error ? reject(error) : resolve(st)));
+    });
+    stmt = prepared;
+    prepared.catch(() => {
+      if (this.prepared.get(sql) === prepared) this.prepared.delete(sql);
+    });
+    this.prepared.set(sql, prepared);
+    if (this.prepared.size > PREPARED_MAX) {
+      const [oldSql, oldest] = this.prepared.entries().next().value as [string, Promise<sqlite3.Statement>];
+      this.prepared.delete(oldSql);
+      oldest.then((st) => st.finalize()).catch(() => undefined);
+    }
+    return stmt;
+  }
+
+  /** Finalizes the prepared statements (before the connection closes). */
+  async close(): Promise<void> {
+    const statements = [...this.prepared.values()];
+    this.prepared.clear();
+    await Promise.all(statements.map((p) => p.then((st) => new Promise<void>((r) => st.finalize(() => r()))).catch(() => undefined)));
   }
 
   async get(keys: string[]): Promise<Map<string, unknown>> {
@@ -109,6 +158,11 @@ export class SqliteTable implements Table {
       if ("exists" in c) {
         where.push(`${c.exists ? "" : "NOT "}EXISTS (SELECT 1 FROM keyv WHERE key = ?)`);
         whereParams.push(this.ns + c.key);
+      } else if ("valueIs" in c) {
+        // Rows are stored as {"value":<value>,"expires":...}: compare the prefix, no JSON parsing.
+        const prefix = `{"value":${JSON.stringify(c.valueIs)},`;
+        where.push("EXISTS (SELECT 1 FROM keyv WHERE key = ? AND substr(value, 1, ?) = ?)");
+        whereParams.push(this.ns + c.key, prefix.length, prefix);
       } else if ("equals" in c) {
         where.push("EXISTS (SELECT 1 FROM keyv WHERE key = ? AND json_extract(value, ?) = ?)");
         whereParams.push(this.ns + c.key, `$.value.${c.field}`, c.equals);
@@ -201,6 +255,8 @@ export class MapTable implements Table {
       const v = this.read(c.key) as Record<string, unknown> | undefined;
       if ("exists" in c) {
         if ((v !== undefined) !== c.exists) return Promise.resolve(false);
+      } else if ("valueIs" in c) {
+        if (v === undefined || JSON.stringify(v) !== JSON.stringify(c.valueIs)) return Promise.resolve(false);
       } else if ("equals" in c) {
         if (v?.[c.field] !== c.equals) return Promise.resolve(false);
       } else if (v !== undefined && c.notIn.includes(v[c.field] as string)) return Promise.resolve(false);
