@@ -4,8 +4,9 @@
 // the step handlers (./handlers.ts) do the I/O around it. Time, tokens and the dispatcher's id come
 // in through `DecideContext`, so the same state and input always give the same decision.
 import type { TokenUsage } from "../../model/types.ts";
-import { mapInputs, mapOutput, renderTemplate } from "../context.ts";
+import { mapInputs, mapOutput } from "../context.ts";
 import type { Graph } from "../graph.ts";
+import { humanWait } from "../nodes/human.ts";
 import type { JobSpec } from "../queue/types.ts";
 import type { EngineEvent, ErrorInfo, EventType, ExecutionRecord, ExecutionStatus, HumanWait, NodeState } from "../records.ts";
 import type { HumanNode, SubWorkflowNode, WorkflowDefinition, WorkflowNode } from "../schema.ts";
@@ -226,15 +227,7 @@ function waitingEvent(d: Draft, nodeId: string, wait: HumanWait): void {
 function ask(d: Draft, node: HumanNode): void {
   const { now } = d.ctx;
   const st = d.node(node.id);
-  const wait: HumanWait = {
-    prompt: renderTemplate(node.prompt, scopeOf({ rec: d.rec, def: d.s.def }, node, d.outputs())),
-    ...(node.choices ? { choices: node.choices } : {}),
-    allowed: node.allowed,
-    askedAt: now,
-    deadlineAt: now + node.deadline.afterMs,
-    action: node.deadline.action,
-    reminders: 0,
-  };
+  const wait = humanWait(node, scopeOf({ rec: d.rec, def: d.s.def }, node, d.outputs()), now);
   const { error: _e, token: _t, ...rest } = st;
   d.set({ ...rest, status: "waiting", attempts: Math.max(1, st.attempts), startedAt: now, wait, by: d.ctx.owner });
   if (d.rec.status !== "waiting") d.setHeader({ ...d.rec, status: "waiting" });
