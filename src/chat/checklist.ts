@@ -168,7 +168,7 @@ function sameTitleOnce(items: ChecklistItem[]): ChecklistItem[] {
 
 function renderItem(item: ChecklistItem): string {
   const parts = [`${STEP_ICONS[item.status]} ${item.title}`];
-  // Sub-second steps show no time: "(under 1 s)" on every line would be noise.
+  // Sub-second steps show no time: "(0.2 s)" on every line would be noise.
   if (item.status === "completed" && item.durationMs !== undefined && item.durationMs >= 1000)
     parts.push(`(${formatDuration(item.durationMs)}${item.fallback ? ", fallback" : ""})`);
   else if (item.status === "completed" && item.fallback) parts.push("(fallback)");

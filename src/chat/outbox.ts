@@ -126,7 +126,9 @@ export class Outbox {
         s.messages[slot.key] = { state: "sending", thread, parts: [] };
       });
     const delivery: Delivery = {
-      key: slot.key,
+      // The stream (an execution, a thread) is part of the key: two runs in one thread both post "progress",
+      // and a platform that dedupes by key (Discord's nonce) must not take the second for the first.
+      key: `${slot.stream}/${slot.key}`,
       sent: parts,
       resuming: before !== undefined,
       part: (index, messageId) => {

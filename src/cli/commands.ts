@@ -44,6 +44,8 @@ export function templatesCommand(templates: Template[], args: ParsedArgs, io: Cl
       .filter((f) => !f.internal)
       .map((f) => ({
         name: f.name,
+        key: keyOf(f),
+        aliases: f.aliases,
         label: f.label,
         type: f.type,
         required: f.required,
@@ -70,11 +72,13 @@ export function templatesCommand(templates: Template[], args: ParsedArgs, io: Cl
       ]
         .filter(Boolean)
         .join("; ");
-      return `    ${f.name} (${notes})${f.help ? `: ${f.help}` : ""}`;
+      // The keys come from the field table: the one shown, then the others accepted.
+      const others = [f.name, ...f.aliases].filter((k) => k !== f.key && !k.includes(" "));
+      return `    ${f.key}${others.length ? ` (also ${others.join(", ")})` : ""} (${notes})${f.help ? `: ${f.help}` : ""}`;
     });
     const example = t.inputs
       .filter((f) => f.required)
-      .map((f) => `${f.name}=${quote(f.example || "...")}`)
+      .map((f) => `${f.key}=${quote(f.example || "...")}`)
       .join(" ");
     return [
       `${t.id} v${t.version}: ${t.title}`,

@@ -4,6 +4,7 @@ export { type ConversationField, checkField, conversationFields, displayValue } 
 export {
   type Answer,
   answer,
+  assumedLine,
   assumptions,
   type ConversationSpec,
   type ConversationState,

@@ -392,11 +392,24 @@ function run(spec: ConversationSpec, state: ConversationState, prompts: Prompt[]
  * and optional fields left out ("Grade 5, 45 min, English, no class profile").
  */
 export function assumptions(spec: ConversationSpec, state: ConversationState): string {
-  const given = new Set(state.given ?? []);
+  const remembered = state.remembered ?? [];
+  return assumedLine(
+    spec,
+    state.values,
+    (state.given ?? []).filter((n) => !remembered.includes(n)),
+  );
+}
+
+/**
+ * The same line for values that came another way (a platform form): every field not in `given` is an
+ * assumption, named by its value, its default or its `absent` wording.
+ */
+export function assumedLine(spec: Pick<ConversationSpec, "fields">, values: Record<string, unknown>, given: readonly string[]): string {
+  const said = new Set(given);
   const parts: string[] = [];
   for (const f of spec.fields) {
-    if (given.has(f.name) && !(state.remembered ?? []).includes(f.name)) continue;
-    const value = state.values[f.name];
+    if (said.has(f.name)) continue;
+    const value = values[f.name];
     if (value !== undefined && value !== "") parts.push(displayValue(f, value));
     else if (f.default !== undefined) parts.push(displayValue(f, f.default));
     else if (!f.required) parts.push(f.absent ?? `no ${f.label.toLowerCase()}`);
@@ -507,7 +520,13 @@ function askPrompt(spec: ConversationSpec, state: ConversationState, field: Conv
   const missing = spec.fields.filter((f) => f.required && !(f.name in state.values) && f.name !== field.name).length;
   const left = change || !field.required ? "" : missing === 0 ? " (last question)" : ` (${plural(missing + 1, "question")} left)`;
   const hint = field.required ? "" : " _(optional: type skip to leave it out)_";
-  const now = change && field.name in state.values ? `\nNow: ${displayValue(field, state.values[field.name])}` : "";
+  const current =
+    field.name in state.values
+      ? displayValue(field, state.values[field.name])
+      : field.default !== undefined
+        ? displayValue(field, field.default)
+        : (field.absent ?? "(none)");
+  const now = change ? `\nNow: ${current}` : "";
   const example = !field.choices && field.example ? `\nFor example: ${field.example}` : "";
   return { kind: "question", text: `**${field.question}**${left}${hint}${now}${example}`, options };
 }

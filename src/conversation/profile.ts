@@ -153,7 +153,11 @@ export function profileValuesFor(fields: ConversationField[], profile: Profile):
   return out;
 }
 
-/** The profile entries a finished request's inputs imply ("Use Grade 5 Science again?" next time). */
+/**
+ * The profile entries a request's inputs imply (grade, subject, framework, language, school). The chat
+ * core no longer writes these after a run (settings are remembered per template by `remember`); kept for
+ * callers that set the profile from a form.
+ */
 export function profileFromInputs(fields: ConversationField[], values: Record<string, unknown>): Profile {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(MATCH) as ProfileKey[]) {

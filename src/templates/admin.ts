@@ -29,6 +29,12 @@ const AdminInput = z
     required: z.boolean().default(true),
     min: z.number().optional(),
     max: z.number().optional(),
+    /** Other keys teachers may type for it (`about:` for a topic); the field table carries them everywhere. */
+    aliases: z.array(z.string().trim().min(1).max(40)).max(10).optional(),
+    /** Several lines expected: a multiline input in forms. */
+    multiline: z.boolean().optional(),
+    /** How the draft's first message names it when it was not given ("no rubric"). */
+    absent: z.string().trim().min(1).max(80).optional(),
   })
   .strict()
   .superRefine((input, ctx) => {
@@ -78,7 +84,15 @@ const toNumber = (v: unknown) => (typeof v === "string" && v.trim() !== "" && Nu
 
 /** The zod field for one declared input, with its metadata, so every surface asks and checks it alike. */
 function fieldFor(input: AdminInput) {
-  const meta: FieldMeta = { label: input.label ?? input.name, question: input.question, help: input.help, example: input.example };
+  const meta: FieldMeta = {
+    label: input.label ?? input.name,
+    question: input.question,
+    help: input.help,
+    example: input.example,
+    ...(input.aliases ? { aliases: input.aliases } : {}),
+    ...(input.multiline ? { multiline: true } : {}),
+    ...(input.absent ? { absent: input.absent } : {}),
+  };
   let field: z.ZodType;
   if (input.type === "enum") {
     const choices = (input.choices ?? []).map((c) => (typeof c === "string" ? { value: c, label: c } : c));

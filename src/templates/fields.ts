@@ -49,6 +49,9 @@ export function parseGrade(value: unknown): Grade | undefined {
     const n = toNumber(year[1]!);
     return n !== undefined && n >= 1 && n <= 13 ? (n === 1 ? "K" : (String(n - 1) as Grade)) : undefined;
   }
+  // An ordinal alone ("fifth") is a grade too; a cardinal alone ("five") is not, it reads like a count.
+  const ordinal = /^(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth)$/.exec(text);
+  if (ordinal) return String(ORDINAL_WORDS[ordinal[1]!]) as Grade;
   const grade =
     /^(?:grade|gr\.?|g)\s?(\d{1,2}|[a-z]+)$/.exec(text) ??
     /^(\d{1,2})(?:st|nd|rd|th)?(?: grade| grader| graders)?$/.exec(text) ??

@@ -4,6 +4,7 @@
 // history never become content or revisions; unknown keys are reported in one sentence.
 import { afterEach, describe, expect, test } from "vitest";
 import { createChatCore, type StaffroomChatCore } from "../../src/chat/index.ts";
+import type { FieldExtractor } from "../../src/conversation/extract.ts";
 import { createEngine, type Engine, openStore, type Store } from "../../src/engine/index.ts";
 import { createOfflineProvider } from "../../src/model/offline.ts";
 import { loadTemplates, offlineDrafters } from "../../src/templates/index.ts";
@@ -13,12 +14,12 @@ const alice = { id: "U_ALICE", name: "Alice" };
 type Rig = { store: Store; engine: Engine; core: StaffroomChatCore; surface: RecordingSurface };
 const open: Rig[] = [];
 
-async function rig(): Promise<Rig> {
+async function rig(extract?: FieldExtractor): Promise<Rig> {
   const templates = (await loadTemplates()).templates;
   const store = await openStore("memory:");
   const engine = createEngine({ store, model: createOfflineProvider({ drafters: offlineDrafters(templates) }) });
   for (const t of templates) engine.register(t.workflow);
-  const core = createChatCore({ engine, templates, keyv: store.namespace("chat"), progressIntervalMs: 0 });
+  const core = createChatCore({ engine, templates, keyv: store.namespace("chat"), progressIntervalMs: 0, ...(extract ? { extract } : {}) });
   const r = { store, engine, core, surface: new RecordingSurface() };
   open.push(r);
   return r;
@@ -165,5 +166,22 @@ describe("draft first", () => {
     expect(help).toContain('/feedback assignment:"..." work:"..." [student rubric tone focus] (or say it in words)');
     await core.command(surface.inbound(alice), "staffroom", { text: "help lesson-plan" });
     expect(surface.of("notify").at(-1)?.message.text).toMatch(/^\*\*\/lesson-plan\*\*: Lesson plan/);
+  });
+
+  test("a model's extraction never invents facts: long-text values must be the teacher's own words", async () => {
+    const extract: FieldExtractor = async (text) =>
+      text.includes("museum")
+        ? { purpose: "Field trip to the science museum", keyPoints: "Bus leaves at 8:30 on Friday; bring a packed lunch" }
+        : { purpose: "Science fair", keyPoints: "Thursday 5-7pm in the gym" };
+    const { core, surface, engine } = await rig(extract);
+    await core.command(surface.inbound(alice), "parent-message", { text: "please write about the field trip to the science museum" });
+    await core.idle();
+    // The key points were not in the request: nothing starts, the question is asked.
+    expect(await engine.list({ userId: alice.id })).toHaveLength(0);
+    expect(surface.lastPost()?.text).toMatch(/What must the message say\?/);
+    await core.command(surface.inbound(alice), "parent-message", { text: "science fair reminder. Thursday 5-7pm in the gym" });
+    await core.idle();
+    const [run] = await engine.list({ userId: alice.id });
+    expect(run?.inputs).toMatchObject({ keyPoints: "Thursday 5-7pm in the gym" });
   });
 });

@@ -72,7 +72,8 @@ describe("argument parsing", () => {
 
 describe("formatting", () => {
   it("formats durations and progress lines", () => {
-    expect(formatDuration(12.4)).toBe("under 1 s");
+    expect(formatDuration(12.4)).toBe("0.1 s");
+    expect(formatDuration(450)).toBe("0.5 s");
     expect(formatDuration(1500)).toBe("1.5 s");
     expect(formatDuration(125_000)).toBe("2 min 5 s");
     expect(formatDuration(119_600)).toBe("2 min 0 s");
@@ -81,7 +82,7 @@ describe("formatting", () => {
     expect(formatDuration(undefined)).toBe("-");
     const base = { executionId: "e", seq: 1, at: 0 };
     expect(progressLine({ ...base, type: "node.completed", nodeId: "a", data: { durationMs: 20 } }, { a: "Step A" })).toBe(
-      "  ✓ Step A (under 1 s)",
+      "  ✓ Step A (0.1 s)",
     );
     expect(
       progressLine({
@@ -90,7 +91,7 @@ describe("formatting", () => {
         nodeId: "a",
         data: { attempt: 1, delayMs: 300, error: { code: "x", message: "Busy." } },
       }),
-    ).toBe("  ↻ a failed: Busy. Trying again in under 1 s.");
+    ).toBe("  ↻ a failed: Busy. Trying again in 0.3 s.");
     expect(progressLine({ ...base, type: "node.started", nodeId: "a", data: { attempt: 2 }, sub: { executionId: "c", nodeId: "s" } })).toBe(
       "    … a (attempt 2)",
     );

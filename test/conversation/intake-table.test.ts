@@ -103,6 +103,7 @@ const rows: Row[] = [
   },
   { t: "lesson-plan", start: "", answers: ["13"], at: "grade", absent: ["grade"], says: /Grade should be K or 1-12/ },
   { t: "lesson-plan", start: "", answers: ["fifth grade"], at: "subject", values: { grade: "5" } },
+  { t: "lesson-plan", start: "", answers: ["fifth"], at: "subject", values: { grade: "5" } },
   {
     t: "lesson-plan",
     start: "",

@@ -5,6 +5,7 @@ import { conversationFields } from "../../src/conversation/fields.ts";
 import {
   type Answer,
   answer,
+  assumedLine,
   type ConversationSpec,
   type ConversationState,
   reprompt,
@@ -131,6 +132,12 @@ describe("guided conversation", () => {
     const stale = answer(spec, clicked.state, { kind: "option", key: "answer", value: "3", field: "grade" });
     expect(stale.prompts[0]?.text).toMatch(/earlier question/);
     expect(stale.state.values).toEqual({ grade: "K" });
+  });
+
+  test("assumedLine names what a form left out, for a run started without the conversation", () => {
+    const values = { grade: "5", subject: "Science", topic: "tides", durationMinutes: 45 };
+    expect(assumedLine(spec, values, ["grade", "subject", "topic", "durationMinutes"])).toBe("no notes");
+    expect(assumedLine(spec, values, ["topic"])).toBe("Grade 5, Science, 45 min, no notes");
   });
 
   test("remembered values fill what the request leaves out and are named as assumptions", () => {

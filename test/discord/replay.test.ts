@@ -95,31 +95,39 @@ it("drives a real conversation with recorded payload shapes pointed at the bot's
   const thread = await fake.waitFor(() => (i.originalMessageId ? fake.channels.get(i.originalMessageId) : undefined), 5000, "thread");
   await fake.waitFor(() => lastBot(fake, thread.id, (m) => /lesson about/.test(m.content)), 5000, "topic question");
 
-  // Recorded thread messages, as the teacher typing the topic and then skipping the optional questions.
+  // Recorded thread messages, as the teacher typing the topic (the last required answer: the run starts) and later "change".
   const say = (content: string) => {
     const typed = clone((discord.gatewayThreadUserHey as { data: Record<string, unknown> }).data);
     Object.assign(typed, { id: snowflake(), channel_id: thread.id, content });
     fake.dispatch("MESSAGE_CREATE", typed);
   };
-  let answer = "Colour mixing";
-  for (let n = 0; n < 8 && !/ready to run/.test(lastBot(fake, thread.id)?.content ?? ""); n++) {
-    const count = botMessages(fake, thread.id).length;
-    say(answer);
-    answer = "skip";
-    await fake.waitFor(() => botMessages(fake, thread.id).length > count || undefined, 5000, "next question");
-  }
-  const ready = await fake.waitFor(() => lastBot(fake, thread.id, (m) => /ready to run/.test(m.content)), 5000, "summary");
-  expect(ready.content).toContain("Colour mixing");
+  say("Colour mixing");
+  const file = await fake.waitFor(() => botMessages(fake, thread.id).find((m) => m.attachments.length > 0), 10_000, "document");
+  expect(file.attachments[0]?.data).toContain("Colour mixing");
+  say("change");
+  const pick = await fake.waitFor(() => lastBot(fake, thread.id, (m) => /What should change/.test(m.content)), 5000, "what to change");
 
-  // A recorded button click, as the teacher pressing Run on that message.
-  const run = componentsOf(ready).find((c) => c.label === "Run");
+  // A recorded button click, as the teacher pressing "Keep as is" on that message (the fields are a select menu).
+  const keep = componentsOf(pick).find((c) => c.label === "Keep as is");
   const click = clone(discord.buttonClickHello as Record<string, unknown>);
-  const message = fake.messages.get(ready.id) as FakeMessage;
-  Object.assign(click, { id: snowflake(), channel_id: thread.id, data: { component_type: 2, custom_id: run?.custom_id, id: 2 } });
+  const message = fake.messages.get(pick.id) as FakeMessage;
+  Object.assign(click, { id: snowflake(), channel_id: thread.id, data: { component_type: 2, custom_id: keep?.custom_id, id: 2 } });
   Object.assign(click.channel as Record<string, unknown>, { id: thread.id, parent_id: thread.parent_id });
   Object.assign(click.message as Record<string, unknown>, { id: message.id, channel_id: thread.id, components: message.components });
   expect((await fake.replayInteraction(click).acked).type).toBe(6);
-  const file = await fake.waitFor(() => botMessages(fake, thread.id).find((m) => m.attachments.length > 0), 10_000, "document");
-  expect(file.attachments[0]?.data).toContain("Colour mixing");
+  await fake.waitFor(() => lastBot(fake, thread.id, (m) => /nothing changed/.test(m.content)), 5000, "kept");
+  // Typed again: change, then the new value as key:value; the run restarts with nothing else asked.
+  say("change");
+  await fake.waitFor(
+    () => (botMessages(fake, thread.id).filter((m) => /What should change/.test(m.content)).length >= 2 ? true : undefined),
+    5000,
+    "what to change again",
+  );
+  say("duration: 40");
+  await fake.waitFor(
+    () => (botMessages(fake, thread.id).filter((m) => m.attachments.length > 0).length >= 2 ? true : undefined),
+    10_000,
+    "second document",
+  );
   expect(fake.violations).toEqual([]);
 });

@@ -32,6 +32,8 @@ const goodJson = {
       question: "Which book is the class reading?",
       help: "Title and author.",
       example: "Wonder by R. J. Palacio",
+      aliases: ["title", "novel"],
+      absent: "no book",
     },
     { name: "days", type: "number", question: "How many days?", help: "1-7.", example: 5, min: 1, max: 7, required: false },
     {
@@ -178,5 +180,20 @@ describe("admin templates", () => {
     const { templates, problems } = await loadTemplates({ standardsDir: "none", templatesDir: join(tmpdir(), "no-such-templates-xyz") });
     expect(templates).toHaveLength(4);
     expect(problems[0]?.message).toBe("folder not found; check STAFFROOM_TEMPLATES_DIR");
+  });
+
+  it("an admin input's aliases join the field table: the parser and the CLI accept them", async () => {
+    const dir = tempDir({ "reading-log.json": JSON.stringify(goodJson) });
+    const { templates, problems } = await loadTemplates({ standardsDir: "none", templatesDir: dir });
+    expect(problems).toEqual([]);
+    const log = templates.find((t) => t.id === "reading-log")!;
+    const book = describeFields(log.inputSchema).find((f) => f.name === "book")!;
+    expect(book).toMatchObject({ aliases: ["title", "novel"], absent: "no book" });
+    const { conversationFields } = await import("../../src/conversation/fields.ts");
+    const { parseRequest } = await import("../../src/conversation/parse.ts");
+    expect(parseRequest('novel:"Wonder" level:core', conversationFields(log.inputSchema)).values).toEqual({
+      book: "Wonder",
+      level: "core",
+    });
   });
 });

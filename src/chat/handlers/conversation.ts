@@ -3,6 +3,7 @@
 
 import { type ConversationState, reprompt as repromptConversation, startChange, type Turn } from "../../conversation/machine.ts";
 import type { StoredConversation } from "../../conversation/store.ts";
+import type { Template } from "../../templates/types.ts";
 import { type ChatContext, threadParts } from "../context.ts";
 import type { Inbound, Surface, SurfaceName, ThreadRef } from "../contract.ts";
 import { historyMessage, promptMessage, rootRunning, rootStatus } from "../messages.ts";
@@ -43,27 +44,9 @@ async function applyTurnInner(ctx: ChatContext, inbound: Inbound, rec: ThreadRec
     const template = ctx.template(rec.templateId);
     if (!template) return;
     await postPrompts(surface, rec.thread, turn.prompts);
-    const { values, assumed, given } = turn.outcome;
-    // A change of a revisable request starts its drafts from the new inputs.
-    if (rec.draft) rec.draft.inputs = { ...values };
-    const started = await startExecution(ctx, inbound, rec, template, values, "first");
+    const started = await startDraftRun(ctx, inbound, rec, template, turn.outcome);
     if (started) {
       await ctx.conversations.delete(key);
-      rec.request = { values, assumed, ...(given ? { given } : {}) };
-      await ctx.records.putThread(rec);
-      const spec = ctx.spec(template);
-      await ctx.profiles.remember(rec.userId, template.id, spec.fields, values);
-      const executionId = rec.executionIds.at(-1);
-      // Through the root's one outbox slot, so the final status after a rerun is never taken for a repeat.
-      if (executionId)
-        await ctx.outbox
-          .editRoot(
-            ctx.rawSurface(surface),
-            rec.thread,
-            rootRunning(template.title, rec.userName, assumed, executionId),
-            rootSlot(rec.thread),
-          )
-          .catch(() => undefined);
     } else {
       // Back to choosing what to change, so the teacher can fix what the engine refused.
       const state: ConversationState = { ...turn.state, step: { kind: "pick" }, change: true };
@@ -74,6 +57,40 @@ async function applyTurnInner(ctx: ChatContext, inbound: Inbound, rec: ThreadRec
   }
   await saveConversation(ctx, rec, turn.state, createdAt);
   await postPrompts(surface, rec.thread, turn.prompts);
+}
+
+/**
+ * Starts the first run of a request whose fields are known (from the conversation, or a platform form):
+ * the execution, the teacher's remembered settings for this template, and the root naming what was
+ * assumed with Change and Cancel. False when the engine refused to start (the thread was told why).
+ */
+export async function startDraftRun(
+  ctx: ChatContext,
+  inbound: Inbound,
+  rec: ThreadRecord,
+  template: Template,
+  request: { values: Record<string, unknown>; assumed: string; given?: string[] },
+): Promise<boolean> {
+  const { values, assumed, given } = request;
+  // A change of a revisable request starts its drafts from the new inputs.
+  if (rec.draft) rec.draft.inputs = { ...values };
+  const started = await startExecution(ctx, inbound, rec, template, values, "first");
+  if (!started) return false;
+  rec.request = { values, assumed, ...(given ? { given } : {}) };
+  await ctx.records.putThread(rec);
+  await ctx.profiles.remember(rec.userId, template.id, ctx.spec(template).fields, values);
+  const executionId = rec.executionIds.at(-1);
+  // Through the root's one outbox slot, so the final status after a rerun is never taken for a repeat.
+  if (executionId)
+    await ctx.outbox
+      .editRoot(
+        ctx.rawSurface(inbound.surface),
+        rec.thread,
+        rootRunning(template.title, rec.userName, assumed, executionId),
+        rootSlot(rec.thread),
+      )
+      .catch(() => undefined);
+  return true;
 }
 
 /** The root's Change (or "change" typed) on a request that ran or runs: a running draft stops, then pick a field. */

@@ -100,8 +100,12 @@ async function extractFields(
   try {
     const raw = await ctx.extract(text, spec.fields);
     const out: Record<string, unknown> = {};
+    const said = squash(text);
     for (const field of spec.fields) {
       if (field.name in parsed.values || raw[field.name] === undefined || raw[field.name] === null) continue;
+      // Draft first starts at once, so facts (key points, student work, objectives) must be the teacher's own
+      // words: a long-text value the request does not contain is a model's invention and is dropped.
+      if (field.multiline && !said.includes(squash(String(raw[field.name])))) continue;
       const check = checkField(field, raw[field.name]);
       if (check.ok && check.value !== undefined) out[field.name] = check.value;
     }
@@ -110,6 +114,15 @@ async function extractFields(
     ctx.logger.warn({ err: codeOf(error) }, "field extraction failed; using the deterministic parse only");
     return {};
   }
+}
+
+/** Lower case, one space between words, no quotes: how "contains the teacher's words" is compared. */
+function squash(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/["'\u201c\u201d\u2018\u2019]/g, "")
+    .replace(/\s+/g, " ")
+    .trim();
 }
 
 /** Completions for a command field: its choices, or the teacher's own earlier values and known subjects. */
