@@ -144,15 +144,17 @@ export async function documentOf(
   };
 }
 
-/** The small message under a draft carrying its Approve / Revise / Regenerate buttons. */
-export function draftActions(version: number, state: "open" | "approved" | "superseded", approvedBy?: string): OutMessage {
+/** The small message under a version carrying its Approve / Undo / Revise / Regenerate buttons (Undo from v2 on). */
+export function draftActions(version: number, state: "open" | "approved" | "superseded" | "undone", approvedBy?: string): OutMessage {
   if (state === "approved") return { text: `✅ Draft v${version} approved${approvedBy ? ` by ${approvedBy}` : ""}.`, role: "draft" };
   if (state === "superseded") return { text: `Draft v${version} (replaced by a newer version).`, role: "draft" };
+  if (state === "undone") return { text: `Draft v${version} (undone; the previous version is current again).`, role: "draft" };
   return {
-    text: `**Draft v${version}.** Approve it, or reply in this thread with what to change (for example: "make it warmer and shorter").`,
+    text: `**Draft v${version}.** Approve it, or reply in this thread with what to change (for example: "make the warm-up shorter" or "regenerate the exit ticket").`,
     role: "draft",
     actions: [
       { id: actionId({ kind: "draft", verb: "approve", version }), label: "Approve", value: "approve", style: "primary" },
+      ...(version > 1 ? [{ id: actionId({ kind: "draft", verb: "undo", version }), label: "Undo", value: "undo" }] : []),
       { id: actionId({ kind: "draft", verb: "revise", version }), label: "Revise", value: "revise" },
       { id: actionId({ kind: "draft", verb: "regenerate", version }), label: "Regenerate", value: "regenerate" },
     ],
