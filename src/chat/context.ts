@@ -130,7 +130,10 @@ export class ChatContext {
     if (definition.onFailure) standby.add(definition.onFailure);
     return createChecklist(
       title,
-      definition.nodes.map((n) => ({ id: n.id, ...(n.title ? { title: n.title } : {}), ...(standby.has(n.id) ? { standby: true } : {}) })),
+      // A condition only picks the path (new document or revision): it is no work to show the teacher.
+      definition.nodes
+        .filter((n) => n.kind !== "condition")
+        .map((n) => ({ id: n.id, ...(n.title ? { title: n.title } : {}), ...(standby.has(n.id) ? { standby: true } : {}) })),
     );
   }
 

@@ -50,7 +50,7 @@ describe("revise by reply", () => {
     const thread = surface.of("openThread")[0]!.thread;
     await core.idle();
     const docs = () => surface.of("postDocument").map((d) => d.document);
-    expect(docs().map((d) => d.title.split(":")[0])).toEqual(["Draft v1"]);
+    expect(docs().map((d) => d.title.split(":")[0])).toEqual(["Lesson plan"]);
     const v1 = docs()[0]!;
     expect(v1.files?.some((f) => f.filename.endsWith(".docx"))).toBe(true);
     expect(button(surface, 1, "Approve")).toBeDefined();
@@ -61,7 +61,7 @@ describe("revise by reply", () => {
 
     await core.message(surface.inbound(alice), thread, "make the warm-up shorter");
     await core.idle();
-    expect(docs().map((d) => d.title.split(":")[0])).toEqual(["Draft v1", "Draft v2"]);
+    expect(docs().map((d) => d.title.split(":")[0])).toEqual(["Lesson plan", "Draft v2"]);
     const v2 = docs()[1]!;
     expect(v2.files?.some((f) => f.filename.endsWith(".docx"))).toBe(true);
     const before = splitSections(v1.markdown).sections;

@@ -39,7 +39,7 @@ export async function postDraft(
   const known = draft.versions.find((v) => v.executionId === er.executionId);
   const previous = known ? draft.versions.filter((v) => v.n < known.n).at(-1) : currentVersion(draft);
   const n = known?.n ?? (draft.versions.at(-1)?.n ?? 0) + 1;
-  await ctx.outbox.document(surface, rec.thread, await ctx.documentFor(doc, er, inputs, `Draft v${n}`), slot("document"));
+  await ctx.outbox.document(surface, rec.thread, await ctx.documentFor(doc, er, inputs, draftLabel(ctx, rec, n)), slot("document"));
   if (previous?.ref && draft.approved !== previous.n)
     await ctx.outbox.edit(surface, previous.ref, draftActions(previous.n, "superseded"), editSlot(previous.ref)).catch(() => undefined);
   const ref = await ctx.outbox.post(surface, rec.thread, draftActions(n, "open"), slot("draft-actions"));
@@ -54,6 +54,11 @@ export async function postDraft(
   draft.current = n;
   draft.awaitingInstruction = false;
   rec.draft = draft;
+}
+
+/** "Draft vN" on a version's title; a section-revised template's first version is just the document. */
+function draftLabel(ctx: ChatContext, rec: ThreadRecord, n: number): string | undefined {
+  return n === 1 && ctx.template(rec.templateId)?.revision === "sections" ? undefined : `Draft v${n}`;
 }
 
 export async function revise(
@@ -156,7 +161,12 @@ async function undo(
   await inbound.surface.post(rec.thread, { text: `Undone: draft v${back.n} is the current version again.`, role: "notice" });
   await inbound.surface.postDocument(
     rec.thread,
-    await ctx.documentFor(doc, { executionId: view.id, templateId: view.templateId, userId: view.userId }, view.inputs, `Draft v${back.n}`),
+    await ctx.documentFor(
+      doc,
+      { executionId: view.id, templateId: view.templateId, userId: view.userId },
+      view.inputs,
+      draftLabel(ctx, rec, back.n),
+    ),
   );
   back.ref = await inbound.surface.post(rec.thread, draftActions(back.n, "open"));
   await ctx.records.putThread(rec);

@@ -304,6 +304,7 @@ export function withRevision(template: Template, options: RevisionOptions = {}):
     render,
     renderStep,
     revisable: true,
+    revision: "sections",
   };
 }
 
