@@ -1,0 +1,68 @@
+// Revise by reply through the real discord.js client against the fake Discord: a lesson plan's reply posts
+// version 2 with its Word file attached, Undo makes version 1 current again (posted again), Approve marks
+// it final; a colleague's reply gets a note and changes nothing.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { FakeDiscord, FakeMessage } from "../fakes/discord/index.ts";
+import { botMessages, buttonId, colleague, lastBot, type Stack, startFake, startStack, teacher, textOf } from "./helpers.ts";
+
+describe("Discord: revise a document by reply", () => {
+  let fake: FakeDiscord;
+  let stack: Stack;
+
+  beforeAll(async () => {
+    fake = await startFake();
+    stack = await startStack(fake);
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await fake?.close();
+  });
+  afterEach(() => {
+    expect(fake.violations).toEqual([]);
+  });
+
+  async function click(m: FakeMessage, label: RegExp) {
+    const id = buttonId(m, label);
+    if (!id) throw new Error(`no button ${label} on: ${textOf(m)}`);
+    await fake.click({ message: m, customId: id, user: teacher }).acked;
+  }
+
+  it("lesson plan: reply → v2 with its .docx → Undo → v1 current again → Approve; a colleague changes nothing", async () => {
+    const i = fake.slash({
+      name: "lesson-plan",
+      user: teacher,
+      options: { grade: "5", subject: "Science", topic: "Photosynthesis", duration: 45 },
+    });
+    await i.acked;
+    const root = await fake.waitFor(() => (i.originalMessageId ? fake.messages.get(i.originalMessageId) : undefined));
+    const thread = await fake.waitFor(() => fake.channels.get(root.id), 5000, "thread");
+    const buttons = (v: number, after?: string) =>
+      fake.waitFor(
+        () => lastBot(fake, thread.id, (m) => m.id !== after && textOf(m).includes(`Draft v${v}.`) && Boolean(buttonId(m, /Approve/))),
+        15_000,
+        `draft v${v} buttons`,
+      );
+    const docx = () => botMessages(fake, thread.id).flatMap((m) => m.attachments.filter((a) => a.filename.endsWith(".docx")));
+    const v1 = await buttons(1);
+    expect(buttonId(v1, /Undo/)).toBeUndefined();
+    expect(docx()).toHaveLength(1);
+
+    fake.say({ channelId: thread.id, user: colleague, content: "make it about volcanoes instead" });
+    await fake.waitFor(() => lastBot(fake, thread.id, (m) => /your reply changed nothing/.test(textOf(m))), 5000, "note to the colleague");
+
+    fake.say({ channelId: thread.id, user: teacher, content: "make the warm-up shorter" });
+    const v2 = await buttons(2);
+    await stack.core.idle();
+    expect(docx()).toHaveLength(2);
+    expect(buttonId(v2, /Undo/)).toBeDefined();
+
+    await click(v2, /Undo/);
+    await fake.waitFor(() => lastBot(fake, thread.id, (m) => /Undone: draft v1/.test(textOf(m))), 8000, "undo notice");
+    const again = await buttons(1, v1.id);
+    expect(docx()).toHaveLength(3);
+    await click(again, /Approve/);
+    await fake.waitFor(() => lastBot(fake, thread.id, (m) => /Draft v1 approved/.test(textOf(m))), 8000, "approved");
+    const runs = await stack.engine.list({ templateId: "lesson-plan" });
+    expect(runs.map((r) => r.userId)).toEqual([teacher.id, teacher.id]);
+  });
+});
