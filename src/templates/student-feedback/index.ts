@@ -3,6 +3,7 @@
 
 import type { ExecutionView } from "../../engine/records.ts";
 import { WorkflowDefinition, type WorkflowDefinitionInput } from "../../engine/schema.ts";
+import { INSTRUCTION_VAR } from "../../privacy/fence.ts";
 import { bullets, filenameFor, offlineNote, oneLine, outputOf, plural } from "../markdown.ts";
 import type { RenderedDocument, Template } from "../types.ts";
 import { feedbackDrafters } from "./drafts.ts";
@@ -101,7 +102,8 @@ function definition(): WorkflowDefinitionInput {
         title: "Revise feedback",
         in: {
           previousDraft: r("previousDraft"),
-          instruction: r("revisionInstruction"),
+          // The teacher's instruction is an instruction, not fenced data (see INSTRUCTION_VAR); the work stays fenced.
+          [INSTRUCTION_VAR]: r("revisionInstruction"),
           assignment: r("assignment"),
           work: r("work"),
           tone: "inputs.tone",
@@ -110,7 +112,7 @@ function definition(): WorkflowDefinitionInput {
         system: SYSTEM,
         prompt: [
           "Revise this feedback draft as the teacher asks.",
-          "Teacher's instruction: {{instruction}}",
+          `Teacher's instruction: {{${INSTRUCTION_VAR}}}`,
           "Previous draft:",
           "{{previousDraft}}",
           "Assignment: {{assignment}}",
