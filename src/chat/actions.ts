@@ -10,7 +10,8 @@ export type ParsedAction =
   | { kind: "human"; executionId: string; nodeId: string }
   | { kind: "draft"; verb: DraftVerb; version: number }
   | { kind: "cancel-run"; executionId: string }
-  | { kind: "forget"; verb: "confirm" | "keep" };
+  | { kind: "forget"; verb: "confirm" | "keep" }
+  | { kind: "history"; page: number };
 
 export function actionId(action: ParsedAction, index = 0): string {
   switch (action.kind) {
@@ -24,6 +25,8 @@ export function actionId(action: ParsedAction, index = 0): string {
       return `run:cancel:${action.executionId}`;
     case "forget":
       return `forget:${action.verb}`;
+    case "history":
+      return `history:more:${action.page}`;
   }
 }
 
@@ -38,5 +41,6 @@ export function parseActionId(id: string): ParsedAction | undefined {
   }
   if (kind === "run" && a === "cancel" && b) return { kind: "cancel-run", executionId: b };
   if (kind === "forget" && (a === "confirm" || a === "keep")) return { kind: "forget", verb: a };
+  if (kind === "history" && a === "more" && b && /^\d+$/.test(b)) return { kind: "history", page: Number(b) };
   return undefined;
 }

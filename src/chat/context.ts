@@ -18,6 +18,7 @@ import { KeyedMutex } from "../util/mutex.ts";
 import { type Checklist, createChecklist } from "./checklist.ts";
 import type { Inbound, OutDocument, Surface, SurfaceName, ThreadRef } from "./contract.ts";
 import type { Follower } from "./follower.ts";
+import { type HistoryEntry, historyOf } from "./history.ts";
 import { type LifecycleEvent, nextPhase } from "./lifecycle.ts";
 import { documentOf } from "./messages.ts";
 import { Outbox } from "./outbox.ts";
@@ -154,6 +155,11 @@ export class ChatContext {
         : await namesToHide(doc, inputs, (await this.knownNames?.(run.executionId, run.userId)) ?? []);
     const link = this.links?.url(run.executionId);
     return documentOf(doc, label, { names, ...(link ? { link } : {}) });
+  }
+
+  /** A teacher's requests, newest first, with their short numbers (see history.ts). */
+  async history(userId: string): Promise<HistoryEntry[]> {
+    return historyOf(await this.engine.list({ userId, limit: 100_000 }));
   }
 
   /** The surface itself (not an outbox-scoped view of it) a run posts through. */

@@ -69,6 +69,7 @@ describe("chat core", () => {
       "help",
       "status",
       "history",
+      "open",
       "stats",
       "profile",
       "forget",

@@ -23,7 +23,7 @@ export async function applyTurn(ctx: ChatContext, inbound: Inbound, rec: ThreadR
 async function applyTurnInner(ctx: ChatContext, inbound: Inbound, rec: ThreadRecord, turn: Turn, createdAt: number): Promise<void> {
   const { surface } = inbound;
   const key = { ...threadParts(rec.thread), userId: rec.userId };
-  if (turn.show === "history") await surface.post(rec.thread, historyMessage(await ctx.engine.list({ userId: rec.userId, limit: 10 })));
+  if (turn.show === "history") await surface.post(rec.thread, historyMessage(await ctx.history(rec.userId)));
   if (turn.outcome?.kind === "cancelled") {
     await ctx.conversations.delete(key);
     ctx.transition(rec, { type: "conversation.cancelled" });

@@ -95,7 +95,7 @@ export async function onReply(ctx: ChatContext, inbound: Inbound, thread: Thread
       const template = ctx.template(rec.templateId);
       const command = ctx.commandOf(rec);
       if (input.kind === "text" && HISTORY_WORD.test(text)) {
-        await inbound.surface.post(thread, historyMessage(await ctx.engine.list({ userId: rec.userId, limit: 10 })));
+        await inbound.surface.post(thread, historyMessage(await ctx.history(rec.userId)));
         return;
       }
       if (input.kind === "text" && (HELP_WORD.test(text) || RUN_WORD.test(text) || /^\/\S/.test(text))) {
