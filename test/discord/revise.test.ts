@@ -65,4 +65,35 @@ describe("Discord: revise a document by reply", () => {
     const runs = await stack.engine.list({ templateId: "lesson-plan" });
     expect(runs.map((r) => r.userId)).toEqual([teacher.id, teacher.id]);
   });
+
+  it("history lists #numbers; /staffroom open 1 posts the document again with its file in a new thread; open 1 v1 a version", async () => {
+    const filled = (i: { originalMessageId?: string }) =>
+      fake.waitFor(() => {
+        const m = i.originalMessageId ? fake.messages.get(i.originalMessageId) : undefined;
+        return m && m.history.length > 1 ? m : undefined;
+      });
+    const history = await filled(fake.slash({ name: "staffroom", subcommand: "history", user: teacher }));
+    expect(textOf(history)).toMatch(/#1 · Lesson plan: Photosynthesis · .* · ✅ done · 2 versions/);
+    const other = await filled(fake.slash({ name: "staffroom", subcommand: "history", user: colleague }));
+    expect(textOf(other)).toBe("You have no requests yet. Try /lesson-plan.");
+
+    for (const [number, label, title] of [
+      ["1", "(#1 v2, reopened)", /Draft v2: Lesson plan/],
+      ["1 v1", "(#1 v1, reopened)", /Lesson plan: Photosynthesis/],
+    ] as const) {
+      const i = fake.slash({ name: "staffroom", subcommand: "open", user: teacher, options: { number } });
+      await i.acked;
+      // A private command's reply cannot root a thread: the reopened request's root is a new channel message.
+      const channel = fake.guild.channels[0]?.id ?? "";
+      const root = await fake.waitFor(() => lastBot(fake, channel, (m) => textOf(m).includes(label)), 5000, `root ${label}`);
+      const thread = await fake.waitFor(() => fake.channels.get(root.id), 5000, "thread of the reopened request");
+      const file = await fake.waitFor(
+        () => botMessages(fake, thread.id).find((m) => m.attachments.some((a) => a.filename.endsWith(".docx"))),
+        8000,
+        "the document's file",
+      );
+      expect(botMessages(fake, thread.id).some((m) => title.test(textOf(m)))).toBe(true);
+      expect(file.attachments.some((a) => /photosynthesis/i.test(a.filename))).toBe(true);
+    }
+  });
 });

@@ -64,4 +64,44 @@ describe("Slack: revise a document by reply", () => {
     const runs = await s.engine.list({});
     expect(runs.filter((r) => r.origin?.channelId === "C0REVISE").map((r) => r.userId)).toEqual(["U0ALICE", "U0ALICE"]);
   });
+
+  it("history lists short numbers; /staffroom open 1 and open 1 v1 post the document again with its file in a new thread", async () => {
+    stack = await startStack(fake);
+    const s = stack;
+    const t = new Teacher(fake, () => s.url, "U0HIST", "C0HIST");
+    const roots = () => fake.messages.filter((m) => m.channel === "C0HIST" && !m.threadTs);
+    await t.command("lesson-plan", 'grade 5 science "Photosynthesis" 45 min');
+    const root = await fake.waitFor(() => roots()[0], 5000, "root");
+    const buttons = (v: number) =>
+      fake.waitFor(
+        () => fake.threadMessages("C0HIST", root.ts).find((m) => textOf(m).includes(`Draft v${v}.`) && hasActions(m)),
+        15_000,
+        `draft v${v}`,
+      );
+    await buttons(1);
+    await t.reply(root.ts, "make the warm-up shorter", { channel: "C0HIST" });
+    await buttons(2);
+    await s.core.idle();
+
+    const before = fake.responses.length;
+    await t.command("staffroom", "history");
+    const history = await fake.waitFor(
+      () => fake.responses.slice(before).find((r) => /Your requests/.test(JSON.stringify(r.body))),
+      5000,
+      "history",
+    );
+    expect(JSON.stringify(history.body)).toMatch(/#1 · Lesson plan: Photosynthesis · [^"]* · ✅ done · 2 versions/);
+
+    await t.command("staffroom", "open 1");
+    const reopened = await fake.waitFor(() => roots()[1], 5000, "reopened root");
+    expect(textOf(reopened)).toContain("(#1 v2, reopened)");
+    const file = await fake.waitFor(() => fake.threadFiles("C0HIST", reopened.ts).find((f) => f.filename.endsWith(".docx")), 8000, "docx");
+    expect(file.filename).toMatch(/photosynthesis/i);
+    expect(fake.threadMessages("C0HIST", reopened.ts).some((m) => /Draft v2: Lesson plan/.test(textOf(m)))).toBe(true);
+
+    await t.command("staffroom", "open 1 v1");
+    const v1 = await fake.waitFor(() => roots()[2], 5000, "v1 root");
+    expect(textOf(v1)).toContain("(#1 v1, reopened)");
+    await fake.waitFor(() => fake.threadFiles("C0HIST", v1.ts).find((f) => f.filename.endsWith(".docx")), 8000, "v1 docx");
+  });
 });
