@@ -115,3 +115,18 @@ export function historyPage(entries: readonly HistoryEntry[], page: number, size
   const start = Math.max(0, page) * size;
   return { items: entries.slice(start, start + size), more: entries.length > start + size };
 }
+
+/** Each run's short number and version, per teacher, for lists that mix teachers (the CLI, the API). */
+export function numbersOf(records: readonly ExecutionRecord[]): Map<string, { number: number; version: number; topic: string }> {
+  const byUser = new Map<string, ExecutionRecord[]>();
+  for (const r of records) byUser.set(r.userId, [...(byUser.get(r.userId) ?? []), r]);
+  const out = new Map<string, { number: number; version: number; topic: string }>();
+  for (const runs of byUser.values())
+    for (const e of historyOf(runs)) e.versions.forEach((id, i) => out.set(id, { number: e.number, version: i + 1, topic: e.topic }));
+  return out;
+}
+
+/** Whether a reference is a short number ("7", "#7", "7 v2") rather than an id. */
+export function isShortRef(ref: string): boolean {
+  return /^#?\d{1,6}(?:\s*v\d{1,4})?$/i.test(ref.trim());
+}
