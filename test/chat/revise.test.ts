@@ -79,6 +79,8 @@ describe("revise by reply", () => {
     // Steering words in the thread never become revisions.
     await core.message(surface.inbound(alice), thread, "help");
     await core.message(surface.inbound(alice), thread, "history");
+    await core.message(surface.inbound(alice), thread, "Thanks!");
+    expect(surface.of("notify").at(-1)?.message.text).toMatch(/^This request has run\. Reply with what to change/);
     expect(await engine.list({ userId: alice.id })).toHaveLength(2);
 
     const undo = button(surface, 2, "Undo");

@@ -16,6 +16,8 @@ const CHANGE_WORD = /^\/?(change|edit)( (it|the request|a field))?[.!]?$/i;
 const HELP_WORD = /^\/?(help|\?)[.!]?$/i;
 const HISTORY_WORD = /^\/?(history|my requests)[.!]?$/i;
 const RUN_WORD = /^\/?(run|run it|go|start)[.!]?$/i;
+/** Thanks and acknowledgements typed under a document: never an instruction to revise it. */
+const THANKS_WORD = /^(thanks?( you)?( so much)?|thx|ty|ok(ay)?|great|perfect|nice|cool|good|looks good|lgtm|👍|🙏|❤️)[.! ]*$/iu;
 
 /** A change of the request (the root's Change button, or "change" typed) once it ran or runs. */
 function wantsChange(input: Answer, text: string): boolean {
@@ -98,7 +100,7 @@ export async function onReply(ctx: ChatContext, inbound: Inbound, thread: Thread
         await inbound.surface.post(thread, historyMessage(await ctx.history(rec.userId)));
         return;
       }
-      if (input.kind === "text" && (HELP_WORD.test(text) || RUN_WORD.test(text) || /^\/\S/.test(text))) {
+      if (input.kind === "text" && (HELP_WORD.test(text) || RUN_WORD.test(text) || THANKS_WORD.test(text) || /^\/\S/.test(text))) {
         const revise = template?.revisable && rec.draft ? "Reply with what to change in the draft (for example: make it shorter); t" : "T";
         await ctx.tell(
           inbound,
