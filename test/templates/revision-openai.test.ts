@@ -198,4 +198,24 @@ describe("revisions against an OpenAI-compatible endpoint", () => {
     expect(fenced(prompt)).toContain(work);
     expect(fenced(prompt).some((f) => f.includes("mention the data table"))).toBe(false);
   });
+
+  it("feedback: an instruction naming one part changes only that part; the others are copied from the previous draft", async () => {
+    const previous =
+      "# Feedback: Lab report\n\n## Strengths\n- Clear table\n- Careful measuring\n\n## Next steps\n- Explain the trend\n\n## Message to the student\nHi, well done on your table. Next, explain the trend you see.";
+    fake.enqueue({
+      json: { strengths: ["Rewritten by mistake"], nextSteps: ["Also rewritten"], message: "Well done! Explain the trend." },
+    });
+    const view = await h.run("student-feedback", {
+      assignment: "Lab report on plant growth",
+      studentWork: "Plants grew taller in light.",
+      previousDraft: previous,
+      revisionInstruction: "make the message shorter",
+    });
+    expect(view.status).toBe("completed");
+    const md = template("student-feedback").render(view).markdown;
+    expect(md).toContain("- Clear table\n- Careful measuring");
+    expect(md).toContain("- Explain the trend");
+    expect(md).not.toMatch(/Rewritten by mistake|Also rewritten/);
+    expect(md).toContain("Well done! Explain the trend.");
+  });
 });

@@ -6,7 +6,7 @@ import { WorkflowDefinition, type WorkflowDefinitionInput } from "../../engine/s
 import { INSTRUCTION_VAR } from "../../privacy/fence.ts";
 import { bullets, filenameFor, offlineNote, oneLine, outputOf, plural } from "../markdown.ts";
 import type { RenderedDocument, Template } from "../types.ts";
-import { feedbackDrafters } from "./drafts.ts";
+import { feedbackDrafters, parsePreviousDraft } from "./drafts.ts";
 import { addressName, PLACEHOLDER } from "./names.ts";
 import { ANALYSIS, Analysis, Draft, FeedbackInputs, MESSAGE, Message, REVISION } from "./schemas.ts";
 
@@ -129,9 +129,38 @@ function definition(): WorkflowDefinitionInput {
         kind: "transform",
         title: "Assemble the draft",
         fn: "student-feedback.restore",
-        in: { draft: "nodes.revise", studentName: "inputs.studentName" },
+        in: {
+          draft: "nodes.revise",
+          studentName: "inputs.studentName",
+          previous: "inputs.previousDraft",
+          instruction: "inputs.revisionInstruction",
+        },
       },
     ],
+  };
+}
+
+/** The parts of a feedback draft an instruction names ("make the message shorter" → message). */
+export function partsNamed(instruction: string): (keyof Draft)[] {
+  const parts: (keyof Draft)[] = [];
+  if (/\bstrengths?\b/i.test(instruction)) parts.push("strengths");
+  if (/\bnext steps?\b/i.test(instruction)) parts.push("nextSteps");
+  if (/\bmessage\b/i.test(instruction)) parts.push("message");
+  return parts;
+}
+
+/**
+ * A revision that names parts changes only those: the others are copied from the previous draft, whatever
+ * the model returned for them. An instruction naming no part (e.g. "warmer") may change all three.
+ */
+export function keepUntouched(revised: Draft, previous: string | undefined, instruction: string | undefined): Draft {
+  const named = partsNamed(instruction ?? "");
+  if (!previous || named.length === 0) return revised;
+  const before = parsePreviousDraft(previous);
+  return {
+    strengths: named.includes("strengths") ? revised.strengths : before.strengths,
+    nextSteps: named.includes("nextSteps") ? revised.nextSteps : before.nextSteps,
+    message: named.includes("message") ? revised.message : before.message,
   };
 }
 
@@ -147,7 +176,7 @@ const transforms = {
     return out;
   },
   "student-feedback.restore": (input: Record<string, unknown>): Draft => {
-    if (input.draft) return input.draft as Draft;
+    if (input.draft) return keepUntouched(input.draft as Draft, givenText(input.previous), givenText(input.instruction));
     const analysis = input.analysis as Analysis;
     const compose = input.compose as Message;
     return {
