@@ -134,4 +134,25 @@ describe("revise by reply", () => {
     expect(student!.markdown).not.toMatch(/DOK|Offline draft/);
     expect(key!.markdown).toContain(splitSections(v2!.markdown).sections.find((s) => s.heading === "Answer key")!.body);
   });
+
+  test("Change after a revision reruns the request with its own values, not the previous version or the instruction", async () => {
+    const { core, surface, engine } = await rig();
+    await core.command(surface.inbound(alice), "lesson-plan", {
+      fields: { grade: "5", subject: "Science", topic: "Photosynthesis", duration: 45 },
+    });
+    const thread = surface.of("openThread")[0]!.thread;
+    await core.idle();
+    await core.message(surface.inbound(alice), thread, "make the warm-up shorter");
+    await core.idle();
+    await core.message(surface.inbound(alice), thread, "change");
+    const pick = surface.lastPost()!;
+    const duration = pick.actions!.find((a) => a.value === "duration")!;
+    await core.action(surface.inbound(alice), thread, duration.id, duration.value);
+    await core.message(surface.inbound(alice), thread, "55");
+    await core.idle();
+    const [latest] = await engine.list({ userId: alice.id });
+    expect(latest?.inputs).toMatchObject({ duration: 55, topic: "Photosynthesis" });
+    expect(latest?.inputs.previousDraft).toBeUndefined();
+    expect(latest?.inputs.revisionInstruction).toBeUndefined();
+  });
 });
