@@ -96,4 +96,30 @@ describe("Discord: revise a document by reply", () => {
       expect(file.attachments.some((a) => /photosynthesis/i.test(a.filename))).toBe(true);
     }
   });
+
+  it("history pages 10 at a time: More shows the older requests", async () => {
+    for (let i = 0; i < 10; i++) {
+      const r = await stack.engine.start("parent-message", {
+        inputs: { purpose: `Reminder ${i + 1} about the trip`, keyPoints: "Bring lunch", tone: "warm", language: "English" },
+        userId: teacher.id,
+      });
+      await stack.engine.wait(r.id);
+    }
+    const i = fake.slash({ name: "staffroom", subcommand: "history", user: teacher });
+    const page1 = await fake.waitFor(() => {
+      const m = i.originalMessageId ? fake.messages.get(i.originalMessageId) : undefined;
+      return m && m.history.length > 1 ? m : undefined;
+    });
+    expect(textOf(page1)).toContain("#11 · Parent message: Reminder 10 about the trip");
+    expect(textOf(page1)).not.toContain("#1 · Lesson plan");
+    const more = buttonId(page1, /More/);
+    expect(more).toBeDefined();
+    await fake.click({ message: page1, customId: more!, user: teacher }).acked;
+    const page2 = await fake.waitFor(
+      () => [...fake.messages.values()].find((m) => textOf(m).includes("page 2") && textOf(m).includes("#1 · Lesson plan: Photosynthesis")),
+      8000,
+      "page 2",
+    );
+    expect(buttonId(page2, /More/)).toBeUndefined();
+  });
 });
