@@ -155,4 +155,27 @@ describe("revise by reply", () => {
     expect(latest?.inputs.previousDraft).toBeUndefined();
     expect(latest?.inputs.revisionInstruction).toBeUndefined();
   });
+
+  test("parent message: a reply posts version 2 with its files; every section the instruction does not name is kept", async () => {
+    const { core, surface } = await rig();
+    await core.command(surface.inbound(alice), "parent-message", {
+      fields: {
+        purpose: "Field trip to the science museum on Friday",
+        keyPoints: "Bring a packed lunch",
+        tone: "warm",
+        language: "English",
+      },
+    });
+    const thread = surface.of("openThread")[0]!.thread;
+    await core.idle();
+    await core.message(surface.inbound(alice), thread, "translate into Vietnamese");
+    await core.idle();
+    const [v1, v2] = surface.of("postDocument").map((d) => d.document);
+    expect(v2?.title).toMatch(/^Draft v2: /);
+    expect(v2?.files?.some((f) => f.filename.endsWith(".docx"))).toBe(true);
+    // Offline, no section is named, so every section is marked for the teacher; the head is kept.
+    expect(splitSections(v2!.markdown).head).toBe(splitSections(v1!.markdown).head);
+    expect(splitSections(v2!.markdown).sections.map((s) => s.heading)).toEqual(splitSections(v1!.markdown).sections.map((s) => s.heading));
+    expect(v2!.markdown).toContain('Offline draft: change this section by hand to "translate into Vietnamese"');
+  });
 });

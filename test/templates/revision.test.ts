@@ -4,7 +4,8 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { fencePrompt, INSTRUCTION_VAR } from "../../src/privacy/fence.ts";
-import { mergeRevision, pickTargets, planRevision } from "../../src/templates/revision/index.ts";
+import { mergeRevision, pickTargets, planRevision, revisionDrafters } from "../../src/templates/revision/index.ts";
+import { REVISION_CHOICE } from "../../src/templates/revision/schemas.ts";
 import {
   findSection,
   joinSections,
@@ -114,5 +115,20 @@ describe("fence", () => {
     const out = fencePrompt(`Instruction: make it shorter\nWork: ${work}`, vars);
     expect(out).toContain(`Work: <data>${work}</data>`);
     expect(out).toContain("Instruction: make it shorter\n");
+  });
+});
+
+describe("add a section", () => {
+  test('"add a lab": the offline choice announces a new section; the merge adds it after the targets, changing nothing else', () => {
+    const plan = planRevision(DOC, "add a lab");
+    const choose = revisionDrafters[REVISION_CHOICE]!;
+    const choice = choose({ headings: plan.headings, [INSTRUCTION_VAR]: "add a lab" }, {} as never) as { change: string[]; add: string[] };
+    expect(choice).toEqual({ change: [], add: ["Lab"] });
+    const pick = pickTargets(plan, choice, "add a lab", []);
+    expect(pick).toMatchObject({ targets: [], add: ["Lab"], list: "Lab (new)" });
+    const result = mergeRevision(plan, pick, { sections: [{ heading: "Lab (new)", markdown: "Build a sundial." }] });
+    expect(result.added).toEqual(["Lab"]);
+    expect(result.changed).toEqual([]);
+    expect(result.markdown).toBe(`${DOC.replace(/\n$/, "")}\n\n## Lab\nBuild a sundial.\n`);
   });
 });
