@@ -132,3 +132,12 @@ describe("add a section", () => {
     expect(result.markdown).toBe(`${DOC.replace(/\n$/, "")}\n\n## Lab\nBuild a sundial.\n`);
   });
 });
+
+test("the quality report is never a target: it describes how the first version was made", () => {
+  const doc = `${DOC}\n## Quality checks\n- Reading level grade 5.1\n`;
+  const plan = planRevision(doc, "translate into Vietnamese");
+  expect(plan.headings.split("\n")).not.toContain("Quality checks");
+  const pick = pickTargets(plan, { change: ["Quality checks", "Materials"], add: [] }, "translate into Vietnamese", []);
+  expect(pick.targets).toEqual(["Materials"]);
+  expect(pickTargets(plan, { change: [], add: [] }, "translate into Vietnamese", []).targets).not.toContain("Quality checks");
+});

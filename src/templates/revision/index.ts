@@ -12,6 +12,7 @@ import { WorkflowDefinition } from "../../engine/schema.ts";
 import { INSTRUCTION_VAR } from "../../privacy/fence.ts";
 import { optionalTextField } from "../fields.ts";
 import { outputOf, plural } from "../markdown.ts";
+import { QUALITY_HEADING } from "../quality/render.ts";
 import type { Drafter, RenderedDocument, Template } from "../types.ts";
 import {
   REVISION_CHOICE,
@@ -33,6 +34,8 @@ import {
 } from "./sections.ts";
 
 export const REVISION_FIELDS = ["previousDraft", "revisionInstruction"] as const;
+/** The section no revision rewrites: the quality report of how the document was made. */
+const FIXED_HEADING = QUALITY_HEADING;
 /** The node whose output is a revised version; its presence marks a run as a revision. */
 export const REVISION_MERGE = "revise-merge";
 
@@ -70,9 +73,9 @@ const SYSTEM =
   "You are an experienced teacher and instructional coach revising a colleague's document exactly as they ask. Change only what the instruction asks for; everything else stays word for word.";
 
 /** The transforms' pure work, exported for tests. */
-export function planRevision(document: string, instruction: string): RevisionPlan {
+export function planRevision(document: string, instruction: string, fixed: readonly string[] = [FIXED_HEADING]): RevisionPlan {
   const split = splitSections(document);
-  const headings = split.sections.map((s) => s.heading);
+  const headings = split.sections.map((s) => s.heading).filter((h) => !fixed.includes(h));
   return { head: split.head, sections: split.sections, headings: headings.join("\n"), named: namedSections(instruction, headings) };
 }
 
@@ -82,7 +85,8 @@ export function pickTargets(
   instruction: string,
   coupled: string[][],
 ): RevisionTargets {
-  const headings = plan.sections.map((s) => s.heading);
+  // Only the headings the plan offered (the quality report describes the first version and is never rewritten).
+  const headings = plan.headings.split("\n").filter(Boolean);
   const chosen = (choice?.change ?? []).filter((h) => headings.includes(h.trim())).map((h) => h.trim());
   // Named sections decide alone; else the model's choice; else what the instruction mentions; else everything.
   const base =
