@@ -83,7 +83,7 @@ describe("Discord with the real chat core", () => {
     expect(feedback.dm_permission).toBe(false);
     expect(feedback.default_member_permissions).toBeGreaterThan(0);
     const staffroom = commands.find((c) => c.name === "staffroom") as { options: { name: string; type: number }[] };
-    expect(staffroom.options.map((o) => o.name)).toEqual(["help", "status", "history", "stats", "profile", "forget", "cancel"]);
+    expect(staffroom.options.map((o) => o.name)).toEqual(["help", "status", "history", "open", "stats", "profile", "forget", "cancel"]);
     expect(staffroom.options.every((o) => o.type === 1)).toBe(true);
 
     // `staffroom discord register` again: same ids, nothing duplicated.
