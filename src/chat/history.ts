@@ -121,8 +121,11 @@ export function numbersOf(records: readonly ExecutionRecord[]): Map<string, { nu
   const byUser = new Map<string, ExecutionRecord[]>();
   for (const r of records) byUser.set(r.userId, [...(byUser.get(r.userId) ?? []), r]);
   const out = new Map<string, { number: number; version: number; topic: string }>();
-  for (const runs of byUser.values())
-    for (const e of historyOf(runs)) e.versions.forEach((id, i) => out.set(id, { number: e.number, version: i + 1, topic: e.topic }));
+  for (const runs of byUser.values()) {
+    for (const e of historyOf(runs)) {
+      for (const [i, id] of e.versions.entries()) out.set(id, { number: e.number, version: i + 1, topic: e.topic });
+    }
+  }
   return out;
 }
 
