@@ -1,13 +1,17 @@
 // The action-id codec: what a button click or select choice means, encoded into the id the platform
 // sends back, so a click carries everything needed to act on it (after a restart too).
 
+export const DRAFT_VERBS = ["approve", "undo", "revise", "regenerate"] as const;
+export type DraftVerb = (typeof DRAFT_VERBS)[number];
+
 /** What a button click means; encoded into action ids so a click carries everything needed. */
 export type ParsedAction =
   | { kind: "conv"; key: string; field?: string }
   | { kind: "human"; executionId: string; nodeId: string }
-  | { kind: "draft"; verb: "approve" | "revise" | "regenerate"; version: number }
+  | { kind: "draft"; verb: DraftVerb; version: number }
   | { kind: "cancel-run"; executionId: string }
-  | { kind: "forget"; verb: "confirm" | "keep" };
+  | { kind: "forget"; verb: "confirm" | "keep" }
+  | { kind: "history"; page: number };
 
 export function actionId(action: ParsedAction, index = 0): string {
   switch (action.kind) {
@@ -21,6 +25,8 @@ export function actionId(action: ParsedAction, index = 0): string {
       return `run:cancel:${action.executionId}`;
     case "forget":
       return `forget:${action.verb}`;
+    case "history":
+      return `history:more:${action.page}`;
   }
 }
 
@@ -29,10 +35,12 @@ export function parseActionId(id: string): ParsedAction | undefined {
   const [kind, a, b] = parts;
   if (kind === "conv" && a) return b ? { kind: "conv", key: a, field: b } : { kind: "conv", key: a };
   if (kind === "human" && a && b) return { kind: "human", executionId: a, nodeId: b };
-  if (kind === "draft" && (a === "approve" || a === "revise" || a === "regenerate") && b && /^\d+$/.test(b)) {
-    return { kind: "draft", verb: a, version: Number(b) };
+  const verb = DRAFT_VERBS.find((v) => v === a);
+  if (kind === "draft" && verb && b && /^\d+$/.test(b)) {
+    return { kind: "draft", verb, version: Number(b) };
   }
   if (kind === "run" && a === "cancel" && b) return { kind: "cancel-run", executionId: b };
   if (kind === "forget" && (a === "confirm" || a === "keep")) return { kind: "forget", verb: a };
+  if (kind === "history" && a === "more" && b && /^\d+$/.test(b)) return { kind: "history", page: Number(b) };
   return undefined;
 }

@@ -7,8 +7,17 @@ import type { CommandField, CommandSpec } from "./contract.ts";
 
 export const STAFFROOM_SUBCOMMANDS: NonNullable<CommandSpec["subcommands"]> = [
   { name: "help", description: "What I can do and how to answer my questions" },
-  { name: "status", description: "Progress of one of your requests", arg: { name: "id", description: "Request id", required: true } },
-  { name: "history", description: "Your recent requests" },
+  {
+    name: "status",
+    description: "Progress of one of your requests",
+    arg: { name: "id", description: "Request number (#7) or id", required: true },
+  },
+  { name: "history", description: "Your requests with their numbers, newest first" },
+  {
+    name: "open",
+    description: "Post one of your documents again, in a new thread",
+    arg: { name: "number", description: "Request number, e.g. 7 or 7 v2", required: true },
+  },
   { name: "stats", description: "Runs, success rate and timings per workflow" },
   {
     name: "profile",
@@ -16,7 +25,11 @@ export const STAFFROOM_SUBCOMMANDS: NonNullable<CommandSpec["subcommands"]> = [
     arg: { name: "settings", description: "For example: grade=5 subject=Science", required: false },
   },
   { name: "forget", description: "Delete your profile, conversations and requests" },
-  { name: "cancel", description: "Cancel one of your running requests", arg: { name: "id", description: "Request id", required: true } },
+  {
+    name: "cancel",
+    description: "Cancel one of your running requests",
+    arg: { name: "id", description: "Request number (#7) or id", required: true },
+  },
 ];
 
 export function commandSpecs(templates: Template[]): CommandSpec[] {
@@ -41,8 +54,9 @@ export function commandSpecs(templates: Template[]): CommandSpec[] {
   });
   specs.push({
     name: "staffroom",
-    description: "Help, status, history, stats, your profile, forget, cancel",
-    usage: "/staffroom help | status <id> | history | stats | profile [grade=5 subject=Science] | forget | cancel <id>",
+    description: "Help, history, open, status, stats, your profile, forget, cancel",
+    usage:
+      "/staffroom help | history | open <number> [v2] | status <number> | stats | profile [grade=5 subject=Science] | forget | cancel <number>",
     fields: [],
     subcommands: STAFFROOM_SUBCOMMANDS,
     studentData: false,

@@ -18,6 +18,7 @@ import { KeyedMutex } from "../util/mutex.ts";
 import { type Checklist, createChecklist } from "./checklist.ts";
 import type { Inbound, OutDocument, Surface, SurfaceName, ThreadRef } from "./contract.ts";
 import type { Follower } from "./follower.ts";
+import { type HistoryEntry, historyOf } from "./history.ts";
 import { type LifecycleEvent, nextPhase } from "./lifecycle.ts";
 import { documentOf } from "./messages.ts";
 import { Outbox } from "./outbox.ts";
@@ -130,7 +131,10 @@ export class ChatContext {
     if (definition.onFailure) standby.add(definition.onFailure);
     return createChecklist(
       title,
-      definition.nodes.map((n) => ({ id: n.id, ...(n.title ? { title: n.title } : {}), ...(standby.has(n.id) ? { standby: true } : {}) })),
+      // A condition only picks the path (new document or revision): it is no work to show the teacher.
+      definition.nodes
+        .filter((n) => n.kind !== "condition")
+        .map((n) => ({ id: n.id, ...(n.title ? { title: n.title } : {}), ...(standby.has(n.id) ? { standby: true } : {}) })),
     );
   }
 
@@ -151,6 +155,11 @@ export class ChatContext {
         : await namesToHide(doc, inputs, (await this.knownNames?.(run.executionId, run.userId)) ?? []);
     const link = this.links?.url(run.executionId);
     return documentOf(doc, label, { names, ...(link ? { link } : {}) });
+  }
+
+  /** A teacher's requests, newest first, with their short numbers (see history.ts). */
+  async history(userId: string): Promise<HistoryEntry[]> {
+    return historyOf(await this.engine.list({ userId, limit: 100_000 }));
   }
 
   /** The surface itself (not an outbox-scoped view of it) a run posts through. */

@@ -27,6 +27,7 @@ import { onDraftAction } from "./handlers/draft.ts";
 import { attach, idle } from "./handlers/follow.ts";
 import { forgetAction } from "./handlers/forget.ts";
 import { checkForm, type FormOptions, formClosed, formFor, keepRefusedForm, offeringForm, submitForm } from "./handlers/form.ts";
+import { showHistory } from "./handlers/history.ts";
 import { onReply } from "./handlers/reply.ts";
 import { complete, startRequest } from "./handlers/request.ts";
 import { answerHuman, cancelRun } from "./handlers/run.ts";
@@ -89,6 +90,8 @@ class Dispatcher implements StaffroomChatCore {
     const parsed = parseActionId(actionId);
     // Forget's confirmation is the teacher's own, not a thread's: it needs no thread record.
     if (parsed?.kind === "forget") return this.handle(inbound, undefined, (inbound) => forgetAction(this.ctx, inbound, parsed.verb));
+    // History's More is the teacher's own list, not a thread's.
+    if (parsed?.kind === "history") return this.handle(inbound, undefined, (inbound) => showHistory(this.ctx, inbound, parsed.page));
     await this.handle(inbound, thread, async (inbound) => {
       if (!parsed) return this.ctx.tell(inbound, "That button is no longer in use.");
       const rec = await this.ctx.records.thread(thread);

@@ -10,6 +10,7 @@ import { formatDuration } from "../util/duration.ts";
 import { actionId } from "./actions.ts";
 import { type Checklist, renderChecklist } from "./checklist.ts";
 import type { ChatUser, ChoiceAction, CommandSpec, OutDocument, OutMessage } from "./contract.ts";
+import { type HistoryEntry, historyLine, historyPage } from "./history.ts";
 
 /** A conversation prompt as a message, its options as buttons. */
 export function promptMessage(prompt: Prompt): OutMessage {
@@ -144,15 +145,17 @@ export async function documentOf(
   };
 }
 
-/** The small message under a draft carrying its Approve / Revise / Regenerate buttons. */
-export function draftActions(version: number, state: "open" | "approved" | "superseded", approvedBy?: string): OutMessage {
+/** The small message under a version carrying its Approve / Undo / Revise / Regenerate buttons (Undo from v2 on). */
+export function draftActions(version: number, state: "open" | "approved" | "superseded" | "undone", approvedBy?: string): OutMessage {
   if (state === "approved") return { text: `✅ Draft v${version} approved${approvedBy ? ` by ${approvedBy}` : ""}.`, role: "draft" };
   if (state === "superseded") return { text: `Draft v${version} (replaced by a newer version).`, role: "draft" };
+  if (state === "undone") return { text: `Draft v${version} (undone; the previous version is current again).`, role: "draft" };
   return {
-    text: `**Draft v${version}.** Approve it, or reply in this thread with what to change (for example: "make it warmer and shorter").`,
+    text: `**Draft v${version}.** Approve it, or reply in this thread with what to change (for example: "make the warm-up shorter" or "regenerate the exit ticket").`,
     role: "draft",
     actions: [
       { id: actionId({ kind: "draft", verb: "approve", version }), label: "Approve", value: "approve", style: "primary" },
+      ...(version > 1 ? [{ id: actionId({ kind: "draft", verb: "undo", version }), label: "Undo", value: "undo" }] : []),
       { id: actionId({ kind: "draft", verb: "revise", version }), label: "Revise", value: "revise" },
       { id: actionId({ kind: "draft", verb: "regenerate", version }), label: "Regenerate", value: "regenerate" },
     ],
@@ -170,13 +173,18 @@ export function statusMessage(view: ExecutionView, list: Checklist | undefined):
   return { text: lines.join("\n"), role: "notice" };
 }
 
-export function historyMessage(records: ExecutionRecord[]): OutMessage {
-  if (records.length === 0) return { text: "You have no requests yet. Try /lesson-plan.", role: "notice" };
-  const lines = records.map(
-    (r) =>
-      `- ${new Date(r.createdAt).toISOString().slice(0, 16).replace("T", " ")} **${r.title}** ${r.status}${r.durationMs !== undefined ? ` (${formatDuration(r.durationMs)})` : ""}, id ${r.id}`,
-  );
-  return { text: `**Your recent requests**\n${lines.join("\n")}`, role: "notice" };
+/** A page of the teacher's requests, newest first, with a More button when older ones follow. */
+export function historyMessage(entries: readonly HistoryEntry[], page = 0): OutMessage {
+  if (entries.length === 0) return { text: "You have no requests yet. Try /lesson-plan.", role: "notice" };
+  const { items, more } = historyPage(entries, page);
+  if (items.length === 0) return { text: "No older requests.", role: "notice" };
+  const head = page === 0 ? "**Your requests** (newest first)" : `**Your requests**, page ${page + 1}`;
+  const tip = "Open one with /staffroom open <number> (add v2 for a version); /staffroom status <number> shows its progress.";
+  return {
+    text: [head, ...items.map((e) => `- ${historyLine(e)}`), tip].join("\n"),
+    role: "notice",
+    ...(more ? { actions: [{ id: actionId({ kind: "history", page: page + 1 }), label: "More", value: String(page + 1) }] } : {}),
+  };
 }
 
 export function statsMessage(stats: WorkflowStats[]): OutMessage {

@@ -20,6 +20,8 @@ export type DraftRecord = {
   inputs: Record<string, unknown>;
   versions: DraftVersion[];
   approved?: number;
+  /** The version a revision starts from and Undo steps back from (the latest when unset). */
+  current?: number;
   /** Revise was clicked: the next reply is the instruction. */
   awaitingInstruction?: boolean;
 };

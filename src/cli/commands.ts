@@ -5,6 +5,7 @@ import { userInfo } from "node:os";
 import { dirname, join, parse as parsePath } from "node:path";
 import { createInterface, type Interface } from "node:readline";
 import { createRuntime, type Runtime, teacherTemplates } from "../app/runtime.ts";
+import { executionOf, historyOf, isShortRef, numbersOf, resolveRef as resolveHistoryRef } from "../chat/history.ts";
 import type { Config } from "../config.ts";
 import { EXPORT_FORMATS, type ExportFormat, exportDocument, formatOfPath } from "../documents/index.ts";
 import type { EngineEvent, ExecutionView } from "../engine/records.ts";
@@ -340,14 +341,29 @@ export async function executionsCommand(rt: Runtime, args: ParsedArgs, io: CliIO
   const valid = ["pending", "running", "waiting", "completed", "failed", "cancelled"] as const;
   const bad = status?.filter((s) => !(valid as readonly string[]).includes(s)) ?? [];
   if (bad.length > 0) throw new InvalidInputError(`Unknown status ${bad.join(", ")}; use one of ${valid.join(", ")}.`);
+  const user = typeof args.flags.user === "string" ? { userId: args.flags.user } : {};
   const records = await rt.engine.list({
     limit: flagNumber(args.flags, "limit", 50),
+    ...user,
     ...(status ? { status: status as (typeof valid)[number][] } : {}),
     ...(typeof args.flags.template === "string" ? { templateId: args.flags.template } : {}),
   });
-  if (args.flags.json) json(io, records);
-  else say(io.stdout, executionsTable(records));
+  // Short numbers are per teacher over all their runs, whatever this page shows.
+  const numbers = numbersOf(await rt.engine.list({ limit: 100_000, ...user }));
+  const rows = records.map((r) => ({ ...r, ...numbers.get(r.id) }));
+  if (args.flags.json) json(io, rows);
+  else say(io.stdout, executionsTable(rows));
   return 0;
+}
+
+/** An execution id, or a teacher's short number ("7", "#7 v2") with --user (the CLI's own user by default). */
+async function resolveRef(rt: Runtime, args: ParsedArgs, ref: string | undefined): Promise<string | undefined> {
+  if (!ref || !isShortRef(ref)) return ref;
+  const userId = typeof args.flags.user === "string" ? args.flags.user : cliUserId();
+  const found = resolveHistoryRef(historyOf(await rt.engine.list({ userId, limit: 100_000 })), ref);
+  if (!found)
+    throw new InvalidInputError(`${userId} has no request numbered ${ref.trim()}; list them with: staffroom executions --user ${userId}`);
+  return executionOf(found);
 }
 
 async function getView(rt: Runtime, id: string | undefined, usage: string): Promise<ExecutionView> {
@@ -358,7 +374,7 @@ async function getView(rt: Runtime, id: string | undefined, usage: string): Prom
 }
 
 export async function showCommand(rt: Runtime, args: ParsedArgs, io: CliIO): Promise<number> {
-  const view = await getView(rt, args.positionals[0], "staffroom show <id>");
+  const view = await getView(rt, await resolveRef(rt, args, args.positionals.join(" ") || undefined), "staffroom show <id>");
   if (args.flags.json) json(io, executionJson(view));
   else say(io.stdout, executionText(view));
   return 0;
@@ -376,7 +392,7 @@ export async function statsCommand(rt: Runtime, args: ParsedArgs, io: CliIO): Pr
 }
 
 export async function cancelCommand(rt: Runtime, args: ParsedArgs, io: CliIO): Promise<number> {
-  const view = await getView(rt, args.positionals[0], "staffroom cancel <id>");
+  const view = await getView(rt, await resolveRef(rt, args, args.positionals.join(" ") || undefined), "staffroom cancel <id>");
   if (await rt.engine.cancel(view.id)) {
     say(io.stdout, `Cancelled ${view.id}.`);
     return 0;
@@ -442,11 +458,14 @@ Usage: staffroom <command> [options]
                                       or saved as .docx, .html or .md with --output (the extension picks)
   validate <file|folder>... [--json]  Check workflow files and admin template files (JSON or YAML), or every such file
                                       of a folder, listing every problem in one pass
-  executions [--json] [--status=running,failed] [--template=id] [--limit=50]
-                                      List executions, newest first
-  show <id> [--json]                  One execution with its nodes
+  executions [--json] [--status=running,failed] [--template=id] [--limit=50] [--user=id]
+                                      List executions, newest first, with each teacher's short number (#7 v2),
+                                      title and topic
+  show <id|number> [--user=id] [--json]
+                                      One execution with its nodes; a short number ("7", "7 v2") is the
+                                      teacher's given by --user (default: you)
   stats [template] [--json]           Success rate and timings per template and node
-  cancel <id>                         Cancel a running or waiting execution
+  cancel <id|number> [--user=id]      Cancel a running or waiting execution
   resume [--json]                     Resume executions a crash left running and wait for them
   discord register                    Register the Discord slash commands (guild-scoped with DISCORD_GUILD_IDS)
   help                                This text

@@ -119,11 +119,20 @@ function when(ms: number | undefined): string {
   return new Date(ms).toISOString().replace("T", " ").slice(0, 19);
 }
 
-export function executionsTable(records: ExecutionRecord[]): string {
+/** One row per run; `number` and `version` are the teacher's short number (#7 v2) when known. */
+export function executionsTable(records: (ExecutionRecord & { number?: number; version?: number; topic?: string })[]): string {
   if (records.length === 0) return "No executions yet. Start one with: staffroom run <template> key=value ...";
   return table(
-    ["ID", "TEMPLATE", "STATUS", "CREATED (UTC)", "DURATION"],
-    records.map((r) => [r.id, r.templateId, r.status, when(r.createdAt), formatDuration(r.durationMs)]),
+    ["#", "TITLE", "STATUS", "CREATED (UTC)", "DURATION", "USER", "ID"],
+    records.map((r) => [
+      r.number !== undefined ? `#${r.number}${r.version && r.version > 1 ? ` v${r.version}` : ""}` : "",
+      `${r.title}${r.topic ? `: ${r.topic}` : ""}`,
+      r.status,
+      when(r.createdAt),
+      formatDuration(r.durationMs),
+      r.userId,
+      r.id,
+    ]),
   );
 }
 

@@ -16,11 +16,17 @@ function defuse(text: string): string {
   return text.replace(/<\s*(\/?)\s*data\b/giu, (_m, slash: string) => `‹${slash ? "∕" : ""}data`);
 }
 
+/**
+ * The one input a prompt quotes as an instruction, not as data: the teacher's own revision request ("make the
+ * warm-up shorter"). A node maps it under this name; it is never fenced, and nothing inside it is.
+ */
+export const INSTRUCTION_VAR = "teacherInstruction";
+
 /** Input values long enough to be free text (two words or 16 characters); earlier steps' JSON is not fenced. */
 function quotable(vars: Record<string, unknown>): string[] {
   const out = new Set<string>();
-  for (const v of Object.values(vars)) {
-    if (typeof v !== "string") continue;
+  for (const [k, v] of Object.entries(vars)) {
+    if (typeof v !== "string" || k === INSTRUCTION_VAR) continue;
     const t = v.trim();
     if (t.length >= 16 || /\S\s+\S/.test(t)) out.add(t);
   }
@@ -29,6 +35,13 @@ function quotable(vars: Record<string, unknown>): string[] {
 
 /** Wraps every quoted input value in the prompt in a fence (longest first, never nested). */
 export function fencePrompt(prompt: string, vars: Record<string, unknown>): string {
+  // The teacher's instruction is found first and kept out of every fence (a topic inside it stays plain).
+  const instruction = typeof vars[INSTRUCTION_VAR] === "string" ? (vars[INSTRUCTION_VAR] as string).trim() : "";
+  const kept: { start: number; end: number }[] = [];
+  if (instruction) {
+    for (let at = prompt.indexOf(instruction); at >= 0; at = prompt.indexOf(instruction, at + instruction.length))
+      kept.push({ start: at, end: at + instruction.length });
+  }
   const spans: { start: number; end: number }[] = [];
   for (const value of quotable(vars)) {
     let from = 0;
@@ -36,7 +49,9 @@ export function fencePrompt(prompt: string, vars: Record<string, unknown>): stri
       const at = prompt.indexOf(value, from);
       if (at < 0) break;
       const end = at + value.length;
-      if (!spans.some((s) => at < s.end && end > s.start)) spans.push({ start: at, end });
+      // Inside the instruction a value stays plain; a longer value holding the instruction's words is still data.
+      const inInstruction = kept.some((k) => at >= k.start && end <= k.end);
+      if (!inInstruction && !spans.some((s) => at < s.end && end > s.start)) spans.push({ start: at, end });
       from = end;
     }
   }

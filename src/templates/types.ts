@@ -81,6 +81,11 @@ export type Template = {
    * `revisionInstruction`, e.g. `engine.start(id, { inputs: { ...original, previousDraft, revisionInstruction } })`.
    */
   revisable?: boolean;
+  /**
+   * "sections": revised by withRevision (only the sections an instruction touches are rewritten); its first
+   * version is the document itself, unlabelled. Unset: the template revises its own drafts (feedback).
+   */
+  revision?: "sections";
   /** "builtin" or the admin file it came from. */
   source?: string;
 };

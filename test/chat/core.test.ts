@@ -69,6 +69,7 @@ describe("chat core", () => {
       "help",
       "status",
       "history",
+      "open",
       "stats",
       "profile",
       "forget",
@@ -306,7 +307,7 @@ describe("chat core", () => {
     ).toBe(true);
     const approve = v1.message.actions!.find((a) => a.label === "Approve")!;
     await core.action(surface.inbound(bob), thread, approve.id, approve.value);
-    expect(surface.of("notify").at(-1)?.message.text).toBe("Only Alice can approve or revise this draft.");
+    expect(surface.of("notify").at(-1)?.message.text).toBe("Only Alice can approve, undo or revise this draft; nothing was changed.");
     await core.message(surface.inbound(bob), thread, "make it longer");
     expect(await engine.list({ userId: alice.id })).toHaveLength(2);
     await core.action(surface.inbound(alice), thread, approve.id, approve.value);

@@ -138,7 +138,7 @@ describe("draft first", () => {
     expect(runs).toHaveLength(1);
     expect(runs[0]?.inputs.focus).toBe("strengths: clear table; next steps: explain the trend");
     expect(surface.texts().join("\n")).not.toMatch(/Revising draft/);
-    expect(surface.texts().join("\n")).toMatch(/Your recent requests/);
+    expect(surface.texts().join("\n")).toMatch(/Your requests/);
     await core.message(surface.inbound(alice), thread, "make it more helpful");
     await core.idle();
     expect(await engine.list({ userId: alice.id })).toHaveLength(2);

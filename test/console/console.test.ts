@@ -225,9 +225,10 @@ describe("console chat", () => {
       const d = new Driver(world.core, alice);
       await d.say("/lesson-plan 5th grade science volcanoes 45 min");
       const [execution] = await world.engine.list({ userId: "alice" });
-      expect(await d.say("/history")).toMatch(new RegExp(`Lesson plan completed .*id ${execution!.id}`));
+      expect(await d.say("/history")).toMatch(/#1 · Lesson plan: volcanoes · .* · ✅ done/);
       expect(await d.say(`/status ${execution!.id}`)).toMatch(/Status: completed[\s\S]*✅ Create outline/);
-      expect(await d.say("/status nope")).toContain('None of your requests has the id "nope".');
+      expect(await d.say("/status 1")).toMatch(/Status: completed[\s\S]*✅ Create outline/);
+      expect(await d.say("/status nope")).toContain('None of your requests is "nope".');
       expect(await d.say("/stats")).toMatch(/lesson-plan: 1 runs, 100% completed/);
       expect(await d.say("/help")).toContain("/lesson-plan");
       await d.say("/assessment");

@@ -142,7 +142,7 @@ describe("console flows (child process, piped input)", () => {
     expect(out).toMatch(/Analysis: 2 strengths and 2 next steps found\./);
     // help and history at a draft are not revisions.
     out = await c.say("help", /This request has run\./);
-    out = await c.say("history", /Your recent requests/);
+    out = await c.say("history", /Your requests \(newest first\)/);
     expect(out).not.toMatch(/Revising draft|Draft v2/);
     // A sentence is not a name; the synonyms of the usage hint land in their fields.
     out = await c.say(

@@ -250,6 +250,10 @@ describe("executions", () => {
     const list = await api.call("GET", "/api/workflows/executions?workflow_id=greet&user_id=teacher123&limit=5");
     expect(list.status).toBe(200);
     expect((list.body as Json).executions.map((e: Json) => e.id)).toContain(accepted.execution_id);
+    // Each run carries its teacher's short number and version, as chat history and the CLI show them.
+    const listed = (list.body as Json).executions.find((e: Json) => e.id === accepted.execution_id);
+    expect(listed.number).toBeGreaterThanOrEqual(1);
+    expect(listed.request_version).toBe(1);
     const badQuery = await api.call("GET", "/api/workflows/executions?limit=zero&colour=red");
     expect(badQuery.status).toBe(400);
     expect((badQuery.body as Json).errors.map((e: Json) => e.field).sort()).toEqual(["query.colour", "query.limit"]);

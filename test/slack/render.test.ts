@@ -178,7 +178,7 @@ describe("manifest.json", () => {
       expect(c.usage_hint.length).toBeGreaterThan(5);
     }
     const staffroom = commands.find((c) => c.command === "/staffroom");
-    for (const sub of ["help", "status <id>", "history", "stats", "profile", "forget", "cancel <id>"])
+    for (const sub of ["help", "history", "open <number>", "status <number>", "stats", "profile", "forget", "cancel <number>"])
       expect(staffroom?.usage_hint).toContain(sub);
   });
 

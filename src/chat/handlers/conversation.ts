@@ -3,6 +3,7 @@
 
 import { type ConversationState, reprompt as repromptConversation, startChange, type Turn } from "../../conversation/machine.ts";
 import type { StoredConversation } from "../../conversation/store.ts";
+import { REVISION_FIELDS } from "../../templates/revision/index.ts";
 import type { Template } from "../../templates/types.ts";
 import { type ChatContext, threadParts } from "../context.ts";
 import type { Inbound, Surface, SurfaceName, ThreadRef } from "../contract.ts";
@@ -23,7 +24,7 @@ export async function applyTurn(ctx: ChatContext, inbound: Inbound, rec: ThreadR
 async function applyTurnInner(ctx: ChatContext, inbound: Inbound, rec: ThreadRecord, turn: Turn, createdAt: number): Promise<void> {
   const { surface } = inbound;
   const key = { ...threadParts(rec.thread), userId: rec.userId };
-  if (turn.show === "history") await surface.post(rec.thread, historyMessage(await ctx.engine.list({ userId: rec.userId, limit: 10 })));
+  if (turn.show === "history") await surface.post(rec.thread, historyMessage(await ctx.history(rec.userId)));
   if (turn.outcome?.kind === "cancelled") {
     await ctx.conversations.delete(key);
     ctx.transition(rec, { type: "conversation.cancelled" });
@@ -102,8 +103,10 @@ export async function openChange(ctx: ChatContext, inbound: Inbound, rec: Thread
     return;
   }
   const last = rec.executionIds.at(-1);
-  let values = rec.request?.values;
+  // A revision run's inputs carry the previous version and the instruction: never part of a changed request.
+  let values = rec.request?.values ?? rec.draft?.inputs;
   if (!values && last) values = (await ctx.engine.get(last))?.inputs;
+  if (values) values = Object.fromEntries(Object.entries(values).filter(([k]) => !(REVISION_FIELDS as readonly string[]).includes(k)));
   if (!values) {
     await ctx.tell(inbound, `This request can't be changed any more. Start a new one with /${template.command}.`);
     return;

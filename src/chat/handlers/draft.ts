@@ -1,15 +1,23 @@
-// Use case "draft": a revisable template's result is a numbered draft with Approve / Revise / Regenerate;
-// a reply with an instruction runs the next version from the previous one.
+// Use case "draft": a revisable template's result is a numbered version with Approve / Undo / Revise /
+// Regenerate; a reply with an instruction runs the next version from the current one. Versions are kept:
+// Undo makes the previous one current again (and posts it), Approve marks one final.
 
+import { REVISION_FIELDS } from "../../templates/revision/index.ts";
 import type { Template } from "../../templates/types.ts";
+import type { DraftVerb } from "../actions.ts";
 import { type ChatContext, clip } from "../context.ts";
 import type { Inbound, Surface } from "../contract.ts";
 import { draftActions, rootStatus } from "../messages.ts";
 import { editSlot, type Slot } from "../outbox.ts";
-import type { ExecRecord, ThreadRecord } from "../records.ts";
+import type { DraftRecord, DraftVersion, ExecRecord, ThreadRecord } from "../records.ts";
 import { startExecution } from "./run.ts";
 
-const REVISION_FIELDS = ["previousDraft", "revisionInstruction"];
+const isRevisionField = (k: string) => (REVISION_FIELDS as readonly string[]).includes(k);
+
+/** The version revisions start from: the one Undo went back to, else the latest. */
+export function currentVersion(draft: DraftRecord): DraftVersion | undefined {
+  return draft.versions.find((v) => v.n === draft.current) ?? draft.versions.at(-1);
+}
 
 /**
  * Posts a finished draft as the thread's next version, with its buttons; the previous version's buttons
@@ -21,17 +29,17 @@ export async function postDraft(
   rec: ThreadRecord,
   er: ExecRecord,
   inputs: Record<string, unknown>,
-  doc: ReturnType<Template["render"]>,
+  doc: Parameters<ChatContext["documentFor"]>[0],
   slot: (part: string) => Slot,
 ): Promise<void> {
   const draft = rec.draft ?? {
-    inputs: Object.fromEntries(Object.entries(inputs).filter(([k]) => !REVISION_FIELDS.includes(k))),
+    inputs: Object.fromEntries(Object.entries(inputs).filter(([k]) => !isRevisionField(k))),
     versions: [],
   };
   const known = draft.versions.find((v) => v.executionId === er.executionId);
-  const previous = draft.versions.filter((v) => v.n < (known?.n ?? Number.POSITIVE_INFINITY)).at(-1);
+  const previous = known ? draft.versions.filter((v) => v.n < known.n).at(-1) : currentVersion(draft);
   const n = known?.n ?? (draft.versions.at(-1)?.n ?? 0) + 1;
-  await ctx.outbox.document(surface, rec.thread, await ctx.documentFor(doc, er, inputs, `Draft v${n}`), slot("document"));
+  await ctx.outbox.document(surface, rec.thread, await ctx.documentFor(doc, er, inputs, draftLabel(ctx, rec, n)), slot("document"));
   if (previous?.ref && draft.approved !== previous.n)
     await ctx.outbox.edit(surface, previous.ref, draftActions(previous.n, "superseded"), editSlot(previous.ref)).catch(() => undefined);
   const ref = await ctx.outbox.post(surface, rec.thread, draftActions(n, "open"), slot("draft-actions"));
@@ -43,8 +51,14 @@ export async function postDraft(
       ref,
       ...(er.instruction ? { instruction: er.instruction } : {}),
     });
+  draft.current = n;
   draft.awaitingInstruction = false;
   rec.draft = draft;
+}
+
+/** "Draft vN" on a version's title; a section-revised template's first version is just the document. */
+function draftLabel(ctx: ChatContext, rec: ThreadRecord, n: number): string | undefined {
+  return n === 1 && ctx.template(rec.templateId)?.revision === "sections" ? undefined : `Draft v${n}`;
 }
 
 export async function revise(
@@ -55,11 +69,11 @@ export async function revise(
   instruction: string,
 ): Promise<void> {
   const draft = rec.draft;
-  const latest = draft?.versions.at(-1);
-  if (!draft || !latest) return;
+  const base = draft ? currentVersion(draft) : undefined;
+  if (!draft || !base) return;
   const clipped = instruction.slice(0, 1000);
-  const inputs = { ...draft.inputs, previousDraft: latest.markdown, revisionInstruction: clipped };
-  await inbound.surface.post(rec.thread, { text: `Revising draft v${latest.n}: "${clip(clipped, 200)}"`, role: "notice" });
+  const inputs = { ...draft.inputs, previousDraft: base.markdown, revisionInstruction: clipped };
+  await inbound.surface.post(rec.thread, { text: `Revising draft v${base.n}: "${clip(clipped, 200)}"`, role: "notice" });
   draft.awaitingInstruction = false;
   await startExecution(ctx, inbound, rec, template, inputs, "revision", clipped);
 }
@@ -68,11 +82,11 @@ export async function onDraftAction(
   ctx: ChatContext,
   inbound: Inbound,
   rec: ThreadRecord,
-  verb: "approve" | "revise" | "regenerate",
+  verb: DraftVerb,
   version: number,
 ): Promise<void> {
   if (rec.userId !== inbound.user.id) {
-    await ctx.tell(inbound, `Only ${rec.userName} can approve or revise this draft.`);
+    await ctx.tell(inbound, `Only ${rec.userName} can approve, undo or revise this draft; nothing was changed.`);
     return;
   }
   const template = ctx.template(rec.templateId);
@@ -89,6 +103,7 @@ export async function onDraftAction(
   if (verb === "approve") {
     if (draft.approved === version) return;
     draft.approved = version;
+    draft.current = version;
     await ctx.records.putThread(rec);
     if (target.ref) await inbound.surface.edit(target.ref, draftActions(version, "approved", rec.userName));
     for (const other of draft.versions) {
@@ -101,6 +116,7 @@ export async function onDraftAction(
     ctx.logger.info({ templateId: template.id, version }, "draft approved");
     return;
   }
+  if (verb === "undo") return undo(ctx, inbound, rec, template, draft, target);
   if (verb === "revise") {
     draft.awaitingInstruction = true;
     await ctx.records.putThread(rec);
@@ -112,4 +128,48 @@ export async function onDraftAction(
   }
   await inbound.surface.post(rec.thread, { text: `Writing a fresh version from the original request.`, role: "notice" });
   await startExecution(ctx, inbound, rec, template, { ...draft.inputs }, "regenerate");
+}
+
+/** Undo on a version: the version before it is current again, posted again with its files and buttons. */
+async function undo(
+  ctx: ChatContext,
+  inbound: Inbound,
+  rec: ThreadRecord,
+  template: Template,
+  draft: DraftRecord,
+  target: DraftVersion,
+): Promise<void> {
+  const current = currentVersion(draft);
+  if (current?.n !== target.n) {
+    await ctx.tell(inbound, `Draft v${target.n} is not the current version, so there is nothing to undo there.`);
+    return;
+  }
+  const back = draft.versions.filter((v) => v.n < target.n).at(-1);
+  if (!back) {
+    await ctx.tell(inbound, "This is the first version; there is nothing to undo.");
+    return;
+  }
+  const view = await ctx.engine.get(back.executionId);
+  if (!view) {
+    await ctx.tell(inbound, `Draft v${back.n} is no longer stored, so it cannot be restored.`);
+    return;
+  }
+  draft.current = back.n;
+  if (draft.approved === target.n) delete draft.approved;
+  if (target.ref) await inbound.surface.edit(target.ref, draftActions(target.n, "undone")).catch(() => undefined);
+  const doc = template.render(view);
+  await inbound.surface.post(rec.thread, { text: `Undone: draft v${back.n} is the current version again.`, role: "notice" });
+  await inbound.surface.postDocument(
+    rec.thread,
+    await ctx.documentFor(
+      doc,
+      { executionId: view.id, templateId: view.templateId, userId: view.userId },
+      view.inputs,
+      draftLabel(ctx, rec, back.n),
+    ),
+  );
+  back.ref = await inbound.surface.post(rec.thread, draftActions(back.n, "open"));
+  await ctx.records.putThread(rec);
+  await inbound.surface.editRoot(rec.thread, rootStatus(template.title, rec.userName, `draft v${back.n} (undo)`)).catch(() => undefined);
+  ctx.logger.info({ templateId: template.id, version: back.n }, "draft undone");
 }

@@ -117,7 +117,7 @@ async function finished(ctx: ChatContext, er: ExecRecord, event: EngineEvent, su
     await ctx.records.putThread(rec);
     const latestDraft = rec.draft?.versions.at(-1);
     const title =
-      template.revisable && latestDraft && event.type === "execution.completed"
+      template.revisable && latestDraft && event.type === "execution.completed" && (latestDraft.n > 1 || template.revision !== "sections")
         ? `${template.title} (draft v${latestDraft.n})`
         : template.title;
     if (latest)

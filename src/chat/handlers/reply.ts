@@ -6,16 +6,18 @@ import { type ChatContext, threadParts } from "../context.ts";
 import type { Inbound, ThreadRef } from "../contract.ts";
 import { historyMessage } from "../messages.ts";
 import { applyTurn, expire, openChange } from "./conversation.ts";
-import { onDraftAction, revise } from "./draft.ts";
+import { currentVersion, onDraftAction, revise } from "./draft.ts";
 import { answerHuman, cancelRun } from "./run.ts";
 
 const CANCEL_WORD = /^\/?(cancel|stop)$/i;
-const DRAFT_WORDS = /^\/?(approve|approved|revise|regenerate)[.!]?$/i;
+const DRAFT_WORDS = /^\/?(approve|approved|undo|revise|regenerate)[.!]?$/i;
 const CHANGE_WORD = /^\/?(change|edit)( (it|the request|a field))?[.!]?$/i;
 /** Words that steer, never an instruction for a revision: typed alone (with or without a slash). */
 const HELP_WORD = /^\/?(help|\?)[.!]?$/i;
 const HISTORY_WORD = /^\/?(history|my requests)[.!]?$/i;
 const RUN_WORD = /^\/?(run|run it|go|start)[.!]?$/i;
+/** Thanks and acknowledgements typed under a document: never an instruction to revise it. */
+const THANKS_WORD = /^(thanks?( you)?( so much)?|thx|ty|ok(ay)?|great|perfect|nice|cool|good|looks good|lgtm|👍|🙏|❤️)[.! ]*$/iu;
 
 /** A change of the request (the root's Change button, or "change" typed) once it ran or runs. */
 function wantsChange(input: Answer, text: string): boolean {
@@ -83,14 +85,22 @@ export async function onReply(ctx: ChatContext, inbound: Inbound, thread: Thread
         await openChange(ctx, inbound, rec);
         return;
       }
-      if (!owner) return;
+      if (!owner) {
+        // Only the requesting teacher revises; anyone else is told privately, and nothing changes.
+        if (rec.draft && input.kind === "text" && text !== "")
+          await ctx.tell(
+            inbound,
+            `Only ${rec.userName} can revise this document; your reply changed nothing. Start your own with /${ctx.commandOf(rec)}.`,
+          );
+        return;
+      }
       const template = ctx.template(rec.templateId);
       const command = ctx.commandOf(rec);
       if (input.kind === "text" && HISTORY_WORD.test(text)) {
-        await inbound.surface.post(thread, historyMessage(await ctx.engine.list({ userId: rec.userId, limit: 10 })));
+        await inbound.surface.post(thread, historyMessage(await ctx.history(rec.userId)));
         return;
       }
-      if (input.kind === "text" && (HELP_WORD.test(text) || RUN_WORD.test(text) || /^\/\S/.test(text))) {
+      if (input.kind === "text" && (HELP_WORD.test(text) || RUN_WORD.test(text) || THANKS_WORD.test(text) || /^\/\S/.test(text))) {
         const revise = template?.revisable && rec.draft ? "Reply with what to change in the draft (for example: make it shorter); t" : "T";
         await ctx.tell(
           inbound,
@@ -107,13 +117,13 @@ export async function onReply(ctx: ChatContext, inbound: Inbound, thread: Thread
         }
         // The buttons' words typed on their own act like the buttons (on the latest version).
         const verb = DRAFT_WORDS.exec(text)?.[1]?.toLowerCase();
-        const latest = rec.draft.versions.at(-1);
+        const latest = currentVersion(rec.draft);
         if (verb && latest && !rec.draft.awaitingInstruction) {
           await onDraftAction(
             ctx,
             inbound,
             rec,
-            verb.startsWith("approve") ? "approve" : verb === "revise" ? "revise" : "regenerate",
+            verb.startsWith("approve") ? "approve" : verb === "undo" ? "undo" : verb === "revise" ? "revise" : "regenerate",
             latest.n,
           );
           return;

@@ -24,6 +24,8 @@ export async function startExecution(
     threadId: rec.thread.threadId,
     command: template.command,
     purpose,
+    // Every later run in a thread is a version of the thread's first request (history groups by it).
+    ...(rec.executionIds[0] ? { request: rec.executionIds[0] } : {}),
   };
   let record: ExecutionRecord;
   try {

@@ -6,8 +6,9 @@ import { describeProfile, parseProfileEdit } from "../../conversation/profile.ts
 import { checklistFromView } from "../checklist.ts";
 import { type ChatContext, clip } from "../context.ts";
 import type { CommandArgs, CommandSpec, Inbound } from "../contract.ts";
-import { helpMessage, historyMessage, statsMessage, statusMessage } from "../messages.ts";
+import { helpMessage, statsMessage, statusMessage } from "../messages.ts";
 import { askForget } from "./forget.ts";
+import { findExecution, openRequest, showHistory, unknownRef } from "./history.ts";
 
 export async function staffroom(ctx: ChatContext, inbound: Inbound, args: CommandArgs, commands: CommandSpec[]): Promise<void> {
   const text = (args.text ?? "").trim().slice(0, MAX_REQUEST_CHARS);
@@ -26,14 +27,18 @@ export async function staffroom(ctx: ChatContext, inbound: Inbound, args: Comman
       return show(helpMessage(commands, Object.fromEntries(ctx.templates.map((t) => [t.command, t.description]))));
     }
     case "status": {
-      const id = rest.trim();
-      if (!id) return ctx.tell(inbound, "Which request? Use /staffroom status <id> (ids are listed by /staffroom history).");
-      const view = await ctx.engine.get(id);
-      if (!view || view.userId !== userId) return ctx.tell(inbound, `None of your requests has the id "${clip(id, 60)}".`);
+      const ref = rest.trim();
+      if (!ref) return ctx.tell(inbound, "Which request? Use /staffroom status <number> (numbers are listed by /staffroom history).");
+      const id = await findExecution(ctx, userId, ref);
+      const view = id ? await ctx.engine.get(id) : undefined;
+      if (!view || view.userId !== userId) return ctx.tell(inbound, unknownRef(ref));
       return show(statusMessage(view, checklistFromView(ctx.checklistFor(view, view.title), view)));
     }
     case "history":
-      return show(historyMessage(await ctx.engine.list({ userId, limit: 10 })));
+    case "list":
+      return showHistory(ctx, inbound);
+    case "open":
+      return openRequest(ctx, inbound, rest);
     case "stats":
       return show(statsMessage(await ctx.engine.stats()));
     case "profile": {
@@ -50,12 +55,13 @@ export async function staffroom(ctx: ChatContext, inbound: Inbound, args: Comman
     case "forget":
       return askForget(ctx, inbound);
     case "cancel": {
-      const id = rest.trim();
-      if (!id) return ctx.tell(inbound, "Which request? Use /staffroom cancel <id>, or type cancel in its thread.");
-      const view = await ctx.engine.get(id);
-      if (!view || view.userId !== userId) return ctx.tell(inbound, `None of your requests has the id "${clip(id, 60)}".`);
+      const ref = rest.trim();
+      if (!ref) return ctx.tell(inbound, "Which request? Use /staffroom cancel <number>, or type cancel in its thread.");
+      const id = await findExecution(ctx, userId, ref);
+      const view = id ? await ctx.engine.get(id) : undefined;
+      if (!id || !view || view.userId !== userId) return ctx.tell(inbound, unknownRef(ref));
       const cancelled = await ctx.engine.cancel(id);
-      return ctx.tell(inbound, cancelled ? `Cancelled request ${id}.` : `Request ${id} had already finished (${view.status}).`);
+      return ctx.tell(inbound, cancelled ? `Cancelled request ${ref}.` : `Request ${ref} had already finished (${view.status}).`);
     }
     default:
       return ctx.tell(inbound, `I don't know "/staffroom ${clip(sub, 40)}". Try /staffroom help.`);

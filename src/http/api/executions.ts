@@ -1,5 +1,6 @@
 // Execution routes: start (POST /execute), list, status, cancel, answer a waiting step, and the
 // event log as Server-Sent Events (live, resumable with Last-Event-ID).
+import { numbersOf } from "../../chat/history.ts";
 import type { EngineEvent, ExecutionStatus, ExecutionView } from "../../engine/records.ts";
 import type { Template } from "../../templates/types.ts";
 import { HttpProblem } from "../problem.ts";
@@ -132,7 +133,19 @@ export const executionRoutes: Route[] = [
         ...(q.status ? { status: [q.status] } : {}),
         limit: q.limit ?? 50,
       });
-      return json(200, { executions: records.map(executionSummary) });
+      // Short numbers are per teacher, over all of each listed teacher's runs.
+      const numbers = new Map<string, { number: number; version: number; topic: string }>();
+      for (const userId of new Set(records.map((r) => r.userId)))
+        for (const [id, n] of numbersOf(await deps.engine.list({ userId, limit: 100_000 }))) numbers.set(id, n);
+      return json(200, {
+        executions: records.map((r) => {
+          const n = numbers.get(r.id);
+          return {
+            ...executionSummary(r),
+            ...(n ? { number: n.number, request_version: n.version, ...(n.topic ? { topic: n.topic } : {}) } : {}),
+          };
+        }),
+      });
     },
   },
   {

@@ -159,7 +159,16 @@ const executionHeader = {
   error: ErrorInfo.optional(),
 };
 
-export const ExecutionSummary = z.object({ ...executionHeader, status_url: z.string() });
+export const ExecutionSummary = z.object({
+  ...executionHeader,
+  status_url: z.string(),
+  /** The teacher's short number for the request this run belongs to (#7), as chat history shows it. */
+  number: z.number().int().optional(),
+  /** Which version of that request this run is (1 for the first, 2 for the first revision...). */
+  request_version: z.number().int().optional(),
+  /** What the request is about (its topic, purpose or assignment). */
+  topic: z.string().optional(),
+});
 export const ExecutionList = z.object({ executions: z.array(ExecutionSummary) });
 
 export const ExecutionDetail = z.object({

@@ -1,5 +1,6 @@
 // Offline drafts for student feedback, built only from the redacted work: strengths with quoted evidence,
 // next steps from simple checks (reasons, evidence, conclusion, length, scores), and a message in the chosen tone.
+import { INSTRUCTION_VAR } from "../../privacy/fence.ts";
 import type { Drafter } from "../types.ts";
 import { PLACEHOLDER } from "./names.ts";
 import { ANALYSIS, type Analysis, type Draft, MESSAGE, type Message, REVISION } from "./schemas.ts";
@@ -198,7 +199,7 @@ export function parsePreviousDraft(text: string): Draft {
 /** Applies the instructions it can recognise (shorter, more formal, warmer); a model handles anything else. */
 export const draftRevision: Drafter = (vars): Draft => {
   const previous = parsePreviousDraft(str(vars.previousDraft));
-  const instruction = str(vars.instruction).toLowerCase();
+  const instruction = str(vars[INSTRUCTION_VAR]).toLowerCase();
   let message = previous.message;
   const paragraphs = message.split(/\n{2,}/);
   if (/short|brief|concise|less/.test(instruction) && paragraphs.length > 3) {

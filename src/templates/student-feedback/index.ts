@@ -3,9 +3,10 @@
 
 import type { ExecutionView } from "../../engine/records.ts";
 import { WorkflowDefinition, type WorkflowDefinitionInput } from "../../engine/schema.ts";
+import { INSTRUCTION_VAR } from "../../privacy/fence.ts";
 import { bullets, filenameFor, offlineNote, oneLine, outputOf, plural } from "../markdown.ts";
 import type { RenderedDocument, Template } from "../types.ts";
-import { feedbackDrafters } from "./drafts.ts";
+import { feedbackDrafters, parsePreviousDraft } from "./drafts.ts";
 import { addressName, PLACEHOLDER } from "./names.ts";
 import { ANALYSIS, Analysis, Draft, FeedbackInputs, MESSAGE, Message, REVISION } from "./schemas.ts";
 
@@ -101,7 +102,8 @@ function definition(): WorkflowDefinitionInput {
         title: "Revise feedback",
         in: {
           previousDraft: r("previousDraft"),
-          instruction: r("revisionInstruction"),
+          // The teacher's instruction is an instruction, not fenced data (see INSTRUCTION_VAR); the work stays fenced.
+          [INSTRUCTION_VAR]: r("revisionInstruction"),
           assignment: r("assignment"),
           work: r("work"),
           tone: "inputs.tone",
@@ -110,7 +112,7 @@ function definition(): WorkflowDefinitionInput {
         system: SYSTEM,
         prompt: [
           "Revise this feedback draft as the teacher asks.",
-          "Teacher's instruction: {{instruction}}",
+          `Teacher's instruction: {{${INSTRUCTION_VAR}}}`,
           "Previous draft:",
           "{{previousDraft}}",
           "Assignment: {{assignment}}",
@@ -127,9 +129,38 @@ function definition(): WorkflowDefinitionInput {
         kind: "transform",
         title: "Assemble the draft",
         fn: "student-feedback.restore",
-        in: { draft: "nodes.revise", studentName: "inputs.studentName" },
+        in: {
+          draft: "nodes.revise",
+          studentName: "inputs.studentName",
+          previous: "inputs.previousDraft",
+          instruction: "inputs.revisionInstruction",
+        },
       },
     ],
+  };
+}
+
+/** The parts of a feedback draft an instruction names ("make the message shorter" → message). */
+export function partsNamed(instruction: string): (keyof Draft)[] {
+  const parts: (keyof Draft)[] = [];
+  if (/\bstrengths?\b/i.test(instruction)) parts.push("strengths");
+  if (/\bnext steps?\b/i.test(instruction)) parts.push("nextSteps");
+  if (/\bmessage\b/i.test(instruction)) parts.push("message");
+  return parts;
+}
+
+/**
+ * A revision that names parts changes only those: the others are copied from the previous draft, whatever
+ * the model returned for them. An instruction naming no part (e.g. "warmer") may change all three.
+ */
+export function keepUntouched(revised: Draft, previous: string | undefined, instruction: string | undefined): Draft {
+  const named = partsNamed(instruction ?? "");
+  if (!previous || named.length === 0) return revised;
+  const before = parsePreviousDraft(previous);
+  return {
+    strengths: named.includes("strengths") ? revised.strengths : before.strengths,
+    nextSteps: named.includes("nextSteps") ? revised.nextSteps : before.nextSteps,
+    message: named.includes("message") ? revised.message : before.message,
   };
 }
 
@@ -145,7 +176,7 @@ const transforms = {
     return out;
   },
   "student-feedback.restore": (input: Record<string, unknown>): Draft => {
-    if (input.draft) return input.draft as Draft;
+    if (input.draft) return keepUntouched(input.draft as Draft, givenText(input.previous), givenText(input.instruction));
     const analysis = input.analysis as Analysis;
     const compose = input.compose as Message;
     return {
