@@ -10,7 +10,7 @@ import { Follower } from "../follower.ts";
 import { cancelledMessage, failureMessage, rootFinal } from "../messages.ts";
 import { rootSlot, type Slot } from "../outbox.ts";
 import { type ExecRecord, threadKey } from "../records.ts";
-import { postDraft } from "./draft.ts";
+import { postDraft } from "./versions.ts";
 
 /** Re-attaches a surface after start-up: running and waiting executions resume posting into their threads. */
 export async function attach(ctx: ChatContext, surface: Surface): Promise<void> {

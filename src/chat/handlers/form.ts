@@ -5,9 +5,8 @@
 import { displayValue } from "../../conversation/fields.ts";
 import { assumedLine } from "../../conversation/machine.ts";
 import { rememberedFor } from "../../conversation/profile.ts";
-import { describeError } from "../../errors.ts";
 import type { Template } from "../../templates/types.ts";
-import { type ChatContext, codeOf, threadParts } from "../context.ts";
+import { type ChatContext, threadParts } from "../context.ts";
 import {
   type ChatUser,
   type ChoiceAction,
@@ -22,10 +21,9 @@ import {
   type ThreadRef,
 } from "../contract.ts";
 import { buildForm, checkSubmission, formCheck } from "../forms.ts";
-import { mayOpen, nextPhase } from "../lifecycle.ts";
-import { rootMessage, who } from "../messages.ts";
 import { type ThreadRecord, threadKey } from "../records.ts";
 import { startDraftRun } from "./conversation.ts";
+import { claimThread, openRequestThread } from "./thread.ts";
 
 export type FormOptions = { limits?: FormLimits; refused?: boolean; thread?: ThreadRef; direct?: boolean };
 
@@ -156,42 +154,9 @@ export async function submitForm(
     .map((f) => (f.choices ? displayValue(f, result.values[f.name]) : `${f.label}: ${displayValue(f, result.values[f.name])}`))
     .join(" · ");
   if (thread) return submitInThread(ctx, inbound, template, result.values, summary, thread, filledIn(values));
-  const { surface, user, place } = inbound;
-  let opened: ThreadRef;
-  try {
-    opened = await surface.openThread(place, user, rootMessage(template.title, user, summary, template.studentData));
-  } catch (error) {
-    ctx.logger.warn({ surface: surface.name, err: codeOf(error) }, "could not open a thread for a form");
-    await ctx.tell(
-      inbound,
-      `I couldn't start a thread here (${describeError(error)}). Try again in a channel I'm a member of, or in a direct message.`,
-    );
-    return;
-  }
-  await ctx.locks.run(threadKey(opened), async () => {
-    const previous = await ctx.records.thread(opened);
-    if (!mayOpen(previous?.phase)) {
-      await surface.post(opened, {
-        text: "A request is still running in this thread; wait for it to finish or type cancel, then try again.",
-        role: "notice",
-      });
-      return;
-    }
-    const rec: ThreadRecord = {
-      thread: opened,
-      userId: user.id,
-      userName: who(user),
-      templateId: template.id,
-      phase: nextPhase(previous?.phase, { type: "request.opened" }) ?? "conversation",
-      executionIds: [],
-      createdAt: ctx.clock.now(),
-    };
-    await ctx.records.putThread(rec);
-    await ctx.records.indexUser(user.id, { thread: opened });
-    await ctx.records.setLast(user.id, opened);
-    ctx.logger.info({ surface: surface.name, templateId: template.id, userId: user.id }, "request started from a form");
-    await run(ctx, inbound, rec, template, result.values, filledIn(values));
-  });
+  const opened = await openRequestThread(ctx, inbound, template, summary);
+  if (!opened) return;
+  await claimThread(ctx, inbound, opened, template, (rec) => run(ctx, inbound, rec, template, result.values, filledIn(values)));
 }
 
 /** The fields the teacher filled in (the rest were assumed, and the root says so). */

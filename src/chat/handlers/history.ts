@@ -6,8 +6,9 @@ import type { ExecutionView } from "../../engine/records.ts";
 import { type ChatContext, clip } from "../context.ts";
 import type { Inbound } from "../contract.ts";
 import { executionOf, resolveRef } from "../history.ts";
-import { draftActions, historyMessage, rootMessage, who } from "../messages.ts";
-import type { DraftVersion, ThreadRecord } from "../records.ts";
+import { draftActions, historyMessage } from "../messages.ts";
+import type { DraftVersion } from "../records.ts";
+import { newThreadRecord, openRequestThread, saveNewThread } from "./thread.ts";
 
 export async function showHistory(ctx: ChatContext, inbound: Inbound, page = 0): Promise<void> {
   await inbound.surface.notify(inbound.place, inbound.user, historyMessage(await ctx.history(inbound.user.id), page));
@@ -39,20 +40,9 @@ export async function openRequest(ctx: ChatContext, inbound: Inbound, ref: strin
     return ctx.tell(inbound, `#${entry.number}${found.version ? ` v${found.version}` : ""} has no finished document (${status}).`);
   }
   const label = `#${entry.number} v${chosen.n}`;
-  const thread = await inbound.surface.openThread(
-    inbound.place,
-    inbound.user,
-    rootMessage(template.title, inbound.user, `${entry.topic ? `${entry.topic} ` : ""}(${label}, reopened)`, template.studentData),
-  );
-  const rec: ThreadRecord = {
-    thread,
-    userId: inbound.user.id,
-    userName: who(inbound.user),
-    templateId: template.id,
-    phase: "done",
-    executionIds: [...entry.versions],
-    createdAt: ctx.clock.now(),
-  };
+  const thread = await openRequestThread(ctx, inbound, template, `${entry.topic ? `${entry.topic} ` : ""}(${label}, reopened)`);
+  if (!thread) return;
+  const rec = newThreadRecord(ctx, inbound, thread, template, "done", [...entry.versions]);
   const run = (v: ExecutionView) => ({ executionId: v.id, templateId: v.templateId, userId: v.userId });
   const doc = template.render(chosen.view);
   const title = chosen.n > 1 || template.revision !== "sections" ? `Draft v${chosen.n}` : undefined;
@@ -72,8 +62,6 @@ export async function openRequest(ctx: ChatContext, inbound: Inbound, ref: strin
       current: chosen.n,
     };
   }
-  await ctx.records.putThread(rec);
-  await ctx.records.indexUser(rec.userId, { thread });
-  await ctx.records.setLast(rec.userId, thread);
+  await saveNewThread(ctx, rec);
   ctx.logger.info({ executionId: chosen.view.id, templateId: template.id }, "request reopened");
 }

@@ -6,8 +6,9 @@ import { type ChatContext, threadParts } from "../context.ts";
 import type { Inbound, ThreadRef } from "../contract.ts";
 import { historyMessage } from "../messages.ts";
 import { applyTurn, expire, openChange } from "./conversation.ts";
-import { currentVersion, onDraftAction, revise } from "./draft.ts";
+import { onDraftAction, revise } from "./draft.ts";
 import { answerHuman, cancelRun } from "./run.ts";
+import { currentVersion } from "./versions.ts";
 
 const CANCEL_WORD = /^\/?(cancel|stop)$/i;
 const DRAFT_WORDS = /^\/?(approve|approved|undo|revise|regenerate)[.!]?$/i;

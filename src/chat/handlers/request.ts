@@ -6,14 +6,11 @@ import type { ConversationSpec } from "../../conversation/machine.ts";
 import { startConversation, templateHelp } from "../../conversation/machine.ts";
 import { KNOWN_SUBJECTS, MAX_REQUEST_CHARS, parseRequest } from "../../conversation/parse.ts";
 import { rememberedFor } from "../../conversation/profile.ts";
-import { describeError } from "../../errors.ts";
 import type { Template } from "../../templates/types.ts";
-import { type ChatContext, codeOf, threadParts } from "../context.ts";
-import type { ChatUser, CommandArgs, Inbound, ThreadRef } from "../contract.ts";
-import { mayOpen, nextPhase } from "../lifecycle.ts";
-import { rootMessage, who } from "../messages.ts";
-import { type ThreadRecord, threadKey } from "../records.ts";
+import { type ChatContext, codeOf } from "../context.ts";
+import type { ChatUser, CommandArgs, Inbound } from "../contract.ts";
 import { applyTurn } from "./conversation.ts";
+import { claimThread, openRequestThread } from "./thread.ts";
 
 export async function startRequest(ctx: ChatContext, inbound: Inbound, template: Template, args: CommandArgs): Promise<void> {
   const { surface, user, place } = inbound;
@@ -34,17 +31,8 @@ export async function startRequest(ctx: ChatContext, inbound: Inbound, template:
     if (check.ok && check.value !== undefined) typed[name] = check.value;
     else if (!check.ok) typedErrors.push(`${field.label}: ${check.message}`);
   }
-  let thread: ThreadRef;
-  try {
-    thread = await surface.openThread(place, user, rootMessage(template.title, user, text, template.studentData));
-  } catch (error) {
-    ctx.logger.warn({ surface: surface.name, err: codeOf(error) }, "could not open a thread");
-    await ctx.tell(
-      inbound,
-      `I couldn't start a thread here (${describeError(error)}). Try again in a channel I'm a member of, or in a direct message.`,
-    );
-    return;
-  }
+  const thread = await openRequestThread(ctx, inbound, template, text);
+  if (!thread) return;
   // Requests about a student may name them, and names never go to a model: no model extraction there.
   const extracted = template.studentData ? {} : await extractFields(ctx, text, spec, typed);
   const profile = await ctx.profiles.get(user.id);
@@ -54,34 +42,7 @@ export async function startRequest(ctx: ChatContext, inbound: Inbound, template:
     values: { ...extracted, ...typed },
     remembered: (values) => rememberedFor(spec.fields, memory, profile, values),
   });
-  await ctx.locks.run(threadKey(thread), async () => {
-    const previous = await ctx.records.thread(thread);
-    if (!mayOpen(previous?.phase)) {
-      // One thing at a time per thread (a surface may reuse the thread a command was typed in).
-      await surface.post(thread, {
-        text: "A request is still running in this thread; wait for it to finish or type cancel, then try again.",
-        role: "notice",
-      });
-      return;
-    }
-    if (previous?.phase === "conversation") {
-      await ctx.conversations.delete({ ...threadParts(thread), userId: previous.userId });
-      await surface.post(thread, { text: "The earlier request in this thread was replaced by this one.", role: "notice" });
-    }
-    const now = ctx.clock.now();
-    const rec: ThreadRecord = {
-      thread,
-      userId: user.id,
-      userName: who(user),
-      templateId: template.id,
-      phase: nextPhase(previous?.phase, { type: "request.opened" }) ?? "conversation",
-      executionIds: [],
-      createdAt: now,
-    };
-    await ctx.records.putThread(rec);
-    await ctx.records.indexUser(user.id, { thread });
-    await ctx.records.setLast(user.id, thread);
-    ctx.logger.info({ surface: surface.name, templateId: template.id, userId: user.id }, "request started");
+  await claimThread(ctx, inbound, thread, template, async (rec, now) => {
     const prompts = [...typedErrors.map((e) => ({ kind: "error" as const, text: e })), ...turn.prompts];
     await applyTurn(ctx, inbound, rec, { ...turn, prompts }, now);
   });
