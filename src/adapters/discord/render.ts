@@ -299,10 +299,6 @@ export function renderNotice(message: OutMessage): MessageBody {
 }
 
 /**
- * A document as embeds, one per section (split at headings, each description ≤ 4,096), packed ten and
- * 6,000 characters to a message; then a closing message with the whole as a Markdown file and the buttons.
- */
-/**
  * A document as Discord messages: embeds split at headings, then a final message that carries the
  * document's files (the Word files the chat core built, or its Markdown when it built none) within
  * Discord's limits (10 files, 10 MiB a message); files that do not fit are named in the text instead, and
