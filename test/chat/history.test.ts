@@ -1,15 +1,11 @@
 // History as requests with short numbers (pure), and through the chat core: /staffroom history lists title,
 // topic, date, status and #numbers newest first, 10 at a time with More; open posts a document (or one of its
 // versions) again with its files in a new thread where replies revise it; status takes a number too.
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { parseActionId } from "../../src/chat/actions.ts";
 import { executionOf, historyLine, historyOf, historyPage, resolveRef } from "../../src/chat/history.ts";
-import { createChatCore, type StaffroomChatCore } from "../../src/chat/index.ts";
-import { createEngine, type Engine, openStore, type Store } from "../../src/engine/index.ts";
 import type { ExecutionRecord } from "../../src/engine/records.ts";
-import { createOfflineProvider } from "../../src/model/offline.ts";
-import { loadTemplates, offlineDrafters } from "../../src/templates/index.ts";
-import { RecordingSurface } from "./recording-surface.ts";
+import { useChatRigs } from "./rig.ts";
 
 const run = (id: string, at: number, extra: Partial<ExecutionRecord> = {}): ExecutionRecord => ({
   id,
@@ -72,26 +68,8 @@ describe("history (pure)", () => {
 
 const alice = { id: "U_ALICE", name: "Alice" };
 const bob = { id: "U_BOB", name: "Bob" };
-type Rig = { store: Store; engine: Engine; core: StaffroomChatCore; surface: RecordingSurface };
-const open: Rig[] = [];
-afterEach(async () => {
-  for (const r of open.splice(0)) {
-    await r.core.close();
-    await r.engine.close();
-    await r.store.close().catch(() => undefined);
-  }
-});
 
-async function rig(): Promise<Rig> {
-  const { templates } = await loadTemplates();
-  const store = await openStore("memory:");
-  const engine = createEngine({ store, model: createOfflineProvider({ drafters: offlineDrafters(templates) }) });
-  for (const t of templates) engine.register(t.workflow);
-  const core = createChatCore({ engine, templates, keyv: store.namespace("chat"), progressIntervalMs: 0 });
-  const r = { store, engine, core, surface: new RecordingSurface() };
-  open.push(r);
-  return r;
-}
+const rig = useChatRigs();
 
 describe("history and open through the chat core", () => {
   test("history lists #numbers; open 1 and open 1 v1 post the document again in new threads; status 2; others' numbers are not found", async () => {

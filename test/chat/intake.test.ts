@@ -2,36 +2,15 @@
 // request starts at once with its assumptions and Change/Cancel on the root; Change reruns with one field
 // changed and nothing else asked; remembered settings stay with their template (and subject); help and
 // history never become content or revisions; unknown keys are reported in one sentence.
-import { afterEach, describe, expect, test } from "vitest";
-import { createChatCore, type StaffroomChatCore } from "../../src/chat/index.ts";
+import { describe, expect, test } from "vitest";
 import type { FieldExtractor } from "../../src/conversation/extract.ts";
-import { createEngine, type Engine, openStore, type Store } from "../../src/engine/index.ts";
-import { createOfflineProvider } from "../../src/model/offline.ts";
-import { loadTemplates, offlineDrafters } from "../../src/templates/index.ts";
-import { RecordingSurface } from "./recording-surface.ts";
+import type { RecordingSurface } from "./recording-surface.ts";
+import { useChatRigs } from "./rig.ts";
 
 const alice = { id: "U_ALICE", name: "Alice" };
-type Rig = { store: Store; engine: Engine; core: StaffroomChatCore; surface: RecordingSurface };
-const open: Rig[] = [];
 
-async function rig(extract?: FieldExtractor): Promise<Rig> {
-  const templates = (await loadTemplates()).templates;
-  const store = await openStore("memory:");
-  const engine = createEngine({ store, model: createOfflineProvider({ drafters: offlineDrafters(templates) }) });
-  for (const t of templates) engine.register(t.workflow);
-  const core = createChatCore({ engine, templates, keyv: store.namespace("chat"), progressIntervalMs: 0, ...(extract ? { extract } : {}) });
-  const r = { store, engine, core, surface: new RecordingSurface() };
-  open.push(r);
-  return r;
-}
-
-afterEach(async () => {
-  for (const r of open.splice(0)) {
-    await r.core.close();
-    await r.engine.close();
-    await r.store.close().catch(() => undefined);
-  }
-});
+const rigs = useChatRigs();
+const rig = (extract?: FieldExtractor) => rigs(extract ? { extract } : {});
 
 const rootWith = (surface: RecordingSurface, label: string) =>
   surface

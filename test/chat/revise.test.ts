@@ -1,38 +1,15 @@
 // Revise any document by reply through the chat core: a lesson plan and an assessment take a reply, post
 // the next version with its files, Undo makes the previous version current again, Approve marks it final;
 // another teacher's reply changes nothing; steering words never become revisions.
-import { afterEach, describe, expect, test } from "vitest";
-import { createChatCore, type StaffroomChatCore } from "../../src/chat/index.ts";
-import { createEngine, type Engine, openStore, type Store } from "../../src/engine/index.ts";
-import { createOfflineProvider } from "../../src/model/offline.ts";
-import { loadTemplates, offlineDrafters } from "../../src/templates/index.ts";
+import { describe, expect, test } from "vitest";
 import { splitSections } from "../../src/templates/revision/sections.ts";
-import { RecordingSurface } from "./recording-surface.ts";
+import type { RecordingSurface } from "./recording-surface.ts";
+import { useChatRigs } from "./rig.ts";
 
 const alice = { id: "U_ALICE", name: "Alice" };
 const bob = { id: "U_BOB", name: "Bob" };
 
-type Rig = { store: Store; engine: Engine; core: StaffroomChatCore; surface: RecordingSurface };
-const open: Rig[] = [];
-
-async function rig(): Promise<Rig> {
-  const { templates } = await loadTemplates();
-  const store = await openStore("memory:");
-  const engine = createEngine({ store, model: createOfflineProvider({ drafters: offlineDrafters(templates) }) });
-  for (const t of templates) engine.register(t.workflow);
-  const core = createChatCore({ engine, templates, keyv: store.namespace("chat"), progressIntervalMs: 0 });
-  const r = { store, engine, core, surface: new RecordingSurface() };
-  open.push(r);
-  return r;
-}
-
-afterEach(async () => {
-  for (const r of open.splice(0)) {
-    await r.core.close();
-    await r.engine.close();
-    await r.store.close().catch(() => undefined);
-  }
-});
+const rig = useChatRigs();
 
 const button = (surface: RecordingSurface, version: number, label: string) => {
   const post = surface.of("post").findLast((p) => p.message.text.startsWith(`**Draft v${version}.**`));
