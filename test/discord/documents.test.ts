@@ -2,29 +2,24 @@
 // (multipart files[n] with matching attachments), an assessment's carries three, and the printable page is
 // a link button. The files are downloaded from the fake's attachment URLs and opened with a real zip and
 // XML parser.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createLinkSigner } from "../../src/documents/index.ts";
 import { readDocx } from "../documents/docx-reader.ts";
 import type { FakeDiscord, FakeMessage } from "../fakes/discord/index.ts";
-import { botMessages, buttonId, type Stack, startFake, startStack, teacher } from "./helpers.ts";
+import { botMessages, buttonId, type Stack, teacher, useStack } from "./helpers.ts";
 
 const links = createLinkSigner({ secret: "a-long-test-secret-for-links", publicUrl: "https://staffroom.example.org" });
 
 describe("documents on Discord", () => {
   let fake: FakeDiscord;
   let stack: Stack;
-
-  beforeAll(async () => {
-    fake = await startFake();
-    stack = await startStack(fake, { core: { links } });
-  });
-  afterAll(async () => {
-    await stack?.stop();
-    await fake?.close();
-  });
-  afterEach(() => {
-    expect(fake.violations).toEqual([]);
-  });
+  useStack(
+    (f, s) => {
+      fake = f;
+      stack = s;
+    },
+    { core: { links } },
+  );
 
   /** Runs a command to its document (clicking Run if the flow asks for it); returns the message with the files. */
   async function documentMessage(name: string, options: Record<string, string | number>): Promise<FakeMessage> {

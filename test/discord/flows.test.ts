@@ -1,6 +1,6 @@
 // End to end through the real discord.js client and a fake Discord (REST checked against the OpenAPI spec,
 // Gateway over WebSocket) with the real chat core, engine, templates and the offline model.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { REFUSAL_TEXT } from "../../src/adapters/discord/inbound.ts";
 import { registerCommands } from "../../src/adapters/discord/index.ts";
 import { silentLogger } from "../../src/log.ts";
@@ -17,10 +17,9 @@ import {
   newcomer,
   STAFF_ROLE,
   type Stack,
-  startFake,
-  startStack,
   teacher,
   textOf,
+  useStack,
   visitor,
 } from "./helpers.ts";
 
@@ -48,17 +47,9 @@ describe("Discord with the real chat core", () => {
   let fake: FakeDiscord;
   let stack: Stack;
   const channel = () => fake.guild.channels[0]?.id ?? "";
-
-  beforeAll(async () => {
-    fake = await startFake();
-    stack = await startStack(fake);
-  });
-  afterAll(async () => {
-    await stack?.stop();
-    await fake?.close();
-  });
-  afterEach(() => {
-    expect(fake.violations).toEqual([]);
+  useStack((f, s) => {
+    fake = f;
+    stack = s;
   });
 
   it("registers typed commands per guild by bulk overwrite, idempotently", async () => {
@@ -269,14 +260,13 @@ describe("Discord with the real chat core", () => {
 describe("Discord access control", () => {
   let fake: FakeDiscord;
   let stack: Stack;
-  beforeAll(async () => {
-    fake = await startFake();
-    stack = await startStack(fake, { env: { DISCORD_STAFF_ROLE_ID: STAFF_ROLE } });
-  });
-  afterAll(async () => {
-    await stack?.stop();
-    await fake?.close();
-  });
+  useStack(
+    (f, s) => {
+      fake = f;
+      stack = s;
+    },
+    { env: { DISCORD_STAFF_ROLE_ID: STAFF_ROLE }, violations: false },
+  );
 
   it("refuses a member without the staff role politely, and nothing runs", async () => {
     const i = fake.slash({ name: "lesson-plan", user: visitor, options: { topic: "Volcanoes" } });

@@ -3,9 +3,9 @@
 // bare command answers with a modal (callback type 9); a valid MODAL_SUBMIT starts exactly one execution
 // with progress in a thread; a bad value is refused privately, naming the field, with a button that reopens
 // the form with what was typed; "Fill in a form" on a conversation's question opens the form for its thread.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { FakeDiscord, FakeMessage } from "../fakes/discord/index.ts";
-import { botMessages, buttonId, componentsOf, newcomer, type Stack, startFake, startStack, teacher, textOf } from "./helpers.ts";
+import { botMessages, buttonId, componentsOf, newcomer, type Stack, teacher, textOf, useStack } from "./helpers.ts";
 
 const EPHEMERAL = 64;
 type Json = Record<string, unknown>;
@@ -18,17 +18,9 @@ describe("Discord forms", () => {
   let fake: FakeDiscord;
   let stack: Stack;
   const channel = () => fake.guild.channels[0]?.id ?? "";
-
-  beforeAll(async () => {
-    fake = await startFake();
-    stack = await startStack(fake);
-  });
-  afterAll(async () => {
-    await stack?.stop();
-    await fake?.close();
-  });
-  afterEach(() => {
-    expect(fake.violations).toEqual([]);
+  useStack((f, s) => {
+    fake = f;
+    stack = s;
   });
 
   it("answers a bare command with a modal: labels holding a select for grade and text inputs, at most five", async () => {

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll } from "vitest";
+import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import { type DiscordHandle, startDiscord } from "../../src/adapters/discord/index.ts";
 import type { ChatCoreOptions, StaffroomChatCore } from "../../src/chat/index.ts";
 import { type Config, loadConfig } from "../../src/config.ts";
@@ -68,18 +68,40 @@ export type Stack = {
   crash(): Promise<void>;
 };
 
-export async function startStack(
-  fake: FakeAddress,
-  opts: {
-    env?: Record<string, string>;
-    storeUrl?: string;
-    model?: (drafters: Record<string, Drafter>) => ModelProvider;
-    /** Templates beside the built-in ones. */
-    extraTemplates?: Template[];
-    /** Chat core options beside the stack's own (e.g. print links). */
-    core?: Omit<ChatCoreOptions, "engine" | "templates" | "keyv">;
-  } = {},
-): Promise<Stack> {
+export type StackOptions = {
+  env?: Record<string, string>;
+  storeUrl?: string;
+  model?: (drafters: Record<string, Drafter>) => ModelProvider;
+  /** Templates beside the built-in ones. */
+  extraTemplates?: Template[];
+  /** Chat core options beside the stack's own (e.g. print links). */
+  core?: Omit<ChatCoreOptions, "engine" | "templates" | "keyv">;
+};
+
+/**
+ * A fake Discord and the real stack against it for one describe block: started before its tests (handed to
+ * `set`), stopped after them, and after each test no request may have broken the spec (unless `violations`
+ * is false, for blocks that provoke refusals on purpose).
+ */
+export function useStack(set: (fake: FakeDiscord, stack: Stack) => void, opts: StackOptions & { violations?: boolean } = {}): void {
+  let fake: FakeDiscord | undefined;
+  let stack: Stack | undefined;
+  beforeAll(async () => {
+    fake = await startFake();
+    stack = await startStack(fake, opts);
+    set(fake, stack);
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await fake?.close();
+  });
+  if (opts.violations !== false)
+    afterEach(() => {
+      expect(fake?.violations).toEqual([]);
+    });
+}
+
+export async function startStack(fake: FakeAddress, opts: StackOptions = {}): Promise<Stack> {
   const config = discordConfig(fake, opts.env);
   const backend = await startBackend({
     ...(opts.storeUrl ? { storeUrl: opts.storeUrl } : {}),

@@ -1,24 +1,16 @@
 // Revise by reply through the real discord.js client against the fake Discord: a lesson plan's reply posts
 // version 2 with its Word file attached, Undo makes version 1 current again (posted again), Approve marks
 // it final; a colleague's reply gets a note and changes nothing.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { FakeDiscord, FakeMessage } from "../fakes/discord/index.ts";
-import { botMessages, buttonId, colleague, lastBot, type Stack, startFake, startStack, teacher, textOf } from "./helpers.ts";
+import { botMessages, buttonId, colleague, lastBot, type Stack, teacher, textOf, useStack } from "./helpers.ts";
 
 describe("Discord: revise a document by reply", () => {
   let fake: FakeDiscord;
   let stack: Stack;
-
-  beforeAll(async () => {
-    fake = await startFake();
-    stack = await startStack(fake);
-  });
-  afterAll(async () => {
-    await stack?.stop();
-    await fake?.close();
-  });
-  afterEach(() => {
-    expect(fake.violations).toEqual([]);
+  useStack((f, s) => {
+    fake = f;
+    stack = s;
   });
 
   async function click(m: FakeMessage, label: RegExp) {
