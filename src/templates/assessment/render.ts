@@ -193,31 +193,74 @@ export function renderAssessment(view: ExecutionView): RenderedDocument {
   };
 }
 
-/** Lines to write on after a question that is not multiple choice. */
-function answerSpace(q: Question): string {
-  const lines = q.type === "extended-response" ? 6 : 3;
-  return Array.from({ length: lines }, () => "_".repeat(60)).join("  \n");
+/** Lines to write on after a question that is not multiple choice (more for an extended response). */
+function writingLines(extended: boolean): string {
+  return Array.from({ length: extended ? 6 : 3 }, () => "_".repeat(60)).join("  \n");
+}
+
+/**
+ * One question as students see it: number, prompt and points, then its lettered choices (already "A. …")
+ * or lines to write on. The first draft and a revised version both print questions through here.
+ */
+export function studentQuestion(q: { n: number | string; prompt: string; points: number; choices: string[]; extended: boolean }): string {
+  const head = `**${q.n}.** ${q.prompt} _(${plural(q.points, "point")})_`;
+  if (q.choices.length > 0) return [head, ...q.choices.map((c) => `   - ${c}`)].join("\n");
+  return `${head}\n\n${writingLines(q.extended)}`;
+}
+
+/** The student copy's page: title, grade, subject and points, a name line, then the questions. */
+export function studentCopyPage(topic: string, inputs: Record<string, unknown>, totalPoints: number, questions: string[]): string {
+  return [
+    `# ${oneLine(topic)}`,
+    "",
+    `${gradeLabel(inputs.grade).replace(/^./, (c) => c.toUpperCase())} ${inputs.subject ?? ""} · ${totalPoints} points`,
+    "",
+    "Name: ______________________  Date: ____________",
+    "",
+    "## Questions",
+    questions.join("\n\n") || "_Not drafted._",
+    "",
+  ].join("\n");
+}
+
+/** The answer key's page around its three parts (standards, answers, rubric), each already Markdown. */
+export function answerKeyPage(
+  topic: string,
+  totalPoints: number,
+  parts: { standards: string; answers: string; rubric: string },
+  note: string[] = [],
+): string {
+  return [
+    `# Answer key: ${oneLine(topic)}`,
+    "",
+    ...note,
+    `**Total points:** ${totalPoints}`,
+    "",
+    "## Standards assessed",
+    parts.standards,
+    "",
+    "## Answers",
+    parts.answers,
+    "",
+    "## Rubric",
+    parts.rubric,
+    "",
+  ].join("\n");
 }
 
 /** What students get: the questions and room to answer, without answers, explanations, DOK or standards. */
 export function studentCopy(view: ExecutionView, topic: string, assembled: AssembledAssessment): RenderedDocument {
   const inputs = view.inputs as Record<string, unknown>;
-  const blocks = assembled.questions.map((q, i) => {
-    const head = `**${i + 1}.** ${oneLine(q.prompt)} _(${q.points} point${q.points === 1 ? "" : "s"})_`;
-    if (q.type === "multiple-choice") return [head, ...q.choices.map((c, k) => `   - ${LETTERS[k]}. ${oneLine(c)}`)].join("\n");
-    return `${head}\n\n${answerSpace(q)}`;
-  });
-  const markdown = [
-    `# ${oneLine(topic)}`,
-    "",
-    `${gradeLabel(inputs.grade).replace(/^./, (c) => c.toUpperCase())} ${inputs.subject} · ${assembled.totalPoints} points`,
-    "",
-    "Name: ______________________  Date: ____________",
-    "",
-    "## Questions",
-    blocks.join("\n\n") || "_Not drafted._",
-    "",
-  ].join("\n");
+  const blocks = assembled.questions.map((q, i) =>
+    studentQuestion({
+      n: i + 1,
+      prompt: oneLine(q.prompt),
+      points: q.points,
+      choices: q.type === "multiple-choice" ? q.choices.map((c, k) => `${LETTERS[k]}. ${oneLine(c)}`) : [],
+      extended: q.type === "extended-response",
+    }),
+  );
+  const markdown = studentCopyPage(topic, inputs, assembled.totalPoints, blocks);
   return { title: `Student copy: ${oneLine(topic)}`, markdown, filename: filenameFor("assessment-student-copy", topic) };
 }
 
@@ -232,24 +275,16 @@ export function answerKey(
     (q, i) =>
       `| ${i + 1} | ${cell(q.type === "multiple-choice" ? `**${q.answer}**` : q.answer)} | ${q.points} | ${cell(q.standard || "")} | ${cell(q.explanation)} |`,
   );
-  const markdown = [
-    `# Answer key: ${oneLine(topic)}`,
-    "",
-    ...offlineNote(view),
-    `**Total points:** ${assembled.totalPoints}`,
-    "",
-    "## Standards assessed",
-    standardsMarkdown(grounded),
-    "",
-    "## Answers",
+  const answers =
     rows.length > 0
       ? ["| # | Answer | Points | Standard | Why |", "| ---: | --- | ---: | --- | --- |", ...rows].join("\n")
-      : "_Not drafted._",
-    "",
-    "## Rubric",
-    rubricTable(assembled.rubric),
-    "",
-  ].join("\n");
+      : "_Not drafted._";
+  const markdown = answerKeyPage(
+    topic,
+    assembled.totalPoints,
+    { standards: standardsMarkdown(grounded), answers, rubric: rubricTable(assembled.rubric) },
+    offlineNote(view),
+  );
   return { title: `Answer key: ${oneLine(topic)}`, markdown, filename: filenameFor("assessment-answer-key", topic) };
 }
 

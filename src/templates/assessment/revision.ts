@@ -3,10 +3,10 @@
 // choices and drops its type, DOK and standard; the answer key copies the revised answers and rubric.
 
 import type { ExecutionView } from "../../engine/records.ts";
-import { gradeLabel } from "../fields.ts";
 import { filenameFor, oneLine } from "../markdown.ts";
 import { splitSections } from "../revision/sections.ts";
 import type { RenderedDocument } from "../types.ts";
+import { answerKeyPage, studentCopyPage, studentQuestion } from "./render.ts";
 
 /** Sections a revision changes together: the answer key follows the questions (and the other way round). */
 export const ASSESSMENT_COUPLED = [["Questions", "Answer key"]];
@@ -44,39 +44,17 @@ export function revisedCompanions(markdown: string, view: ExecutionView, base: R
   const body = (heading: string) => sections.find((s) => s.heading === heading)?.body ?? "_Not drafted._";
   const questions = parseQuestions(body("Questions"));
   const total = questions.reduce((a, q) => a + q.points, 0);
-  const space = (lines: number) => Array.from({ length: lines }, () => "_".repeat(60)).join("  \n");
-  const blocks = questions.map((q) => {
-    const head = `**${q.n}.** ${q.prompt.replace(/\s+$/, "")} _(${q.points} point${q.points === 1 ? "" : "s"})_`;
-    if (q.choices.length > 0) return [head, ...q.choices.map((c) => `   - ${c}`)].join("\n");
-    return `${head}\n\n${space(q.extended ? 6 : 3)}`;
+  const student = studentCopyPage(
+    topic,
+    inputs,
+    total,
+    questions.map((q) => studentQuestion({ ...q, prompt: q.prompt.replace(/\s+$/, "") })),
+  );
+  const key = answerKeyPage(topic, total, {
+    standards: body("Standards assessed"),
+    answers: body("Answer key"),
+    rubric: body("Rubric"),
   });
-  const grade = gradeLabel(inputs.grade).replace(/^./, (c) => c.toUpperCase());
-  const student = [
-    `# ${topic}`,
-    "",
-    `${grade} ${inputs.subject ?? ""} · ${total} points`,
-    "",
-    "Name: ______________________  Date: ____________",
-    "",
-    "## Questions",
-    blocks.join("\n\n") || "_Not drafted._",
-    "",
-  ].join("\n");
-  const key = [
-    `# Answer key: ${topic}`,
-    "",
-    `**Total points:** ${total}`,
-    "",
-    "## Standards assessed",
-    body("Standards assessed"),
-    "",
-    "## Answers",
-    body("Answer key"),
-    "",
-    "## Rubric",
-    body("Rubric"),
-    "",
-  ].join("\n");
   const [studentBase, keyBase] = base?.companions ?? [];
   return [
     {
