@@ -3,6 +3,7 @@
 import { conversationFields } from "../conversation/fields.ts";
 import { usageHint } from "../templates/fields.ts";
 import type { Template } from "../templates/types.ts";
+import { shorten } from "../util/shorten.ts";
 import type { CommandField, CommandSpec } from "./contract.ts";
 
 export const STAFFROOM_SUBCOMMANDS: NonNullable<CommandSpec["subcommands"]> = [
@@ -37,11 +38,11 @@ export function commandSpecs(templates: Template[]): CommandSpec[] {
     const fields = conversationFields(t.inputSchema).map((f): CommandField => {
       const field: CommandField = {
         name: f.name,
-        description: clip(f.question || f.label, 100),
+        description: shorten(f.question || f.label, 100),
         type: f.type === "enum" ? "string" : f.type,
         required: f.required,
       };
-      if (f.choices) field.choices = f.choices.slice(0, 25).map((c) => ({ value: c.value, label: clip(c.label, 100) }));
+      if (f.choices) field.choices = f.choices.slice(0, 25).map((c) => ({ value: c.value, label: shorten(c.label, 100) }));
       if (f.min !== undefined) field.min = f.min;
       if (f.max !== undefined) field.max = f.max;
       if (f.maxLength !== undefined) field.maxLength = f.maxLength;
@@ -50,7 +51,7 @@ export function commandSpecs(templates: Template[]): CommandSpec[] {
     });
     // The same hint everywhere (Slack manifest, /help, the CLI), from the template's field table.
     const usage = `/${t.command} ${usageHint(conversationFields(t.inputSchema))}`;
-    return { name: t.command, description: clip(t.description, 100), usage, fields, studentData: t.studentData };
+    return { name: t.command, description: shorten(t.description, 100), usage, fields, studentData: t.studentData };
   });
   specs.push({
     name: "staffroom",
@@ -62,8 +63,4 @@ export function commandSpecs(templates: Template[]): CommandSpec[] {
     studentData: false,
   });
   return specs;
-}
-
-function clip(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
 }

@@ -15,6 +15,7 @@ import { type Logger, silentLogger } from "../log.ts";
 import { activeConversations } from "../metrics.ts";
 import type { RenderedDocument, Template } from "../templates/types.ts";
 import { KeyedMutex } from "../util/mutex.ts";
+import { shorten } from "../util/shorten.ts";
 import { type Checklist, createChecklist } from "./checklist.ts";
 import type { Inbound, OutDocument, Surface, SurfaceName, ThreadRef } from "./contract.ts";
 import type { Follower } from "./follower.ts";
@@ -201,8 +202,4 @@ export function threadFromOrigin(origin: Origin | undefined): ThreadRef | undefi
 
 export function codeOf(error: unknown): string {
   return error instanceof Error ? ((error as { code?: string }).code ?? error.name) : "unknown";
-}
-
-export function clip(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
 }

@@ -3,9 +3,10 @@
 
 import { MAX_REQUEST_CHARS } from "../conversation/parse.ts";
 import { describeError } from "../errors.ts";
+import { shorten } from "../util/shorten.ts";
 import { parseActionId } from "./actions.ts";
 import { commandSpecs } from "./commands.ts";
-import { ChatContext, type ChatCoreOptions, clip, codeOf } from "./context.ts";
+import { ChatContext, type ChatCoreOptions, codeOf } from "./context.ts";
 import {
   type ActionMemory,
   type ActionTarget,
@@ -73,7 +74,7 @@ class Dispatcher implements StaffroomChatCore {
       const command = name.replace(/^\/+/, "").trim().toLowerCase();
       if (command === "staffroom") return staffroom(this.ctx, inbound, args, this.commands());
       const template = this.ctx.templateFor(command);
-      if (!template) return this.ctx.tell(inbound, `I don't know /${clip(command, 40)}. Try /staffroom help to see what I can do.`);
+      if (!template) return this.ctx.tell(inbound, `I don't know /${shorten(command, 40)}. Try /staffroom help to see what I can do.`);
       await startRequest(this.ctx, offeringForm(this.ctx, inbound, template.command), template, args);
     });
   }

@@ -7,6 +7,7 @@ import type { WorkflowStats } from "../engine/api.ts";
 import type { ExecutionRecord, ExecutionView } from "../engine/records.ts";
 import type { RenderedDocument } from "../templates/types.ts";
 import { formatDuration } from "../util/duration.ts";
+import { shorten } from "../util/shorten.ts";
 import { actionId } from "./actions.ts";
 import { type Checklist, renderChecklist } from "./checklist.ts";
 import type { ChatUser, ChoiceAction, CommandSpec, OutDocument, OutMessage } from "./contract.ts";
@@ -39,7 +40,7 @@ export function who(user: ChatUser): string {
 /** The root message of a request: what was asked and by whom (request text only when it holds no student data). */
 export function rootMessage(title: string, user: ChatUser, requestText: string | undefined, studentData: boolean): OutMessage {
   const text = requestText?.trim();
-  const shown = text && !studentData ? `: ${text.length > 200 ? `${text.slice(0, 197)}...` : text}` : "";
+  const shown = text && !studentData ? `: ${shorten(text, 200)}` : "";
   return { text: `**${title}** requested by ${who(user)}${shown}`, role: "root" };
 }
 
@@ -220,5 +221,5 @@ export function helpMessage(commands: CommandSpec[], descriptions: Record<string
 
 function oneLine(text: string): string {
   const line = text.split("\n")[0] ?? "";
-  return line.length > 300 ? `${line.slice(0, 297)}...` : line;
+  return shorten(line, 300);
 }

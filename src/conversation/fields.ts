@@ -2,6 +2,7 @@
 // every value goes through (typed answer, button click, parsed request, model extraction alike).
 import type { z } from "zod";
 import { describeField, type FieldDescription, fieldForKey, normaliseKey } from "../templates/fields.ts";
+import { shorten } from "../util/shorten.ts";
 
 /** A field as the conversation needs it: its description plus the zod schema that validates it. */
 export type ConversationField = FieldDescription & { schema: z.ZodType };
@@ -63,7 +64,7 @@ export function displayValue(field: ConversationField, value: unknown): string {
   if (choice) return choice.label;
   if (typeof value === "number" && isDuration(field)) return `${value} min`;
   const text = typeof value === "string" ? value : JSON.stringify(value);
-  return text.length > 200 ? `${text.slice(0, 197)}...` : text;
+  return shorten(text, 200);
 }
 
 export function isDuration(field: Pick<FieldDescription, "name" | "label" | "type">): boolean {

@@ -6,6 +6,7 @@
 // persists the state and posts the prompts.
 import { acceptedKeys } from "../templates/fields.ts";
 import { plural } from "../templates/markdown.ts";
+import { shorten } from "../util/shorten.ts";
 import { type ConversationField, checkField, displayValue, findField, fittingChoices, MAX_ANSWER_CHARS } from "./fields.ts";
 import { KNOWN_SUBJECTS, parsePairs, parseRequest } from "./parse.ts";
 
@@ -191,7 +192,7 @@ export function answer(spec: ConversationSpec, current: ConversationState, input
         prompts: [
           {
             kind: "notice",
-            text: `Commands aren't answers: to start another request, type ${clip(text)} outside this thread. This one is still waiting:`,
+            text: `Commands aren't answers: to start another request, type ${shorten(text, 40)} outside this thread. This one is still waiting:`,
           },
           ...reprompt(spec, state),
         ],
@@ -360,7 +361,7 @@ function onPick(spec: ConversationSpec, state: ConversationState, input: Answer,
   }
   return {
     state,
-    prompts: [{ kind: "error", text: `There is no field called "${clip(text)}".` }, pickPrompt(spec, state)],
+    prompts: [{ kind: "error", text: `There is no field called "${shorten(text, 40)}".` }, pickPrompt(spec, state)],
   };
 }
 
@@ -508,7 +509,7 @@ function applyPairs(
 
 /** One sentence naming the keys that are not fields and listing those the template takes. */
 export function unknownKeys(spec: ConversationSpec, unknown: string[]): string {
-  const named = unknown.map((k) => `"${clip(k)}"`);
+  const named = unknown.map((k) => `"${shorten(k, 40)}"`);
   return `/${spec.command} has no ${listOf(named, "or")} field; it takes ${acceptedKeys(spec.fields).join(", ")}.`;
 }
 
@@ -553,7 +554,7 @@ function pickPrompt(spec: ConversationSpec, state: ConversationState): Prompt {
           ? displayValue(f, f.default)
           : (f.absent ?? "(none)");
     const line = text.replace(/\s*\n+\s*/g, " / ");
-    return line.length > 80 ? `${line.slice(0, 77)}...` : line;
+    return shorten(line, 80);
   };
   const lines = spec.fields.map((f) => `- ${f.label}: ${shown(f)}`);
   const sample = spec.fields.find((f) => f.example !== "" && f.example.length <= 20 && !f.choices) ?? spec.fields[0];
@@ -593,8 +594,4 @@ function templateHelpPrompt(spec: ConversationSpec): Prompt {
 function listOf(items: string[], joiner = "and"): string {
   if (items.length <= 1) return items[0] ?? "";
   return `${items.slice(0, -1).join(", ")} ${joiner} ${items.at(-1)}`;
-}
-
-function clip(text: string): string {
-  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }

@@ -1,6 +1,8 @@
 // Reads the text typed with a command into field values: `key:value` pairs (quoted or not), then
 // deterministic rules for the common fields in free text ("5th grade science solar system 45 min").
 // Pure; every value it returns has passed the field's own zod schema.
+
+import { shorten } from "../util/shorten.ts";
 import { type ConversationField, checkField, findField, isDuration, normaliseKey } from "./fields.ts";
 
 /** Longest request text read; the rest is ignored and the teacher is told so. */
@@ -40,7 +42,7 @@ export function parseRequest(input: string, fields: ConversationField[]): Parsed
     // so it does not leak into the topic.
     if (report && !check.ok) {
       if (!issues.some((i) => i.field === field.name))
-        issues.push({ field: field.name, label: field.label, text: clip(raw), message: check.message });
+        issues.push({ field: field.name, label: field.label, text: shorten(raw, 60), message: check.message });
       return true;
     }
     return false;
@@ -100,7 +102,7 @@ export function parsePairs(
         issues.push({
           field: field.name,
           label: field.label,
-          text: clip(raw),
+          text: shorten(raw, 60),
           message: check.ok ? `${field.label} is needed.` : check.message,
         });
       return true;
@@ -356,8 +358,4 @@ function withoutControls(text: string): string {
 
 function escapeRe(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-function clip(text: string): string {
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

@@ -6,6 +6,7 @@
 import type Keyv from "keyv";
 import { z } from "zod";
 import { gradeField } from "../templates/fields.ts";
+import { shorten } from "../util/shorten.ts";
 import { type ConversationField, checkField, conversationFields, displayValue } from "./fields.ts";
 import { parsePairs } from "./parse.ts";
 
@@ -178,7 +179,7 @@ export function parseProfileEdit(text: string): ProfileEdit {
   if (parsed.rest !== "") {
     return {
       ok: false,
-      message: `I didn't understand "${clip(parsed.rest)}". Use name=value pairs, for example: profile grade=5 subject=Science framework=NGSS language=English school="Hill Elementary".`,
+      message: `I didn't understand "${shorten(parsed.rest, 60)}". Use name=value pairs, for example: profile grade=5 subject=Science framework=NGSS language=English school="Hill Elementary".`,
     };
   }
   return { ok: true, changes: parsed.values as Profile };
@@ -192,8 +193,4 @@ export function describeProfile(profile: Profile): string {
 
 function dropUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
-
-function clip(text: string): string {
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

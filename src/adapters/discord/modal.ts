@@ -11,6 +11,7 @@ import {
   TextInputStyle,
 } from "discord.js";
 import type { ChoiceAction, FormField, FormProblem, FormSpec, FormValues, ThreadRef } from "../../chat/contract.ts";
+import { fitTo } from "../../util/shorten.ts";
 import { encodeAction } from "./render.ts";
 
 /** Discord's documented limits for modals. */
@@ -37,10 +38,6 @@ export type ModalTarget = { command: string; thread?: ThreadRef };
 
 const MODAL_PREFIX = "form";
 
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
-
 export function encodeModalId(target: ModalTarget): string {
   const parts = [MODAL_PREFIX, target.command];
   if (target.thread) parts.push(target.thread.channelId, target.thread.threadId);
@@ -63,7 +60,7 @@ export function decodeModalId(customId: string): ModalTarget | undefined {
 function inputComponent(field: FormField): Record<string, unknown> {
   if (field.input === "select") {
     const options = (field.options ?? []).slice(0, MODAL_LIMITS.selectOptions).map((o) => ({
-      label: clip(o.label, MODAL_LIMITS.optionText),
+      label: fitTo(o.label, MODAL_LIMITS.optionText),
       value: o.value.slice(0, MODAL_LIMITS.optionText),
       ...(o.value === field.initial ? { default: true } : {}),
     }));
@@ -86,7 +83,7 @@ function inputComponent(field: FormField): Record<string, unknown> {
     style: field.input === "paragraph" ? TextInputStyle.Paragraph : TextInputStyle.Short,
     required: field.required,
     max_length: max,
-    ...(example ? { placeholder: clip(example, MODAL_LIMITS.placeholder) } : {}),
+    ...(example ? { placeholder: fitTo(example, MODAL_LIMITS.placeholder) } : {}),
     ...(field.initial !== undefined ? { value: field.initial.slice(0, max) } : {}),
   };
 }
@@ -95,15 +92,15 @@ function inputComponent(field: FormField): Record<string, unknown> {
 export function modalCallback(form: FormSpec): RESTAPIInteractionCallbackObject & Record<string, unknown> {
   const components = form.fields.slice(0, MODAL_LIMITS.components).map((field) => ({
     type: ComponentType.Label,
-    label: clip(field.label, MODAL_LIMITS.label),
-    ...(field.hint ? { description: clip(field.hint, MODAL_LIMITS.description) } : {}),
+    label: fitTo(field.label, MODAL_LIMITS.label),
+    ...(field.hint ? { description: fitTo(field.hint, MODAL_LIMITS.description) } : {}),
     component: inputComponent(field),
   }));
   return {
     type: InteractionResponseType.Modal,
     data: {
       custom_id: encodeModalId({ command: form.command, ...(form.thread ? { thread: form.thread } : {}) }),
-      title: clip(form.title, MODAL_LIMITS.title),
+      title: fitTo(form.title, MODAL_LIMITS.title),
       components,
     },
   } as unknown as RESTAPIInteractionCallbackObject & Record<string, unknown>;
@@ -156,7 +153,7 @@ export function refusalCallback(problems: readonly FormProblem[], reopen: Choice
   return {
     type: InteractionResponseType.ChannelMessageWithSource,
     data: {
-      content: clip(`Nothing was started; please fix this and send the form again:\n${lines.join("\n")}`, 2000),
+      content: fitTo(`Nothing was started; please fix this and send the form again:\n${lines.join("\n")}`, 2000),
       flags: MessageFlags.Ephemeral,
       allowed_mentions: { parse: [] },
       components: [

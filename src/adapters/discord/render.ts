@@ -15,6 +15,7 @@ import {
   PermissionFlagsBits,
 } from "discord.js";
 import type { ChoiceAction, CommandField, CommandSpec, OutDocument, OutMessage } from "../../chat/contract.ts";
+import { fitTo } from "../../util/shorten.ts";
 
 export const LIMITS = {
   content: 2000,
@@ -160,10 +161,6 @@ function balanceFences(chunks: string[], limit: number): string[] {
   return out;
 }
 
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
-
 // ---------- components ----------
 
 /** custom_id of a button: the action id and value, or a hash when they do not fit in 100 characters. */
@@ -233,7 +230,7 @@ export function renderComponents(actions: readonly ChoiceAction[] | undefined): 
             min_values: 1,
             max_values: 1,
             options: choices.slice(0, LIMITS.selectOptions).map((a) => ({
-              label: clip(a.label, LIMITS.optionText),
+              label: fitTo(a.label, LIMITS.optionText),
               value: encodeAction(a.id, a.value),
             })),
           },
@@ -256,7 +253,7 @@ export function renderComponents(actions: readonly ChoiceAction[] | undefined): 
       components: unique.slice(i, Math.min(i + LIMITS.buttonsPerRow, room)).map((a) => ({
         type: ComponentType.Button,
         style: styleOf(a),
-        label: clip(a.label, LIMITS.buttonLabel),
+        label: fitTo(a.label, LIMITS.buttonLabel),
         custom_id: encodeAction(a.id, a.value),
       })),
     });
@@ -287,7 +284,7 @@ export function renderMessage(message: OutMessage): MessageBody[] {
 export function renderEdit(message: OutMessage): MessageBody {
   const text = toDiscordMarkdown(message.text) || "…";
   return {
-    content: clip(text, LIMITS.content),
+    content: fitTo(text, LIMITS.content),
     components: renderComponents(message.actions),
     allowed_mentions: NO_MENTIONS,
   };
@@ -310,7 +307,7 @@ export function renderDocument(doc: OutDocument): { messages: MessageBody[]; fin
   for (const section of splitBefore(markdown, (line) => HEADING.test(line))) {
     const lines = section.split("\n");
     const m = HEADING.exec(lines[0] ?? "");
-    const title = m ? clip((m[2] ?? "").trim(), LIMITS.embedTitle) : undefined;
+    const title = m ? fitTo((m[2] ?? "").trim(), LIMITS.embedTitle) : undefined;
     const body = (m ? lines.slice(1).join("\n") : section).trim();
     const pieces = body ? splitMarkdown(body, LIMITS.embedDescription) : [];
     if (pieces.length === 0 && title) embeds.push({ title, color: 0x5865f2 });
@@ -318,7 +315,7 @@ export function renderDocument(doc: OutDocument): { messages: MessageBody[]; fin
       embeds.push({ ...(i === 0 && title ? { title } : {}), description, color: 0x5865f2 });
     });
   }
-  if (embeds.length === 0) embeds.push({ title: clip(doc.title, LIMITS.embedTitle), description: "(empty)", color: 0x5865f2 });
+  if (embeds.length === 0) embeds.push({ title: fitTo(doc.title, LIMITS.embedTitle), description: "(empty)", color: 0x5865f2 });
   const messages: MessageBody[] = [];
   let batch: APIEmbed[] = [];
   let size = 0;
@@ -354,11 +351,11 @@ export function renderDocument(doc: OutDocument): { messages: MessageBody[]; fin
     rows.push({
       type: ComponentType.ActionRow,
       components: [
-        { type: ComponentType.Button, style: ButtonStyle.Link, label: clip(doc.link.label, LIMITS.buttonLabel), url: doc.link.url },
+        { type: ComponentType.Button, style: ButtonStyle.Link, label: fitTo(doc.link.label, LIMITS.buttonLabel), url: doc.link.url },
       ],
     });
   const final: MessageBody = {
-    content: clip(`📄 **${doc.title}**${attached}.${missing}`, LIMITS.content),
+    content: fitTo(`📄 **${doc.title}**${attached}.${missing}`, LIMITS.content),
     allowed_mentions: NO_MENTIONS,
     ...(rows.length ? { components: rows } : {}),
   };
@@ -394,7 +391,7 @@ const optionType: Record<CommandField["type"], ApplicationCommandOptionType> = {
 function fieldOption(field: CommandField): APIApplicationCommandOption {
   const base = {
     name: optionName(field.name),
-    description: clip(field.description || field.name, LIMITS.commandDescription),
+    description: fitTo(field.description || field.name, LIMITS.commandDescription),
     // Options are never required on Discord: the conversation asks for whatever is left out.
     required: false,
   };
@@ -407,7 +404,7 @@ function fieldOption(field: CommandField): APIApplicationCommandOption {
       type,
       ...(field.maxLength ? { max_length: Math.min(field.maxLength, 6000) } : {}),
       ...(field.choices?.length && !many
-        ? { choices: field.choices.map((c) => ({ name: clip(c.label, LIMITS.optionText), value: clip(c.value, LIMITS.optionText) })) }
+        ? { choices: field.choices.map((c) => ({ name: fitTo(c.label, LIMITS.optionText), value: fitTo(c.value, LIMITS.optionText) })) }
         : field.autocomplete || many
           ? { autocomplete: true }
           : {}),
@@ -422,7 +419,7 @@ function fieldOption(field: CommandField): APIApplicationCommandOption {
     return {
       ...base,
       type: type as ApplicationCommandOptionType.Integer,
-      choices: numericChoices.map((c) => ({ name: clip(c.label, LIMITS.optionText), value: Number(c.value) })),
+      choices: numericChoices.map((c) => ({ name: fitTo(c.label, LIMITS.optionText), value: Number(c.value) })),
     };
   }
   return { ...base, type, ...bounds, ...(field.autocomplete || many ? { autocomplete: true } : {}) } as APIApplicationCommandOption;
@@ -448,13 +445,13 @@ export function commandJson(spec: CommandSpec): CommandJson {
     ? spec.subcommands.slice(0, 25).map((s) => ({
         type: ApplicationCommandOptionType.Subcommand,
         name: optionName(s.name),
-        description: clip(s.description || s.name, LIMITS.commandDescription),
+        description: fitTo(s.description || s.name, LIMITS.commandDescription),
         options: s.arg
           ? [
               {
                 type: ApplicationCommandOptionType.String,
                 name: optionName(s.arg.name),
-                description: clip(s.arg.description || s.arg.name, LIMITS.commandDescription),
+                description: fitTo(s.arg.description || s.arg.name, LIMITS.commandDescription),
                 required: s.arg.required,
               },
             ]
@@ -463,7 +460,7 @@ export function commandJson(spec: CommandSpec): CommandJson {
     : spec.fields.slice(0, 25).map(fieldOption);
   return {
     name: optionName(spec.name),
-    description: clip(spec.description || spec.name, LIMITS.commandDescription),
+    description: fitTo(spec.description || spec.name, LIMITS.commandDescription),
     type: 1,
     options,
     default_member_permissions: Number(DEFAULT_MEMBER_PERMISSIONS),
@@ -479,5 +476,5 @@ export function filterChoices(field: CommandField, partial: string): { name: str
   return (field.choices ?? [])
     .filter((c) => !p || c.label.toLowerCase().includes(p) || c.value.toLowerCase().includes(p))
     .slice(0, LIMITS.choices)
-    .map((c) => ({ name: clip(c.label, LIMITS.optionText), value: clip(c.value, LIMITS.optionText) }));
+    .map((c) => ({ name: fitTo(c.label, LIMITS.optionText), value: fitTo(c.value, LIMITS.optionText) }));
 }

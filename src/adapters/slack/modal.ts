@@ -1,6 +1,7 @@
 // Pure rendering for Slack forms: a FormSpec as a modal view (Block Kit input blocks within Slack's limits),
 // a view_submission's state read back into form values, and a form check as `response_action: "errors"`.
 import type { FormCheck, FormField, FormSpec, FormValues, ThreadRef } from "../../chat/contract.ts";
+import { fitTo } from "../../util/shorten.ts";
 
 /** Slack's documented limits for modals and their inputs. */
 export const MODAL_LIMITS = {
@@ -30,11 +31,7 @@ const ACTION_ID = "value";
 /** Where a submitted form goes: the channel the command came from, or the thread whose conversation it fills. */
 export type FormOrigin = { channelId: string; isDirect: boolean; thread?: ThreadRef };
 
-const plain = (text: string, max: number) => ({ type: "plain_text" as const, text: clip(text, max), emoji: true });
-
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
+const plain = (text: string, max: number) => ({ type: "plain_text" as const, text: fitTo(text, max), emoji: true });
 
 function element(field: FormField): Record<string, unknown> {
   const placeholder = field.placeholder ? { placeholder: plain(field.placeholder, MODAL_LIMITS.placeholder) } : {};
@@ -99,7 +96,7 @@ export function renderModal(form: FormSpec, origin: FormOrigin): Record<string, 
   if (form.omitted.length > 0) {
     blocks.push({
       type: "context",
-      elements: [{ type: "mrkdwn", text: clip(`You can add ${form.omitted.join(", ")} afterwards in the thread.`, 3000) }],
+      elements: [{ type: "mrkdwn", text: fitTo(`You can add ${form.omitted.join(", ")} afterwards in the thread.`, 3000) }],
     });
   }
   const metadata: Record<string, unknown> = { c: origin.channelId, d: origin.isDirect };

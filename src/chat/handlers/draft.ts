@@ -3,8 +3,9 @@
 // Undo makes the previous one current again (and posts it), Approve marks one final.
 
 import type { Template } from "../../templates/types.ts";
+import { shorten } from "../../util/shorten.ts";
 import type { DraftVerb } from "../actions.ts";
-import { type ChatContext, clip } from "../context.ts";
+import type { ChatContext } from "../context.ts";
 import type { Inbound } from "../contract.ts";
 import { draftActions, rootStatus } from "../messages.ts";
 import type { DraftRecord, DraftVersion, ThreadRecord } from "../records.ts";
@@ -23,7 +24,7 @@ export async function revise(
   if (!draft || !base) return;
   const clipped = instruction.slice(0, 1000);
   const inputs = { ...draft.inputs, previousDraft: base.markdown, revisionInstruction: clipped };
-  await inbound.surface.post(rec.thread, { text: `Revising draft v${base.n}: "${clip(clipped, 200)}"`, role: "notice" });
+  await inbound.surface.post(rec.thread, { text: `Revising draft v${base.n}: "${shorten(clipped, 200)}"`, role: "notice" });
   draft.awaitingInstruction = false;
   await startExecution(ctx, inbound, rec, template, inputs, "revision", clipped);
 }

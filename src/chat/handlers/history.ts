@@ -3,7 +3,8 @@
 // revises it like in its first thread.
 
 import type { ExecutionView } from "../../engine/records.ts";
-import { type ChatContext, clip } from "../context.ts";
+import { shorten } from "../../util/shorten.ts";
+import type { ChatContext } from "../context.ts";
 import type { Inbound } from "../contract.ts";
 import { executionOf, resolveRef } from "../history.ts";
 import { draftActions, historyMessage } from "../messages.ts";
@@ -16,7 +17,7 @@ export async function showHistory(ctx: ChatContext, inbound: Inbound, page = 0):
 
 /** The one sentence for a number or id that names none of the teacher's requests. */
 export function unknownRef(ref: string): string {
-  return `None of your requests is "${clip(ref, 60)}". /staffroom history lists them with their numbers.`;
+  return `None of your requests is "${shorten(ref, 60)}". /staffroom history lists them with their numbers.`;
 }
 
 /** The execution a short number ("7", "#7 v2") or an id names, among the teacher's own; undefined if none. */

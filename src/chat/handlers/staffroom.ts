@@ -3,8 +3,9 @@
 import { templateHelp } from "../../conversation/machine.ts";
 import { MAX_REQUEST_CHARS } from "../../conversation/parse.ts";
 import { describeProfile, parseProfileEdit } from "../../conversation/profile.ts";
+import { shorten } from "../../util/shorten.ts";
 import { checklistFromView } from "../checklist.ts";
-import { type ChatContext, clip } from "../context.ts";
+import type { ChatContext } from "../context.ts";
 import type { CommandArgs, CommandSpec, Inbound } from "../contract.ts";
 import { helpMessage, statsMessage, statusMessage } from "../messages.ts";
 import { askForget } from "./forget.ts";
@@ -64,6 +65,6 @@ export async function staffroom(ctx: ChatContext, inbound: Inbound, args: Comman
       return ctx.tell(inbound, cancelled ? `Cancelled request ${ref}.` : `Request ${ref} had already finished (${view.status}).`);
     }
     default:
-      return ctx.tell(inbound, `I don't know "/staffroom ${clip(sub, 40)}". Try /staffroom help.`);
+      return ctx.tell(inbound, `I don't know "/staffroom ${shorten(sub, 40)}". Try /staffroom help.`);
   }
 }
