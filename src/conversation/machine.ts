@@ -527,15 +527,15 @@ function askPrompt(spec: ConversationSpec, state: ConversationState, field: Conv
   const missing = spec.fields.filter((f) => f.required && !(f.name in state.values) && f.name !== field.name).length;
   const left = change || !field.required ? "" : missing === 0 ? " (last question)" : ` (${plural(missing + 1, "question")} left)`;
   const hint = field.required ? "" : " _(optional: type skip to leave it out)_";
-  const current =
-    field.name in state.values
-      ? displayValue(field, state.values[field.name])
-      : field.default !== undefined
-        ? displayValue(field, field.default)
-        : (field.absent ?? "(none)");
-  const now = change ? `\nNow: ${current}` : "";
+  const now = change ? `\nNow: ${currentText(field, state.values)}` : "";
   const example = !field.choices && field.example ? `\nFor example: ${field.example}` : "";
   return { kind: "question", text: `**${field.question}**${left}${hint}${now}${example}`, options };
+}
+
+/** What a field holds now, as the teacher reads it: the value given, else its default, else how it is left out. */
+function currentText(field: ConversationField, values: Record<string, unknown>): string {
+  if (field.name in values) return displayValue(field, values[field.name]);
+  return field.default !== undefined ? displayValue(field, field.default) : (field.absent ?? "(none)");
 }
 
 function helpPrompt(field: ConversationField): Prompt {
@@ -547,13 +547,7 @@ function helpPrompt(field: ConversationField): Prompt {
 
 function pickPrompt(spec: ConversationSpec, state: ConversationState): Prompt {
   const shown = (f: ConversationField) => {
-    const text =
-      f.name in state.values
-        ? displayValue(f, state.values[f.name])
-        : f.default !== undefined
-          ? displayValue(f, f.default)
-          : (f.absent ?? "(none)");
-    const line = text.replace(/\s*\n+\s*/g, " / ");
+    const line = currentText(f, state.values).replace(/\s*\n+\s*/g, " / ");
     return shorten(line, 80);
   };
   const lines = spec.fields.map((f) => `- ${f.label}: ${shown(f)}`);
