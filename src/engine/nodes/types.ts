@@ -3,11 +3,11 @@ import type { z } from "zod";
 import type { ModelProvider, TokenUsage } from "../../model/types.ts";
 import type { TransformFn } from "../api.ts";
 import type { Context } from "../context.ts";
-import type { ExecutionRecord, HumanWait, NodeState } from "../records.ts";
+import type { ExecutionRecord, NodeState } from "../records.ts";
 import type { WorkflowNode } from "../schema.ts";
 
-/** What one attempt of a node produced: an output (raw, before the node's `out` mapping) or a wait for a person. */
-export type NodeResult = { type: "output"; raw: unknown; usage?: TokenUsage; chose?: string | null } | { type: "wait"; wait: HumanWait };
+/** What one attempt of a node produced: its output, raw (before the node's `out` mapping). */
+export type NodeResult = { type: "output"; raw: unknown; usage?: TokenUsage; chose?: string | null };
 
 /** What an executor may read and call during one attempt. */
 export type AttemptInput<N extends WorkflowNode = WorkflowNode> = {
@@ -30,12 +30,10 @@ export interface NodeExecutor<N extends WorkflowNode = WorkflowNode> {
   run(input: AttemptInput<N>): Promise<NodeResult>;
 }
 
-/** What executors need from the engine (registries, the model, sub-workflow runs). */
+/** What executors need from the engine (registries, the model). */
 export type ExecutorDeps = {
   model: ModelProvider;
   defaultModel?: string;
   transforms: ReadonlyMap<string, TransformFn>;
   schemas: ReadonlyMap<string, z.ZodType>;
-  /** Starts (or re-attaches to) the node's sub-workflow execution and resolves with its completed outputs. */
-  runChild(input: AttemptInput<Extract<WorkflowNode, { kind: "workflow" }>>): Promise<Record<string, unknown>>;
 };

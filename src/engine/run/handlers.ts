@@ -93,8 +93,6 @@ export class Handlers {
       ...(d.defaultModel ? { defaultModel: d.defaultModel } : {}),
       transforms: d.registry.transforms,
       schemas: d.registry.schemas,
-      // Sub-workflow nodes are dispatched as child executions by decide(); no attempt runs them.
-      runChild: () => Promise.reject(new StaffroomError("internal_error", "Sub-workflows run as child executions.")),
     });
   }
 
@@ -497,7 +495,6 @@ export class Handlers {
         ctrl.signal,
         timeoutMs !== undefined ? { ms: timeoutMs, nodeId, clock: this.d.clock } : undefined,
       );
-      if (result.type !== "output") return;
       if (result.usage) {
         modelTokensTotal.inc({ provider: this.d.model.name, direction: "input" }, result.usage.inputTokens);
         modelTokensTotal.inc({ provider: this.d.model.name, direction: "output" }, result.usage.outputTokens);
