@@ -71,6 +71,7 @@ export const ConfigSchema = z.object({
     .transform((v) => (v === "" ? undefined : v))
     .pipe(z.string().min(32, { error: "must be at least 32 characters; make one with openssl rand -hex 32" }).optional()),
   STAFFROOM_LINK_DAYS: int(7, 1, 365),
+  STAFFROOM_CONSOLE_PASTE_MS: int(25, 0, 1000),
   SLACK_BOT_TOKEN: optionalString,
   SLACK_APP_TOKEN: optionalString,
   SLACK_SIGNING_SECRET: optionalString,

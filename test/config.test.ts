@@ -126,6 +126,11 @@ describe("configuration from the environment", () => {
       "STAFFROOM_LINK_SECRET: must be at least 32 characters; make one with openssl rand -hex 32",
       "STAFFROOM_LINK_DAYS: must be a whole number from 1 to 365 (default 7)",
     ]);
+    // The console's paste window is validated like every other setting.
+    expect(loadConfig({}).STAFFROOM_CONSOLE_PASTE_MS).toBe(25);
+    expect(problemsOf({ STAFFROOM_CONSOLE_PASTE_MS: "-5" })).toEqual([
+      "STAFFROOM_CONSOLE_PASTE_MS: must be a whole number from 0 to 1000 (default 25)",
+    ]);
   });
 
   it("refuses standards and template folders that do not exist or are files", () => {

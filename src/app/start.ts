@@ -184,6 +184,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<num
         core,
         logger,
         saveDocument: (doc) => saveDocumentFiles(documentsDir, doc),
+        pasteMs: config.STAFFROOM_CONSOLE_PASTE_MS,
         ...(options.input ? { input: options.input } : {}),
         ...(options.output ? { output: options.output } : {}),
       });

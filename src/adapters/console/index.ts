@@ -25,8 +25,8 @@ export type ConsoleOptions = {
   saveDocument?: (document: OutDocument) => Promise<string[]>;
   /**
    * Lines arriving within this many milliseconds of each other are one message (a paste of student work
-   * is one answer, never several). 0 reads every line as its own message. Defaults to
-   * STAFFROOM_CONSOLE_PASTE_MS, else 25.
+   * is one answer, never several). 0 reads every line as its own message. The app passes
+   * STAFFROOM_CONSOLE_PASTE_MS from the validated configuration; 25 when not given.
    */
   pasteMs?: number;
 };
@@ -35,9 +35,7 @@ export type ConsoleOptions = {
 const PASTE_MS = 25;
 
 function pasteWindow(option: number | undefined): number {
-  if (option !== undefined) return Math.max(0, option);
-  const env = Number(process.env.STAFFROOM_CONSOLE_PASTE_MS);
-  return Number.isFinite(env) && process.env.STAFFROOM_CONSOLE_PASTE_MS !== "" && env >= 0 ? env : PASTE_MS;
+  return option === undefined ? PASTE_MS : Math.max(0, option);
 }
 
 export type ConsoleHandle = {
