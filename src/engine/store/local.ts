@@ -1,16 +1,25 @@
 // The local ExecutionStore driver on a Table (Keyv's sqlite table or a Map). It alone knows the layout:
-//   x:<id> header · v:<id> {v: version, s: last seq} · n:<id>:<node> node state · a:<id>:<node>:<n> attempt
-//   e:<id>:<seq> events of one write · l:<id> {userId, idempotencyKey} (written once) · i:<key> idempotency key → id
+//   x:<id> header · e:<id>:<version> one commit row per write (below) · a:<id>:<node>:<n> attempt
+//   l:<id> {userId, idempotencyKey} (written once) · i:<key> idempotency key → id
 //   d:<hash> definition · o:<owner> owner lease · s:<template> stats
 //   ix:r:<inv>:<id>, ix:u:<user>:<inv>:<id>, ix:t:<template>:<inv>:<id> (newest first: inv = MAX - createdAt)
 //   ix:f:<id> unfinished
+// The log is the state: every write (the creation is version 0, each decision the next version) adds ONE
+// row, `e:<id>:<version>` = {l: last seq after it, e: its events, n: the node states it wrote}. A load
+// reads the header and the execution's commit rows in one statement and folds them (later versions
+// win per node); the version is the newest row's, the seq its `l`. A decision's write costs one row,
+// however many nodes it settles and dispatches (each row is a b-tree insert with its own cost; four
+// rows per node were most of a step's time). An event that says no more than a node state of the
+// same row (`node.started` from the dispatch record, `node.completed` from the completed state) is
+// stored as that state's index in `n` and rebuilt on read, so it costs a few bytes.
+// The fence, two primary-key lookups in the same statement: the row of the version the decision read
+// exists with exactly the seq it read (a string comparison of the stored JSON's prefix), and the next
+// version's row does not exist yet (of racing writers one inserts it). A write at a stale version, or
+// on stale seqs, changes nothing.
 // Index rows are rewritten with every header write, so they expire with the header, never before it
 // (forget finds an execution as long as any of it is readable). `ix:f` is dropped after the header
 // turns terminal (a later statement, one for many executions, when the committer is idle); a crash
 // between the two leaves an entry `unfinished()` heals.
-// Every commit is fenced by the version row: it applies only while `v:<id>` still holds the version
-// and seq the decision read (every commit rewrites it), and its events must continue the log.
-// Events are stored one row per write (`e:<id>:<first seq>`, an array; seqs implied by position).
 import { randomBytes } from "node:crypto";
 import { readFileSync, readlinkSync } from "node:fs";
 import { hostname } from "node:os";
@@ -37,7 +46,8 @@ const MAX_TIME = 9_999_999_999_999;
 
 type IdemRow = { executionId: string };
 type MetaRow = { idempotencyKey?: string; userId: string };
-type VersionRow = { v: number; s: number };
+/** One write's row: the last seq after it (first, for the fence's prefix comparison), its events, the node states it wrote. */
+type CommitRow = { l: number; e: (StoredEvent | number)[]; n?: NodeState[] };
 /** One write waiting for the group committer: a decision's commit, or a new execution's rows. */
 type PendingWrite = {
   executionId: string;
@@ -167,10 +177,9 @@ export class LocalExecutionStore implements ExecutionStore {
     const rows: Row[] = [
       ...this.definitionRows(input),
       [`l:${header.id}`, meta],
-      [`v:${header.id}`, { v: 0, s: events.at(-1)?.seq ?? 0 } satisfies VersionRow],
       [`x:${header.id}`, header],
       ...indexRows(header),
-      ...eventRows(events),
+      [`e:${header.id}:0`, commitRow(events.at(-1)?.seq ?? 0, events, undefined)],
     ];
     if (!TERMINAL.has(header.status)) rows.push([`ix:f:${header.id}`, 1]);
     return rows;
@@ -222,22 +231,28 @@ export class LocalExecutionStore implements ExecutionStore {
       if (e.seq !== first + i || e.executionId !== id) return Promise.resolve({ ok: false, reason: "seq_conflict" });
     }
     if (first !== t.seq + 1) return Promise.resolve({ ok: false, reason: "seq_conflict" });
-    const rows: Row[] = [[`v:${id}`, { v: t.expectVersion + 1, s: t.seq + events.length } satisfies VersionRow]];
+    const version = t.expectVersion + 1;
+    const nodes = t.nodes?.length ? lastPerNode(t.nodes) : undefined;
+    const rows: Row[] = [[`e:${id}:${version}`, commitRow(t.seq + events.length, events, nodes)]];
     if (t.header) rows.push([`x:${id}`, t.header], ...indexRows(t.header));
-    for (const n of t.nodes ?? []) rows.push([`n:${id}:${n.nodeId}`, n]);
     for (const a of t.attempts ?? []) rows.push([`a:${id}:${a.nodeId}:${a.attempt.attempt}`, a.attempt]);
-    rows.push(...eventRows(events));
     for (const child of t.children ?? []) rows.push(...this.newRows(child));
-    // The fence, one primary-key lookup and a string comparison: the version row is still exactly
-    // what the decision read (every commit rewrites it, so no decision came in between).
-    const conditions: Condition[] = [{ key: `v:${id}`, valueIs: { v: t.expectVersion, s: t.seq } satisfies VersionRow }];
+    // The fence: the row of the version read holds the seq read, and nobody has written the next version.
+    const conditions: Condition[] = [
+      { key: `e:${id}:${t.expectVersion}`, first: { field: "l", equals: t.seq } },
+      { key: `e:${id}:${version}`, exists: false },
+    ];
     const applied = () => {
       for (const child of t.children ?? []) this.writtenDefinitions.add(child.header.hash);
       if (t.header && TERMINAL.has(t.header.status)) this.finishedIx.push(`ix:f:${id}`);
     };
     return this.write(id, rows, conditions, applied).then(async (ok): Promise<CommitResult> => {
-      if (ok) return { ok: true, version: t.expectVersion + 1 };
-      return { ok: false, reason: (await this.one<VersionRow>(`v:${id}`)) ? "version_conflict" : "not_found" };
+      if (ok) return { ok: true, version };
+      const got = await this.table.get([`e:${id}:${version}`, `e:${id}:${t.expectVersion}`, `x:${id}`]);
+      if (got.has(`e:${id}:${version}`)) return { ok: false, reason: "version_conflict" };
+      if (!got.has(`x:${id}`)) return { ok: false, reason: "not_found" };
+      const read = got.get(`e:${id}:${t.expectVersion}`) as CommitRow | undefined;
+      return { ok: false, reason: read && read.l !== t.seq ? "seq_conflict" : "version_conflict" };
     });
   }
 
@@ -316,14 +331,13 @@ export class LocalExecutionStore implements ExecutionStore {
   }
 
   async loadExecution(executionId: string): Promise<LoadedExecution | undefined> {
-    // One statement: the header, the version and the nodes of one moment (two reads could straddle a write).
-    const { got, rows } = await this.table.getWithRange([`x:${executionId}`, `v:${executionId}`], `n:${executionId}:`);
+    // One statement: the header and the commit rows of one moment (two reads could straddle a write).
+    const { got, rows } = await this.table.getWithRange([`x:${executionId}`], `e:${executionId}:`);
     const header = got.get(`x:${executionId}`) as ExecutionRecord | undefined;
-    const version = got.get(`v:${executionId}`) as VersionRow | undefined;
-    if (!header || !version) return undefined;
-    const nodes = new Map<string, NodeState>();
-    for (const [, v] of rows) nodes.set((v as NodeState).nodeId, v as NodeState);
-    return { header, nodes, version: version.v, seq: version.s };
+    const log = commitLog(rows);
+    const last = log.at(-1);
+    if (!header || !last) return undefined;
+    return { header, nodes: foldNodes(log), version: last.version, seq: last.row.l };
   }
 
   async deleteExecution(executionId: string): Promise<boolean> {
@@ -331,14 +345,13 @@ export class LocalExecutionStore implements ExecutionStore {
     const header = got.get(`x:${executionId}`) as ExecutionRecord | undefined;
     const lease = got.get(`l:${executionId}`) as MetaRow | undefined;
     if (!header && !lease) return false;
-    const keys = [`x:${executionId}`, `l:${executionId}`, `v:${executionId}`, `ix:f:${executionId}`];
+    const keys = [`x:${executionId}`, `l:${executionId}`, `ix:f:${executionId}`];
     if (lease?.idempotencyKey !== undefined) {
       const mapped = await this.one<IdemRow>(`i:${lease.idempotencyKey}`);
       if (mapped?.executionId === executionId) keys.push(`i:${lease.idempotencyKey}`);
     }
     if (header) keys.push(...indexRows(header).map(([k]) => k));
     await this.table.delete(keys);
-    await this.table.deleteRange(`n:${executionId}:`);
     await this.table.deleteRange(`a:${executionId}:`);
     await this.table.deleteRange(`e:${executionId}:`);
     return true;
@@ -356,12 +369,7 @@ export class LocalExecutionStore implements ExecutionStore {
   }
 
   async getNodes(executionId: string): Promise<Map<string, NodeState>> {
-    const out = new Map<string, NodeState>();
-    for (const [, v] of await this.table.range(`n:${executionId}:`)) {
-      const st = v as NodeState;
-      out.set(st.nodeId, st);
-    }
-    return out;
+    return foldNodes(commitLog(await this.table.range(`e:${executionId}:`)));
   }
 
   async getAttempts(executionId: string, nodeId: string): Promise<AttemptRecord[]> {
@@ -370,15 +378,18 @@ export class LocalExecutionStore implements ExecutionStore {
   }
 
   async getEvents(executionId: string, fromSeq = 1): Promise<EngineEvent[]> {
-    const rows = await this.table.range(`e:${executionId}:`);
     const events: EngineEvent[] = [];
-    for (const [key, v] of rows) {
-      // One row per write, keyed by its first seq; the seqs after it are implied by position.
-      const first = Number(key.slice(key.lastIndexOf(":") + 1));
-      const batch = Array.isArray(v) ? (v as StoredEvent[]) : [v as StoredEvent];
-      for (const [i, e] of batch.entries()) events.push({ executionId, seq: first + i, ...e } as EngineEvent);
+    for (const { row } of commitLog(await this.table.range(`e:${executionId}:`))) {
+      const first = row.l - row.e.length + 1;
+      for (const [i, e] of row.e.entries()) {
+        const seq = first + i;
+        if (typeof e === "number") {
+          const st = row.n?.[e];
+          const rebuilt = st ? derivedEvent(st) : undefined;
+          if (rebuilt) events.push({ executionId, seq, ...rebuilt } as EngineEvent);
+        } else events.push({ executionId, seq, ...e } as EngineEvent);
+      }
     }
-    events.sort((a, b) => a.seq - b.seq);
     // Gap-free from 1: stop at the first gap (an expired prefix or a partial delete yields nothing past it).
     const out: EngineEvent[] = [];
     let expect = events[0]?.seq ?? 1;
@@ -391,7 +402,7 @@ export class LocalExecutionStore implements ExecutionStore {
   }
 
   async lastSeq(executionId: string): Promise<number> {
-    return (await this.one<VersionRow>(`v:${executionId}`))?.s ?? 0;
+    return commitLog(await this.table.range(`e:${executionId}:`)).at(-1)?.row.l ?? 0;
   }
 
   async getDefinition(hash: string): Promise<WorkflowDefinition | undefined> {
@@ -519,11 +530,57 @@ export class LocalExecutionStore implements ExecutionStore {
 /** An event as stored: its execution id and seq are implied by its row's key and its place in the row. */
 type StoredEvent = Omit<EngineEvent, "executionId" | "seq">;
 
-/** One row for the events of one write (consecutive seqs), keyed by the first seq. */
-function eventRows(events: EngineEvent[]): Row[] {
-  const first = events[0];
-  if (!first) return [];
-  return [[`e:${first.executionId}:${first.seq}`, events.map(({ executionId: _x, seq: _s, ...rest }) => rest satisfies StoredEvent)]];
+/** Node states of one transition, the last per node (whole records, last write wins). */
+function lastPerNode(nodes: NodeState[]): NodeState[] {
+  if (nodes.length < 2) return nodes;
+  return [...new Map(nodes.map((n) => [n.nodeId, n])).values()];
+}
+
+/**
+ * The event a node state implies on its own: `node.started` from a dispatch record, `node.completed`
+ * from a completed state. Such events are stored as the index of their state (exactly the event the
+ * decision made, or it is stored in full).
+ */
+function derivedEvent(st: NodeState): StoredEvent | undefined {
+  if (st.status === "running" && st.dispatchedAt !== undefined)
+    return { type: "node.started", at: st.dispatchedAt, nodeId: st.nodeId, data: { attempt: st.attempts } };
+  if (st.status === "completed" && st.endedAt !== undefined)
+    return {
+      type: "node.completed",
+      at: st.endedAt,
+      nodeId: st.nodeId,
+      data: {
+        attempt: st.attempts,
+        durationMs: st.durationMs,
+        ...(st.usage ? { usage: st.usage } : {}),
+        ...(st.chose !== undefined ? { chose: st.chose } : {}),
+      },
+    };
+  return undefined;
+}
+
+function commitRow(last: number, events: EngineEvent[], nodes: NodeState[] | undefined): CommitRow {
+  const e: (StoredEvent | number)[] = [];
+  for (const { executionId: _x, seq: _s, ...rest } of events) {
+    const at = rest.nodeId !== undefined && !rest.sub && nodes ? nodes.findIndex((n) => n.nodeId === rest.nodeId) : -1;
+    const st = at >= 0 ? (nodes?.[at] as NodeState) : undefined;
+    const implied = st ? derivedEvent(st) : undefined;
+    e.push(implied && JSON.stringify(implied) === JSON.stringify(rest) ? at : rest);
+  }
+  return nodes ? { l: last, e, n: nodes } : { l: last, e };
+}
+
+/** An execution's commit rows in version order (keys sort as text, versions as numbers). */
+function commitLog(rows: Row[]): { version: number; row: CommitRow }[] {
+  const log = rows.map(([key, value]) => ({ version: Number(key.slice(key.lastIndexOf(":") + 1)), row: value as CommitRow }));
+  return log.sort((a, b) => a.version - b.version);
+}
+
+/** Node states as the newest rows left them. */
+function foldNodes(log: { row: CommitRow }[]): Map<string, NodeState> {
+  const nodes = new Map<string, NodeState>();
+  for (const { row } of log) for (const st of row.n ?? []) nodes.set(st.nodeId, st);
+  return nodes;
 }
 
 /** The list rows of a header (rewritten with it, so they never expire before it). */

@@ -14,7 +14,12 @@ export type Condition =
   /** No row whose `field` is one of `in`. */
   | { key: string; field: string; notIn: readonly string[] }
   /** The row exists and its value is exactly `valueIs` (same JSON, same key order; ASCII, so lengths agree in JS and SQLite): a string comparison. */
-  | { key: string; valueIs: unknown };
+  | { key: string; valueIs: unknown }
+  /**
+   * The row exists and its value (an object) starts with the field `first.field` equal to `first.equals`:
+   * a string comparison of the stored JSON's prefix, no parsing (the writer puts that field first).
+   */
+  | { key: string; first: { field: string; equals: number } };
 
 export interface Table {
   get(keys: string[]): Promise<Map<string, unknown>>;
@@ -158,9 +163,12 @@ export class SqliteTable implements Table {
       if ("exists" in c) {
         where.push(`${c.exists ? "" : "NOT "}EXISTS (SELECT 1 FROM keyv WHERE key = ?)`);
         whereParams.push(this.ns + c.key);
-      } else if ("valueIs" in c) {
+      } else if ("valueIs" in c || "first" in c) {
         // Rows are stored as {"value":<value>,"expires":...}: compare the prefix, no JSON parsing.
-        const prefix = `{"value":${JSON.stringify(c.valueIs)},`;
+        const prefix =
+          "first" in c
+            ? `{"value":{${JSON.stringify(c.first.field)}:${JSON.stringify(c.first.equals)},`
+            : `{"value":${JSON.stringify(c.valueIs)},`;
         where.push("EXISTS (SELECT 1 FROM keyv WHERE key = ? AND substr(value, 1, ?) = ?)");
         whereParams.push(this.ns + c.key, prefix.length, prefix);
       } else if ("equals" in c) {
@@ -257,6 +265,8 @@ export class MapTable implements Table {
         if ((v !== undefined) !== c.exists) return Promise.resolve(false);
       } else if ("valueIs" in c) {
         if (v === undefined || JSON.stringify(v) !== JSON.stringify(c.valueIs)) return Promise.resolve(false);
+      } else if ("first" in c) {
+        if (v === undefined || Object.keys(v)[0] !== c.first.field || v[c.first.field] !== c.first.equals) return Promise.resolve(false);
       } else if ("equals" in c) {
         if (v?.[c.field] !== c.equals) return Promise.resolve(false);
       } else if (v !== undefined && c.notIn.includes(v[c.field] as string)) return Promise.resolve(false);
