@@ -1,5 +1,6 @@
 // Graph facts of a workflow definition shared by validation and the scheduler: edges, predecessors,
 // auxiliary (fallback/onFailure) nodes, the start node, topological order and dominators.
+import type { ExecutionRecord } from "./records.ts";
 import type { WorkflowDefinition, WorkflowNode } from "./schema.ts";
 
 /** Edge targets of a node: `next`, plus branch targets and `otherwise` for conditions. */
@@ -40,6 +41,17 @@ export function buildGraph(def: Pick<WorkflowDefinition, "nodes" | "onFailure">)
   if (def.onFailure && byId.has(def.onFailure)) auxiliary.add(def.onFailure);
   const starts = [...byId.keys()].filter((id) => !auxiliary.has(id) && (preds.get(id) ?? []).length === 0);
   return { byId, preds, succs, auxiliary, starts, order: topoOrder(byId, preds, succs, auxiliary) };
+}
+
+/** What an execution's header lists about its workflow's nodes, so readers show progress without the definition. */
+export function nodePlan(
+  def: Pick<WorkflowDefinition, "nodes" | "onFailure">,
+  graph: Graph = buildGraph(def),
+): Pick<ExecutionRecord, "nodeIds" | "plan"> {
+  return {
+    nodeIds: def.nodes.map((n) => n.id),
+    plan: def.nodes.map((n) => ({ id: n.id, title: n.title ?? n.id, kind: n.kind, auxiliary: graph.auxiliary.has(n.id) })),
+  };
 }
 
 function topoOrder(

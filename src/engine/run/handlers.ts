@@ -12,7 +12,7 @@ import type { ModelProvider } from "../../model/types.ts";
 import { KeyedMutex } from "../../util/mutex.ts";
 import type { ResumeResult } from "../api.ts";
 import type { EventHub } from "../events.ts";
-import { buildGraph, type Graph } from "../graph.ts";
+import { buildGraph, type Graph, nodePlan } from "../graph.ts";
 import { createExecutors, type Executors } from "../nodes/index.ts";
 import type { Job, JobContext, JobSpec, WorkQueue } from "../queue/types.ts";
 import type { EngineEvent, ErrorInfo, ExecutionRecord, NodeState, Origin } from "../records.ts";
@@ -301,8 +301,7 @@ export class Handlers {
       ...(parent ? { parent } : {}),
       createdAt: now,
       startedAt: now,
-      nodeIds: def.nodes.map((n) => n.id),
-      plan: def.nodes.map((n) => ({ id: n.id, title: n.title ?? n.id, kind: n.kind, auxiliary: graph.auxiliary.has(n.id) })),
+      ...nodePlan(def, graph),
     };
     const started: EngineEvent = {
       executionId: rec.id,

@@ -24,6 +24,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync, readlinkSync } from "node:fs";
 import { hostname } from "node:os";
 import { KeyedMutex } from "../../util/mutex.ts";
+import { nodePlan } from "../graph.ts";
 import type { AttemptRecord, EngineEvent, ExecutionRecord, NodeState } from "../records.ts";
 import type { WorkflowDefinition } from "../schema.ts";
 import type { StatsRecord } from "../stats.ts";
@@ -42,12 +43,38 @@ import type {
 } from "./types.ts";
 
 const TERMINAL = new Set(["completed", "failed", "cancelled"]);
+/** A definition row is written again when this process last wrote it longer ago, so it outlives the headers that need it. */
+const DEFINITION_REFRESH_MS = 86_400_000;
+
+type Plan = Pick<ExecutionRecord, "nodeIds" | "plan">;
+/** A header as stored: `nodeIds` and `plan` are left out when its definition gives exactly them (rebuilt on read). */
+type StoredHeader = Omit<ExecutionRecord, "nodeIds" | "plan"> & Partial<Plan>;
 const MAX_TIME = 9_999_999_999_999;
 
 type IdemRow = { executionId: string };
 type MetaRow = { idempotencyKey?: string; userId: string };
-/** One write's row: the last seq after it (first, for the fence's prefix comparison), its events, the node states it wrote. */
-type CommitRow = { l: number; e: (StoredEvent | number)[]; n?: NodeState[] };
+/**
+ * One write's row: the last seq after it (first, for the fence's prefix comparison), its events, the
+ * node states it wrote (packed, see `packNode`).
+ */
+type CommitRow = { l: number; e: (StoredEvent | number)[]; n?: PackedNode[] };
+/** A node state as a row of values in `NODE_FIELDS` order (null: absent), then an object of anything else. */
+type PackedNode = unknown[];
+/** Node state fields stored by position (field names were ~40% of a commit row). */
+const NODE_FIELDS = [
+  "nodeId",
+  "kind",
+  "status",
+  "attempts",
+  "startedAt",
+  "endedAt",
+  "durationMs",
+  "output",
+  "usage",
+  "token",
+  "by",
+  "dispatchedAt",
+] as const;
 /** One write waiting for the group committer: a decision's commit, or a new execution's rows. */
 type PendingWrite = {
   executionId: string;
@@ -125,7 +152,12 @@ export class LocalExecutionStore implements ExecutionStore {
   readonly location: string;
   private readonly ttlMs: number;
   private readonly mutex = new KeyedMutex();
-  private readonly writtenDefinitions = new Set<string>();
+  /** Definitions this process stored, by hash, and when. */
+  private readonly writtenDefinitions = new Map<string, number>();
+  /** Node plans of the definitions this process has seen, by hash (with their JSON, to compare a header's). */
+  private readonly plans = new Map<string, { plan: Plan; json: string }>();
+  /** Plan arrays known to equal their definition's (headers are copied with the same arrays): no comparison needed. */
+  private readonly derived = new WeakSet<object>();
 
   constructor(
     private readonly table: Table,
@@ -166,18 +198,62 @@ export class LocalExecutionStore implements ExecutionStore {
   // ---- executions -------------------------------------------------------------------------------
 
   private definitionRows(def: NewExecution): Row[] {
-    if (this.writtenDefinitions.has(def.header.hash)) return [];
+    const written = this.writtenDefinitions.get(def.header.hash);
+    if (written !== undefined && Date.now() - written < DEFINITION_REFRESH_MS) return [];
     return [[`d:${def.header.hash}`, def.definition]];
+  }
+
+  private definitionWritten(hash: string): void {
+    if (!this.writtenDefinitions.has(hash) || Date.now() - (this.writtenDefinitions.get(hash) ?? 0) >= DEFINITION_REFRESH_MS)
+      this.writtenDefinitions.set(hash, Date.now());
+  }
+
+  private learn(hash: string, def: WorkflowDefinition): void {
+    if (this.plans.has(hash)) return;
+    const plan = nodePlan(def);
+    this.plans.set(hash, { plan, json: JSON.stringify(plan) });
+    this.derived.add(plan.plan);
+  }
+
+  /** The header to store: without `nodeIds` and `plan` when they are exactly what its definition gives. */
+  private stored(h: ExecutionRecord): StoredHeader {
+    const known = this.plans.get(h.hash);
+    if (!known) return h;
+    if (!this.derived.has(h.plan)) {
+      if (JSON.stringify({ nodeIds: h.nodeIds, plan: h.plan } satisfies Plan) !== known.json) return h;
+      this.derived.add(h.plan);
+    }
+    const { nodeIds: _n, plan: _p, ...rest } = h;
+    return rest;
+  }
+
+  /** Headers as read, with `nodeIds` and `plan` rebuilt from their definitions where they were left out (one read for unknown ones). */
+  private async withPlans(headers: StoredHeader[]): Promise<ExecutionRecord[]> {
+    const missing = [...new Set(headers.filter((h) => h.plan === undefined && !this.plans.has(h.hash)).map((h) => h.hash))];
+    if (missing.length > 0) {
+      const got = await this.table.get(missing.map((hash) => `d:${hash}`));
+      for (const hash of missing) {
+        const def = got.get(`d:${hash}`) as WorkflowDefinition | undefined;
+        if (def) this.learn(hash, def);
+      }
+    }
+    // A definition gone before its header (never expected: it is rewritten daily) leaves an empty plan, not a failed read.
+    return headers.map((h) =>
+      h.plan !== undefined && h.nodeIds !== undefined
+        ? (h as ExecutionRecord)
+        : { ...h, ...(this.plans.get(h.hash)?.plan ?? { nodeIds: [], plan: [] }) },
+    );
   }
 
   /** Every row of a new execution except its idempotency key. */
   private newRows(input: NewExecution): Row[] {
     const { header, events, idempotencyKey } = input;
+    this.learn(header.hash, input.definition);
     const meta: MetaRow = { userId: header.userId, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}) };
     const rows: Row[] = [
       ...this.definitionRows(input),
       [`l:${header.id}`, meta],
-      [`x:${header.id}`, header],
+      [`x:${header.id}`, this.stored(header)],
       ...indexRows(header),
       [`e:${header.id}:0`, commitRow(events.at(-1)?.seq ?? 0, events, undefined)],
     ];
@@ -192,7 +268,7 @@ export class LocalExecutionStore implements ExecutionStore {
     const created = { created: true as const, execution: header };
     if (idempotencyKey === undefined) {
       // Unconditional: it joins the group commit (one statement with other executions' writes).
-      await this.write(header.id, rows, [], () => this.writtenDefinitions.add(header.hash));
+      await this.write(header.id, rows, [], () => this.definitionWritten(header.hash));
       return created;
     }
     // The key's mapping and the execution are written by one conditional statement: one creator wins.
@@ -200,7 +276,7 @@ export class LocalExecutionStore implements ExecutionStore {
     rows.push([key, { executionId: header.id } satisfies IdemRow]);
     for (let tries = 0; tries < 3; tries++) {
       if (await this.table.put(rows, [{ key, exists: false }], expires)) {
-        this.writtenDefinitions.add(header.hash);
+        this.definitionWritten(header.hash);
         return created;
       }
       const existingId = (await this.one<IdemRow>(key))?.executionId;
@@ -208,7 +284,7 @@ export class LocalExecutionStore implements ExecutionStore {
       if (existing) return { created: false, execution: existing };
       // A mapping whose execution is gone (expired): replace exactly that mapping.
       if (existingId && (await this.table.put(rows, [{ key, field: "executionId", equals: existingId }], expires))) {
-        this.writtenDefinitions.add(header.hash);
+        this.definitionWritten(header.hash);
         return created;
       }
     }
@@ -234,7 +310,7 @@ export class LocalExecutionStore implements ExecutionStore {
     const version = t.expectVersion + 1;
     const nodes = t.nodes?.length ? lastPerNode(t.nodes) : undefined;
     const rows: Row[] = [[`e:${id}:${version}`, commitRow(t.seq + events.length, events, nodes)]];
-    if (t.header) rows.push([`x:${id}`, t.header], ...indexRows(t.header));
+    if (t.header) rows.push([`x:${id}`, this.stored(t.header)], ...indexRows(t.header));
     for (const a of t.attempts ?? []) rows.push([`a:${id}:${a.nodeId}:${a.attempt.attempt}`, a.attempt]);
     for (const child of t.children ?? []) rows.push(...this.newRows(child));
     // The fence: the row of the version read holds the seq read, and nobody has written the next version.
@@ -243,7 +319,7 @@ export class LocalExecutionStore implements ExecutionStore {
       { key: `e:${id}:${version}`, exists: false },
     ];
     const applied = () => {
-      for (const child of t.children ?? []) this.writtenDefinitions.add(child.header.hash);
+      for (const child of t.children ?? []) this.definitionWritten(child.header.hash);
       if (t.header && TERMINAL.has(t.header.status)) this.finishedIx.push(`ix:f:${id}`);
     };
     return this.write(id, rows, conditions, applied).then(async (ok): Promise<CommitResult> => {
@@ -333,10 +409,11 @@ export class LocalExecutionStore implements ExecutionStore {
   async loadExecution(executionId: string): Promise<LoadedExecution | undefined> {
     // One statement: the header and the commit rows of one moment (two reads could straddle a write).
     const { got, rows } = await this.table.getWithRange([`x:${executionId}`], `e:${executionId}:`);
-    const header = got.get(`x:${executionId}`) as ExecutionRecord | undefined;
+    const stored = got.get(`x:${executionId}`) as StoredHeader | undefined;
     const log = commitLog(rows);
     const last = log.at(-1);
-    if (!header || !last) return undefined;
+    if (!stored || !last) return undefined;
+    const [header] = (await this.withPlans([stored])) as [ExecutionRecord];
     return { header, nodes: foldNodes(log), version: last.version, seq: last.row.l };
   }
 
@@ -359,13 +436,16 @@ export class LocalExecutionStore implements ExecutionStore {
 
   // ---- reads ------------------------------------------------------------------------------------
 
-  getExecution(executionId: string): Promise<ExecutionRecord | undefined> {
-    return this.one<ExecutionRecord>(`x:${executionId}`);
+  async getExecution(executionId: string): Promise<ExecutionRecord | undefined> {
+    const stored = await this.one<StoredHeader>(`x:${executionId}`);
+    return stored ? (await this.withPlans([stored]))[0] : undefined;
   }
 
   async getExecutions(executionIds: string[]): Promise<ExecutionRecord[]> {
     const got = await this.table.get(executionIds.map((id) => `x:${id}`));
-    return executionIds.map((id) => got.get(`x:${id}`) as ExecutionRecord | undefined).filter((r): r is ExecutionRecord => r !== undefined);
+    return this.withPlans(
+      executionIds.map((id) => got.get(`x:${id}`) as StoredHeader | undefined).filter((r): r is StoredHeader => r !== undefined),
+    );
   }
 
   async getNodes(executionId: string): Promise<Map<string, NodeState>> {
@@ -384,8 +464,8 @@ export class LocalExecutionStore implements ExecutionStore {
       for (const [i, e] of row.e.entries()) {
         const seq = first + i;
         if (typeof e === "number") {
-          const st = row.n?.[e];
-          const rebuilt = st ? derivedEvent(st) : undefined;
+          const packed = row.n?.[e];
+          const rebuilt = packed ? derivedEvent(unpackNode(packed)) : undefined;
           if (rebuilt) events.push({ executionId, seq, ...rebuilt } as EngineEvent);
         } else events.push({ executionId, seq, ...e } as EngineEvent);
       }
@@ -530,6 +610,32 @@ export class LocalExecutionStore implements ExecutionStore {
 /** An event as stored: its execution id and seq are implied by its row's key and its place in the row. */
 type StoredEvent = Omit<EngineEvent, "executionId" | "seq">;
 
+/** A node state by position: a field that is null (or not in `NODE_FIELDS`) goes into the trailing object, so null still means absent. */
+function packNode(st: NodeState): PackedNode {
+  const out: unknown[] = [];
+  let extra: Record<string, unknown> | undefined;
+  for (const [key, value] of Object.entries(st)) {
+    if (value === undefined) continue;
+    const at = value === null ? -1 : (NODE_FIELDS as readonly string[]).indexOf(key);
+    if (at >= 0) out[at] = value;
+    else (extra ??= {})[key] = value;
+  }
+  if (extra) out[NODE_FIELDS.length] = extra;
+  for (let i = 0; i < out.length; i++) if (out[i] === undefined) out[i] = null;
+  return out;
+}
+
+function unpackNode(packed: PackedNode): NodeState {
+  const st: Record<string, unknown> = {};
+  for (let i = 0; i < NODE_FIELDS.length && i < packed.length; i++) {
+    const value = packed[i];
+    if (value !== null) st[NODE_FIELDS[i] as string] = value;
+  }
+  const extra = packed[NODE_FIELDS.length];
+  if (extra) Object.assign(st, extra);
+  return st as NodeState;
+}
+
 /** Node states of one transition, the last per node (whole records, last write wins). */
 function lastPerNode(nodes: NodeState[]): NodeState[] {
   if (nodes.length < 2) return nodes;
@@ -567,7 +673,7 @@ function commitRow(last: number, events: EngineEvent[], nodes: NodeState[] | und
     const implied = st ? derivedEvent(st) : undefined;
     e.push(implied && JSON.stringify(implied) === JSON.stringify(rest) ? at : rest);
   }
-  return nodes ? { l: last, e, n: nodes } : { l: last, e };
+  return nodes ? { l: last, e, n: nodes.map(packNode) } : { l: last, e };
 }
 
 /** An execution's commit rows in version order (keys sort as text, versions as numbers). */
@@ -579,7 +685,11 @@ function commitLog(rows: Row[]): { version: number; row: CommitRow }[] {
 /** Node states as the newest rows left them. */
 function foldNodes(log: { row: CommitRow }[]): Map<string, NodeState> {
   const nodes = new Map<string, NodeState>();
-  for (const { row } of log) for (const st of row.n ?? []) nodes.set(st.nodeId, st);
+  for (const { row } of log)
+    for (const packed of row.n ?? []) {
+      const st = unpackNode(packed);
+      nodes.set(st.nodeId, st);
+    }
   return nodes;
 }
 
