@@ -217,7 +217,7 @@ export class LocalWorkQueue implements WorkQueue {
     };
     let result: Promise<void>;
     try {
-      result = handler(job, { token, signal: ctrl.signal, release });
+      result = handler(job, { token, signal: ctrl.signal, release, abort: (reason) => ctrl.abort(reason) });
     } catch (error) {
       result = Promise.reject(error);
     }

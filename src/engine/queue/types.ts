@@ -44,6 +44,11 @@ export type JobContext = {
    * Optional: a driver whose slots last as long as the job (BullMQ) leaves it out.
    */
   readonly release?: () => void;
+  /**
+   * Aborts `signal` with `reason`, so a handler that must stop its work from outside (a cancel) uses
+   * the job's signal instead of a second one. Optional: without it the handler makes its own.
+   */
+  readonly abort?: (reason: unknown) => void;
 };
 
 /**

@@ -4,7 +4,7 @@
 // the step handlers (./handlers.ts) do the I/O around it. Time, tokens and the dispatcher's id come
 // in through `DecideContext`, so the same state and input always give the same decision.
 import type { TokenUsage } from "../../model/types.ts";
-import { mapInputs, mapOutput } from "../context.ts";
+import { type Context, mapInputs, mapOutput } from "../context.ts";
 import type { Graph } from "../graph.ts";
 import { humanWait } from "../nodes/human.ts";
 import type { JobSpec } from "../queue/types.ts";
@@ -152,10 +152,8 @@ class Draft {
     });
   }
 
-  outputs(): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    for (const st of this.nodes.values()) if (st.status === "completed") out[st.nodeId] = st.output;
-    return out;
+  context(): Context {
+    return contextOf(this.rec.inputs, this.nodes);
   }
 
   /** The version the commit will create: jobs ask for at least this one. */
@@ -181,14 +179,25 @@ class Draft {
 }
 
 /** A node's mapped inputs (plus `error` for the onFailure handler). */
-export function scopeOf(
-  s: Pick<ExecutionState, "rec" | "def">,
-  node: WorkflowNode,
-  outputs: Record<string, unknown>,
-): Record<string, unknown> {
-  const scope = mapInputs(node.in, { inputs: s.rec.inputs, nodes: outputs });
+export function scopeOf(s: Pick<ExecutionState, "rec" | "def">, node: WorkflowNode, context: Context): Record<string, unknown> {
+  const scope = mapInputs(node.in, context);
   if (node.id === s.def.onFailure) scope.error = s.rec.error;
   return scope;
+}
+
+/**
+ * The context paths are read from: the inputs, and the completed outputs by node id, gathered only
+ * when a path reads them (most mappings read only inputs, and this runs for every attempt).
+ */
+export function contextOf(inputs: Record<string, unknown>, nodes: ReadonlyMap<string, NodeState>): Context {
+  let outputs: Record<string, unknown> | undefined;
+  return {
+    inputs,
+    get nodes() {
+      outputs ??= outputsOf(nodes);
+      return outputs;
+    },
+  };
 }
 
 /** Completed outputs of a state's nodes by id. */
@@ -227,7 +236,7 @@ function waitingEvent(d: Draft, nodeId: string, wait: HumanWait): void {
 function ask(d: Draft, node: HumanNode): void {
   const { now } = d.ctx;
   const st = d.node(node.id);
-  const wait = humanWait(node, scopeOf({ rec: d.rec, def: d.s.def }, node, d.outputs()), now);
+  const wait = humanWait(node, scopeOf({ rec: d.rec, def: d.s.def }, node, d.context()), now);
   const { error: _e, token: _t, ...rest } = st;
   d.set({ ...rest, status: "waiting", attempts: Math.max(1, st.attempts), startedAt: now, wait, by: d.ctx.owner });
   if (d.rec.status !== "waiting") d.setHeader({ ...d.rec, status: "waiting" });
@@ -262,7 +271,7 @@ function dispatch(d: Draft, id: string, opts: { fallbackFor?: string[]; delayMs?
   if (node.kind === "workflow") {
     let child: NewExecution;
     try {
-      child = d.ctx.child(node, scopeOf({ rec: d.rec, def: d.s.def }, node, d.outputs()), d.rec);
+      child = d.ctx.child(node, scopeOf({ rec: d.rec, def: d.s.def }, node, d.context()), d.rec);
     } catch (error) {
       d.set(st);
       d.event("node.started", id, { attempt });

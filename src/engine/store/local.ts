@@ -610,15 +610,20 @@ export class LocalExecutionStore implements ExecutionStore {
 /** An event as stored: its execution id and seq are implied by its row's key and its place in the row. */
 type StoredEvent = Omit<EngineEvent, "executionId" | "seq">;
 
+const NODE_FIELD_AT = new Map<string, number>(NODE_FIELDS.map((f, i) => [f, i]));
+
 /** A node state by position: a field that is null (or not in `NODE_FIELDS`) goes into the trailing object, so null still means absent. */
 function packNode(st: NodeState): PackedNode {
   const out: unknown[] = [];
   let extra: Record<string, unknown> | undefined;
   for (const [key, value] of Object.entries(st)) {
     if (value === undefined) continue;
-    const at = value === null ? -1 : (NODE_FIELDS as readonly string[]).indexOf(key);
+    const at = value === null ? -1 : (NODE_FIELD_AT.get(key) ?? -1);
     if (at >= 0) out[at] = value;
-    else (extra ??= {})[key] = value;
+    else {
+      extra ??= {};
+      extra[key] = value;
+    }
   }
   if (extra) out[NODE_FIELDS.length] = extra;
   for (let i = 0; i < out.length; i++) if (out[i] === undefined) out[i] = null;
@@ -671,9 +676,25 @@ function commitRow(last: number, events: EngineEvent[], nodes: NodeState[] | und
     const at = rest.nodeId !== undefined && !rest.sub && nodes ? nodes.findIndex((n) => n.nodeId === rest.nodeId) : -1;
     const st = at >= 0 ? (nodes?.[at] as NodeState) : undefined;
     const implied = st ? derivedEvent(st) : undefined;
-    e.push(implied && JSON.stringify(implied) === JSON.stringify(rest) ? at : rest);
+    e.push(implied && same(implied, rest) ? at : rest);
   }
   return nodes ? { l: last, e, n: nodes.map(packNode) } : { l: last, e };
+}
+
+/** Deep equality of JSON-like values, an undefined field counting as absent (what a stored copy would read back as). */
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let n = 0;
+  for (const k in x) {
+    if (x[k] === undefined) continue;
+    if (!same(x[k], y[k])) return false;
+    n++;
+  }
+  for (const k in y) if (y[k] !== undefined) n--;
+  return n === 0;
 }
 
 /** An execution's commit rows in version order (keys sort as text, versions as numbers). */
