@@ -78,7 +78,8 @@ type AttemptData = { attempt: number; token: string; minVersion?: number };
 export class Handlers {
   /** Execution snapshots by id, current after this process's own commits; evicted on any conflict. */
   private readonly cache = new Map<string, ExecutionState>();
-  private readonly graphs = new Map<string, { def: WorkflowDefinition; graph: Graph }>();
+  /** Definitions by hash with their graph (and, for ones this process starts, the header's node plan, shared by its headers). */
+  private readonly graphs = new Map<string, { def: WorkflowDefinition; graph: Graph; plan?: Pick<ExecutionRecord, "nodeIds" | "plan"> }>();
   /** Decisions about one execution are serialised within this process (across processes the version fences them). */
   private readonly mutex = new KeyedMutex();
   /** Running attempts here, by execution then token: a cancel stops them. */
@@ -106,6 +107,19 @@ export class Handlers {
     if (!def) return undefined;
     const entry = { def, graph: buildGraph(def) };
     this.graphs.set(rec.hash, entry);
+    return entry;
+  }
+
+  /** A definition's cached graph entry (built once per hash). */
+  private known(
+    hash: string,
+    def: WorkflowDefinition,
+  ): { def: WorkflowDefinition; graph: Graph; plan?: Pick<ExecutionRecord, "nodeIds" | "plan"> } {
+    let entry = this.graphs.get(hash);
+    if (!entry) {
+      entry = { def, graph: buildGraph(def) };
+      this.graphs.set(hash, entry);
+    }
     return entry;
   }
 
@@ -287,12 +301,14 @@ export class Handlers {
     parent?: { executionId: string; nodeId: string },
   ): { rec: ExecutionRecord; events: EngineEvent[] } {
     const now = this.d.clock.now();
-    const graph = buildGraph(def);
+    const hash = this.d.registry.hash(def);
+    const known = this.known(hash, def);
+    known.plan ??= nodePlan(def, known.graph);
     const rec: ExecutionRecord = {
       id: newExecutionId(),
       templateId: def.id,
       version: def.version,
-      hash: this.d.registry.hash(def),
+      hash,
       title: def.title,
       status: "running",
       inputs,
@@ -302,7 +318,7 @@ export class Handlers {
       ...(parent ? { parent } : {}),
       createdAt: now,
       startedAt: now,
-      ...nodePlan(def, graph),
+      ...known.plan,
     };
     const started: EngineEvent = {
       executionId: rec.id,
@@ -342,8 +358,7 @@ export class Handlers {
       ...(options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : {}),
     });
     if (!result.created) return { rec: result.execution, created: false };
-    const graph = buildGraph(def);
-    this.graphs.set(rec.hash, { def, graph });
+    const { graph } = this.known(rec.hash, def);
     const nodes = new Map<string, NodeState>(def.nodes.map((n) => [n.id, { nodeId: n.id, kind: n.kind, status: "pending", attempts: 0 }]));
     this.remember({ rec, def, graph, nodes, version: 0, seq: events.length });
     for (const e of events) this.d.hub.deliver(e);

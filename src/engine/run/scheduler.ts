@@ -35,7 +35,8 @@ export type Plan = {
  */
 export function plan(graph: Graph, nodes: ReadonlyMap<string, NodeState>, inFlight: ReadonlySet<string>, maxParallel: number): Plan {
   const order = graph.order ?? [];
-  const view = new Map(nodes);
+  // Copied only once a skip changes it (most decisions skip nothing).
+  let view: ReadonlyMap<string, NodeState> = nodes;
   const skip: string[] = [];
   const launch: string[] = [];
   let progressed = true;
@@ -47,7 +48,9 @@ export function plan(graph: Graph, nodes: ReadonlyMap<string, NodeState>, inFlig
       const r = readiness(graph, view, id);
       if (r === "skip") {
         skip.push(id);
-        view.set(id, { ...st, status: "skipped" });
+        const copy = view === nodes ? new Map(nodes) : (view as Map<string, NodeState>);
+        copy.set(id, { ...st, status: "skipped" });
+        view = copy;
         progressed = true;
       } else if (r === "run" && inFlight.size + launch.length < maxParallel) launch.push(id);
     }
