@@ -150,6 +150,13 @@ export class PostgresExecutionStore implements ExecutionStore {
           [header.id, JSON.stringify(events)],
         );
       }
+      if (input.nodes?.length) {
+        // The first step's dispatch, recorded with the execution (last write wins per node, as in commits).
+        await client.query(
+          "INSERT INTO nodes (execution_id, node_id, status, state) SELECT $1, v->>'nodeId', v->>'status', v FROM jsonb_array_elements($2::jsonb) AS v",
+          [header.id, JSON.stringify(lastPerKey(input.nodes, (n) => n.nodeId))],
+        );
+      }
       await client.query("COMMIT");
       this.writtenDefinitions.add(header.hash);
       return { created: true, execution: header };

@@ -343,7 +343,11 @@ export class Handlers {
     return { header: rec, definition: registered.definition, events };
   }
 
-  /** Persists a new execution, then enqueues its first `advance`. */
+  /**
+   * Persists a new execution with its first dispatch (decided on the new state and stored by the
+   * creating write, so starting needs no decision of its own), then enqueues what that dispatched.
+   * A first step that changes the header (a question) or creates a child starts through an `advance` job.
+   */
   async create(
     def: WorkflowDefinition,
     inputs: Record<string, unknown>,
@@ -351,18 +355,33 @@ export class Handlers {
   ): Promise<{ rec: ExecutionRecord; created: boolean }> {
     const { rec, events } = this.header(def, inputs, options);
     await this.d.owner();
+    const { graph } = this.known(rec.hash, def);
+    const pending = new Map<string, NodeState>(
+      def.nodes.map((n) => [n.id, { nodeId: n.id, kind: n.kind, status: "pending", attempts: 0 }]),
+    );
+    const fresh: ExecutionState = { rec, def, graph, nodes: pending, version: 0, seq: events.length };
+    const first = decide(fresh, { type: "advance" }, await this.context());
+    const t = first.transition;
+    const folded = t && !t.header && !t.children?.length && !t.attempts?.length && !first.effects.finished ? t : undefined;
     const result = await this.d.store.createExecution({
       header: rec,
       definition: def,
-      events,
+      events: folded ? [...events, ...folded.events] : events,
+      ...(folded?.nodes ? { nodes: folded.nodes } : {}),
       ...(options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : {}),
     });
     if (!result.created) return { rec: result.execution, created: false };
-    const { graph } = this.known(rec.hash, def);
-    const nodes = new Map<string, NodeState>(def.nodes.map((n) => [n.id, { nodeId: n.id, kind: n.kind, status: "pending", attempts: 0 }]));
-    this.remember({ rec, def, graph, nodes, version: 0, seq: events.length });
+    if (!folded) {
+      this.remember(fresh);
+      for (const e of events) this.d.hub.deliver(e);
+      await this.d.queue.enqueue({ id: `advance:${rec.id}`, kind: "advance", executionId: rec.id, data: { minVersion: 0 } });
+      return { rec, created: true };
+    }
+    // The dispatch is part of version 0: its jobs need no newer state than that.
+    this.remember({ ...first.next, version: 0 });
     for (const e of events) this.d.hub.deliver(e);
-    await this.d.queue.enqueue({ id: `advance:${rec.id}`, kind: "advance", executionId: rec.id, data: { minVersion: 0 } });
+    for (const e of folded.events) this.d.hub.deliver(e);
+    await this.d.queue.enqueueMany(first.jobs.map((job) => ({ ...job, data: { ...job.data, minVersion: 0 } })));
     return { rec, created: true };
   }
 

@@ -246,8 +246,9 @@ export class LocalExecutionStore implements ExecutionStore {
   }
 
   /** Every row of a new execution except its idempotency key. */
-  private newRows(input: NewExecution): Row[] {
+  private newRows(input: NewExecution, withNodes = true): Row[] {
     const { header, events, idempotencyKey } = input;
+    const nodes = withNodes && input.nodes?.length ? lastPerNode(input.nodes) : undefined;
     this.learn(header.hash, input.definition);
     const meta: MetaRow = { userId: header.userId, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}) };
     const rows: Row[] = [
@@ -255,7 +256,7 @@ export class LocalExecutionStore implements ExecutionStore {
       [`l:${header.id}`, meta],
       [`x:${header.id}`, this.stored(header)],
       ...indexRows(header),
-      [`e:${header.id}:0`, commitRow(events.at(-1)?.seq ?? 0, events, undefined)],
+      [`e:${header.id}:0`, commitRow(events.at(-1)?.seq ?? 0, events, nodes)],
     ];
     if (!TERMINAL.has(header.status)) rows.push([`ix:f:${header.id}`, 1]);
     return rows;
@@ -312,7 +313,7 @@ export class LocalExecutionStore implements ExecutionStore {
     const rows: Row[] = [[`e:${id}:${version}`, commitRow(t.seq + events.length, events, nodes)]];
     if (t.header) rows.push([`x:${id}`, this.stored(t.header)], ...indexRows(t.header));
     for (const a of t.attempts ?? []) rows.push([`a:${id}:${a.nodeId}:${a.attempt.attempt}`, a.attempt]);
-    for (const child of t.children ?? []) rows.push(...this.newRows(child));
+    for (const child of t.children ?? []) rows.push(...this.newRows(child, false));
     // The fence: the row of the version read holds the seq read, and nobody has written the next version.
     const conditions: Condition[] = [
       { key: `e:${id}:${t.expectVersion}`, first: { field: "l", equals: t.seq } },

@@ -74,6 +74,12 @@ export type NewExecution = {
   /** The definition the run started with, stored under `header.hash` (once per hash). */
   definition: WorkflowDefinition;
   events: EngineEvent[];
+  /**
+   * Node states the creating write already holds: the first step's dispatch, recorded with the
+   * execution so starting it needs no decision of its own. Only `createExecution` stores them; a
+   * sub-workflow's child is created without (its first dispatch is its own decision).
+   */
+  nodes?: NodeState[];
   /** A repeated create with the same key returns the first execution and creates nothing. */
   idempotencyKey?: string;
 };

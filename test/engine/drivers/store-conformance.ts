@@ -80,6 +80,52 @@ export function describeExecutionStore(name: string, make: () => Promise<StoreFi
       expect(await store.loadExecution("missing")).toBeUndefined();
     });
 
+    it("stores the first dispatch given with a new execution, at version 0, and continues from it", async () => {
+      const store = await open();
+      const h = header();
+      const running: NodeState = {
+        nodeId: "a",
+        kind: "agent",
+        status: "running",
+        attempts: 1,
+        startedAt: 5,
+        token: "t1",
+        by: "o1",
+        dispatchedAt: 5,
+      };
+      const started = { ...event(h.id, 2, "node.started", "a"), at: 5, data: { attempt: 1 } };
+      const res = await store.createExecution({
+        header: h,
+        definition,
+        events: [event(h.id, 1, "execution.started"), started],
+        nodes: [running],
+      });
+      expect(res.created).toBe(true);
+      const loaded = await store.loadExecution(h.id);
+      expect(loaded).toEqual({ header: h, nodes: new Map([["a", running]]), version: 0, seq: 2 });
+      expect((await store.getEvents(h.id)).map((e) => [e.seq, e.type, e.nodeId, e.data])).toEqual([
+        [1, "execution.started", undefined, undefined],
+        [2, "node.started", "a", { attempt: 1 }],
+      ]);
+      const done: NodeState = {
+        nodeId: "a",
+        kind: "agent",
+        status: "completed",
+        attempts: 1,
+        startedAt: 5,
+        endedAt: 9,
+        durationMs: 4,
+        output: "x",
+      };
+      expect(
+        await store.commit({ executionId: h.id, expectVersion: 0, seq: 2, nodes: [done], events: [event(h.id, 3, "node.completed", "a")] }),
+      ).toEqual({
+        ok: true,
+        version: 1,
+      });
+      expect((await store.getNodes(h.id)).get("a")).toEqual(done);
+    });
+
     it("creates once per idempotency key, atomically, even when racing", async () => {
       const store = await open();
       const a = header();
