@@ -143,6 +143,8 @@ export class Store {
   close(): Promise<void> {
     this.closed ??= (async () => {
       if (this.sweepTimer) clearInterval(this.sweepTimer);
+      // Pending index deletes go out before the connection closes.
+      await this.executions.close().catch(() => undefined);
       await this.table?.close();
       if (this.raw) {
         const raw = this.raw;

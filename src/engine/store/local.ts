@@ -342,8 +342,13 @@ export class LocalExecutionStore implements ExecutionStore {
   }
 
   private readonly queued: PendingWrite[] = [];
-  /** `ix:f` entries of executions whose terminal header is stored, dropped in one statement when the committer is idle. */
+  /**
+   * `ix:f` entries of executions whose terminal header is stored, dropped in one statement per 100, or
+   * a second after the last finish (off the path of the next write; a crash before leaves entries that
+   * `unfinished()` heals).
+   */
   private finishedIx: string[] = [];
+  private dropTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
 
   private async flush(): Promise<void> {
@@ -362,16 +367,24 @@ export class LocalExecutionStore implements ExecutionStore {
         }
         this.queued.splice(0, this.queued.length, ...rest);
         await this.writeBatch(batch);
-        // A crash before this delete leaves entries that `unfinished()` heals.
-        if (this.finishedIx.length > 0 && (this.queued.length === 0 || this.finishedIx.length >= 100)) {
-          const done = this.finishedIx;
-          this.finishedIx = [];
-          await this.table.delete(done).catch(() => undefined);
+        if (this.finishedIx.length >= 100) await this.dropFinished();
+        else if (this.finishedIx.length > 0 && !this.dropTimer) {
+          this.dropTimer = setTimeout(() => {
+            this.dropTimer = undefined;
+            void this.dropFinished();
+          }, 1_000);
+          this.dropTimer.unref();
         }
       }
     } finally {
       this.flushing = undefined;
     }
+  }
+
+  private async dropFinished(): Promise<void> {
+    const done = this.finishedIx;
+    this.finishedIx = [];
+    if (done.length > 0) await this.table.delete(done).catch(() => undefined);
   }
 
   private async writeBatch(batch: PendingWrite[]): Promise<void> {
@@ -605,7 +618,11 @@ export class LocalExecutionStore implements ExecutionStore {
     return this.options.ping ? this.options.ping() : Promise.resolve(true);
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    if (this.dropTimer) clearTimeout(this.dropTimer);
+    this.dropTimer = undefined;
+    await this.dropFinished();
+  }
 }
 
 /** An event as stored: its execution id and seq are implied by its row's key and its place in the row. */
