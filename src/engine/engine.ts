@@ -195,7 +195,7 @@ export class Engine implements EngineApi {
    */
   async wait(executionId: string, options: { untilWaiting?: boolean; timeoutMs?: number } = {}): Promise<ExecutionView> {
     const deadline = options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : Number.POSITIVE_INFINITY;
-    for (;;) {
+    for (let round = 0; ; round++) {
       let wake: () => void = () => undefined;
       const woken = new Promise<void>((r) => {
         wake = r;
@@ -205,6 +205,15 @@ export class Engine implements EngineApi {
         if (WAKES.has(e.type)) wake();
       });
       try {
+        // First look: this process's own snapshot, when it holds one, says the execution is still going
+        // (a start followed by a wait needs no read); its events wake us, the poll covers other replicas.
+        const status = round === 0 && Date.now() < deadline ? this.handlers.cachedStatus(executionId) : undefined;
+        if (status !== undefined && !TERMINAL.has(status) && !(options.untilWaiting && status === "waiting")) {
+          const timer = setTimeout(wake, Math.min(WAIT_POLL_MS, Math.max(0, deadline - Date.now())));
+          await woken;
+          clearTimeout(timer);
+          continue;
+        }
         const view = await this.get(executionId);
         if (!view) throw new NotFoundError("request", executionId);
         if (TERMINAL.has(view.status) || (options.untilWaiting && view.status === "waiting")) return view;

@@ -166,6 +166,11 @@ export class Handlers {
     }
   }
 
+  /** The status in this process's snapshot of an execution, if it holds one (current after its own commits). */
+  cachedStatus(executionId: string): ExecutionRecord["status"] | undefined {
+    return this.cache.get(executionId)?.rec.status;
+  }
+
   forget(executionId: string): void {
     this.cache.delete(executionId);
   }
