@@ -65,6 +65,11 @@ export function findForms(text: string, forms: readonly string[]): FormMatch[] {
       .filter((f) => !f.startsWith(EXACT) && matchesOnlyCapitalised(f))
       .flatMap((f) => [...capitalisedForms(f), ...(/^\p{Lu}/u.test(f) ? [f] : [])]),
   ].sort((a, b) => b.length - a.length);
+  // A roster or name-field name that is an everyday word matches in lower case too, where the word is not
+  // used as the everyday word ("hope finished early", not "I hope" or "the long way").
+  const lowered = sorted
+    .filter((f) => !f.startsWith(EXACT) && matchesOnlyCapitalised(f) && fold(f).replace(/[^\p{L}]/gu, "").length > 2)
+    .map((f) => f.toLowerCase());
   const taken: FormMatch[] = [];
   const overlaps = (s: number, e: number) => taken.some((t) => s < t.end && e > t.start);
   const flexible = (f: string) => escapeRegExp(fold(f)).replace(/[- ]/g, "[\\s-]+");
@@ -84,5 +89,28 @@ export function findForms(text: string, forms: readonly string[]): FormMatch[] {
       if (!overlaps(start, end)) taken.push({ start, end, form: m[0] });
     }
   }
+  if (lowered.length > 0) {
+    const re = new RegExp(`${BEFORE}(?:${[...new Set(lowered)].map(escapeRegExp).join("|")})${AFTER}`, "gu");
+    for (const m of text.matchAll(re)) {
+      const start = m.index;
+      const end = start + m[0].length;
+      if (!overlaps(start, end) && !everydayUse(text, start, end)) taken.push({ start, end, form: m[0] });
+    }
+  }
   return taken.sort((a, b) => a.start - b.start);
+}
+
+/** Words before an everyday word that make it the everyday word: "I hope", "will", "the long", "in summer". */
+const EVERYDAY_BEFORE = new Set(
+  "i you we they he she it who that which this these those the a an my your our their his her its to will would can could may might must should shall do does did not so very too more most less in on at of for by from into with about than as is are was were be been being am has have had get got feel felt".split(
+    " ",
+  ),
+);
+/** Words after an everyday word that make it one: "will you", "may I", "hope that", "long ago". */
+const EVERYDAY_AFTER = new Set("i you we they he she it that this the a an to be not ago enough as than".split(" "));
+
+function everydayUse(text: string, start: number, end: number): boolean {
+  const before = /([\p{L}']+)[ \t]*$/u.exec(text.slice(Math.max(0, start - 24), start));
+  const after = /^[ \t]*([\p{L}']+)/u.exec(text.slice(end, end + 24));
+  return EVERYDAY_BEFORE.has(before?.[1]?.toLowerCase() ?? "") || EVERYDAY_AFTER.has(after?.[1]?.toLowerCase() ?? "");
 }
