@@ -38,6 +38,8 @@ export function nameForms(name: string): string[] {
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 const BEFORE = "(?<![\\p{L}\\p{N}\\p{M}_])";
 const AFTER = "(?![\\p{L}\\p{N}\\p{M}_])";
+/** Letters of scripts without case (Arabic, Hebrew, Hangul, Han, Kana, Devanagari, Thai...). */
+const CASELESS = /^[^\p{Script=Latin}\p{Script=Cyrillic}\p{Script=Greek}]*[\p{Lo}][^\p{Script=Latin}]*$/u;
 
 /** Forms that are everyday words or two letters long match only capitalised ("Will", "WILL", "Li"). */
 export function matchesOnlyCapitalised(form: string): boolean {
@@ -74,7 +76,8 @@ export function findForms(text: string, forms: readonly string[]): FormMatch[] {
   const overlaps = (s: number, e: number) => taken.some((t) => s < t.end && e > t.start);
   const flexible = (f: string) => escapeRegExp(fold(f)).replace(/[- ]/g, "[\\s-]+");
   if (anyCase.length > 0) {
-    const re = new RegExp(`${BEFORE}(?:${anyCase.map(flexible).join("|")})${AFTER}`, "gu");
+    const bounded = (f: string) => (CASELESS.test(f) ? flexible(f) : `${BEFORE}${flexible(f)}${AFTER}`);
+    const re = new RegExp(`(?:${anyCase.map(bounded).join("|")})`, "gu");
     for (const m of fold(text).matchAll(re)) {
       const start = m.index;
       const end = start + m[0].length;
@@ -82,7 +85,10 @@ export function findForms(text: string, forms: readonly string[]): FormMatch[] {
     }
   }
   if (exact.length > 0) {
-    const re = new RegExp(`${BEFORE}(?:${[...new Set(exact)].map(escapeRegExp).join("|")})${AFTER}`, "gu");
+    // Scripts without case or spaces between words attach particles to a name ("서연이는", "小明同学"):
+    // their forms match inside a word.
+    const bounded = (f: string) => (CASELESS.test(f) ? escapeRegExp(f) : `${BEFORE}${escapeRegExp(f)}${AFTER}`);
+    const re = new RegExp(`(?:${[...new Set(exact)].map(bounded).join("|")})`, "gu");
     for (const m of text.matchAll(re)) {
       const start = m.index;
       const end = start + m[0].length;

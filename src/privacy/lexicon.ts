@@ -76,9 +76,13 @@ export const PARTICLES = new Set(
  * one, it is matched only when capitalised, so "I will" stays intact while "Will" is still caught.
  */
 export const COMMON_WORD_NAMES = new Set(
-  "will grace may june april august hope faith joy rose summer autumn mark bill art sky angel max pat sue don ray jack dawn eve ivy lily iris amber ruby pearl violet river reed hunter page miles chase drew grant wade young brown white black green king long little rich bell hall hill wood stone rice lane park west north best love star true gray grey fox cook baker carter cole frank hardy honor justice lee major mason noble rob sage sterling taylor tucker victor can an in on is it so no to".split(
-    " ",
-  ),
+  `will grace may june april august hope faith joy rose summer autumn mark bill art sky angel max pat sue don ray jack dawn eve ivy lily iris amber ruby pearl violet river reed hunter page miles chase drew grant wade young brown white black green king long little rich bell hall hill wood stone rice lane park west north best love star true gray grey fox cook baker carter cole frank hardy honor justice lee major mason noble rob sage sterling taylor tucker victor can an in on is it so no to
+destiny journey harmony serenity trinity genesis haven liberty melody promise precious unique miracle legend
+royal prince princess saint storm rain ocean dakota phoenix raven willow hazel olive daisy poppy holly jasmine
+fern clay flint ash birch forest brook cliff dale glen heath moss ridge chance archer bishop booker cooper
+fisher gardner miller parker porter sawyer shepherd slater smith spencer tanner turner walker ward weaver
+wright harper scout ryder bear wolf jay robin wren lark dove drake colt kai sunny cherry honey crystal
+diamond jade opal ivory autumn winter spring blaze brooks banks rivers woods hope joy`.split(/\s+/),
 );
 
 /** Short function words never taken as names, even after a cue ("my friend and I"). */

@@ -140,6 +140,10 @@ export const NOT_NAMES: readonly NotName[] = [
   { term: "Zoom", kind: "product", example: "Conferences can also happen on Zoom." },
   { term: "ClassDojo", kind: "product", example: "I will post photos on ClassDojo." },
   // School terms, programmes and tests.
+  { term: "long division", kind: "school", example: "Practise long division with 3-digit dividends." },
+  { term: "base-ten blocks", kind: "school", example: "Model 234 with base-ten blocks." },
+  { term: "Burj Khalifa", kind: "place", example: "Compare the height of the Burj Khalifa with the Eiffel Tower." },
+  { term: "Eiffel Tower", kind: "place", example: "The Eiffel Tower grows in summer heat." },
   { term: "Exit ticket", kind: "school", example: "Exit ticket: name one producer and one consumer." },
   { term: "Do Now", kind: "school", example: "Do Now: list three states of matter." },
   { term: "Think-Pair-Share", kind: "school", example: "Use Think-Pair-Share before the class discussion." },

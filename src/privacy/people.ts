@@ -73,6 +73,8 @@ export async function loadNameModel(): Promise<void> {
 
 /** Is the everyday word also a given name or surname ("hope", "hunter", "jordan", "rivera")? */
 function nameLike(lower: string): boolean {
+  // Short function words are in COMMON_WORD_NAMES only so a roster's "An" or "Can" matches capitalised.
+  if (STOPWORDS.has(lower) || lower === "can") return false;
   if (COMMON_WORD_NAMES.has(lower)) return true;
   // "Mary-Grace", "Jean-Luc": a hyphenated word is a name when one of its parts is.
   if (/[-'’]/.test(lower)) return lower.split(/[-'’]/).some((p) => p.length >= 2 && nameLike(p));
@@ -115,10 +117,21 @@ export function notNameSpans(text: string): Span[] {
   return [...folded.matchAll(notNameRe), ...folded.matchAll(DATES)].map((m) => ({ start: m.index, end: m.index + m[0].length }));
 }
 
-function sentenceStart(text: string, start: number): boolean {
+/** Does a sentence, clause or list item start here ("Kwame, Hope" too: a comma counts)? */
+function sentenceStart(text: string, start: number, comma = true): boolean {
   const before = text.slice(Math.max(0, start - 8), start).replace(/[\s"'“‘(*_-]+$/u, "");
-  return before === "" || /[.!?:;\n>•{[,"]$/.test(before) || /(?:^|\s)\d+[.)]$/.test(before);
+  return before === "" || (comma ? /[.!?:;\n>•{[,"]$/ : /[.!?:;\n>•{["]$/).test(before) || /(?:^|\s)\d+[.)]$/.test(before);
 }
+
+/** Words that open a sentence before a name without being part of it ("Yesterday Kwame", "Then Ana"). */
+const OPENERS = new Set(
+  "yesterday today tomorrow tonight then next later now first finally also meanwhile afterwards afterward lastly and but so please ask tell thank thanks congratulations well great good".split(
+    " ",
+  ),
+);
+
+/** "Feedback for faith:", "note to sky": the word after these is the person they are for. */
+const FOR_CUE = /(?:feedback|notes?|message|letter|report|comments?|e-?mail|reply|card)\s+(?:for|to|on|about)\s+$/i;
 
 type Tags = Map<number, string[]>;
 
@@ -209,7 +222,7 @@ function classify(c: Context, m: RegExpMatchArray, previous: Token | undefined, 
   if (c.extra.has(lower) && !named) return token;
   const byCompromise = c.people.has(lower);
   const unknown = unknownWord(lower, c.extra);
-  const atStart = sentenceStart(text, start);
+  const atStart = sentenceStart(text, start, false);
   const before = previous && adjacent ? previous.lower : "";
   const commonUse =
     DETERMINERS.has(before) ||
@@ -222,6 +235,9 @@ function classify(c: Context, m: RegExpMatchArray, previous: Token | undefined, 
     return { ...token, role: "name", after: cue };
   if (byCompromise && (capitalised || !commonUse)) return { ...token, role: "name" };
   if (unknown && (capitalised || lower.length >= 3)) return { ...token, role: "name" };
+  // "Mary-Grace", "Jean-Luc": every part a capitalised name.
+  if (/[-]/.test(base) && base.split("-").every((p) => /^\p{Lu}/u.test(p) && nameLike(fold(p)))) return { ...token, role: "name" };
+  if (named && FOR_CUE.test(text.slice(Math.max(0, start - 24), start))) return { ...token, role: "name" };
   if (named && !commonUse) {
     const followedBy = text.slice(end, end + 3);
     const nextLower = next ? fold(next[0]) : "";
@@ -240,7 +256,7 @@ function classify(c: Context, m: RegExpMatchArray, previous: Token | undefined, 
 /** Is a list separator (",", ";", "and", "or", "&", "/") between the two items? */
 function listGap(text: string, a: Token, b: Token): boolean {
   const gap = text.slice(a.end, b.start);
-  return /^\s*[,;&/]\s*$/.test(gap) || /^\s*,?\s+(?:and|or|&|y|et|und|e)\s+$/i.test(gap);
+  return /^\)?\s*[,;&/]\s*\(?$/.test(gap) || /^\)?\s*,?\s+(?:and|or|&|y|et|und|e)\s+$/i.test(gap);
 }
 
 /**
@@ -260,7 +276,7 @@ function spreadOverLists(c: Context, tokens: Token[]): void {
     const n = tokens[i + 1];
     if (!n) return true;
     const gap = text.slice(t.end, n.start);
-    return /[,;.!?()\n:]/.test(gap) || ["and", "or", "y", "et", "und"].includes(n.lower) || isVerb(c.tags.get(n.start), n.lower);
+    return /[,;.!?()\n:&/]/.test(gap) || ["and", "or", "y", "et", "und"].includes(n.lower) || isVerb(c.tags.get(n.start), n.lower);
   };
   for (let changed = true; changed; ) {
     changed = false;
@@ -279,6 +295,13 @@ function spreadOverLists(c: Context, tokens: Token[]): void {
       }
     }
   }
+}
+
+/** A capitalised word just before a name is part of it unless it is a sentence opener ("Yesterday", "Then"). */
+function openerIsName(c: Context, t: Token): boolean {
+  if (nameLike(t.lower)) return true;
+  if (OPENERS.has(t.lower)) return false;
+  return !(c.tags.get(t.start) ?? []).some((x) => FUNCTION_TAGS.test(x) || x === "Date" || x === "Pronoun");
 }
 
 /** Every person name in the text, as written, with who they probably are (from the words before them). */
@@ -327,7 +350,7 @@ export function findPeople(text: string, vocabulary: ReadonlySet<string> = NONE)
     // A capitalised everyday word opening the sentence just before a name is part of it when it is a
     // name too ("Jordan Rivera", "Park Ji-woo"), and left alone otherwise ("Yesterday Kwame").
     const opener = tokens[from - 1];
-    if (opener?.role === "join" && joined(opener, tokens[from]!) && nameLike(opener.lower)) from--;
+    if (opener?.role === "join" && joined(opener, tokens[from]!) && openerIsName(c, opener)) from--;
     while (to + 1 < tokens.length && ["join", "particle", "name"].includes(tokens[to + 1]!.role) && joined(tokens[to]!, tokens[to + 1]!))
       to++;
     // Particles only count inside or before a name, never dangling at its end.
