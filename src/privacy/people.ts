@@ -117,6 +117,17 @@ export function notNameSpans(text: string): Span[] {
   return [...folded.matchAll(notNameRe), ...folded.matchAll(DATES)].map((m) => ({ start: m.index, end: m.index + m[0].length }));
 }
 
+/** Words after a family name that make "the X" a family rather than a thing ("the Okafor twins"). */
+const FAMILY = new Set("family families twins triplets kids children brothers sisters household parents siblings girls boys".split(" "));
+/** Verbs whose object is a person: "remind jade", "ask hope", "tell sky". */
+const ACTION_CUE = /(?:^|[^\p{L}])(?:remind|ask|tell|thank|congratulate|invite|praise|call|email|text|message|meet|pair|seat)\s+$/iu;
+
+/** Is the word two dictionary words joined ("infographic" = info + graphic)? */
+function compound(lower: string): boolean {
+  for (let i = 3; i <= lower.length - 3; i++) if (isDictionaryWord(lower.slice(0, i)) && knownWord(lower.slice(i))) return true;
+  return false;
+}
+
 /** Does a sentence, clause or list item start here ("Kwame, Hope" too: a comma counts)? */
 function sentenceStart(text: string, start: number, comma = true): boolean {
   const before = text.slice(Math.max(0, start - 8), start).replace(/[\s"'“‘(*_-]+$/u, "");
@@ -174,6 +185,8 @@ type Context = {
   extra: ReadonlySet<string>;
   lineScript: (at: number) => Script;
   protectedAt: (start: number, end: number) => boolean;
+  /** Is the line at this offset written in capitals (so "ZAINAB" is a name, not an acronym)? */
+  shouting: (at: number) => boolean;
 };
 
 function classify(c: Context, m: RegExpMatchArray, previous: Token | undefined, next: RegExpMatchArray | undefined): Token {
@@ -199,6 +212,12 @@ function classify(c: Context, m: RegExpMatchArray, previous: Token | undefined, 
   const main = c.lineScript(start);
   if (script !== "Latin" && script !== main && !(script === "Kana" && main === "Han") && !(script === "Han" && main === "Kana"))
     return { ...token, role: "name", ...(cue ? { after: cue } : {}) };
+  if (script !== "Latin" && CASED.has(script)) {
+    // Cyrillic or Greek in its own line: capitals mark names mid-sentence; a sentence opens with a listed name.
+    const mid = /^\p{Lu}/u.test(raw) && !sentenceStart(text, start, false);
+    if (cue || listedName(raw) || mid) return { ...token, role: "name", ...(cue ? { after: cue } : {}) };
+    return token;
+  }
   if (!CASED.has(script)) {
     // Caseless scripts in their own line: a listed name, or any word after a cue.
     if (cue || listedName(raw)) return { ...token, role: "name", ...(cue ? { after: cue } : {}) };
@@ -210,11 +229,14 @@ function classify(c: Context, m: RegExpMatchArray, previous: Token | undefined, 
   const allCaps = /\p{Lu}/u.test(base) && base === base.toUpperCase();
   const capitalised = /^\p{Lu}/u.test(raw);
   // Identifiers (camelCase keys of JSON in prompts) and contractions are not names.
-  if (/^\p{Ll}+\p{Lu}/u.test(raw) || (CONTRACTION.test(raw) && knownWord(fold(raw.split(/['’]/)[0] ?? "")))) return token;
+  // A capital inside a word is a product ("OneNote", "iPad") unless it follows a name prefix ("McKay", "DeShawn").
+  const innerCapital = /^\p{Ll}+\p{Lu}/u.test(raw) || (/^\p{Lu}\p{Ll}+\p{Lu}/u.test(raw) && !/^(?:Mc|Mac|De|Da|Di|Du|La|Le|Van|Von|Fitz|O)\p{Lu}/u.test(raw));
+  if (innerCapital || (CONTRACTION.test(raw) && knownWord(fold(raw.split(/['’]/)[0] ?? "")))) return token;
   const named = nameLike(lower);
   // Acronyms, plural too ("IEPs", "ELLs"); an all-capitals given name is still a name ("JAMAL", "MIA").
   if (/^\p{Lu}{2,5}s$/u.test(base) && !named) return token;
-  if (allCaps && !named && (base.length <= 2 || !/[aeiouy]/i.test(base) || (base.length <= 5 && knownWord(lower)))) return token;
+  if (allCaps && !named && (base.length <= 2 || !/[aeiouy]/i.test(base) || (base.length <= 5 && (knownWord(lower) || !c.shouting(start)))))
+    return token;
   // A place or language that is also a given name ("Jordan", "Georgia") is one only in a clear name position.
   const place = SUBJECT_VOCABULARY.has(lower);
   if (place && !named) return token;
@@ -234,7 +256,18 @@ function classify(c: Context, m: RegExpMatchArray, previous: Token | undefined, 
   if (cue && (!functionWord || capitalised) && (capitalised || byCompromise || unknown || STRONG_CUES.has(previous?.lower ?? "") || (named && !commonUse)))
     return { ...token, role: "name", after: cue };
   if (byCompromise && (capitalised || !commonUse)) return { ...token, role: "name" };
+  // "the Smithsonian", "a Gantt chart", "the Bohr model": an article makes it a thing, not a person, except
+  // before a family word ("the Okafor twins").
+  const article = /(?:^|[^\p{L}])(?:the|a|an)\s+$/iu.test(text.slice(Math.max(0, start - 5), start));
+  const family = next !== undefined && FAMILY.has(fold(next[0]));
+  if (unknown && capitalised && article && !family && !named) return token;
+  // compromise knows many places and organisations ("Greenland", "Smithsonian").
+  const besideCapital = /\p{Lu}[\p{L}'’-]*[ \t]+$/u.test(text.slice(Math.max(0, start - 30), start)) || /^[ \t]+\p{Lu}/u.test(text.slice(end, end + 3));
+  if (unknown && !named && !besideCapital && (c.tags.get(start) ?? []).some((x) => /^(?:Place|Country|City|Region|Organization|Company)$/.test(x))) return token;
+  // A lower-case unknown word made of two dictionary words is a coinage ("infographic"), not a name.
+  if (unknown && !capitalised && !named && compound(lower)) return token;
   if (unknown && (capitalised || lower.length >= 3)) return { ...token, role: "name" };
+  if (named && !capitalised && !commonUse && ACTION_CUE.test(text.slice(Math.max(0, start - 16), start))) return { ...token, role: "name" };
   // "Mary-Grace", "Jean-Luc": every part a capitalised name.
   if (/[-]/.test(base) && base.split("-").every((p) => /^\p{Lu}/u.test(p) && nameLike(fold(p)))) return { ...token, role: "name" };
   if (named && FOR_CUE.test(text.slice(Math.max(0, start - 24), start))) return { ...token, role: "name" };
@@ -270,13 +303,19 @@ function spreadOverLists(c: Context, tokens: Token[]): void {
     !c.protectedAt(t.start, t.end) &&
     !t.cue &&
     !STOPWORDS.has(t.lower) &&
-    (t.role === "name" || (CASED.has(t.script) && (/^\p{Lu}/u.test(t.text) || nameLike(t.lower))));
+    (t.role === "name" || (CASED.has(t.script) && (nameLike(t.lower) || (/^\p{Lu}/u.test(t.text) && !SUBJECT_VOCABULARY.has(t.lower)))));
   const single = (i: number) => {
     const t = tokens[i]!;
     const n = tokens[i + 1];
     if (!n) return true;
     const gap = text.slice(t.end, n.start);
-    return /[,;.!?()\n:&/]/.test(gap) || ["and", "or", "y", "et", "und"].includes(n.lower) || isVerb(c.tags.get(n.start), n.lower);
+    const nextTags = c.tags.get(n.start) ?? [];
+    return (
+      /[,;.!?()\n:&/]/.test(gap) ||
+      ["and", "or", "y", "et", "und"].includes(n.lower) ||
+      isVerb(nextTags, n.lower) ||
+      nextTags.some((x) => /^(?:Preposition|Conjunction|Adverb)$/.test(x))
+    );
   };
   for (let changed = true; changed; ) {
     changed = false;
@@ -323,6 +362,11 @@ export function findPeople(text: string, vocabulary: ReadonlySet<string> = NONE)
     extra: vocabulary,
     lineScript: (at) => lines.find((l) => at >= l.start && at <= l.end)?.script ?? "Latin",
     protectedAt: (s, e) => protectedSpans.some((p) => s < p.end && e > p.start),
+    shouting: (at) => {
+      const line = lines.find((l) => at >= l.start && at <= l.end);
+      const letters = line ? text.slice(line.start, line.end).replace(/[^\p{L}]/gu, "") : "";
+      return letters.length >= 12 && letters.replace(/\p{Lu}/gu, "").length <= letters.length * 0.2;
+    },
   };
   const matches = [...text.matchAll(WORD)];
   const tokens: Token[] = [];
