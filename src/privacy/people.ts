@@ -238,7 +238,7 @@ function classify(c: Context, m: RegExpMatchArray, previous: Token | undefined, 
   if (allCaps && !named && (base.length <= 2 || !/[aeiouy]/i.test(base) || (base.length <= 5 && (knownWord(lower) || !c.shouting(start)))))
     return token;
   // A place or language that is also a given name ("Jordan", "Georgia") is one only in a clear name position.
-  const place = SUBJECT_VOCABULARY.has(lower);
+  const place = SUBJECT_VOCABULARY.has(lower) || (lower.endsWith("s") && SUBJECT_VOCABULARY.has(lower.slice(0, -1)));
   if (place && !named) return token;
   // The templates' own words ("long", "young") are names only in a name position too.
   if (c.extra.has(lower) && !named) return token;
@@ -271,7 +271,9 @@ function classify(c: Context, m: RegExpMatchArray, previous: Token | undefined, 
   // "Mary-Grace", "Jean-Luc": every part a capitalised name.
   if (/[-]/.test(base) && base.split("-").every((p) => /^\p{Lu}/u.test(p) && nameLike(fold(p)))) return { ...token, role: "name" };
   if (named && FOR_CUE.test(text.slice(Math.max(0, start - 24), start))) return { ...token, role: "name" };
-  if (named && !commonUse) {
+  // "Colorado River", "Amazon Basin": an everyday word after a place is part of the place.
+  const afterPlace = previous !== undefined && adjacent && /^\p{Lu}/u.test(previous.text) && SUBJECT_VOCABULARY.has(previous.lower);
+  if (named && !commonUse && !afterPlace) {
     const followedBy = text.slice(end, end + 3);
     const nextLower = next ? fold(next[0]) : "";
     const nextIsVerb = next !== undefined && /^[ \t]+$/.test(text.slice(end, next.index)) && isVerb(c.tags.get(next.index ?? -1), nextLower);
