@@ -28,7 +28,8 @@ export type Person = { kind: PersonKind; value: string };
 export type Span = { start: number; end: number };
 
 const NONE: ReadonlySet<string> = new Set();
-const STRONG_CUES = new Set(["named", "called", "dear", "hi", "hello", "hey"]);
+/** After these a lower-case everyday word is still a name ("a student named maple"). */
+const STRONG_CUES = new Set(["named", "called"]);
 const WORD = /[\p{L}\p{M}]+(?:['’-][\p{L}\p{M}]+)*/gu;
 const CONTRACTION = /^[\p{L}]+['’](?:t|re|ve|ll|d|m)$|^(?:it|he|she|that|what|there|here|who|where|how|let|everyone|nobody|someone)['’]s$/iu;
 /** Parts of speech that are never a name, even after "called" or "dear" ("called about", "dear me"). */
@@ -93,8 +94,10 @@ function knownWord(lower: string): boolean {
 /** Is the word (folded, possessive stripped) unknown to the dictionary and to school vocabulary? */
 function unknownWord(lower: string, extra: ReadonlySet<string>): boolean {
   if (SUBJECT_VOCABULARY.has(lower) || STOPWORDS.has(lower) || extra.has(lower) || knownWord(lower)) return false;
-  const parts = lower.split(/['’-]/).filter((p) => p.length > 0 && !PARTICLES.has(p));
-  if (parts.length <= 1) return true;
+  // One-letter parts ("data-k", "x-ray") say nothing either way.
+  const parts = lower.split(/['’-]/).filter((p) => p.length > 1 && !PARTICLES.has(p));
+  if (parts.length === 0) return false;
+  if (parts.length === 1 && parts[0] === lower) return true;
   return parts.some((p) => !knownWord(p) && !SUBJECT_VOCABULARY.has(p) && !extra.has(p));
 }
 
