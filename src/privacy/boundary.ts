@@ -77,7 +77,12 @@ export function withRedaction(inner: ModelProvider, options: BoundaryOptions = {
       const marker = fenceMarker();
       const messages = request.messages.map((m) => ({
         ...m,
-        content: redactText(m.role === "user" ? fencePrompt(m.content, request.meta.vars, marker) : m.content, s.map, names, options.vocabulary),
+        content: redactText(
+          m.role === "user" ? fencePrompt(m.content, request.meta.vars, marker) : m.content,
+          s.map,
+          names,
+          options.vocabulary,
+        ),
       }));
       const note = boundaryNote(marker);
       const first = messages.findIndex((m) => m.role === "system");

@@ -43,10 +43,10 @@ export function boundaryNote(marker: string = PLAIN): string {
  * (zero-width space and joiners, word joiner, soft hyphen, BOM, bidi embeddings, overrides and isolates,
  * invisible operators, tag characters), plus fillers and variation selectors.
  */
-const INVISIBLE = /[\p{Cf}\u034F\u115F\u1160\u17B4\u17B5\u180B-\u180F\u3164\uFE00-\uFE0F\uFFA0]/gu;
+const INVISIBLE = /\p{Cf}|\p{Variation_Selector}|\u034F|\u115F|\u1160|\u17B4|\u17B5|\u3164|\uFFA0/gu;
 /** Zero-width joiners shape Persian, Indic scripts and emoji: kept between two such letters or symbols only. */
 const JOINER = /[\u200C\u200D]/u;
-const JOINS = /[\p{L}\p{M}\p{So}\p{Sk}]/u;
+const JOINS = /\p{L}|\p{M}|\p{So}|\p{Sk}/u;
 
 function keepJoiner(text: string, at: number): boolean {
   if (!JOINER.test(text.charAt(at))) return false;
@@ -54,7 +54,7 @@ function keepJoiner(text: string, at: number): boolean {
   const before = String.fromCodePoint(text.codePointAt(at - 1) ?? 0);
   const previous = /[\uDC00-\uDFFF]/.test(before) ? String.fromCodePoint(text.codePointAt(at - 2) ?? 0) : before;
   const next = String.fromCodePoint(text.codePointAt(at + 1) ?? 0);
-  return JOINS.test(previous) && JOINS.test(next) && !/[\x00-\x7F]/.test(previous + next);
+  return JOINS.test(previous) && JOINS.test(next) && !/\p{ASCII}/u.test(previous + next);
 }
 
 /** The text as the model reads it: NFKC, with invisible format characters removed. */
@@ -64,7 +64,7 @@ export function normaliseData(text: string): string {
 }
 
 /** "<", its lookalikes and its HTML escapes. */
-const LESS_THAN = String.raw`(?:<|‹|〈|⟨|˂|ᐸ|&lt;?|&#0*60;?|&#x0*3c;?)`;
+const LESS_THAN = "(?:<|‹|〈|⟨|˂|ᐸ|&lt;?|&#0*60;?|&#x0*3c;?)";
 /** A fence-like marker: "<data", "</data", "< / DATA-xyz", "&lt;/data"... */
 const MARKER = new RegExp(String.raw`${LESS_THAN}\s*([/∕⁄／\\]?)\s*[dԁⅾ][aаɑα][tт][aаɑα]`, "giu");
 

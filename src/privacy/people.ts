@@ -31,7 +31,8 @@ const NONE: ReadonlySet<string> = new Set();
 /** After these a lower-case everyday word is still a name ("a student named maple"). */
 const STRONG_CUES = new Set(["named", "called"]);
 const WORD = /[\p{L}\p{M}]+(?:['’-][\p{L}\p{M}]+)*/gu;
-const CONTRACTION = /^[\p{L}]+['’](?:t|re|ve|ll|d|m)$|^(?:it|he|she|that|what|there|here|who|where|how|let|everyone|nobody|someone)['’]s$/iu;
+const CONTRACTION =
+  /^[\p{L}]+['’](?:t|re|ve|ll|d|m)$|^(?:it|he|she|that|what|there|here|who|where|how|let|everyone|nobody|someone)['’]s$/iu;
 /** Parts of speech that are never a name, even after "called" or "dear" ("called about", "dear me"). */
 const FUNCTION_TAGS = /^(?:Modal|Auxiliary|Preposition|Determiner|Conjunction|Adverb|Pronoun|Copula|QuestionWord)$/;
 /** Words before an everyday word that make it the everyday word ("this summer", "the young", "a long"). */
@@ -87,7 +88,13 @@ function nameLike(lower: string): boolean {
 /** A dictionary word, also as a plural or inflected form ("balls", "rods", "graphed"). */
 function knownWord(lower: string): boolean {
   if (isDictionaryWord(lower)) return true;
-  const stems = [lower.replace(/ies$/, "y"), lower.replace(/es$/, ""), lower.replace(/s$/, ""), lower.replace(/ed$/, ""), lower.replace(/ing$/, "")];
+  const stems = [
+    lower.replace(/ies$/, "y"),
+    lower.replace(/es$/, ""),
+    lower.replace(/s$/, ""),
+    lower.replace(/ed$/, ""),
+    lower.replace(/ing$/, ""),
+  ];
   return stems.some((s) => s !== lower && s.length >= 3 && isDictionaryWord(s));
 }
 
@@ -104,7 +111,8 @@ function unknownWord(lower: string, extra: ReadonlySet<string>): boolean {
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 let notNameRe: RegExp | undefined;
 /** Months that are also names, in a date ("May 14", "14 June"). */
-const DATES = /(?<![\p{L}\p{N}])(?:(?:may|june|april|august|march)\s+\d{1,2}(?!\d)|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:may|june|april|august|march))(?![\p{L}])/gu;
+const DATES =
+  /(?<![\p{L}\p{N}])(?:(?:may|june|april|august|march)\s+\d{1,2}(?!\d)|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:may|june|april|august|march))(?![\p{L}])/gu;
 
 /** Where the text holds a school term, eponym, holiday, place, work or product of not-names.ts. */
 export function notNameSpans(text: string): Span[] {
@@ -112,7 +120,11 @@ export function notNameSpans(text: string): Span[] {
     `(?<![\\p{L}\\p{N}])(?:${[...NOT_NAMES]
       .map((n) => fold(n.term))
       .sort((a, b) => b.length - a.length)
-      .map((t) => escapeRegExp(t).replace(/\\\.|[-\s]+/g, (m) => (m === "\\." ? "\\.?" : "[\\s-]+")).replace(/['’]/g, "['’]?"))
+      .map((t) =>
+        escapeRegExp(t)
+          .replace(/\\\.|[-\s]+/g, (m) => (m === "\\." ? "\\.?" : "[\\s-]+"))
+          .replace(/['’]/g, "['’]?"),
+      )
       .join("|")})(?:e?s)?(?:['’]s?)?(?![\\p{L}\\p{N}])`,
     "gu",
   );
@@ -174,8 +186,7 @@ function tagWords(text: string): { tags: Tags; people: Set<string> } {
 }
 
 const isVerb = (tags: string[] | undefined, lower: string) =>
-  tags !== undefined &&
-  tags.includes("Verb") &&
+  tags?.includes("Verb") === true &&
   !tags.includes("Gerund") &&
   !tags.includes("Modal") &&
   !tags.includes("Auxiliary") &&
@@ -233,7 +244,8 @@ function classify(c: Context, m: RegExpMatchArray, previous: Token | undefined, 
   const capitalised = /^\p{Lu}/u.test(raw);
   // Identifiers (camelCase keys of JSON in prompts) and contractions are not names.
   // A capital inside a word is a product ("OneNote", "iPad") unless it follows a name prefix ("McKay", "DeShawn").
-  const innerCapital = /^\p{Ll}+\p{Lu}/u.test(raw) || (/^\p{Lu}\p{Ll}+\p{Lu}/u.test(raw) && !/^(?:Mc|Mac|De|Da|Di|Du|La|Le|Van|Von|Fitz|O)\p{Lu}/u.test(raw));
+  const innerCapital =
+    /^\p{Ll}+\p{Lu}/u.test(raw) || (/^\p{Lu}\p{Ll}+\p{Lu}/u.test(raw) && !/^(?:Mc|Mac|De|Da|Di|Du|La|Le|Van|Von|Fitz|O)\p{Lu}/u.test(raw));
   if (innerCapital || (CONTRACTION.test(raw) && knownWord(fold(raw.split(/['’]/)[0] ?? "")))) return token;
   const named = nameLike(lower);
   // Acronyms, plural too ("IEPs", "ELLs"); an all-capitals given name is still a name ("JAMAL", "MIA").
@@ -256,7 +268,11 @@ function classify(c: Context, m: RegExpMatchArray, previous: Token | undefined, 
   // After a cue a capitalised or unknown word is a name; an everyday word only after "named", "dear"...
   // or when it is also a name ("my friend grace", not "my mom says").
   const functionWord = (c.tags.get(start) ?? []).some((t) => FUNCTION_TAGS.test(t));
-  if (cue && (!functionWord || capitalised) && (capitalised || byCompromise || unknown || STRONG_CUES.has(previous?.lower ?? "") || (named && !commonUse)))
+  if (
+    cue &&
+    (!functionWord || capitalised) &&
+    (capitalised || byCompromise || unknown || STRONG_CUES.has(previous?.lower ?? "") || (named && !commonUse))
+  )
     return { ...token, role: "name", after: cue };
   if (byCompromise && (capitalised || !commonUse)) return { ...token, role: "name" };
   // "the Smithsonian", "a Gantt chart", "the Bohr model": an article makes it a thing, not a person, except
@@ -265,8 +281,15 @@ function classify(c: Context, m: RegExpMatchArray, previous: Token | undefined, 
   const family = next !== undefined && FAMILY.has(fold(next[0]));
   if (unknown && capitalised && article && !family && !named) return token;
   // compromise knows many places and organisations ("Greenland", "Smithsonian").
-  const besideCapital = /\p{Lu}[\p{L}'’-]*[ \t]+$/u.test(text.slice(Math.max(0, start - 30), start)) || /^[ \t]+\p{Lu}/u.test(text.slice(end, end + 3));
-  if (unknown && !named && !besideCapital && (c.tags.get(start) ?? []).some((x) => /^(?:Place|Country|City|Region|Organization|Company)$/.test(x))) return token;
+  const besideCapital =
+    /\p{Lu}[\p{L}'’-]*[ \t]+$/u.test(text.slice(Math.max(0, start - 30), start)) || /^[ \t]+\p{Lu}/u.test(text.slice(end, end + 3));
+  if (
+    unknown &&
+    !named &&
+    !besideCapital &&
+    (c.tags.get(start) ?? []).some((x) => /^(?:Place|Country|City|Region|Organization|Company)$/.test(x))
+  )
+    return token;
   // A lower-case unknown word made of two dictionary words is a coinage ("infographic"), not a name.
   if (unknown && !capitalised && !named && compound(lower)) return token;
   if (unknown && (capitalised || lower.length >= 3)) return { ...token, role: "name" };
@@ -279,7 +302,8 @@ function classify(c: Context, m: RegExpMatchArray, previous: Token | undefined, 
   if (named && !commonUse && !afterPlace) {
     const followedBy = text.slice(end, end + 3);
     const nextLower = next ? fold(next[0]) : "";
-    const nextIsVerb = next !== undefined && /^[ \t]+$/.test(text.slice(end, next.index)) && isVerb(c.tags.get(next.index ?? -1), nextLower);
+    const nextIsVerb =
+      next !== undefined && /^[ \t]+$/.test(text.slice(end, next.index)) && isVerb(c.tags.get(next.index ?? -1), nextLower);
     // "Faith's essay", "Summer asked", "Hope (IEP):", "... and Brown."
     if (possessive) return { ...token, role: "name" };
     if (capitalised && !atStart && !place) return { ...token, role: "name" };

@@ -79,7 +79,9 @@ export class PlaceholderMap {
     if (!list || list.length < 2) return this.byForm.get(k);
     const parent = PARENT_BEFORE.test(text.slice(Math.max(0, start - 16), start));
     return (
-      list.find((e) => e.kind === (parent ? "PARENT" : "STUDENT")) ?? list.find((e) => e.kind !== (parent ? "STUDENT" : "PARENT")) ?? list[0]
+      list.find((e) => e.kind === (parent ? "PARENT" : "STUDENT")) ??
+      list.find((e) => e.kind !== (parent ? "STUDENT" : "PARENT")) ??
+      list[0]
     );
   }
 

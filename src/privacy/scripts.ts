@@ -3,18 +3,7 @@
 // written in that script, names are found from cue words ("عزيزي", "Дорогая") and lists of common given
 // names, with the prefixes and particles those languages attach to a name ("وأحمد", "민준이").
 
-export type Script =
-  | "Latin"
-  | "Cyrillic"
-  | "Greek"
-  | "Arabic"
-  | "Hebrew"
-  | "Hangul"
-  | "Han"
-  | "Kana"
-  | "Devanagari"
-  | "Thai"
-  | "Other";
+export type Script = "Latin" | "Cyrillic" | "Greek" | "Arabic" | "Hebrew" | "Hangul" | "Han" | "Kana" | "Devanagari" | "Thai" | "Other";
 
 const SCRIPTS: [Script, RegExp][] = [
   ["Latin", /\p{Script=Latin}/u],
@@ -97,7 +86,9 @@ export const SCRIPT_CUES: ReadonlySet<string> = new Set(
 );
 
 /** Particles attached after a name (Korean, Japanese) or prefixes before it (Arabic, Hebrew), to strip. */
-const SUFFIXES = list("에게서 한테서 에게 한테 께서 이가 이는 이를 이의 이도 이와 이랑 이 가 은 는 을 를 의 도 와 과 랑 야 아 씨 님 さん くん ちゃん は が を の に と も 同学");
+const SUFFIXES = list(
+  "에게서 한테서 에게 한테 께서 이가 이는 이를 이의 이도 이와 이랑 이 가 은 는 을 를 의 도 와 과 랑 야 아 씨 님 さん くん ちゃん は が を の に と も 同学",
+);
 const PREFIXES = list("وال بال لل و ف ب ل ك ה ו ב ל מ ש כ");
 
 /** The name inside a word of a caseless script, when the word is a listed name with its particles. */

@@ -49,7 +49,7 @@ const payloads = CLOSERS.flatMap((close, i) => [
 function lenient(text: string): string {
   return text
     .normalize("NFKC")
-    .replace(/[\p{Cf}\u00AD\u034F]/gu, "")
+    .replace(/\p{Cf}|\u034F/gu, "")
     .replace(/&lt;?|&#0*60;?|&#x0*3c;?/gi, "<")
     .replace(/&gt;?|&#0*62;?|&#x0*3e;?/gi, ">")
     .replace(/[‹〈⟨˂ᐸ]/g, "<")

@@ -10,7 +10,7 @@ beforeAll(async () => {
 });
 
 describe("curated not-names", () => {
-  it.each(NOT_NAMES.map((n) => [n.kind, n.term, n.example] as const))("%s: %s", (_kind, term, example) => {
+  it.each(NOT_NAMES.map((n) => [n.kind, n.term, n.example] as const))("%s: %s", (_kind, _term, example) => {
     const out = redactText(example, new PlaceholderMap());
     expect(out).toBe(example);
   });

@@ -18,7 +18,8 @@ let h: Harness;
 const logLines: Record<string, unknown>[] = [];
 const template = (id: string) => templates.find((t) => t.id === id)!;
 /** The prompt a request carried, with the privacy boundary's data fences taken out (asserted in test/privacy). */
-const userText = (i: number) => (fake.requests[i]?.messages.find((m) => m.role === "user")?.content ?? "").replace(/<\/?data(?:-[a-z0-9]+)?>/g, "");
+const userText = (i: number) =>
+  (fake.requests[i]?.messages.find((m) => m.role === "user")?.content ?? "").replace(/<\/?data(?:-[a-z0-9]+)?>/g, "");
 
 beforeAll(async () => {
   fake = await startFakeOpenAI();

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import type { TransformFn } from "../../engine/api.ts";
 import type { WorkflowNodeInput } from "../../engine/schema.ts";
+import { STEP_INSTRUCTION_VAR } from "../../privacy/fence.ts";
 import {
   BLOOM_LEVELS,
   gradeNumber,
@@ -17,7 +18,6 @@ import {
   readingLevel,
   simplify,
 } from "../../quality/index.ts";
-import { STEP_INSTRUCTION_VAR } from "../../privacy/fence.ts";
 import { parseGrade } from "../fields.ts";
 import type { Drafter } from "../types.ts";
 import type { QualitySpec, TextItem } from "./specs.ts";
