@@ -310,8 +310,9 @@ function classify(c: Context, m: RegExpMatchArray, previous: Token | undefined, 
     if (nextIsVerb) return { ...token, role: "name" };
     if (capitalised && atStart && /^\s*[(:–—]/.test(followedBy)) return { ...token, role: "name" };
   }
-  // A capitalised everyday word can be part of a name next to one ("Park Ji-woo"), not a name alone.
-  if (capitalised) return { ...token, role: "join" };
+  // A capitalised everyday word can be part of a name next to one ("Park Ji-woo"), not a name alone; so can
+  // a lower-case one that is also a name ("jordan rivera"), unless used as a function word ("kwame will").
+  if (capitalised || (named && !commonUse && !functionWord)) return { ...token, role: "join" };
   return token;
 }
 
