@@ -32,6 +32,10 @@ export function nameForms(name: string): string[] {
   }
   // "Last, First" and "First Last" both appear in rosters and text.
   if (named.length === 2) forms.add([...named].reverse().join(" "));
+  const comma = full.split(",");
+  if (comma.length === 2 && comma[1]!.trim()) forms.add(`${comma[1]!.trim()} ${comma[0]!.trim()}`);
+  // Any run of two or more parts ("Thi Mai" of "Nguyen Thi Mai"): one person, one placeholder.
+  for (let i = 0; i < named.length; i++) for (let j = i + 2; j <= named.length; j++) forms.add(named.slice(i, j).join(" "));
   return [...forms].filter((f) => f.replace(/[^\p{L}]/gu, "").length >= 2).sort((a, b) => b.length - a.length);
 }
 

@@ -296,7 +296,10 @@ function classify(c: Context, m: RegExpMatchArray, previous: Token | undefined, 
   if (named && !capitalised && !commonUse && ACTION_CUE.test(text.slice(Math.max(0, start - 16), start))) return { ...token, role: "name" };
   // "Mary-Grace", "Jean-Luc": every part a capitalised name.
   if (/[-]/.test(base) && base.split("-").every((p) => /^\p{Lu}/u.test(p) && nameLike(fold(p)))) return { ...token, role: "name" };
-  if (named && FOR_CUE.test(text.slice(Math.max(0, start - 24), start))) return { ...token, role: "name" };
+  if (named && FOR_CUE.test(text.slice(Math.max(0, start - 24), start))) return { ...token, role: "name", after: "STUDENT" };
+  // "the Hill twins", "the Brown family".
+  if (named && capitalised && next !== undefined && FAMILY.has(fold(next[0])) && /^[ \t]+$/.test(text.slice(end, next.index)))
+    return { ...token, role: "name" };
   // "Colorado River", "Amazon Basin": an everyday word after a place is part of the place.
   const afterPlace = previous !== undefined && adjacent && /^\p{Lu}/u.test(previous.text) && SUBJECT_VOCABULARY.has(previous.lower);
   if (named && !commonUse && !afterPlace) {
