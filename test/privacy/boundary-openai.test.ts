@@ -102,13 +102,19 @@ describe("what the model receives", () => {
   it("the template's own repair step is an instruction; a family message's text stays data", async () => {
     const HARD =
       "Consequently, families are cordially encouraged to familiarize themselves with the comprehensive documentation regarding forthcoming extracurricular examinations, notwithstanding any administrative irregularities that may subsequently materialize throughout the semester.";
-    fake.enqueue({}, { json: { subject: "Exams", message: `${HARD} ${HARD}` } }, { json: { items: [{ id: "message", text: "Exams are in May." }] } });
+    fake.enqueue(
+      {},
+      { json: { subject: "Exams", message: `${HARD} ${HARD}` } },
+      { json: { items: [{ id: "message", text: "Exams are in May." }] } },
+    );
     const view = await h.run("parent-message", { purpose: "Tell families about exams", keyPoints: "Exams in May" });
     expect(view.status).toBe("completed");
     const repair = fake.requests.findIndex((r) => r.response_format?.json_schema?.name === "quality_rewrite");
     expect(repair).toBeGreaterThanOrEqual(0);
     const p = parts(repair);
-    expect(p.outside).toMatch(/Rewrite these items\. The text reads at about grade [\d.]+, but it is for families: for items marked relevel/);
+    expect(p.outside).toMatch(
+      /Rewrite these items\. The text reads at about grade [\d.]+, but it is for families: for items marked relevel/,
+    );
     expect(p.fenced.some((f) => f.includes("items marked relevel"))).toBe(false);
   });
 

@@ -18,7 +18,11 @@ describe("everyday words in name positions", () => {
     ["a list of people", "Sky and Summer worked together.", "[STUDENT_1] and [STUDENT_2] worked together."],
     ["a hyphen part", "Mary-Grace asked about magnets.", "[STUDENT_1] asked about magnets."],
     ["a class profile line", "Hope (IEP): directions read aloud.", "[STUDENT_1] (IEP): directions read aloud."],
-    ["surnames mid-sentence", "Ask Bill Young and Ms. Brown about the Hill twins.", "Ask [STUDENT_1] and Ms. [PARENT_1] about the [STUDENT_2] twins."],
+    [
+      "surnames mid-sentence",
+      "Ask Bill Young and Ms. Brown about the Hill twins.",
+      "Ask [STUDENT_1] and Ms. [PARENT_1] about the [STUDENT_2] twins.",
+    ],
     ["lower case after a cue", "feedback for faith: good evidence.", "feedback for [STUDENT_1]: good evidence."],
   ])("%s", (_label, text, expected) => {
     expect(redact(text)).toBe(expected);
