@@ -132,6 +132,8 @@ export function notNameSpans(text: string): Span[] {
   return [...folded.matchAll(notNameRe), ...folded.matchAll(DATES)].map((m) => ({ start: m.index, end: m.index + m[0].length }));
 }
 
+/** Words after which a lower-case word opens a clause, so it may be the subject of the next verb. */
+const CLAUSE_OPENERS = new Set("and or but so then because while when after before since until if that".split(" "));
 /** Words after a family name that make "the X" a family rather than a thing ("the Okafor twins"). */
 const FAMILY = new Set("family families twins triplets kids children brothers sisters household parents siblings girls boys".split(" "));
 /** Verbs whose object is a person: "remind jade", "ask hope", "tell sky". */
@@ -146,7 +148,7 @@ function compound(lower: string): boolean {
 /** Does a sentence, clause or list item start here ("Kwame, Hope" too: a comma counts)? */
 function sentenceStart(text: string, start: number, comma = true): boolean {
   const before = text.slice(Math.max(0, start - 8), start).replace(/[\s"'“‘(*_-]+$/u, "");
-  return before === "" || (comma ? /[.!?:;\n>•{[,"]$/ : /[.!?:;\n>•{["]$/).test(before) || /(?:^|\s)\d+[.)]$/.test(before);
+  return before === "" || (comma ? /[.!?:;\n>•{[,"|]$/ : /[.!?:;\n>•{["|]$/).test(before) || /(?:^|\s)\d+[.)]$/.test(before);
 }
 
 /** Words that open a sentence before a name without being part of it ("Yesterday Kwame", "Then Ana"). */
@@ -264,7 +266,9 @@ function classify(c: Context, m: RegExpMatchArray, previous: Token | undefined, 
   const commonUse =
     DETERMINERS.has(before) ||
     (CALENDAR.has(lower) && (TIME_PREPOSITIONS.has(before) || /^\s*\d/.test(text.slice(end)))) ||
-    (c.tags.get(start) ?? []).some((t) => /^(?:Modal|Auxiliary|Preposition|Determiner|Conjunction|Adverb)$/.test(t));
+    (c.tags.get(start) ?? []).some((t) => /^(?:Modal|Auxiliary|Preposition|Determiner|Conjunction|Adverb)$/.test(t)) ||
+    // In lower case, an adjective or verb is the everyday word ("which statement best describes").
+    (!/^\p{Lu}/u.test(raw) && (c.tags.get(start) ?? []).some((t) => /^(?:Adjective|Comparative|Superlative|Verb)$/.test(t)));
   // After a cue a capitalised or unknown word is a name; an everyday word only after "named", "dear"...
   // or when it is also a name ("my friend grace", not "my mom says").
   const functionWord = (c.tags.get(start) ?? []).some((t) => FUNCTION_TAGS.test(t));
@@ -310,7 +314,8 @@ function classify(c: Context, m: RegExpMatchArray, previous: Token | undefined, 
     // "Faith's essay", "Summer asked", "Hope (IEP):", "... and Brown."
     if (possessive) return { ...token, role: "name" };
     if (capitalised && !atStart && !place) return { ...token, role: "name" };
-    if (nextIsVerb) return { ...token, role: "name" };
+    // The subject of a verb: opening a clause ("hope and hunter finished"), not after a noun ("phrase best completes").
+    if (nextIsVerb && (capitalised || sentenceStart(text, start) || CLAUSE_OPENERS.has(before))) return { ...token, role: "name" };
     if (capitalised && atStart && /^\s*[(:–—]/.test(followedBy)) return { ...token, role: "name" };
   }
   // A capitalised everyday word can be part of a name next to one ("Park Ji-woo"), not a name alone; so can
