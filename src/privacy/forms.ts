@@ -41,7 +41,8 @@ export function nameForms(name: string): string[] {
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 const BEFORE = "(?<![\\p{L}\\p{N}\\p{M}_])";
-const AFTER = "(?![\\p{L}\\p{N}\\p{M}_])";
+// A digit may follow a name ("Kai2" as a username); a letter may not.
+const AFTER = "(?![\\p{L}\\p{M}_])";
 /** Letters of scripts without case (Arabic, Hebrew, Hangul, Han, Kana, Devanagari, Thai...). */
 const CASELESS = /^[^\p{Script=Latin}\p{Script=Cyrillic}\p{Script=Greek}]*[\p{Lo}][^\p{Script=Latin}]*$/u;
 

@@ -82,7 +82,9 @@ royal prince princess saint storm rain ocean dakota phoenix raven willow hazel o
 fern clay flint ash birch forest brook cliff dale glen heath moss ridge chance archer bishop booker cooper
 fisher gardner miller parker porter sawyer shepherd slater smith spencer tanner turner walker ward weaver
 wright harper scout ryder bear wolf jay robin wren lark dove drake colt kai sunny cherry honey crystal
-diamond jade opal ivory autumn winter spring blaze brooks banks rivers woods hope joy`.split(/\s+/),
+diamond jade opal ivory autumn winter spring blaze brooks banks rivers woods hope joy
+dev patience mercy blessing charity prudence temperance constance verity felicity glory comfort wisdom peace
+gift favour favor godswill`.split(/\s+/),
 );
 
 /** Short function words never taken as names, even after a cue ("my friend and I"). */

@@ -130,6 +130,8 @@ export const NOT_NAMES: readonly NotName[] = [
   { term: "IXL", kind: "product", example: "Finish the IXL skill on place value by Friday." },
   { term: "Raz-Kids", kind: "product", example: "Read two books on Raz-Kids this week." },
   { term: "Epic", kind: "product", example: "Find a book about sharks on Epic." },
+  { term: "Unifix cubes", kind: "product", example: "Snap 10 Unifix cubes into a train." },
+  { term: "Scratch Jr", kind: "product", example: "Code a short animation in Scratch Jr." },
   { term: "Styrofoam", kind: "product", example: "Use styrofoam balls for the planets." },
   { term: "foam balls", kind: "product", example: "Model the moon with foam balls and a lamp." },
   { term: "Play-Doh", kind: "product", example: "Model the layers of the Earth with Play-Doh." },

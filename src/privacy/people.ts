@@ -218,7 +218,7 @@ function classify(c: Context, m: RegExpMatchArray, previous: Token | undefined, 
   // A placeholder we wrote ("[STUDENT_1]") is not a name to find again.
   if (text.charAt(start - 1) === "[" && text.charAt(end) === "_") return token;
   if (c.protectedAt(start, end)) return token;
-  const adjacent = previous !== undefined && /^[ \t]*\.?[ \t]*$/.test(text.slice(previous.end, start));
+  const adjacent = previous !== undefined && /^[ \t]*[.:：]?[ \t]*$/.test(text.slice(previous.end, start));
   const cue = adjacent ? previous.cue : undefined;
   if (HONORIFICS.has(lower) || PARENT_CUES.has(lower)) token.cue = "PARENT";
   else if (NAME_CUES.has(lower) || SCRIPT_CUES.has(lower)) token.cue = "STUDENT";
@@ -241,7 +241,13 @@ function classify(c: Context, m: RegExpMatchArray, previous: Token | undefined, 
   }
 
   if (PARTICLES.has(lower) && raw === raw.toLowerCase()) return { ...token, role: "particle" };
-  if (STOPWORDS.has(lower)) return token;
+  // A capitalised short word mid-sentence next to a name or after a cue is a name ("daughter An", "Nguyen Van An").
+  if (STOPWORDS.has(lower)) {
+    const nameBefore = previous !== undefined && adjacent && (previous.role === "name" || previous.role === "join");
+    if (/^\p{Lu}\p{Ll}*$/u.test(raw) && !sentenceStart(text, start) && (cue || nameBefore))
+      return { ...token, role: "name", ...(cue ? { after: cue } : {}) };
+    return token;
+  }
   const allCaps = /\p{Lu}/u.test(base) && base === base.toUpperCase();
   const capitalised = /^\p{Lu}/u.test(raw);
   // Identifiers (camelCase keys of JSON in prompts) and contractions are not names.
@@ -254,6 +260,8 @@ function classify(c: Context, m: RegExpMatchArray, previous: Token | undefined, 
   if (/^\p{Lu}{2,5}s$/u.test(base) && !named) return token;
   if (allCaps && !named && (base.length <= 2 || !/[aeiouy]/i.test(base) || (base.length <= 5 && (knownWord(lower) || !c.shouting(start)))))
     return token;
+  // In a line written in capitals, capitals say nothing: an everyday word is just a word ("KWAME MISSED").
+  if (allCaps && !named && knownWord(lower) && c.shouting(start)) return token;
   // A place or language that is also a given name ("Jordan", "Georgia") is one only in a clear name position.
   const place = SUBJECT_VOCABULARY.has(lower) || (lower.endsWith("s") && SUBJECT_VOCABULARY.has(lower.slice(0, -1)));
   if (place && !named) return token;
@@ -283,17 +291,18 @@ function classify(c: Context, m: RegExpMatchArray, previous: Token | undefined, 
   // before a family word ("the Okafor twins").
   const article = /(?:^|[^\p{L}])(?:the|a|an)\s+$/iu.test(text.slice(Math.max(0, start - 5), start));
   const family = next !== undefined && FAMILY.has(fold(next[0]));
-  if (unknown && capitalised && article && !family && !named) return token;
-  // compromise knows many places and organisations ("Greenland", "Smithsonian").
+  // "the Nguyens", "the Garcias": a family, unless compromise knows the word as a place ("the Andes").
+  const placeTag = (c.tags.get(start) ?? []).some((x) => /^(?:Place|Country|City|Region)$/.test(x));
+  const followedByNoun =
+    next !== undefined &&
+    /^[ \t]+\p{Ll}/u.test(text.slice(end, next.index) + next[0]) &&
+    !isVerb(c.tags.get(next.index ?? -1), fold(next[0]));
+  const plural = /\p{Ll}s$/u.test(base) && !placeTag && !followedByNoun;
+  if (unknown && capitalised && article && !family && !named && !plural) return token;
+  // compromise knows many places ("Greenland"); organisations are left out: "Chioma & Ifeoma" is two people.
   const besideCapital =
     /\p{Lu}[\p{L}'’-]*[ \t]+$/u.test(text.slice(Math.max(0, start - 30), start)) || /^[ \t]+\p{Lu}/u.test(text.slice(end, end + 3));
-  if (
-    unknown &&
-    !named &&
-    !besideCapital &&
-    (c.tags.get(start) ?? []).some((x) => /^(?:Place|Country|City|Region|Organization|Company)$/.test(x))
-  )
-    return token;
+  if (unknown && !named && !besideCapital && placeTag) return token;
   // A lower-case unknown word made of two dictionary words is a coinage ("infographic"), not a name.
   if (unknown && !capitalised && !named && compound(lower)) return token;
   if (unknown && (capitalised || lower.length >= 3)) return { ...token, role: "name" };
@@ -402,8 +411,14 @@ export function findPeople(text: string, vocabulary: ReadonlySet<string> = NONE)
     protectedAt: (s, e) => protectedSpans.some((p) => s < p.end && e > p.start),
     shouting: (at) => {
       const line = lines.find((l) => at >= l.start && at <= l.end);
-      const letters = line ? text.slice(line.start, line.end).replace(/[^\p{L}]/gu, "") : "";
-      return letters.length >= 12 && letters.replace(/\p{Lu}/gu, "").length <= letters.length * 0.2;
+      // Tags ("<data-k3f9q2m7x1>") are not the writer's letters.
+      const letters = line
+        ? text
+            .slice(line.start, line.end)
+            .replace(/<[^<>]*>/g, "")
+            .replace(/[^\p{L}]/gu, "")
+        : "";
+      return letters.length >= 12 && letters.replace(/\p{Lu}/gu, "").length <= letters.length * 0.3;
     },
   };
   const matches = [...text.matchAll(WORD)];
