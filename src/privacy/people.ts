@@ -24,7 +24,8 @@ import { NOT_NAMES } from "./not-names.ts";
 import { CASED, listedName, mainScript, namesInRun, SCRIPT_CUES, type Script, scriptOf } from "./scripts.ts";
 
 export type PersonKind = "STUDENT" | "PARENT" | "PERSON";
-export type Person = { kind: PersonKind; value: string };
+/** `aliases`: the same person written another way beside the name ("Ahmed (أحمد)"). */
+export type Person = { kind: PersonKind; value: string; aliases?: string[] };
 export type Span = { start: number; end: number };
 
 const NONE: ReadonlySet<string> = new Set();
@@ -132,6 +133,10 @@ export function notNameSpans(text: string): Span[] {
   return [...folded.matchAll(notNameRe), ...folded.matchAll(DATES)].map((m) => ({ start: m.index, end: m.index + m[0].length }));
 }
 
+/** A word in another script taught as vocabulary, not a person: "the word «…»", "say …", "… means hello". */
+const VOCABULARY_BEFORE =
+  /(?:word|words|phrase|phrases|say|says|said|means|meaning|translates?|translated|vocabulary|greeting|spell|spelled|spelt|character|characters|letter|letters|script)\s*[:"“«'‘(]*\s*$/i;
+const VOCABULARY_AFTER = /^\s*["”»'’)]*\s*(?:means|=|is\s+(?:the\s+)?(?:word|arabic|hebrew|korean|chinese|japanese|russian|hindi)\b)/i;
 /** Words after which a lower-case word opens a clause, so it may be the subject of the next verb. */
 const CLAUSE_OPENERS = new Set("and or but so then because while when after before since until if that".split(" "));
 /** Words after a family name that make "the X" a family rather than a thing ("the Okafor twins"). */
@@ -224,10 +229,16 @@ function classify(c: Context, m: RegExpMatchArray, previous: Token | undefined, 
   else if (NAME_CUES.has(lower) || SCRIPT_CUES.has(lower)) token.cue = "STUDENT";
   if (token.cue) return token;
 
-  // Another script than the line's: a name quoted in an English note ("أحمد", "민준", "Дмитрий").
+  // Another script than the line's: a name quoted in an English note ("أحمد", "민준", "Дмитрий"), unless
+  // it is taught as a word ('the word "你好" means hello', "say مرحبا").
   const main = c.lineScript(start);
-  if (script !== "Latin" && script !== main && !(script === "Kana" && main === "Han") && !(script === "Han" && main === "Kana"))
-    return { ...token, role: "name", ...(cue ? { after: cue } : {}) };
+  if (script !== "Latin" && script !== main && !(script === "Kana" && main === "Han") && !(script === "Han" && main === "Kana")) {
+    const taught =
+      !cue &&
+      !listedName(raw) &&
+      (VOCABULARY_BEFORE.test(text.slice(Math.max(0, start - 24), start)) || VOCABULARY_AFTER.test(text.slice(end, end + 16)));
+    return taught ? token : { ...token, role: "name", ...(cue ? { after: cue } : {}) };
+  }
   if (script !== "Latin" && CASED.has(script)) {
     // Cyrillic or Greek in its own line: capitals mark names mid-sentence; a sentence opens with a listed name.
     const mid = /^\p{Lu}/u.test(raw) && !sentenceStart(text, start, false);
@@ -460,7 +471,20 @@ export function findPeople(text: string, vocabulary: ReadonlySet<string> = NONE)
     const kind: PersonKind = cue ?? (anyCapitalised || compromisePeople.has(t.lower) ? "STUDENT" : "PERSON");
     const value = text.slice(first.start, last.end).replace(/['’]s$/iu, "");
     // Caseless scripts attach particles to a name ("민준이", "وأحمد"): the listed name is the person.
-    people.push({ kind, value: first === last && !CASED.has(first.script) ? (listedName(value) ?? value) : value });
+    const written = first === last && !CASED.has(first.script) ? (listedName(value) ?? value) : value;
+    // "Ahmed (أحمد)", "Zhang Wei (张伟)": the name in brackets in another script is the same person.
+    const bracketed = tokens[to + 1];
+    const person: Person = { kind, value: written };
+    if (
+      bracketed?.role === "name" &&
+      bracketed.script !== last.script &&
+      /^[ \t]*[(（][ \t]*$/.test(text.slice(last.end, bracketed.start)) &&
+      /^[ \t]*[)）]/.test(text.slice(bracketed.end))
+    ) {
+      person.aliases = [!CASED.has(bracketed.script) ? (listedName(bracketed.text) ?? bracketed.text) : bracketed.text];
+      to++;
+    }
+    people.push(person);
     i = to + 1;
   }
   return people;

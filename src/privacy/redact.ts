@@ -36,8 +36,10 @@ export function redactText(
   }
   const known = map.replace(text, keep);
   // Found in this text, so also matched exactly as written, even when it is an everyday word ("my friend grace").
-  for (const person of findPeople(known, vocabulary))
-    map.add(person.kind, person.value, [...nameForms(person.value), `${EXACT}${person.value}`]);
+  for (const person of findPeople(known, vocabulary)) {
+    const aliases = (person.aliases ?? []).flatMap((a) => [a, `${EXACT}${a}`]);
+    map.add(person.kind, person.value, [...nameForms(person.value), `${EXACT}${person.value}`, ...aliases]);
+  }
   return map.replace(text, keep);
 }
 

@@ -50,6 +50,18 @@ describe("a whole name stays one name", () => {
     }
   });
 
+  it("one person, one placeholder when the name is also written in another script beside it", () => {
+    const map = new PlaceholderMap();
+    expect(redact("Ahmed (أحمد) wrote about the sea; أحمد and Zhang Wei (张伟) drew it.", map)).toBe(
+      "[STUDENT_1] ([STUDENT_1]) wrote about the sea; [STUDENT_1] and [STUDENT_2] ([STUDENT_2]) drew it.",
+    );
+  });
+
+  it("words in another script taught as vocabulary stay", () => {
+    for (const text of ['Teach the word "你好" first.', "مرحبا means hello in Arabic.", "Students say 안녕하세요 to greet."])
+      expect(redact(text)).toBe(text);
+  });
+
   it("one person, one placeholder: full name, first name, surname, possessive", () => {
     const map = new PlaceholderMap();
     expect(redact("Chiamaka Okafor read first. Later Chiamaka's group and okafor again.", map)).toBe(
