@@ -24,6 +24,10 @@ english spanish french german italian portuguese chinese mandarin cantonese japa
 bengali punjabi tamil telugu gujarati marathi farsi persian turkish russian ukrainian polish czech serbian croatian
 romanian greek hebrew latin swahili yoruba igbo hausa amharic somali tagalog filipino thai khmer lao burmese
 indonesian malay dutch swedish norwegian danish finnish hungarian haitian creole navajo cherokee
+pashto dari tigrinya hmong kinyarwanda nepali sinhala malayalam kannada oromo wolof twi ewe fula lingala shona zulu
+xhosa afrikaans quechua kiche marshallese chuukese samoan tongan hawaiian ilocano cebuano chamorro armenian
+albanian bosnian macedonian slovak slovenian lithuanian latvian estonian icelandic catalan basque galician
+yiddish kurdish uzbek kazakh tajik kyrgyz azerbaijani mongolian tibetan uyghur maltese asl
 monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
 september october november december
 africa asia europe antarctica australia oceania america americas eurasia arctic atlantic pacific

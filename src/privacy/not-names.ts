@@ -165,6 +165,8 @@ export const NOT_NAMES: readonly NotName[] = [
   { term: "base-ten blocks", kind: "school", example: "Model 234 with base-ten blocks." },
   { term: "Burj Khalifa", kind: "place", example: "Compare the height of the Burj Khalifa with the Eiffel Tower." },
   { term: "Eiffel Tower", kind: "place", example: "The Eiffel Tower grows in summer heat." },
+  { term: "Kinder", kind: "school", example: "Her brother is in Kinder this year." },
+  { term: "Pre-K", kind: "school", example: "The Pre-K class visits the garden on Friday." },
   { term: "Exit ticket", kind: "school", example: "Exit ticket: name one producer and one consumer." },
   { term: "Do Now", kind: "school", example: "Do Now: list three states of matter." },
   { term: "Think-Pair-Share", kind: "school", example: "Use Think-Pair-Share before the class discussion." },

@@ -59,7 +59,11 @@ type Token = {
   script: Script;
   cue?: PersonKind;
   after?: PersonKind;
+  /** Known not to be a name (acronym, school term, place, the app's own word): never made one by a list. */
+  fixed?: true;
 };
+
+const fixed = (t: Token): Token => ({ ...t, fixed: true });
 
 type Nlp = typeof import("compromise/two").default;
 let nlp: Nlp | undefined;
@@ -221,9 +225,12 @@ function classify(c: Context, m: RegExpMatchArray, previous: Token | undefined, 
   const script = scriptOf(raw);
   const token: Token = { text: raw, start, end, lower, role: "other", script };
   // A placeholder we wrote ("[STUDENT_1]") is not a name to find again.
-  if (text.charAt(start - 1) === "[" && text.charAt(end) === "_") return token;
-  if (c.protectedAt(start, end)) return token;
-  const adjacent = previous !== undefined && /^[ \t]*[.:：]?[ \t]*$/.test(text.slice(previous.end, start));
+  if (text.charAt(start - 1) === "[" && text.charAt(end) === "_") return fixed(token);
+  if (c.protectedAt(start, end)) return fixed(token);
+  // "Mrs. Okafor", "Student: Kwame", "家长：王丽"; a full stop after any other cue ends its sentence ("mom. Mateo").
+  const gap = text.slice(previous?.end ?? start, start);
+  const adjacent =
+    previous !== undefined && (/^[ \t]*[:：]?[ \t]*$/.test(gap) || (HONORIFICS.has(previous.lower) && /^\.[ \t]*$/.test(gap)));
   const cue = adjacent ? previous.cue : undefined;
   if (HONORIFICS.has(lower) || PARENT_CUES.has(lower)) token.cue = "PARENT";
   else if (NAME_CUES.has(lower) || SCRIPT_CUES.has(lower)) token.cue = "STUDENT";
@@ -257,7 +264,7 @@ function classify(c: Context, m: RegExpMatchArray, previous: Token | undefined, 
     const nameBefore = previous !== undefined && adjacent && (previous.role === "name" || previous.role === "join");
     if (/^\p{Lu}\p{Ll}*$/u.test(raw) && !sentenceStart(text, start) && (cue || nameBefore))
       return { ...token, role: "name", ...(cue ? { after: cue } : {}) };
-    return token;
+    return fixed(token);
   }
   const allCaps = /\p{Lu}/u.test(base) && base === base.toUpperCase();
   const capitalised = /^\p{Lu}/u.test(raw);
@@ -265,19 +272,19 @@ function classify(c: Context, m: RegExpMatchArray, previous: Token | undefined, 
   // A capital inside a word is a product ("OneNote", "iPad") unless it follows a name prefix ("McKay", "DeShawn").
   const innerCapital =
     /^\p{Ll}+\p{Lu}/u.test(raw) || (/^\p{Lu}\p{Ll}+\p{Lu}/u.test(raw) && !/^(?:Mc|Mac|De|Da|Di|Du|La|Le|Van|Von|Fitz|O)\p{Lu}/u.test(raw));
-  if (innerCapital || (CONTRACTION.test(raw) && knownWord(fold(raw.split(/['’]/)[0] ?? "")))) return token;
+  if (innerCapital || (CONTRACTION.test(raw) && knownWord(fold(raw.split(/['’]/)[0] ?? "")))) return fixed(token);
   const named = nameLike(lower);
   // Acronyms, plural too ("IEPs", "ELLs"); an all-capitals given name is still a name ("JAMAL", "MIA").
-  if (/^\p{Lu}{2,5}s$/u.test(base) && !named) return token;
+  if (/^\p{Lu}{2,5}s$/u.test(base) && !named) return fixed(token);
   if (allCaps && !named && (base.length <= 2 || !/[aeiouy]/i.test(base) || (base.length <= 5 && (knownWord(lower) || !c.shouting(start)))))
-    return token;
+    return fixed(token);
   // In a line written in capitals, capitals say nothing: an everyday word is just a word ("KWAME MISSED").
-  if (allCaps && !named && knownWord(lower) && c.shouting(start)) return token;
+  if (allCaps && !named && knownWord(lower) && c.shouting(start)) return fixed(token);
   // A place or language that is also a given name ("Jordan", "Georgia") is one only in a clear name position.
   const place = SUBJECT_VOCABULARY.has(lower) || (lower.endsWith("s") && SUBJECT_VOCABULARY.has(lower.slice(0, -1)));
-  if (place && !named) return token;
+  if (place && !named) return fixed(token);
   // The templates' own words ("long", "young") are names only in a name position too.
-  if (c.extra.has(lower) && !named) return token;
+  if (c.extra.has(lower) && !named) return fixed(token);
   const byCompromise = c.people.has(lower);
   const unknown = unknownWord(lower, c.extra);
   const atStart = sentenceStart(text, start, false);
@@ -309,13 +316,13 @@ function classify(c: Context, m: RegExpMatchArray, previous: Token | undefined, 
     /^[ \t]+\p{Ll}/u.test(text.slice(end, next.index) + next[0]) &&
     !isVerb(c.tags.get(next.index ?? -1), fold(next[0]));
   const plural = /\p{Ll}s$/u.test(base) && !placeTag && !followedByNoun;
-  if (unknown && capitalised && article && !family && !named && !plural) return token;
+  if (unknown && capitalised && article && !family && !named && !plural) return fixed(token);
   // compromise knows many places ("Greenland"); organisations are left out: "Chioma & Ifeoma" is two people.
   const besideCapital =
     /\p{Lu}[\p{L}'’-]*[ \t]+$/u.test(text.slice(Math.max(0, start - 30), start)) || /^[ \t]+\p{Lu}/u.test(text.slice(end, end + 3));
-  if (unknown && !named && !besideCapital && placeTag) return token;
+  if (unknown && !named && !besideCapital && placeTag) return fixed(token);
   // A lower-case unknown word made of two dictionary words is a coinage ("infographic"), not a name.
-  if (unknown && !capitalised && !named && compound(lower)) return token;
+  if (unknown && !capitalised && !named && compound(lower)) return fixed(token);
   if (unknown && (capitalised || lower.length >= 3)) return { ...token, role: "name" };
   if (named && !capitalised && !commonUse && ACTION_CUE.test(text.slice(Math.max(0, start - 16), start))) return { ...token, role: "name" };
   // "Mary-Grace", "Jean-Luc": every part a capitalised name.
@@ -358,6 +365,7 @@ function spreadOverLists(c: Context, tokens: Token[]): void {
   const { text } = c;
   const item = (t: Token) =>
     t.role !== "particle" &&
+    !t.fixed &&
     !c.protectedAt(t.start, t.end) &&
     !t.cue &&
     !STOPWORDS.has(t.lower) &&

@@ -30,7 +30,7 @@ const sameRole = (a: PlaceholderKind, b: PlaceholderKind) =>
   isPerson(a) === isPerson(b) && !((a === "STUDENT" && b === "PARENT") || (a === "PARENT" && b === "STUDENT"));
 /** Words just before a name that make it a parent's or another adult's ("Mrs. Okafor", "her mother Ada"). */
 const PARENT_BEFORE =
-  /(?:^|[^\p{L}])(?:mr|mrs|ms|miss|mx|dr|prof|sr|sra|srta|mother|father|mom|mum|dad|parent|guardian|grandmother|grandfather|grandma|grandpa|aunt|uncle)\.?\s+$/iu;
+  /(?:^|[^\p{L}])(?:(?:mr|mrs|ms|miss|mx|dr|prof|sr|sra|srta)\.?|mother|father|mom|mum|dad|parent|guardian|grandmother|grandfather|grandma|grandpa|aunt|uncle)[ \t]+$/iu;
 
 export class PlaceholderMap {
   private readonly list: MapEntry[];
