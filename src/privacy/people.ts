@@ -78,6 +78,14 @@ export async function loadNameModel(): Promise<void> {
   isDictionaryWord("");
 }
 
+const PRONOUNS = new Set("i we you he she they it".split(" "));
+
+/** compromise's own tags for a word (lower case). */
+function lexiconTags(lower: string): string[] {
+  const tag = lexicon[lower];
+  return Array.isArray(tag) ? tag : tag ? [tag] : [];
+}
+
 /** Is the everyday word also a given name or surname ("hope", "hunter", "jordan", "rivera")? */
 function nameLike(lower: string): boolean {
   // Short function words are in COMMON_WORD_NAMES only so a roster's "An" or "Can" matches capitalised.
@@ -304,7 +312,11 @@ function classify(c: Context, m: RegExpMatchArray, previous: Token | undefined, 
     (capitalised || byCompromise || unknown || STRONG_CUES.has(previous?.lower ?? "") || (named && !commonUse))
   )
     return { ...token, role: "name", after: cue };
-  if (byCompromise && (capitalised || !commonUse)) return { ...token, role: "name" };
+  // "May I go?", "Will you help?": a modal asking a question, whatever compromise thinks of "May".
+  const question = lexiconTags(lower).includes("Modal") && next !== undefined && PRONOUNS.has(fold(next[0]));
+  if (question) return fixed(token);
+  // An everyday word opening a sentence is judged by its position below, not by compromise's guess.
+  if (byCompromise && (capitalised || !commonUse) && !(atStart && knownWord(lower) && named)) return { ...token, role: "name" };
   // "the Smithsonian", "a Gantt chart", "the Bohr model": an article makes it a thing, not a person, except
   // before a family word ("the Okafor twins").
   const article = /(?:^|[^\p{L}])(?:the|a|an)\s+$/iu.test(text.slice(Math.max(0, start - 5), start));
@@ -329,7 +341,8 @@ function classify(c: Context, m: RegExpMatchArray, previous: Token | undefined, 
   if (/[-]/.test(base) && base.split("-").every((p) => /^\p{Lu}/u.test(p) && nameLike(fold(p)))) return { ...token, role: "name" };
   if (named && FOR_CUE.test(text.slice(Math.max(0, start - 24), start))) return { ...token, role: "name", after: "STUDENT" };
   // "the Hill twins", "the Brown family".
-  if (named && capitalised && next !== undefined && FAMILY.has(fold(next[0])) && /^[ \t]+$/.test(text.slice(end, next.index)))
+  const theBefore = /(?:^|[^\p{L}])the\s+$/iu.test(text.slice(Math.max(0, start - 5), start));
+  if (named && capitalised && theBefore && next !== undefined && FAMILY.has(fold(next[0])) && /^[ \t]+$/.test(text.slice(end, next.index)))
     return { ...token, role: "name" };
   // "Colorado River", "Amazon Basin": an everyday word after a place is part of the place.
   const afterPlace = previous !== undefined && adjacent && /^\p{Lu}/u.test(previous.text) && SUBJECT_VOCABULARY.has(previous.lower);
@@ -341,8 +354,14 @@ function classify(c: Context, m: RegExpMatchArray, previous: Token | undefined, 
     // "Faith's essay", "Summer asked", "Hope (IEP):", "... and Brown."
     if (possessive) return { ...token, role: "name" };
     if (capitalised && !atStart && !place) return { ...token, role: "name" };
-    // The subject of a verb: opening a clause ("hope and hunter finished"), not after a noun ("phrase best completes").
-    if (nextIsVerb && (capitalised || sentenceStart(text, start) || CLAUSE_OPENERS.has(before))) return { ...token, role: "name" };
+    // The subject of a verb: opening a clause ("hope and hunter finished"), not after a noun ("phrase best
+    // completes"); a word read as an adjective needs a verb that a person does ("Brown wrote", "Young is"),
+    // not a noun compromise took for a verb ("Brown bears hibernate").
+    const adjective = (c.tags.get(start) ?? []).some((t) => t === "Adjective");
+    const nextTags = next ? (c.tags.get(next.index ?? -1) ?? []) : [];
+    const personVerb = !adjective || nextTags.some((t) => t === "PastTense" || t === "Copula");
+    if (nextIsVerb && personVerb && (capitalised || sentenceStart(text, start) || CLAUSE_OPENERS.has(before)))
+      return { ...token, role: "name" };
     if (capitalised && atStart && /^\s*[(:–—]/.test(followedBy)) return { ...token, role: "name" };
   }
   // A capitalised everyday word can be part of a name next to one ("Park Ji-woo"), not a name alone; so can

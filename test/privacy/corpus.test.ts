@@ -1,4 +1,4 @@
-// The redaction corpus: 342 teacher inputs of our own (student work, class profiles, parent messages,
+// The redaction corpus: 348 teacher inputs of our own (student work, class profiles, parent messages,
 // everyday-word names, names in nine scripts, ALL-CAPS and lower-case names, name fields and rosters, and
 // school terms named after people, places, works and products), each sent through the real model boundary.
 // Two rates are printed and held: names that reached the model (target 0) and school terms that did not
