@@ -10,8 +10,13 @@ function foldUnit(unit: string): string {
 
 /** Lower-case, accent-free text of the same length as the input. */
 export function fold(text: string): string {
+  // ASCII (most of every prompt) lower-cases in one step; other characters one by one.
+  if (!/\P{ASCII}/u.test(text)) return text.toLowerCase();
   let out = "";
-  for (let i = 0; i < text.length; i++) out += foldUnit(text.charAt(i));
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    out += c < 128 ? (c >= 65 && c <= 90 ? String.fromCharCode(c + 32) : text.charAt(i)) : foldUnit(text.charAt(i));
+  }
   return out;
 }
 
