@@ -88,7 +88,7 @@ fisher gardner miller parker porter sawyer shepherd slater smith spencer tanner 
 wright harper scout ryder bear wolf jay robin wren lark dove drake colt kai sunny cherry honey crystal
 diamond jade opal ivory autumn winter spring blaze brooks banks rivers woods hope joy
 dev patience mercy blessing charity prudence temperance constance verity felicity glory comfort wisdom peace
-gift favour favor godswill`.split(/\s+/),
+gift favour favor godswill lyric nova zion messiah kingdom echo story`.split(/\s+/),
 );
 
 /** Short function words never taken as names, even after a cue ("my friend and I"). */

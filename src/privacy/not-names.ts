@@ -96,6 +96,7 @@ export const NOT_NAMES: readonly NotName[] = [
   { term: "Tenochtitlan", kind: "place", example: "Tenochtitlan was built on a lake." },
   // Works: books, plays, poems, films.
   { term: "Romeo and Juliet", kind: "work", example: "Love and fate in Romeo and Juliet." },
+  { term: "Little Women", kind: "work", example: "Read the excerpt from Little Women about the March sisters." },
   { term: "Charlotte's Web", kind: "work", example: "We are reading Charlotte's Web aloud after lunch." },
   { term: "Hatchet", kind: "work", example: "Chapter 5 of Hatchet is tonight's reading." },
   { term: "Wonder", kind: "work", example: "Book club starts Wonder on Monday." },

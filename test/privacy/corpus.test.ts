@@ -1,4 +1,4 @@
-// The redaction corpus: 348 teacher inputs of our own (student work, class profiles, parent messages,
+// The redaction corpus: 368 teacher inputs of our own (student work, class profiles, parent messages,
 // everyday-word names, names in nine scripts, ALL-CAPS and lower-case names, name fields and rosters, and
 // school terms named after people, places, works and products), each sent through the real model boundary.
 // Two rates are printed and held: names that reached the model (target 0) and school terms that did not
@@ -10,7 +10,7 @@ import { fold } from "../../src/privacy/forms.ts";
 import { loadNameModel, withRedaction } from "../../src/privacy/index.ts";
 
 type Entry = { k: string; t: string; n?: string[]; s?: string[]; keep?: string[]; f?: Record<string, string>; roster?: string[] };
-const corpus: Entry[] = ["a", "b", "c", "d", "e"].flatMap((part) =>
+const corpus: Entry[] = ["a", "b", "c", "d", "e", "f"].flatMap((part) =>
   JSON.parse(readFileSync(new URL(`./fixtures/corpus-${part}.json`, import.meta.url), "utf8")),
 );
 
