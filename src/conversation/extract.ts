@@ -26,6 +26,7 @@ export function createModelExtractor(provider: ModelProvider, options: Extractor
       const choices = f.choices ? ` One of: ${f.choices.map((c) => c.value).join(", ")}.` : "";
       return `- ${f.name} (${f.label}): ${f.help || f.question}${choices}`;
     });
+    const request = text.slice(0, 2000);
     const response = await provider.complete({
       messages: [
         {
@@ -33,14 +34,15 @@ export function createModelExtractor(provider: ModelProvider, options: Extractor
           content:
             "You read a teacher's short request and fill in form fields. Return JSON with exactly the listed keys. Use null for anything the request does not clearly say; never guess.",
         },
-        { role: "user", content: `Fields:\n${lines.join("\n")}\n\nRequest: """${text.slice(0, 2000)}"""` },
+        { role: "user", content: `Fields:\n${lines.join("\n")}\n\nRequest: """${request}"""` },
       ],
       schema: { name: "staffroom-extract", zod: schema, jsonSchema },
       temperature: 0,
       maxTokens: 600,
       ...(options.model ? { model: options.model } : {}),
       signal: AbortSignal.timeout(timeoutMs),
-      meta: { executionId: "conversation", nodeId: "extract", templateId: "conversation", vars: {} },
+      // The request is material to read (it may hold pasted work): named here so the privacy boundary fences it.
+      meta: { executionId: "conversation", nodeId: "extract", templateId: "conversation", vars: { request } },
     });
     let json: unknown;
     try {

@@ -7,7 +7,7 @@ import type { Logger } from "../log.ts";
 import { silentLogger } from "../log.ts";
 import type { ChatMessage, ModelProvider, ModelRequest, ModelResponse } from "../model/types.ts";
 import { KeyedMutex } from "../util/mutex.ts";
-import { BOUNDARY_NOTE, fencePrompt } from "./fence.ts";
+import { boundaryNote, fenceMarker, fencePrompt } from "./fence.ts";
 import { loadNameModel } from "./people.ts";
 import { PlaceholderMap } from "./placeholders.ts";
 import { type RosterName, redactText, rosterNames, seedNameFields } from "./redact.ts";
@@ -73,13 +73,21 @@ export function withRedaction(inner: ModelProvider, options: BoundaryOptions = {
       const s: Session = ephemeral ? { map: new PlaceholderMap(), userId: "unknown", inputs: {} } : await session(id);
       seedNameFields(request.meta.vars, s.map);
       const names = await roster(s.userId);
+      // A marker of this request only: pasted text cannot close a fence it cannot guess.
+      const marker = fenceMarker();
       const messages = request.messages.map((m) => ({
         ...m,
-        content: redactText(m.role === "user" ? fencePrompt(m.content, request.meta.vars) : m.content, s.map, names, options.vocabulary),
+        content: redactText(
+          m.role === "user" ? fencePrompt(m.content, request.meta.vars, marker) : m.content,
+          s.map,
+          names,
+          options.vocabulary,
+        ),
       }));
+      const note = boundaryNote(marker);
       const first = messages.findIndex((m) => m.role === "system");
-      if (first >= 0) messages[first] = { ...messages[first]!, content: `${messages[first]!.content}\n\n${BOUNDARY_NOTE}` };
-      else messages.unshift({ role: "system", content: BOUNDARY_NOTE });
+      if (first >= 0) messages[first] = { ...messages[first]!, content: `${messages[first]!.content}\n\n${note}` };
+      else messages.unshift({ role: "system", content: note });
       if (!ephemeral && s.map.changed && options.store) {
         await options.store.putMap({ executionId: id, userId: s.userId, entries: [...s.map.entries], updatedAt: Date.now() });
         s.map.saved();

@@ -1,10 +1,21 @@
 // Student-data protection: the redacting model boundary, placeholder maps, rosters, forget, audit and export.
 export { type AuditAction, type AuditEntry, AuditLog } from "./audit.ts";
 export { type BoundaryOptions, EPHEMERAL_EXECUTION, storeBoundary, withRedaction } from "./boundary.ts";
-export { BOUNDARY_NOTE, FENCE_CLOSE, FENCE_OPEN, fencePrompt } from "./fence.ts";
+export {
+  boundaryNote,
+  defuse,
+  fenceMarker,
+  fencePrompt,
+  fenceTags,
+  INSTRUCTION_VAR,
+  isInstruction,
+  normaliseData,
+  STEP_INSTRUCTION_VAR,
+} from "./fence.ts";
 export { type ForgetCounts, type ForgetDeps, forgetTeacher, withPrivacyForget } from "./forget.ts";
 export { nameForms } from "./forms.ts";
-export { findPeople, loadNameModel, vocabularyOf, workflowVocabulary } from "./people.ts";
+export { NOT_NAMES, type NotName } from "./not-names.ts";
+export { findPeople, loadNameModel, notNameSpans, vocabularyOf, workflowVocabulary } from "./people.ts";
 export { PlaceholderMap } from "./placeholders.ts";
 export { redactText, rosterNames, seedNameFields } from "./redact.ts";
 export { loadRosterDir, parseRoster } from "./roster.ts";

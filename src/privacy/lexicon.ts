@@ -24,6 +24,10 @@ english spanish french german italian portuguese chinese mandarin cantonese japa
 bengali punjabi tamil telugu gujarati marathi farsi persian turkish russian ukrainian polish czech serbian croatian
 romanian greek hebrew latin swahili yoruba igbo hausa amharic somali tagalog filipino thai khmer lao burmese
 indonesian malay dutch swedish norwegian danish finnish hungarian haitian creole navajo cherokee
+pashto dari tigrinya hmong kinyarwanda nepali sinhala malayalam kannada oromo wolof twi ewe fula lingala shona zulu
+xhosa afrikaans quechua kiche marshallese chuukese samoan tongan hawaiian ilocano cebuano chamorro armenian
+albanian bosnian macedonian slovak slovenian lithuanian latvian estonian icelandic catalan basque galician
+yiddish kurdish uzbek kazakh tajik kyrgyz azerbaijani mongolian tibetan uyghur maltese asl
 monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
 september october november december
 africa asia europe antarctica australia oceania america americas eurasia arctic atlantic pacific
@@ -76,9 +80,15 @@ export const PARTICLES = new Set(
  * one, it is matched only when capitalised, so "I will" stays intact while "Will" is still caught.
  */
 export const COMMON_WORD_NAMES = new Set(
-  "will grace may june april august hope faith joy rose summer autumn mark bill art sky angel max pat sue don ray jack dawn eve ivy lily iris amber ruby pearl violet river reed hunter page miles chase drew grant wade young brown white black green king long little rich bell hall hill wood stone rice lane park west north best love star true gray grey fox cook baker carter cole frank hardy honor justice lee major mason noble rob sage sterling taylor tucker victor can an in on is it so no to".split(
-    " ",
-  ),
+  `will grace may june april august hope faith joy rose summer autumn mark bill art sky angel max pat sue don ray jack dawn eve ivy lily iris amber ruby pearl violet river reed hunter page miles chase drew grant wade young brown white black green king long little rich bell hall hill wood stone rice lane park west north best love star true gray grey fox cook baker carter cole frank hardy honor justice lee major mason noble rob sage sterling taylor tucker victor can an in on is it so no to
+destiny journey harmony serenity trinity genesis haven liberty melody promise precious unique miracle legend
+royal prince princess saint storm rain ocean dakota phoenix raven willow hazel olive daisy poppy holly jasmine
+fern clay flint ash birch forest brook cliff dale glen heath moss ridge chance archer bishop booker cooper
+fisher gardner miller parker porter sawyer shepherd slater smith spencer tanner turner walker ward weaver
+wright harper scout ryder bear wolf jay robin wren lark dove drake colt kai sunny cherry honey crystal
+diamond jade opal ivory autumn winter spring blaze brooks banks rivers woods hope joy
+dev patience mercy blessing charity prudence temperance constance verity felicity glory comfort wisdom peace
+gift favour favor godswill lyric nova zion messiah kingdom echo story`.split(/\s+/),
 );
 
 /** Short function words never taken as names, even after a cue ("my friend and I"). */

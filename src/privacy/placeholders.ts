@@ -25,11 +25,19 @@ const key = (form: string) =>
     .replace(/[\s-]+/g, " ")
     .trim();
 const isPerson = (kind: PlaceholderKind) => kind === "STUDENT" || kind === "PARENT" || kind === "PERSON";
+/** Student and parent are distinct roles: never merged, even when they share a surname. */
+const sameRole = (a: PlaceholderKind, b: PlaceholderKind) =>
+  isPerson(a) === isPerson(b) && !((a === "STUDENT" && b === "PARENT") || (a === "PARENT" && b === "STUDENT"));
+/** Words just before a name that make it a parent's or another adult's ("Mrs. Okafor", "her mother Ada"). */
+const PARENT_BEFORE =
+  /(?:^|[^\p{L}])(?:(?:mr|mrs|ms|miss|mx|dr|prof|sr|sra|srta)\.?|mother|father|mom|mum|dad|parent|guardian|grandmother|grandfather|grandma|grandpa|aunt|uncle)[ \t]+$/iu;
 
 export class PlaceholderMap {
   private readonly list: MapEntry[];
   /** Form key -> entry, first registration wins (two students called Maria: "Maria" alone is the first). */
   private readonly byForm = new Map<string, MapEntry>();
+  /** Form key -> every person entry known by it: a surname shared by a student and a parent. */
+  private readonly shared = new Map<string, MapEntry[]>();
   private readonly byPlaceholder = new Map<string, MapEntry>();
   private dirty = false;
 
@@ -53,14 +61,35 @@ export class PlaceholderMap {
 
   private index(entry: MapEntry): void {
     this.byPlaceholder.set(entry.placeholder.toUpperCase(), entry);
-    for (const f of entry.forms) if (!this.byForm.has(key(f))) this.byForm.set(key(f), entry);
+    for (const f of entry.forms) this.indexForm(entry, f);
+  }
+
+  private indexForm(entry: MapEntry, form: string): void {
+    const k = key(form);
+    if (!this.byForm.has(k)) this.byForm.set(k, entry);
+    if (!isPerson(entry.kind)) return;
+    const list = this.shared.get(k) ?? [];
+    if (!list.includes(entry)) this.shared.set(k, [...list, entry]);
+  }
+
+  /** The entry a form found at `start` stands for: a parent's after "Mrs." or "mother", else a student's first. */
+  private entryAt(text: string, start: number, form: string): MapEntry | undefined {
+    const k = key(form);
+    const list = this.shared.get(k);
+    if (!list || list.length < 2) return this.byForm.get(k);
+    const parent = PARENT_BEFORE.test(text.slice(Math.max(0, start - 16), start));
+    return (
+      list.find((e) => e.kind === (parent ? "PARENT" : "STUDENT")) ??
+      list.find((e) => e.kind !== (parent ? "STUDENT" : "PARENT")) ??
+      list[0]
+    );
   }
 
   /** Registers a name or contact detail; returns its placeholder (the existing one when already known). */
   add(kind: PlaceholderKind, value: string, forms: readonly string[] = isPerson(kind) ? nameForms(value) : [value]): string {
     const clean = value.trim();
-    const known = this.byForm.get(key(clean));
-    if (known && isPerson(known.kind) === isPerson(kind)) {
+    const known = (this.shared.get(key(clean)) ?? [this.byForm.get(key(clean))]).find((e) => e !== undefined && sameRole(e.kind, kind));
+    if (known) {
       this.extend(
         known,
         forms.filter((f) => f.startsWith(EXACT)),
@@ -71,7 +100,7 @@ export class PlaceholderMap {
       // "Maria" was seen alone, now "Maria Gonzalez": the same person, from now on known by the longer forms too.
       for (const f of forms) {
         const single = this.byForm.get(key(f));
-        if (single && isPerson(single.kind) && key(single.value) === key(f) && !key(f).includes(" ")) {
+        if (single && sameRole(single.kind, kind) && key(single.value) === key(f) && !key(f).includes(" ")) {
           this.extend(single, [clean, ...forms]);
           return single.placeholder;
         }
@@ -90,20 +119,23 @@ export class PlaceholderMap {
       if (f.startsWith(EXACT)) {
         if (!entry.forms.includes(f)) {
           entry.forms.push(f);
-          if (!this.byForm.has(key(f))) this.byForm.set(key(f), entry);
+          this.indexForm(entry, f);
           this.dirty = true;
         }
         continue;
       }
       if (this.byForm.has(key(f)) || f.trim().length < 2) continue;
       entry.forms.push(f);
-      this.byForm.set(key(f), entry);
+      this.indexForm(entry, f);
       this.dirty = true;
     }
   }
 
-  /** Every known form in the text replaced by its placeholder (whole words; any case; accents ignored). */
-  replace(text: string): string {
+  /**
+   * Every known form in the text replaced by its placeholder (whole words; any case; accents ignored),
+   * except inside `keep` (school terms such as "Romeo and Juliet", where "Juliet" is not the student).
+   */
+  replace(text: string, keep: readonly { start: number; end: number }[] = []): string {
     if (!text || this.list.length === 0) return text;
     const matches = findForms(
       text,
@@ -112,7 +144,8 @@ export class PlaceholderMap {
     let out = "";
     let at = 0;
     for (const m of matches) {
-      const entry = this.byForm.get(key(m.form));
+      if (keep.some((k) => m.start < k.end && m.end > k.start)) continue;
+      const entry = this.entryAt(text, m.start, m.form);
       if (!entry) continue;
       out += text.slice(at, m.start) + entry.placeholder;
       at = m.end;

@@ -1,8 +1,8 @@
 // One text through the boundary: contact details, names the execution already knows (name fields, rosters,
 // earlier mentions), then names found afresh, all replaced by the execution's placeholders (pure).
 import { findContacts } from "./contacts.ts";
-import { EXACT, findForms, nameForms } from "./forms.ts";
-import { findPeople } from "./people.ts";
+import { EXACT, findForms, fold, nameForms } from "./forms.ts";
+import { findPeople, notNameSpans } from "./people.ts";
 import type { PlaceholderMap } from "./placeholders.ts";
 
 /** A roster name with its forms, built once per roster. */
@@ -21,21 +21,26 @@ export function redactText(
 ): string {
   if (!text || !/[\p{L}\p{N}]/u.test(text)) return text;
   for (const c of findContacts(text)) map.add(c.kind, c.value);
+  // School terms ("Romeo and Juliet", "Boyle's law") are never replaced, whoever shares a word with them.
+  const keep = notNameSpans(text);
   if (roster.length > 0) {
     const forms = roster.flatMap((r) => r.forms);
     const owner = new Map<string, RosterName>();
-    for (const r of roster) for (const f of r.forms) if (!owner.has(f.toLowerCase())) owner.set(f.toLowerCase(), r);
+    for (const r of roster) for (const f of r.forms) if (!owner.has(fold(f))) owner.set(fold(f), r);
     for (const m of findForms(text, forms)) {
-      const r = owner.get(m.form.toLowerCase()) ?? roster.find((x) => x.forms.some((f) => f.toLowerCase() === m.form.toLowerCase()));
-      if (r) map.add("STUDENT", r.name, r.forms);
-      else map.add("STUDENT", m.form);
+      if (keep.some((k) => m.start < k.end && m.end > k.start)) continue;
+      const r = owner.get(fold(m.form).replace(/\s+/g, " "));
+      // Restored as the teacher wrote it here, known by every form of the roster name.
+      map.add("STUDENT", m.form, r ? [m.form, r.name, ...r.forms] : [m.form]);
     }
   }
-  const known = map.replace(text);
+  const known = map.replace(text, keep);
   // Found in this text, so also matched exactly as written, even when it is an everyday word ("my friend grace").
-  for (const person of findPeople(known, vocabulary))
-    map.add(person.kind, person.value, [...nameForms(person.value), `${EXACT}${person.value}`]);
-  return map.replace(text);
+  for (const person of findPeople(known, vocabulary)) {
+    const aliases = (person.aliases ?? []).flatMap((a) => [a, `${EXACT}${a}`]);
+    map.add(person.kind, person.value, [...nameForms(person.value), `${EXACT}${person.value}`, ...aliases]);
+  }
+  return map.replace(text, keep);
 }
 
 /** Registers the names given in name fields ("studentName": "Maria Gonzalez"; lists too), before any text. */

@@ -18,7 +18,8 @@ let h: Harness;
 const logLines: Record<string, unknown>[] = [];
 const template = (id: string) => templates.find((t) => t.id === id)!;
 /** The prompt a request carried, with the privacy boundary's data fences taken out (asserted in test/privacy). */
-const userText = (i: number) => (fake.requests[i]?.messages.find((m) => m.role === "user")?.content ?? "").replace(/<\/?data>/g, "");
+const userText = (i: number) =>
+  (fake.requests[i]?.messages.find((m) => m.role === "user")?.content ?? "").replace(/<\/?data(?:-[a-z0-9]+)?>/g, "");
 
 beforeAll(async () => {
   fake = await startFakeOpenAI();
@@ -287,7 +288,7 @@ describe("assessment against an OpenAI-compatible endpoint: exactly N questions,
     expect(view.status).toBe("completed");
     const prompts = fake.requests.map((r) => r.messages.find((m) => m.role === "user")?.content ?? "");
     expect(prompts[2]).toMatch(
-      /^Write exactly 1 more assessment questions for grade 5 Math on "(<data>)?Adding fractions with unlike denominators/,
+      /^Write exactly 1 more assessment questions for grade 5 Math on "(<data-[a-z0-9]+>)?Adding fractions with unlike denominators/,
     );
     expect(prompts[2]).toContain("Q3 (Short answer, 3 points, 5.NF.A.1): Explain how to add 2/3 and 1/4 (3).");
     expect(prompts[1]).toMatch(/every wrong option must come from a real misconception/);

@@ -16,7 +16,8 @@ let templates: Template[];
 let h: Harness;
 const template = (id: string) => templates.find((t) => t.id === id)!;
 const userOf = (i: number) => fake.requests[i]?.messages.find((m) => m.role === "user")?.content ?? "";
-const fenced = (prompt: string) => [...prompt.matchAll(/<data>([\s\S]*?)<\/data>/g)].map((m) => m[1]!);
+// Each request fences with a marker of its own ("<data-k3f9q2m7x1>").
+const fenced = (prompt: string) => [...prompt.matchAll(/<(data-[a-z0-9]+)>([\s\S]*?)<\/\1>/g)].map((m) => m[2]!);
 
 beforeAll(async () => {
   fake = await startFakeOpenAI();
@@ -91,7 +92,7 @@ describe("revisions against an OpenAI-compatible endpoint", () => {
       expect(fenced(prompt).some((f) => f.includes("Shadow puppets: students make shapes"))).toBe(true);
     }
     // The rewrite is given only the targeted section's current text (besides the fenced whole document).
-    expect(userOf(1)).toMatch(/Rewrite only these sections[^\n]*\n(?:<data>)?Warm-up(?:<\/data>)?\n/);
+    expect(userOf(1)).toMatch(/Rewrite only these sections[^\n]*\n(?:<data-[a-z0-9]+>)?Warm-up(?:<\/data-[a-z0-9]+>)?\n/);
   });
 
   it('"regenerate the exit ticket" regenerates that section alone, whatever the model chooses', async () => {
@@ -171,7 +172,7 @@ describe("revisions against an OpenAI-compatible endpoint", () => {
     });
     expect(view.status).toBe("completed");
     // The coupled answer key was sent for rewriting with the questions.
-    expect(userOf(1)).toMatch(/Questions(?:<\/data>)?\n(?:<data>)?Answer key/);
+    expect(userOf(1)).toMatch(/Questions(?:<\/data-[a-z0-9]+>)?\n(?:<data-[a-z0-9]+>)?Answer key/);
     const doc = template("assessment").render(view);
     const sections = splitSections(doc.markdown).sections;
     expect(sections.find((s) => s.heading === "Rubric")?.body).toBe("| Criterion | Meets |\n| --- | --- |\n| Reasoning | Clear model |");

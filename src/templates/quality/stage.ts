@@ -6,6 +6,7 @@
 import { z } from "zod";
 import type { TransformFn } from "../../engine/api.ts";
 import type { WorkflowNodeInput } from "../../engine/schema.ts";
+import { STEP_INSTRUCTION_VAR } from "../../privacy/fence.ts";
 import {
   BLOOM_LEVELS,
   gradeNumber,
@@ -199,11 +200,12 @@ export function qualityStage(templateId: string, specs: readonly QualitySpec[], 
         id: ids.repair,
         kind: "agent",
         title: spec.tasks ? "Re-level and raise rigor" : "Re-level the text",
-        in: { items: `nodes.${ids.check}.items`, instructions: `nodes.${ids.check}.instructions` },
+        // The check's instructions are the template's own words: an instruction to the model, not fenced data.
+        in: { items: `nodes.${ids.check}.items`, [STEP_INSTRUCTION_VAR]: `nodes.${ids.check}.instructions` },
         system:
           "You are an experienced teacher editing classroom text. You change only what you are asked to, keep every fact, number, date, name and placeholder in square brackets, and never add a standard code.",
         prompt: [
-          "Rewrite these items. {{instructions}}",
+          `Rewrite these items. {{${STEP_INSTRUCTION_VAR}}}`,
           "Items (id, text, and what to do: relevel and/or raise): {{items}}",
           "Answer with JSON: items, each with its id copied exactly and the rewritten text.",
         ].join("\n"),
