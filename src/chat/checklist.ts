@@ -71,8 +71,11 @@ export function checklistFromView(list: Checklist, view: ExecutionView): Checkli
 /** The checklist after one event; events of sub-workflows (copied into the parent's log) are left out. */
 export function applyEvent(list: Checklist, event: EngineEvent): Checklist {
   if (event.sub) return list;
-  if (event.nodeId && event.type === "node.started" && !list.items.some((i) => i.id === event.nodeId)) {
-    list = { ...list, items: [...list.items, { id: event.nodeId, title: list.extra?.[event.nodeId] ?? event.nodeId, status: "pending" }] };
+  // Only a standby step (a fallback) joins the list when it starts. A step left out on purpose (a condition
+  // that only picks the path) stays out: its id ("route") means nothing to a teacher.
+  const standbyTitle = event.nodeId ? list.extra?.[event.nodeId] : undefined;
+  if (event.nodeId && standbyTitle !== undefined && event.type === "node.started" && !list.items.some((i) => i.id === event.nodeId)) {
+    list = { ...list, items: [...list.items, { id: event.nodeId, title: standbyTitle, status: "pending" }] };
   }
   const data = event.data ?? {};
   const num = (key: string) => (typeof data[key] === "number" ? (data[key] as number) : undefined);

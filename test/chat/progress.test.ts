@@ -39,6 +39,14 @@ describe("checklist", () => {
     expect(renderChecklist(list)).toBe(["**Assessment: working** (2/2 steps)", "✅ Write", "✅ Rubric (2.5 s)"].join("\n"));
   });
 
+  test("a step left out of the list (a condition picking the path) stays out when it runs", () => {
+    let list = createChecklist("Feedback", [{ id: "compose", title: "Compose feedback" }]);
+    for (const e of [ev("node.started", "route", { attempt: 1 }), ev("node.completed", "route", { durationMs: 1 })])
+      list = applyEvent(list, e);
+    list = applyEvent(list, ev("node.completed", "compose", { durationMs: 10 }));
+    expect(renderChecklist(list)).toBe(["**Feedback: working** (1/1 step)", "✅ Compose feedback"].join("\n"));
+  });
+
   test("follows events: running, retrying, waiting, completed with timings, fallback steps appear when they start", () => {
     let list: Checklist = createChecklist("Lesson plan", steps);
     expect(renderChecklist(list)).toBe(
