@@ -28,6 +28,7 @@ import { nodePlan } from "../graph.ts";
 import type { AttemptRecord, EngineEvent, ExecutionRecord, NodeState } from "../records.ts";
 import type { WorkflowDefinition } from "../schema.ts";
 import type { StatsRecord } from "../stats.ts";
+import { isLegacyVersion, legacyLog } from "./legacy.ts";
 import type { Condition, Row, Table } from "./table.ts";
 import type {
   CommitResult,
@@ -176,6 +177,61 @@ export class LocalExecutionStore implements ExecutionStore {
     return (await this.table.get([key])).get(key) as T | undefined;
   }
 
+  // ---- executions of earlier releases -----------------------------------------------------------
+
+  private upgraded = false;
+  private upgrading: Promise<void> | undefined;
+
+  /**
+   * Until executions stored in the layout of earlier releases (./legacy.ts) are converted, the
+   * conversion (once per process; the first call starts it, `sweepExpired` at open among them);
+   * afterwards undefined, so the hot paths pay one boolean test.
+   */
+  private ready(): Promise<void> | undefined {
+    if (this.upgraded) return undefined;
+    this.upgrading ??= this.upgradeLegacy().then(
+      () => {
+        this.upgraded = true;
+        this.upgrading = undefined;
+      },
+      (error: unknown) => {
+        // Tried again by the next call (a busy database, say); nothing half-converted stays behind.
+        this.upgrading = undefined;
+        throw error;
+      },
+    );
+    return this.upgrading;
+  }
+
+  /**
+   * Rewrites every execution an earlier release stored as commit rows, one transaction each (guarded
+   * by its version row, which the transaction deletes): a crash leaves each execution wholly old or
+   * wholly new, and the next open converts what is left. Processes converting at once skip what
+   * another has done.
+   */
+  private async upgradeLegacy(): Promise<void> {
+    for (const [key] of await this.table.range("v:")) await this.convertLegacy(key.slice(2));
+  }
+
+  private async convertLegacy(id: string): Promise<void> {
+    const { got, rows: nodeRows } = await this.table.getWithRange([`v:${id}`], `n:${id}:`);
+    const version = got.get(`v:${id}`);
+    if (!isLegacyVersion(version)) return;
+    const log = legacyLog(id, version, nodeRows, await this.table.range(`e:${id}:`));
+    const nodes = log.nodes.length > 0 ? log.nodes : undefined;
+    const lastEvent = log.events.at(-1)?.seq ?? log.seq;
+    const rows: Row[] =
+      lastEvent === log.seq
+        ? [[`e:${id}:${log.version}`, commitRow(log.seq, log.events, nodes)]]
+        : // Events missing before the end (expired or partly deleted): the readable ones in a row of
+          // their own before the version's, which keeps the seq the fence compares.
+          [
+            ...(log.version > 0 && log.events.length > 0 ? [[`e:${id}:0`, commitRow(lastEvent, log.events, undefined)] as Row] : []),
+            [`e:${id}:${log.version}`, commitRow(log.seq, [], nodes)],
+          ];
+    await this.table.replace(`v:${id}`, [`v:${id}`], [`n:${id}:`, `e:${id}:`], rows);
+  }
+
   // ---- owners -----------------------------------------------------------------------------------
 
   async heartbeat(owner: OwnerInfo, ttlMs: number): Promise<boolean> {
@@ -298,6 +354,8 @@ export class LocalExecutionStore implements ExecutionStore {
    * combined write be refused, each is retried on its own so only the stale ones fail.
    */
   commit(t: Transition): Promise<CommitResult> {
+    const upgrading = this.ready();
+    if (upgrading) return upgrading.then(() => this.commit(t));
     const id = t.executionId;
     const events = t.events ?? [];
     const first = events[0]?.seq;
@@ -421,6 +479,8 @@ export class LocalExecutionStore implements ExecutionStore {
   }
 
   async loadExecution(executionId: string): Promise<LoadedExecution | undefined> {
+    const upgrading = this.ready();
+    if (upgrading) await upgrading;
     // One statement: the header and the commit rows of one moment (two reads could straddle a write).
     const { got, rows } = await this.table.getWithRange([`x:${executionId}`], `e:${executionId}:`);
     const stored = got.get(`x:${executionId}`) as StoredHeader | undefined;
@@ -432,6 +492,7 @@ export class LocalExecutionStore implements ExecutionStore {
   }
 
   async deleteExecution(executionId: string): Promise<boolean> {
+    await this.ready();
     const got = await this.table.get([`x:${executionId}`, `l:${executionId}`]);
     const header = got.get(`x:${executionId}`) as ExecutionRecord | undefined;
     const lease = got.get(`l:${executionId}`) as MetaRow | undefined;
@@ -463,6 +524,7 @@ export class LocalExecutionStore implements ExecutionStore {
   }
 
   async getNodes(executionId: string): Promise<Map<string, NodeState>> {
+    await this.ready();
     return foldNodes(commitLog(await this.table.range(`e:${executionId}:`)));
   }
 
@@ -472,6 +534,7 @@ export class LocalExecutionStore implements ExecutionStore {
   }
 
   async getEvents(executionId: string, fromSeq = 1): Promise<EngineEvent[]> {
+    await this.ready();
     const events: EngineEvent[] = [];
     for (const { row } of commitLog(await this.table.range(`e:${executionId}:`))) {
       const first = row.l - row.e.length + 1;
@@ -496,6 +559,7 @@ export class LocalExecutionStore implements ExecutionStore {
   }
 
   async lastSeq(executionId: string): Promise<number> {
+    await this.ready();
     return commitLog(await this.table.range(`e:${executionId}:`)).at(-1)?.row.l ?? 0;
   }
 
@@ -605,6 +669,7 @@ export class LocalExecutionStore implements ExecutionStore {
   // ---- housekeeping -----------------------------------------------------------------------------
 
   async sweepExpired(now = Date.now()): Promise<number> {
+    await this.ready();
     const n = this.options.sweep ? await this.options.sweep(now) : 0;
     await this.compact();
     return n;

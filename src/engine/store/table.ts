@@ -33,6 +33,12 @@ export interface Table {
   insertNew(row: Row, expires?: number): Promise<boolean>;
   delete(keys: string[]): Promise<void>;
   deleteRange(prefix: string): Promise<number>;
+  /**
+   * One transaction, applied only while the row `guard` exists: deletes `removeKeys` and every row
+   * under `removePrefixes`, then upserts `rows`, which expire when the guard row would have (a
+   * rewrite keeps the retention of what it rewrites). Returns whether it applied.
+   */
+  replace(guard: string, removeKeys: string[], removePrefixes: string[], rows: Row[]): Promise<boolean>;
 }
 
 const UPSERT_ROWS = 400;
@@ -220,6 +226,38 @@ export class SqliteTable implements Table {
     const rows = await this.q("DELETE FROM keyv WHERE key >= ? AND key < ? RETURNING key", start, rangeEnd(start));
     return rows.length;
   }
+
+  async replace(guard: string, removeKeys: string[], removePrefixes: string[], rows: Row[]): Promise<boolean> {
+    // The table's statements run one after another on its connection; BEGIN IMMEDIATE takes the write
+    // lock first, so the guard read and the writes are one moment for every other connection.
+    await this.q("BEGIN IMMEDIATE");
+    try {
+      const [found] = await this.q("SELECT key, value FROM keyv WHERE key = ?", this.ns + guard);
+      if (!found) {
+        await this.q("ROLLBACK");
+        return false;
+      }
+      const expires = (JSON.parse(found.value) as { expires?: number | null }).expires ?? null;
+      await this.q("DELETE FROM keyv WHERE key IN (SELECT value FROM json_each(?))", JSON.stringify(removeKeys.map((k) => this.ns + k)));
+      for (const prefix of removePrefixes) {
+        const start = this.ns + prefix;
+        await this.q("DELETE FROM keyv WHERE key >= ? AND key < ?", start, rangeEnd(start));
+      }
+      for (const part of chunk(rows, UPSERT_ROWS)) {
+        const params: unknown[] = [];
+        for (const [key, value] of part) params.push(this.ns + key, JSON.stringify({ value, expires }));
+        await this.q(
+          `INSERT INTO keyv (key, value) VALUES ${part.map(() => "(?, ?)").join(", ")} ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+          ...params,
+        );
+      }
+      await this.q("COMMIT");
+      return true;
+    } catch (error) {
+      await this.q("ROLLBACK").catch(() => undefined);
+      throw error;
+    }
+  }
 }
 
 /** `memory:` stores: the same semantics over a Map (range reads scan; fine for tests and demos). */
@@ -284,6 +322,15 @@ export class MapTable implements Table {
   delete(keys: string[]): Promise<void> {
     for (const k of keys) this.map.delete(k);
     return Promise.resolve();
+  }
+
+  replace(guard: string, removeKeys: string[], removePrefixes: string[], rows: Row[]): Promise<boolean> {
+    const row = this.map.get(guard);
+    if (this.read(guard) === undefined || !row) return Promise.resolve(false);
+    for (const k of removeKeys) this.map.delete(k);
+    for (const k of [...this.map.keys()]) if (removePrefixes.some((p) => k.startsWith(p))) this.map.delete(k);
+    for (const [k, value] of rows) this.map.set(k, { value: structuredClone(value), expires: row.expires });
+    return Promise.resolve(true);
   }
 
   deleteRange(prefix: string): Promise<number> {
