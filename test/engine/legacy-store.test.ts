@@ -21,14 +21,15 @@ type Read = {
   seq: number;
   attempts: unknown[];
 };
-const legacy = JSON.parse(readFileSync(join(here, "legacy.json"), "utf8")) as {
+type Fixture = {
   done: Read;
   waiting: Read;
   cancelled: Read;
   stats: unknown[];
   definitions: { quick: WorkflowDefinition; lesson: WorkflowDefinition };
 };
-const executions = { done: legacy.done, waiting: legacy.waiting, cancelled: legacy.cancelled };
+const fixture = (commit: string) => JSON.parse(readFileSync(join(here, commit, "legacy.json"), "utf8")) as Fixture;
+const executionsOf = (f: Fixture) => ({ done: f.done, waiting: f.waiting, cancelled: f.cancelled });
 
 let cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -36,11 +37,11 @@ afterEach(async () => {
   cleanups = [];
 });
 
-function copyFixture(): string {
+function copyFixture(commit: string): string {
   const tmp = tempDir("staffroom-legacy-");
   cleanups.push(tmp.cleanup);
   const file = join(tmp.dir, "store.sqlite");
-  copyFileSync(join(here, "legacy.sqlite"), file);
+  copyFileSync(join(here, commit, "store.db"), file);
   return file;
 }
 
@@ -88,9 +89,15 @@ function expected(read: Read, id = read.id) {
   });
 }
 
-describe("a store written by the previous release", () => {
-  it("is converted on open and reads back what the old engine read: headers, node states, outputs, events, stats", async () => {
-    const file = copyFixture();
+describe.each([
+  ["the previous release (067ee6e: version, node and event rows, converted on open)", "067ee6e"],
+  ["main at f246a2b (commit rows in Keyv's wrapper, the first node packing)", "f246a2b"],
+])("a store written by %s", (_, commit) => {
+  const legacy = fixture(commit);
+  const executions = executionsOf(legacy);
+
+  it("reads back what the old engine read: headers, node states, outputs, events, stats", async () => {
+    const file = copyFixture(commit);
     const store = await open(file);
     expect(await legacyKeys(store)).toBe(0);
     for (const read of Object.values(executions)) expect(await readBack(store.executions, read.id)).toEqual(expected(read));
@@ -110,7 +117,7 @@ describe("a store written by the previous release", () => {
   });
 
   it("answers the waiting question and completes the execution", async () => {
-    const store = await open(copyFixture());
+    const store = await open(copyFixture(commit));
     const model = new ScriptedModel();
     // The engine's clock at the moment the fixture was written, so the question's deadline is ahead.
     const engine = createEngine({ store, model, clock: new FakeClock(legacy.waiting.events.at(-1)!.at + 1_000) });
@@ -141,9 +148,14 @@ describe("a store written by the previous release", () => {
     expect((await engine.get(legacy.done.id))?.status).toBe("completed");
     expect((await engine.get(legacy.cancelled.id))?.status).toBe("cancelled");
   });
+});
+
+describe("converting a store of the previous release", () => {
+  const legacy = fixture("067ee6e");
+  const executions = executionsOf(legacy);
 
   it("loses nothing when the converting process is SIGKILLed part-way", { timeout: 120_000 }, async () => {
-    const file = copyFixture();
+    const file = copyFixture("067ee6e");
     // Many executions in the old layout: each fixture execution copied under new ids.
     const COPIES = 600;
     // Plain SQL on the file: opening it as a store would convert it.

@@ -58,11 +58,17 @@ type MetaRow = { idempotencyKey?: string; userId: string };
  * One write's row: the last seq after it (first, for the fence's prefix comparison), its events, the
  * node states it wrote (packed, see `packNode`).
  */
-type CommitRow = { l: number; e: (StoredEvent | number)[]; n?: PackedNode[] };
-/** A node state as a row of values in `NODE_FIELDS` order (null: absent), then an object of anything else. */
+type CommitRow = { l: number; t?: number; e: (StoredEvent | number)[]; n?: PackedNode[] };
+/**
+ * A node state as a row of values (null: absent), then an object of anything else: the node id, its
+ * kind, its status as an index into `STATUSES`, then the fields in the order for that status
+ * (`RUNNING_FIELDS` for a dispatched state, `SETTLED_FIELDS` otherwise, so neither pays for the
+ * other's absent fields), times relative to the row's `t`. A string status is the earlier packing:
+ * `SETTLED_FIELDS` order, absolute times.
+ */
 type PackedNode = unknown[];
 /** Node state fields stored by position (field names were ~40% of a commit row). */
-const NODE_FIELDS = [
+const SETTLED_FIELDS = [
   "nodeId",
   "kind",
   "status",
@@ -76,6 +82,24 @@ const NODE_FIELDS = [
   "by",
   "dispatchedAt",
 ] as const;
+const RUNNING_FIELDS = [
+  "nodeId",
+  "kind",
+  "status",
+  "attempts",
+  "startedAt",
+  "dispatchedAt",
+  "token",
+  "by",
+  "endedAt",
+  "durationMs",
+  "output",
+  "usage",
+] as const;
+/** Status codes in packed node states: stored, so only ever appended to. */
+const STATUSES: readonly string[] = ["pending", "running", "waiting", "completed", "failed", "skipped", "cancelled"];
+/** Fields stored relative to their row's `t` (13 digits each were a tenth of a row). */
+const TIMES = new Set<string>(["startedAt", "endedAt", "dispatchedAt"]);
 /** One write waiting for the group committer: a decision's commit, or a new execution's rows. */
 type PendingWrite = {
   executionId: string;
@@ -222,12 +246,14 @@ export class LocalExecutionStore implements ExecutionStore {
     const lastEvent = log.events.at(-1)?.seq ?? log.seq;
     const rows: Row[] =
       lastEvent === log.seq
-        ? [[`e:${id}:${log.version}`, commitRow(log.seq, log.events, nodes)]]
+        ? [[`e:${id}:${log.version}`, commitRow(log.seq, log.events, nodes), "bare"]]
         : // Events missing before the end (expired or partly deleted): the readable ones in a row of
           // their own before the version's, which keeps the seq the fence compares.
           [
-            ...(log.version > 0 && log.events.length > 0 ? [[`e:${id}:0`, commitRow(lastEvent, log.events, undefined)] as Row] : []),
-            [`e:${id}:${log.version}`, commitRow(log.seq, [], nodes)],
+            ...(log.version > 0 && log.events.length > 0
+              ? [[`e:${id}:0`, commitRow(lastEvent, log.events, undefined), "bare"] as Row]
+              : []),
+            [`e:${id}:${log.version}`, commitRow(log.seq, [], nodes), "bare"],
           ];
     await this.table.replace(`v:${id}`, [`v:${id}`], [`n:${id}:`, `e:${id}:`], rows);
   }
@@ -312,7 +338,7 @@ export class LocalExecutionStore implements ExecutionStore {
       [`l:${header.id}`, meta],
       [`x:${header.id}`, this.stored(header)],
       ...indexRows(header),
-      [`e:${header.id}:0`, commitRow(events.at(-1)?.seq ?? 0, events, nodes)],
+      [`e:${header.id}:0`, commitRow(events.at(-1)?.seq ?? 0, events, nodes), "bare"],
     ];
     if (!TERMINAL.has(header.status)) rows.push([`ix:f:${header.id}`, 1]);
     return rows;
@@ -368,7 +394,7 @@ export class LocalExecutionStore implements ExecutionStore {
     if (first !== t.seq + 1) return Promise.resolve({ ok: false, reason: "seq_conflict" });
     const version = t.expectVersion + 1;
     const nodes = t.nodes?.length ? lastPerNode(t.nodes) : undefined;
-    const rows: Row[] = [[`e:${id}:${version}`, commitRow(t.seq + events.length, events, nodes)]];
+    const rows: Row[] = [[`e:${id}:${version}`, commitRow(t.seq + events.length, events, nodes), "bare"]];
     if (t.header) rows.push([`x:${id}`, this.stored(t.header)], ...indexRows(t.header));
     for (const a of t.attempts ?? []) rows.push([`a:${id}:${a.nodeId}:${a.attempt.attempt}`, a.attempt]);
     for (const child of t.children ?? []) rows.push(...this.newRows(child, false));
@@ -525,7 +551,13 @@ export class LocalExecutionStore implements ExecutionStore {
 
   async getNodes(executionId: string): Promise<Map<string, NodeState>> {
     await this.ready();
-    return foldNodes(commitLog(await this.table.range(`e:${executionId}:`)));
+    return foldNodes(await this.readLog(executionId));
+  }
+
+  /** An execution's commit rows in version order, none once its header is gone or expired (they expire with it). */
+  private async readLog(executionId: string): Promise<{ version: number; row: CommitRow }[]> {
+    const { got, rows } = await this.table.getWithRange([`x:${executionId}`], `e:${executionId}:`);
+    return got.has(`x:${executionId}`) ? commitLog(rows) : [];
   }
 
   async getAttempts(executionId: string, nodeId: string): Promise<AttemptRecord[]> {
@@ -536,13 +568,13 @@ export class LocalExecutionStore implements ExecutionStore {
   async getEvents(executionId: string, fromSeq = 1): Promise<EngineEvent[]> {
     await this.ready();
     const events: EngineEvent[] = [];
-    for (const { row } of commitLog(await this.table.range(`e:${executionId}:`))) {
+    for (const { row } of await this.readLog(executionId)) {
       const first = row.l - row.e.length + 1;
       for (const [i, e] of row.e.entries()) {
         const seq = first + i;
         if (typeof e === "number") {
           const packed = row.n?.[e];
-          const rebuilt = packed ? derivedEvent(unpackNode(packed)) : undefined;
+          const rebuilt = packed ? derivedEvent(unpackNode(packed, row.t)) : undefined;
           if (rebuilt) events.push({ executionId, seq, ...rebuilt } as EngineEvent);
         } else events.push({ executionId, seq, ...e } as EngineEvent);
       }
@@ -560,7 +592,7 @@ export class LocalExecutionStore implements ExecutionStore {
 
   async lastSeq(executionId: string): Promise<number> {
     await this.ready();
-    return commitLog(await this.table.range(`e:${executionId}:`)).at(-1)?.row.l ?? 0;
+    return (await this.readLog(executionId)).at(-1)?.row.l ?? 0;
   }
 
   async getDefinition(hash: string): Promise<WorkflowDefinition | undefined> {
@@ -670,7 +702,8 @@ export class LocalExecutionStore implements ExecutionStore {
 
   async sweepExpired(now = Date.now()): Promise<number> {
     await this.ready();
-    const n = this.options.sweep ? await this.options.sweep(now) : 0;
+    // Commit rows carry no expiry of their own: they go once their header has.
+    const n = (this.options.sweep ? await this.options.sweep(now) : 0) + (await this.table.deleteOrphans("e:", "x:", now));
     await this.compact();
     return n;
   }
@@ -693,33 +726,50 @@ export class LocalExecutionStore implements ExecutionStore {
 /** An event as stored: its execution id and seq are implied by its row's key and its place in the row. */
 type StoredEvent = Omit<EngineEvent, "executionId" | "seq">;
 
-const NODE_FIELD_AT = new Map<string, number>(NODE_FIELDS.map((f, i) => [f, i]));
+const SETTLED_AT = new Map<string, number>(SETTLED_FIELDS.map((f, i) => [f, i]));
+const RUNNING_AT = new Map<string, number>(RUNNING_FIELDS.map((f, i) => [f, i]));
 
-/** A node state by position: a field that is null (or not in `NODE_FIELDS`) goes into the trailing object, so null still means absent. */
-function packNode(st: NodeState): PackedNode {
+/**
+ * A node state by position. A field that is null (or not positional) goes into the trailing object,
+ * so null still means absent; so does a time that is not a safe integer (relative times must add back exactly).
+ */
+function packNode(st: NodeState, t: number): PackedNode {
+  const code = STATUSES.indexOf(st.status);
+  const at = code < 0 || st.status !== "running" ? SETTLED_AT : RUNNING_AT;
   const out: unknown[] = [];
   let extra: Record<string, unknown> | undefined;
   for (const [key, value] of Object.entries(st)) {
     if (value === undefined) continue;
-    const at = value === null ? -1 : (NODE_FIELD_AT.get(key) ?? -1);
-    if (at >= 0) out[at] = value;
+    let i = value === null ? -1 : (at.get(key) ?? -1);
+    let stored: unknown = value;
+    if (i === 2 && code >= 0) stored = code;
+    else if (i >= 0 && code >= 0 && TIMES.has(key)) {
+      if (Number.isSafeInteger(value) && Number.isSafeInteger((value as number) - t)) stored = (value as number) - t;
+      else i = -1;
+    }
+    if (i >= 0) out[i] = stored;
     else {
       extra ??= {};
       extra[key] = value;
     }
   }
-  if (extra) out[NODE_FIELDS.length] = extra;
+  if (extra) out[SETTLED_FIELDS.length] = extra;
   for (let i = 0; i < out.length; i++) if (out[i] === undefined) out[i] = null;
   return out;
 }
 
-function unpackNode(packed: PackedNode): NodeState {
+function unpackNode(packed: PackedNode, t = 0): NodeState {
   const st: Record<string, unknown> = {};
-  for (let i = 0; i < NODE_FIELDS.length && i < packed.length; i++) {
+  const code = packed[2];
+  const current = typeof code === "number";
+  const fields = current && STATUSES[code] === "running" ? RUNNING_FIELDS : SETTLED_FIELDS;
+  for (let i = 0; i < fields.length && i < packed.length; i++) {
     const value = packed[i];
-    if (value !== null) st[NODE_FIELDS[i] as string] = value;
+    if (value === null) continue;
+    const field = fields[i] as string;
+    st[field] = i === 2 && current ? STATUSES[code] : current && TIMES.has(field) ? (value as number) + t : value;
   }
-  const extra = packed[NODE_FIELDS.length];
+  const extra = packed[SETTLED_FIELDS.length];
   if (extra) Object.assign(st, extra);
   return st as NodeState;
 }
@@ -761,7 +811,10 @@ function commitRow(last: number, events: EngineEvent[], nodes: NodeState[] | und
     const implied = st ? derivedEvent(st) : undefined;
     e.push(implied && same(implied, rest) ? at : rest);
   }
-  return nodes ? { l: last, e, n: nodes.map(packNode) } : { l: last, e };
+  if (!nodes) return { l: last, e };
+  // The base of the row's relative times: its first node's start (a safe integer), else absolute.
+  const t = nodes.find((n) => Number.isSafeInteger(n.startedAt))?.startedAt ?? 0;
+  return t !== 0 ? { l: last, t, e, n: nodes.map((n) => packNode(n, t)) } : { l: last, e, n: nodes.map((n) => packNode(n, 0)) };
 }
 
 /** Deep equality of JSON-like values, an undefined field counting as absent (what a stored copy would read back as). */
@@ -791,7 +844,7 @@ function foldNodes(log: { row: CommitRow }[]): Map<string, NodeState> {
   const nodes = new Map<string, NodeState>();
   for (const { row } of log)
     for (const packed of row.n ?? []) {
-      const st = unpackNode(packed);
+      const st = unpackNode(packed, row.t);
       nodes.set(st.nodeId, st);
     }
   return nodes;
