@@ -63,7 +63,8 @@ type CommitRow = { l: number; t?: number; e: (StoredEvent | number)[]; n?: Packe
  * A node state as a row of values (null: absent), then an object of anything else: the node id, its
  * kind, its status as an index into `STATUSES`, then the fields in the order for that status
  * (`RUNNING_FIELDS` for a dispatched state, `SETTLED_FIELDS` otherwise, so neither pays for the
- * other's absent fields), times relative to the row's `t`. A string status is the earlier packing:
+ * other's absent fields), times relative to the row's `t`, a usage of its two counts as [input, output].
+ * A string status is the earlier packing:
  * `SETTLED_FIELDS` order, absolute times.
  */
 type PackedNode = unknown[];
@@ -743,6 +744,7 @@ function packNode(st: NodeState, t: number): PackedNode {
     let i = value === null ? -1 : (at.get(key) ?? -1);
     let stored: unknown = value;
     if (i === 2 && code >= 0) stored = code;
+    else if (key === "usage" && code >= 0 && isPlainUsage(value)) stored = [value.inputTokens, value.outputTokens];
     else if (i >= 0 && code >= 0 && TIMES.has(key)) {
       if (Number.isSafeInteger(value) && Number.isSafeInteger((value as number) - t)) stored = (value as number) - t;
       else i = -1;
@@ -758,6 +760,20 @@ function packNode(st: NodeState, t: number): PackedNode {
   return out;
 }
 
+/** Usage of exactly its two counts, in that order: packed as [input, output] (its field names were a fifth of a settled state). */
+function isPlainUsage(value: unknown): value is { inputTokens: number; outputTokens: number } {
+  if (typeof value !== "object" || value === null) return false;
+  const keys = Object.keys(value);
+  const u = value as Record<string, unknown>;
+  return (
+    keys.length === 2 &&
+    keys[0] === "inputTokens" &&
+    keys[1] === "outputTokens" &&
+    typeof u.inputTokens === "number" &&
+    typeof u.outputTokens === "number"
+  );
+}
+
 function unpackNode(packed: PackedNode, t = 0): NodeState {
   const st: Record<string, unknown> = {};
   const code = packed[2];
@@ -767,7 +783,11 @@ function unpackNode(packed: PackedNode, t = 0): NodeState {
     const value = packed[i];
     if (value === null) continue;
     const field = fields[i] as string;
-    st[field] = i === 2 && current ? STATUSES[code] : current && TIMES.has(field) ? (value as number) + t : value;
+    if (!current) st[field] = value;
+    else if (i === 2) st[field] = STATUSES[code];
+    else if (TIMES.has(field)) st[field] = (value as number) + t;
+    else if (field === "usage" && Array.isArray(value)) st[field] = { inputTokens: value[0], outputTokens: value[1] };
+    else st[field] = value;
   }
   const extra = packed[SETTLED_FIELDS.length];
   if (extra) Object.assign(st, extra);
