@@ -58,7 +58,7 @@ type MetaRow = { idempotencyKey?: string; userId: string };
  * One write's row: the last seq after it (first, for the fence's prefix comparison), its events, the
  * node states it wrote (packed, see `packNode`).
  */
-type CommitRow = { l: number; t?: number; e: (StoredEvent | number)[]; n?: PackedNode[] };
+type CommitRow = { l: number; t?: number; e?: (StoredEvent | number)[]; n?: PackedNode[] };
 /**
  * A node state as a row of values (null: absent), then an object of anything else: the node id, its
  * kind, its status as an index into `STATUSES`, then the fields in the order for that status
@@ -570,8 +570,9 @@ export class LocalExecutionStore implements ExecutionStore {
     await this.ready();
     const events: EngineEvent[] = [];
     for (const { row } of await this.readLog(executionId)) {
-      const first = row.l - row.e.length + 1;
-      for (const [i, e] of row.e.entries()) {
+      const stored = rowEvents(row);
+      const first = row.l - stored.length + 1;
+      for (const [i, e] of stored.entries()) {
         const seq = first + i;
         if (typeof e === "number") {
           const packed = row.n?.[e];
@@ -832,9 +833,18 @@ function commitRow(last: number, events: EngineEvent[], nodes: NodeState[] | und
     e.push(implied && same(implied, rest) ? at : rest);
   }
   if (!nodes) return { l: last, e };
+  // Events that are exactly the node states' implied ones, in order (a step's usual commit): no list.
+  const implied = e.length === nodes.length && e.every((x, i) => x === i);
   // The base of the row's relative times: its first node's start (a safe integer), else absolute.
   const t = nodes.find((n) => Number.isSafeInteger(n.startedAt))?.startedAt ?? 0;
-  return t !== 0 ? { l: last, t, e, n: nodes.map((n) => packNode(n, t)) } : { l: last, e, n: nodes.map((n) => packNode(n, 0)) };
+  const n = nodes.map((st) => packNode(st, t));
+  if (t !== 0) return implied ? { l: last, t, n } : { l: last, t, e, n };
+  return implied ? { l: last, n } : { l: last, e, n };
+}
+
+/** A row's events as stored: without a list, each of its node states' implied event in order. */
+function rowEvents(row: CommitRow): (StoredEvent | number)[] {
+  return row.e ?? (row.n ?? []).map((_, i) => i);
 }
 
 /** Deep equality of JSON-like values, an undefined field counting as absent (what a stored copy would read back as). */
