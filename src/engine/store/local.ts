@@ -61,7 +61,7 @@ type MetaRow = { idempotencyKey?: string; userId: string };
 type CommitRow = { l: number; t?: number; e?: (StoredEvent | number)[]; n?: PackedNode[] };
 /**
  * A node state as a row of values (null: absent), then an object of anything else: the node id, its
- * kind, its status as an index into `STATUSES`, then the fields in the order for that status
+ * kind (null when its definition gives it: rebuilt from the header's plan), its status as an index into `STATUSES`, then the fields in the order for that status
  * (`RUNNING_FIELDS` for a dispatched state, `SETTLED_FIELDS` otherwise, so neither pays for the
  * other's absent fields), times relative to the row's `t`, a usage of its two counts as [input, output].
  * A string status is the earlier packing:
@@ -182,6 +182,8 @@ export class LocalExecutionStore implements ExecutionStore {
   private readonly writtenDefinitions = new Map<string, number>();
   /** Node plans of the definitions this process has seen, by hash (with their JSON, to compare a header's). */
   private readonly plans = new Map<string, { plan: Plan; json: string }>();
+  /** Node kinds by id of the definitions this process has seen, by hash (a node state's kind is left out when its definition gives it). */
+  private readonly kindsByHash = new Map<string, Map<string, string>>();
   /** Plan arrays known to equal their definition's (headers are copied with the same arrays): no comparison needed. */
   private readonly derived = new WeakSet<object>();
 
@@ -295,6 +297,7 @@ export class LocalExecutionStore implements ExecutionStore {
     if (this.plans.has(hash)) return;
     const plan = nodePlan(def);
     this.plans.set(hash, { plan, json: JSON.stringify(plan) });
+    this.kindsByHash.set(hash, kindsOf(plan.plan));
     this.derived.add(plan.plan);
   }
 
@@ -339,7 +342,7 @@ export class LocalExecutionStore implements ExecutionStore {
       [`l:${header.id}`, meta],
       [`x:${header.id}`, this.stored(header)],
       ...indexRows(header),
-      [`e:${header.id}:0`, commitRow(events.at(-1)?.seq ?? 0, events, nodes), "bare"],
+      [`e:${header.id}:0`, commitRow(events.at(-1)?.seq ?? 0, events, nodes, this.kindsByHash.get(header.hash)), "bare"],
     ];
     if (!TERMINAL.has(header.status)) rows.push([`ix:f:${header.id}`, 1]);
     return rows;
@@ -395,7 +398,8 @@ export class LocalExecutionStore implements ExecutionStore {
     if (first !== t.seq + 1) return Promise.resolve({ ok: false, reason: "seq_conflict" });
     const version = t.expectVersion + 1;
     const nodes = t.nodes?.length ? lastPerNode(t.nodes) : undefined;
-    const rows: Row[] = [[`e:${id}:${version}`, commitRow(t.seq + events.length, events, nodes), "bare"]];
+    const kinds = t.hash !== undefined ? this.kindsByHash.get(t.hash) : undefined;
+    const rows: Row[] = [[`e:${id}:${version}`, commitRow(t.seq + events.length, events, nodes, kinds), "bare"]];
     if (t.header) rows.push([`x:${id}`, this.stored(t.header)], ...indexRows(t.header));
     for (const a of t.attempts ?? []) rows.push([`a:${id}:${a.nodeId}:${a.attempt.attempt}`, a.attempt]);
     for (const child of t.children ?? []) rows.push(...this.newRows(child, false));
@@ -515,7 +519,7 @@ export class LocalExecutionStore implements ExecutionStore {
     const last = log.at(-1);
     if (!stored || !last) return undefined;
     const [header] = (await this.withPlans([stored])) as [ExecutionRecord];
-    return { header, nodes: foldNodes(log), version: last.version, seq: last.row.l };
+    return { header, nodes: foldNodes(log, kindsOf(header.plan)), version: last.version, seq: last.row.l };
   }
 
   async deleteExecution(executionId: string): Promise<boolean> {
@@ -552,7 +556,11 @@ export class LocalExecutionStore implements ExecutionStore {
 
   async getNodes(executionId: string): Promise<Map<string, NodeState>> {
     await this.ready();
-    return foldNodes(await this.readLog(executionId));
+    const { got, rows } = await this.table.getWithRange([`x:${executionId}`], `e:${executionId}:`);
+    const stored = got.get(`x:${executionId}`) as StoredHeader | undefined;
+    if (!stored) return new Map();
+    const [header] = (await this.withPlans([stored])) as [ExecutionRecord];
+    return foldNodes(commitLog(rows), kindsOf(header.plan));
   }
 
   /** An execution's commit rows in version order, none once its header is gone or expired (they expire with it). */
@@ -735,7 +743,7 @@ const RUNNING_AT = new Map<string, number>(RUNNING_FIELDS.map((f, i) => [f, i]))
  * A node state by position. A field that is null (or not positional) goes into the trailing object,
  * so null still means absent; so does a time that is not a safe integer (relative times must add back exactly).
  */
-function packNode(st: NodeState, t: number): PackedNode {
+function packNode(st: NodeState, t: number, kinds?: Map<string, string>): PackedNode {
   const code = STATUSES.indexOf(st.status);
   const at = code < 0 || st.status !== "running" ? SETTLED_AT : RUNNING_AT;
   const out: unknown[] = [];
@@ -745,6 +753,7 @@ function packNode(st: NodeState, t: number): PackedNode {
     let i = value === null ? -1 : (at.get(key) ?? -1);
     let stored: unknown = value;
     if (i === 2 && code >= 0) stored = code;
+    else if (i === 1 && code >= 0 && kinds?.get(st.nodeId) === value) continue;
     else if (key === "usage" && code >= 0 && isPlainUsage(value)) stored = [value.inputTokens, value.outputTokens];
     else if (i >= 0 && code >= 0 && TIMES.has(key)) {
       if (Number.isSafeInteger(value) && Number.isSafeInteger((value as number) - t)) stored = (value as number) - t;
@@ -775,7 +784,7 @@ function isPlainUsage(value: unknown): value is { inputTokens: number; outputTok
   );
 }
 
-function unpackNode(packed: PackedNode, t = 0): NodeState {
+function unpackNode(packed: PackedNode, t = 0, kinds?: Map<string, string>): NodeState {
   const st: Record<string, unknown> = {};
   const code = packed[2];
   const current = typeof code === "number";
@@ -792,6 +801,8 @@ function unpackNode(packed: PackedNode, t = 0): NodeState {
   }
   const extra = packed[SETTLED_FIELDS.length];
   if (extra) Object.assign(st, extra);
+  // Left out when the definition gives it (only the current packing does).
+  if (current && st.kind === undefined) st.kind = kinds?.get(st.nodeId as string) ?? "";
   return st as NodeState;
 }
 
@@ -824,7 +835,19 @@ function derivedEvent(st: NodeState): StoredEvent | undefined {
   return undefined;
 }
 
-function commitRow(last: number, events: EngineEvent[], nodes: NodeState[] | undefined): CommitRow {
+/** Node kinds by id from a plan (cached per plan array: headers of one definition share it). */
+const kindCache = new WeakMap<object, Map<string, string>>();
+function kindsOf(plan: ExecutionRecord["plan"]): Map<string, string> {
+  let kinds = kindCache.get(plan);
+  if (!kinds) {
+    kinds = new Map(plan.map((p) => [p.id, p.kind]));
+    kindCache.set(plan, kinds);
+  }
+  return kinds;
+}
+
+/** `kinds`: the execution's node kinds by id when known; a node state's kind equal to its node's is then left out. */
+function commitRow(last: number, events: EngineEvent[], nodes: NodeState[] | undefined, kinds?: Map<string, string>): CommitRow {
   const e: (StoredEvent | number)[] = [];
   for (const { executionId: _x, seq: _s, ...rest } of events) {
     const at = rest.nodeId !== undefined && !rest.sub && nodes ? nodes.findIndex((n) => n.nodeId === rest.nodeId) : -1;
@@ -837,7 +860,7 @@ function commitRow(last: number, events: EngineEvent[], nodes: NodeState[] | und
   const implied = e.length === nodes.length && e.every((x, i) => x === i);
   // The base of the row's relative times: its first node's start (a safe integer), else absolute.
   const t = nodes.find((n) => Number.isSafeInteger(n.startedAt))?.startedAt ?? 0;
-  const n = nodes.map((st) => packNode(st, t));
+  const n = nodes.map((st) => packNode(st, t, kinds));
   if (t !== 0) return implied ? { l: last, t, n } : { l: last, t, e, n };
   return implied ? { l: last, n } : { l: last, e, n };
 }
@@ -870,11 +893,11 @@ function commitLog(rows: Row[]): { version: number; row: CommitRow }[] {
 }
 
 /** Node states as the newest rows left them. */
-function foldNodes(log: { row: CommitRow }[]): Map<string, NodeState> {
+function foldNodes(log: { row: CommitRow }[], kinds: Map<string, string>): Map<string, NodeState> {
   const nodes = new Map<string, NodeState>();
   for (const { row } of log)
     for (const packed of row.n ?? []) {
-      const st = unpackNode(packed, row.t);
+      const st = unpackNode(packed, row.t, kinds);
       nodes.set(st.nodeId, st);
     }
   return nodes;
