@@ -277,7 +277,7 @@ describe("persistence", () => {
     expect(existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0).toBeLessThan(64 * 1024);
   }, 60_000);
 
-  it("every record carries the retention TTL", async () => {
+  it("every record carries the retention TTL; commit rows go with their header", async () => {
     const { url } = sqliteUrl();
     const { engine, store } = await setup({ url, retentionDays: 7 });
     engine.register({ definition: twoSteps(), transforms: tidy });
@@ -285,15 +285,28 @@ describe("persistence", () => {
     const exec = await engine.start("two-steps", { inputs: { topic: "x" }, userId: "U" });
     await engine.wait(exec.id);
     const after = Date.now();
-    const rows = (await store.query("SELECT key, value FROM keyv WHERE key LIKE ?", `%${exec.id}%`)) as { key: string; value: string }[];
-    // Header, two node states, attempts and events at least.
+    const rowsOf = async () =>
+      (await store.query("SELECT key, value FROM keyv WHERE key LIKE ?", `%${exec.id}%`)) as { key: string; value: string }[];
+    const rows = await rowsOf();
+    // Header, index rows, attempts and commit rows at least.
     expect(rows.length).toBeGreaterThan(6);
     const week = 7 * 86_400_000;
     for (const row of rows) {
       const expires = (JSON.parse(row.value) as { expires?: number }).expires;
+      if (row.key.startsWith(`engine:e:${exec.id}:`)) {
+        // Commit rows are stored bare: they expire with the header (the sweep below).
+        expect(expires, row.key).toBeUndefined();
+        continue;
+      }
       expect(expires, row.key).toBeGreaterThanOrEqual(before + week);
       expect(expires, row.key).toBeLessThanOrEqual(after + week);
     }
+    expect(rows.filter((r) => r.key.startsWith(`engine:e:${exec.id}:`)).length).toBeGreaterThan(1);
+    // A day before the week is out nothing goes; once it is out, every row of the execution does.
+    await store.executions.sweepExpired(before + week - 86_400_000);
+    expect(await rowsOf()).toHaveLength(rows.length);
+    await store.executions.sweepExpired(after + week + 1);
+    expect(await rowsOf()).toEqual([]);
   });
 
   it("stores node results once: writes per execution grow linearly with nodes, no growing snapshot", async () => {

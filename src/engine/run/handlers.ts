@@ -203,7 +203,7 @@ export class Handlers {
         if (!decision.transition) return decision;
         let result: Awaited<ReturnType<ExecutionStore["commit"]>>;
         try {
-          result = await this.d.store.commit({ executionId, ...decision.transition });
+          result = await this.d.store.commit({ executionId, hash: state.rec.hash, ...decision.transition });
         } catch (error) {
           // The write may or may not have landed: forget the snapshot, read again, decide again.
           this.cache.delete(executionId);

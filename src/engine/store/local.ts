@@ -28,6 +28,7 @@ import { nodePlan } from "../graph.ts";
 import type { AttemptRecord, EngineEvent, ExecutionRecord, NodeState } from "../records.ts";
 import type { WorkflowDefinition } from "../schema.ts";
 import type { StatsRecord } from "../stats.ts";
+import { isLegacyVersion, legacyLog } from "./legacy.ts";
 import type { Condition, Row, Table } from "./table.ts";
 import type {
   CommitResult,
@@ -57,11 +58,18 @@ type MetaRow = { idempotencyKey?: string; userId: string };
  * One write's row: the last seq after it (first, for the fence's prefix comparison), its events, the
  * node states it wrote (packed, see `packNode`).
  */
-type CommitRow = { l: number; e: (StoredEvent | number)[]; n?: PackedNode[] };
-/** A node state as a row of values in `NODE_FIELDS` order (null: absent), then an object of anything else. */
+type CommitRow = { l: number; t?: number; e?: (StoredEvent | number)[]; n?: PackedNode[] };
+/**
+ * A node state as a row of values (null: absent), then an object of anything else: the node id, its
+ * kind (null when its definition gives it: rebuilt from the header's plan), its status as an index into `STATUSES`, then the fields in the order for that status
+ * (`RUNNING_FIELDS` for a dispatched state, `SETTLED_FIELDS` otherwise, so neither pays for the
+ * other's absent fields), times relative to the row's `t`, a usage of its two counts as [input, output].
+ * A string status is the earlier packing:
+ * `SETTLED_FIELDS` order, absolute times.
+ */
 type PackedNode = unknown[];
 /** Node state fields stored by position (field names were ~40% of a commit row). */
-const NODE_FIELDS = [
+const SETTLED_FIELDS = [
   "nodeId",
   "kind",
   "status",
@@ -75,6 +83,24 @@ const NODE_FIELDS = [
   "by",
   "dispatchedAt",
 ] as const;
+const RUNNING_FIELDS = [
+  "nodeId",
+  "kind",
+  "status",
+  "attempts",
+  "startedAt",
+  "dispatchedAt",
+  "token",
+  "by",
+  "endedAt",
+  "durationMs",
+  "output",
+  "usage",
+] as const;
+/** Status codes in packed node states: stored, so only ever appended to. */
+const STATUSES: readonly string[] = ["pending", "running", "waiting", "completed", "failed", "skipped", "cancelled"];
+/** Fields stored relative to their row's `t` (13 digits each were a tenth of a row). */
+const TIMES = new Set<string>(["startedAt", "endedAt", "dispatchedAt"]);
 /** One write waiting for the group committer: a decision's commit, or a new execution's rows. */
 type PendingWrite = {
   executionId: string;
@@ -156,6 +182,8 @@ export class LocalExecutionStore implements ExecutionStore {
   private readonly writtenDefinitions = new Map<string, number>();
   /** Node plans of the definitions this process has seen, by hash (with their JSON, to compare a header's). */
   private readonly plans = new Map<string, { plan: Plan; json: string }>();
+  /** Node kinds by id of the definitions this process has seen, by hash (a node state's kind is left out when its definition gives it). */
+  private readonly kindsByHash = new Map<string, Map<string, string>>();
   /** Plan arrays known to equal their definition's (headers are copied with the same arrays): no comparison needed. */
   private readonly derived = new WeakSet<object>();
 
@@ -174,6 +202,63 @@ export class LocalExecutionStore implements ExecutionStore {
 
   private async one<T>(key: string): Promise<T | undefined> {
     return (await this.table.get([key])).get(key) as T | undefined;
+  }
+
+  // ---- executions of earlier releases -----------------------------------------------------------
+
+  private upgraded = false;
+  private upgrading: Promise<void> | undefined;
+
+  /**
+   * Until executions stored in the layout of earlier releases (./legacy.ts) are converted, the
+   * conversion (once per process; the first call starts it, `sweepExpired` at open among them);
+   * afterwards undefined, so the hot paths pay one boolean test.
+   */
+  private ready(): Promise<void> | undefined {
+    if (this.upgraded) return undefined;
+    this.upgrading ??= this.upgradeLegacy().then(
+      () => {
+        this.upgraded = true;
+        this.upgrading = undefined;
+      },
+      (error: unknown) => {
+        // Tried again by the next call (a busy database, say); nothing half-converted stays behind.
+        this.upgrading = undefined;
+        throw error;
+      },
+    );
+    return this.upgrading;
+  }
+
+  /**
+   * Rewrites every execution an earlier release stored as commit rows, one transaction each (guarded
+   * by its version row, which the transaction deletes): a crash leaves each execution wholly old or
+   * wholly new, and the next open converts what is left. Processes converting at once skip what
+   * another has done.
+   */
+  private async upgradeLegacy(): Promise<void> {
+    for (const [key] of await this.table.range("v:")) await this.convertLegacy(key.slice(2));
+  }
+
+  private async convertLegacy(id: string): Promise<void> {
+    const { got, rows: nodeRows } = await this.table.getWithRange([`v:${id}`], `n:${id}:`);
+    const version = got.get(`v:${id}`);
+    if (!isLegacyVersion(version)) return;
+    const log = legacyLog(id, version, nodeRows, await this.table.range(`e:${id}:`));
+    const nodes = log.nodes.length > 0 ? log.nodes : undefined;
+    const lastEvent = log.events.at(-1)?.seq ?? log.seq;
+    const rows: Row[] =
+      lastEvent === log.seq
+        ? [[`e:${id}:${log.version}`, commitRow(log.seq, log.events, nodes), "bare"]]
+        : // Events missing before the end (expired or partly deleted): the readable ones in a row of
+          // their own before the version's, which keeps the seq the fence compares.
+          [
+            ...(log.version > 0 && log.events.length > 0
+              ? [[`e:${id}:0`, commitRow(lastEvent, log.events, undefined), "bare"] as Row]
+              : []),
+            [`e:${id}:${log.version}`, commitRow(log.seq, [], nodes), "bare"],
+          ];
+    await this.table.replace(`v:${id}`, [`v:${id}`], [`n:${id}:`, `e:${id}:`], rows);
   }
 
   // ---- owners -----------------------------------------------------------------------------------
@@ -212,6 +297,7 @@ export class LocalExecutionStore implements ExecutionStore {
     if (this.plans.has(hash)) return;
     const plan = nodePlan(def);
     this.plans.set(hash, { plan, json: JSON.stringify(plan) });
+    this.kindsByHash.set(hash, kindsOf(plan.plan));
     this.derived.add(plan.plan);
   }
 
@@ -256,7 +342,7 @@ export class LocalExecutionStore implements ExecutionStore {
       [`l:${header.id}`, meta],
       [`x:${header.id}`, this.stored(header)],
       ...indexRows(header),
-      [`e:${header.id}:0`, commitRow(events.at(-1)?.seq ?? 0, events, nodes)],
+      [`e:${header.id}:0`, commitRow(events.at(-1)?.seq ?? 0, events, nodes, this.kindsByHash.get(header.hash)), "bare"],
     ];
     if (!TERMINAL.has(header.status)) rows.push([`ix:f:${header.id}`, 1]);
     return rows;
@@ -298,6 +384,8 @@ export class LocalExecutionStore implements ExecutionStore {
    * combined write be refused, each is retried on its own so only the stale ones fail.
    */
   commit(t: Transition): Promise<CommitResult> {
+    const upgrading = this.ready();
+    if (upgrading) return upgrading.then(() => this.commit(t));
     const id = t.executionId;
     const events = t.events ?? [];
     const first = events[0]?.seq;
@@ -310,7 +398,8 @@ export class LocalExecutionStore implements ExecutionStore {
     if (first !== t.seq + 1) return Promise.resolve({ ok: false, reason: "seq_conflict" });
     const version = t.expectVersion + 1;
     const nodes = t.nodes?.length ? lastPerNode(t.nodes) : undefined;
-    const rows: Row[] = [[`e:${id}:${version}`, commitRow(t.seq + events.length, events, nodes)]];
+    const kinds = t.hash !== undefined ? this.kindsByHash.get(t.hash) : undefined;
+    const rows: Row[] = [[`e:${id}:${version}`, commitRow(t.seq + events.length, events, nodes, kinds), "bare"]];
     if (t.header) rows.push([`x:${id}`, this.stored(t.header)], ...indexRows(t.header));
     for (const a of t.attempts ?? []) rows.push([`a:${id}:${a.nodeId}:${a.attempt.attempt}`, a.attempt]);
     for (const child of t.children ?? []) rows.push(...this.newRows(child, false));
@@ -421,6 +510,8 @@ export class LocalExecutionStore implements ExecutionStore {
   }
 
   async loadExecution(executionId: string): Promise<LoadedExecution | undefined> {
+    const upgrading = this.ready();
+    if (upgrading) await upgrading;
     // One statement: the header and the commit rows of one moment (two reads could straddle a write).
     const { got, rows } = await this.table.getWithRange([`x:${executionId}`], `e:${executionId}:`);
     const stored = got.get(`x:${executionId}`) as StoredHeader | undefined;
@@ -428,10 +519,11 @@ export class LocalExecutionStore implements ExecutionStore {
     const last = log.at(-1);
     if (!stored || !last) return undefined;
     const [header] = (await this.withPlans([stored])) as [ExecutionRecord];
-    return { header, nodes: foldNodes(log), version: last.version, seq: last.row.l };
+    return { header, nodes: foldNodes(log, kindsOf(header.plan)), version: last.version, seq: last.row.l };
   }
 
   async deleteExecution(executionId: string): Promise<boolean> {
+    await this.ready();
     const got = await this.table.get([`x:${executionId}`, `l:${executionId}`]);
     const header = got.get(`x:${executionId}`) as ExecutionRecord | undefined;
     const lease = got.get(`l:${executionId}`) as MetaRow | undefined;
@@ -463,7 +555,18 @@ export class LocalExecutionStore implements ExecutionStore {
   }
 
   async getNodes(executionId: string): Promise<Map<string, NodeState>> {
-    return foldNodes(commitLog(await this.table.range(`e:${executionId}:`)));
+    await this.ready();
+    const { got, rows } = await this.table.getWithRange([`x:${executionId}`], `e:${executionId}:`);
+    const stored = got.get(`x:${executionId}`) as StoredHeader | undefined;
+    if (!stored) return new Map();
+    const [header] = (await this.withPlans([stored])) as [ExecutionRecord];
+    return foldNodes(commitLog(rows), kindsOf(header.plan));
+  }
+
+  /** An execution's commit rows in version order, none once its header is gone or expired (they expire with it). */
+  private async readLog(executionId: string): Promise<{ version: number; row: CommitRow }[]> {
+    const { got, rows } = await this.table.getWithRange([`x:${executionId}`], `e:${executionId}:`);
+    return got.has(`x:${executionId}`) ? commitLog(rows) : [];
   }
 
   async getAttempts(executionId: string, nodeId: string): Promise<AttemptRecord[]> {
@@ -472,14 +575,16 @@ export class LocalExecutionStore implements ExecutionStore {
   }
 
   async getEvents(executionId: string, fromSeq = 1): Promise<EngineEvent[]> {
+    await this.ready();
     const events: EngineEvent[] = [];
-    for (const { row } of commitLog(await this.table.range(`e:${executionId}:`))) {
-      const first = row.l - row.e.length + 1;
-      for (const [i, e] of row.e.entries()) {
+    for (const { row } of await this.readLog(executionId)) {
+      const stored = rowEvents(row);
+      const first = row.l - stored.length + 1;
+      for (const [i, e] of stored.entries()) {
         const seq = first + i;
         if (typeof e === "number") {
           const packed = row.n?.[e];
-          const rebuilt = packed ? derivedEvent(unpackNode(packed)) : undefined;
+          const rebuilt = packed ? derivedEvent(unpackNode(packed, row.t)) : undefined;
           if (rebuilt) events.push({ executionId, seq, ...rebuilt } as EngineEvent);
         } else events.push({ executionId, seq, ...e } as EngineEvent);
       }
@@ -496,7 +601,8 @@ export class LocalExecutionStore implements ExecutionStore {
   }
 
   async lastSeq(executionId: string): Promise<number> {
-    return commitLog(await this.table.range(`e:${executionId}:`)).at(-1)?.row.l ?? 0;
+    await this.ready();
+    return (await this.readLog(executionId)).at(-1)?.row.l ?? 0;
   }
 
   async getDefinition(hash: string): Promise<WorkflowDefinition | undefined> {
@@ -605,7 +711,9 @@ export class LocalExecutionStore implements ExecutionStore {
   // ---- housekeeping -----------------------------------------------------------------------------
 
   async sweepExpired(now = Date.now()): Promise<number> {
-    const n = this.options.sweep ? await this.options.sweep(now) : 0;
+    await this.ready();
+    // Commit rows carry no expiry of their own: they go once their header has.
+    const n = (this.options.sweep ? await this.options.sweep(now) : 0) + (await this.table.deleteOrphans("e:", "x:", now));
     await this.compact();
     return n;
   }
@@ -628,34 +736,73 @@ export class LocalExecutionStore implements ExecutionStore {
 /** An event as stored: its execution id and seq are implied by its row's key and its place in the row. */
 type StoredEvent = Omit<EngineEvent, "executionId" | "seq">;
 
-const NODE_FIELD_AT = new Map<string, number>(NODE_FIELDS.map((f, i) => [f, i]));
+const SETTLED_AT = new Map<string, number>(SETTLED_FIELDS.map((f, i) => [f, i]));
+const RUNNING_AT = new Map<string, number>(RUNNING_FIELDS.map((f, i) => [f, i]));
 
-/** A node state by position: a field that is null (or not in `NODE_FIELDS`) goes into the trailing object, so null still means absent. */
-function packNode(st: NodeState): PackedNode {
+/**
+ * A node state by position. A field that is null (or not positional) goes into the trailing object,
+ * so null still means absent; so does a time that is not a safe integer (relative times must add back exactly).
+ */
+function packNode(st: NodeState, t: number, kinds?: Map<string, string>): PackedNode {
+  const code = STATUSES.indexOf(st.status);
+  const at = code < 0 || st.status !== "running" ? SETTLED_AT : RUNNING_AT;
   const out: unknown[] = [];
   let extra: Record<string, unknown> | undefined;
   for (const [key, value] of Object.entries(st)) {
     if (value === undefined) continue;
-    const at = value === null ? -1 : (NODE_FIELD_AT.get(key) ?? -1);
-    if (at >= 0) out[at] = value;
+    let i = value === null ? -1 : (at.get(key) ?? -1);
+    let stored: unknown = value;
+    if (i === 2 && code >= 0) stored = code;
+    else if (i === 1 && code >= 0 && kinds?.get(st.nodeId) === value) continue;
+    else if (key === "usage" && code >= 0 && isPlainUsage(value)) stored = [value.inputTokens, value.outputTokens];
+    else if (i >= 0 && code >= 0 && TIMES.has(key)) {
+      if (Number.isSafeInteger(value) && Number.isSafeInteger((value as number) - t)) stored = (value as number) - t;
+      else i = -1;
+    }
+    if (i >= 0) out[i] = stored;
     else {
       extra ??= {};
       extra[key] = value;
     }
   }
-  if (extra) out[NODE_FIELDS.length] = extra;
+  if (extra) out[SETTLED_FIELDS.length] = extra;
   for (let i = 0; i < out.length; i++) if (out[i] === undefined) out[i] = null;
   return out;
 }
 
-function unpackNode(packed: PackedNode): NodeState {
+/** Usage of exactly its two counts, in that order: packed as [input, output] (its field names were a fifth of a settled state). */
+function isPlainUsage(value: unknown): value is { inputTokens: number; outputTokens: number } {
+  if (typeof value !== "object" || value === null) return false;
+  const keys = Object.keys(value);
+  const u = value as Record<string, unknown>;
+  return (
+    keys.length === 2 &&
+    keys[0] === "inputTokens" &&
+    keys[1] === "outputTokens" &&
+    typeof u.inputTokens === "number" &&
+    typeof u.outputTokens === "number"
+  );
+}
+
+function unpackNode(packed: PackedNode, t = 0, kinds?: Map<string, string>): NodeState {
   const st: Record<string, unknown> = {};
-  for (let i = 0; i < NODE_FIELDS.length && i < packed.length; i++) {
+  const code = packed[2];
+  const current = typeof code === "number";
+  const fields = current && STATUSES[code] === "running" ? RUNNING_FIELDS : SETTLED_FIELDS;
+  for (let i = 0; i < fields.length && i < packed.length; i++) {
     const value = packed[i];
-    if (value !== null) st[NODE_FIELDS[i] as string] = value;
+    if (value === null) continue;
+    const field = fields[i] as string;
+    if (!current) st[field] = value;
+    else if (i === 2) st[field] = STATUSES[code];
+    else if (TIMES.has(field)) st[field] = (value as number) + t;
+    else if (field === "usage" && Array.isArray(value)) st[field] = { inputTokens: value[0], outputTokens: value[1] };
+    else st[field] = value;
   }
-  const extra = packed[NODE_FIELDS.length];
+  const extra = packed[SETTLED_FIELDS.length];
   if (extra) Object.assign(st, extra);
+  // Left out when the definition gives it (only the current packing does).
+  if (current && st.kind === undefined) st.kind = kinds?.get(st.nodeId as string) ?? "";
   return st as NodeState;
 }
 
@@ -688,7 +835,19 @@ function derivedEvent(st: NodeState): StoredEvent | undefined {
   return undefined;
 }
 
-function commitRow(last: number, events: EngineEvent[], nodes: NodeState[] | undefined): CommitRow {
+/** Node kinds by id from a plan (cached per plan array: headers of one definition share it). */
+const kindCache = new WeakMap<object, Map<string, string>>();
+function kindsOf(plan: ExecutionRecord["plan"]): Map<string, string> {
+  let kinds = kindCache.get(plan);
+  if (!kinds) {
+    kinds = new Map(plan.map((p) => [p.id, p.kind]));
+    kindCache.set(plan, kinds);
+  }
+  return kinds;
+}
+
+/** `kinds`: the execution's node kinds by id when known; a node state's kind equal to its node's is then left out. */
+function commitRow(last: number, events: EngineEvent[], nodes: NodeState[] | undefined, kinds?: Map<string, string>): CommitRow {
   const e: (StoredEvent | number)[] = [];
   for (const { executionId: _x, seq: _s, ...rest } of events) {
     const at = rest.nodeId !== undefined && !rest.sub && nodes ? nodes.findIndex((n) => n.nodeId === rest.nodeId) : -1;
@@ -696,7 +855,19 @@ function commitRow(last: number, events: EngineEvent[], nodes: NodeState[] | und
     const implied = st ? derivedEvent(st) : undefined;
     e.push(implied && same(implied, rest) ? at : rest);
   }
-  return nodes ? { l: last, e, n: nodes.map(packNode) } : { l: last, e };
+  if (!nodes) return { l: last, e };
+  // Events that are exactly the node states' implied ones, in order (a step's usual commit): no list.
+  const implied = e.length === nodes.length && e.every((x, i) => x === i);
+  // The base of the row's relative times: its first node's start (a safe integer), else absolute.
+  const t = nodes.find((n) => Number.isSafeInteger(n.startedAt))?.startedAt ?? 0;
+  const n = nodes.map((st) => packNode(st, t, kinds));
+  if (t !== 0) return implied ? { l: last, t, n } : { l: last, t, e, n };
+  return implied ? { l: last, n } : { l: last, e, n };
+}
+
+/** A row's events as stored: without a list, each of its node states' implied event in order. */
+function rowEvents(row: CommitRow): (StoredEvent | number)[] {
+  return row.e ?? (row.n ?? []).map((_, i) => i);
 }
 
 /** Deep equality of JSON-like values, an undefined field counting as absent (what a stored copy would read back as). */
@@ -722,11 +893,11 @@ function commitLog(rows: Row[]): { version: number; row: CommitRow }[] {
 }
 
 /** Node states as the newest rows left them. */
-function foldNodes(log: { row: CommitRow }[]): Map<string, NodeState> {
+function foldNodes(log: { row: CommitRow }[], kinds: Map<string, string>): Map<string, NodeState> {
   const nodes = new Map<string, NodeState>();
   for (const { row } of log)
     for (const packed of row.n ?? []) {
-      const st = unpackNode(packed);
+      const st = unpackNode(packed, row.t, kinds);
       nodes.set(st.nodeId, st);
     }
   return nodes;

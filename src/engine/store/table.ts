@@ -1,10 +1,14 @@
 // The key-value table under the local ExecutionStore: Keyv's own `keyv` table in @keyv/sqlite (rows
 // in Keyv's {value, expires} format), or a Map for `memory:`. Adds what Keyv lacks and the store
 // needs: range reads over a key prefix and an upsert that applies only when its conditions hold.
+// A row written "bare" (a third element in its Row) is stored as its value's JSON alone, without
+// Keyv's wrapper and expiry: the execution store's commit rows, which expire with their execution's
+// header (`deleteOrphans`). Reads tell the two apart by the wrapper's opening `{"value":`, so a bare
+// value must not be an object whose first field is `value`.
 import type KeyvSqlite from "@keyv/sqlite";
 import type sqlite3 from "sqlite3";
 
-export type Row = [key: string, value: unknown];
+export type Row = [key: string, value: unknown, bare?: "bare"];
 
 /** A condition on one stored row, checked inside the same statement as the write. */
 export type Condition =
@@ -33,14 +37,33 @@ export interface Table {
   insertNew(row: Row, expires?: number): Promise<boolean>;
   delete(keys: string[]): Promise<void>;
   deleteRange(prefix: string): Promise<number>;
+  /**
+   * One transaction, applied only while the row `guard` exists: deletes `removeKeys` and every row
+   * under `removePrefixes`, then upserts `rows`, which expire when the guard row would have (a
+   * rewrite keeps the retention of what it rewrites). Returns whether it applied.
+   */
+  replace(guard: string, removeKeys: string[], removePrefixes: string[], rows: Row[]): Promise<boolean>;
+  /**
+   * Deletes the rows under `prefix` (keys `<prefix><id>:<rest>`, ids without `:`) whose `<parent><id>`
+   * row is gone or expired at `now`; returns how many.
+   */
+  deleteOrphans(prefix: string, parent: string, now: number): Promise<number>;
 }
 
 const UPSERT_ROWS = 400;
 
+const WRAPPED = '{"value":';
+
 function live(raw: string, now: number): unknown {
+  if (!raw.startsWith(WRAPPED)) return JSON.parse(raw);
   const parsed = JSON.parse(raw) as { value: unknown; expires?: number | null };
   if (parsed.expires != null && parsed.expires < now) return undefined;
   return parsed.value;
+}
+
+/** A row's stored text: bare, or in Keyv's wrapper with its expiry. */
+function encode(row: Row, expires: number | null): string {
+  return row[2] === "bare" ? JSON.stringify(row[1]) : JSON.stringify({ value: row[1], expires });
 }
 
 /** The first key after every key starting with `prefix` (for `key >= prefix AND key < end` range scans on the primary key). */
@@ -163,12 +186,14 @@ export class SqliteTable implements Table {
       if ("exists" in c) {
         where.push(`${c.exists ? "" : "NOT "}EXISTS (SELECT 1 FROM keyv WHERE key = ?)`);
         whereParams.push(this.ns + c.key);
-      } else if ("valueIs" in c || "first" in c) {
+      } else if ("first" in c) {
+        // Compare the prefix, no JSON parsing: bare `{"<field>":<equals>,` or inside Keyv's wrapper.
+        const bare = `{${JSON.stringify(c.first.field)}:${JSON.stringify(c.first.equals)},`;
+        where.push("EXISTS (SELECT 1 FROM keyv WHERE key = ? AND (substr(value, 1, ?) = ? OR substr(value, 1, ?) = ?))");
+        whereParams.push(this.ns + c.key, bare.length, bare, WRAPPED.length + bare.length, WRAPPED + bare);
+      } else if ("valueIs" in c) {
         // Rows are stored as {"value":<value>,"expires":...}: compare the prefix, no JSON parsing.
-        const prefix =
-          "first" in c
-            ? `{"value":{${JSON.stringify(c.first.field)}:${JSON.stringify(c.first.equals)},`
-            : `{"value":${JSON.stringify(c.valueIs)},`;
+        const prefix = `{"value":${JSON.stringify(c.valueIs)},`;
         where.push("EXISTS (SELECT 1 FROM keyv WHERE key = ? AND substr(value, 1, ?) = ?)");
         whereParams.push(this.ns + c.key, prefix.length, prefix);
       } else if ("equals" in c) {
@@ -184,7 +209,7 @@ export class SqliteTable implements Table {
     const chunks = conditions.length > 0 ? [rows] : chunk(rows, UPSERT_ROWS);
     for (const part of chunks) {
       const params: unknown[] = [];
-      for (const [key, value] of part) params.push(this.ns + key, JSON.stringify({ value, expires: exp }));
+      for (const row of part) params.push(this.ns + row[0], encode(row, exp));
       const values = part.map(() => "(?, ?)").join(", ");
       if (conditions.length === 0) {
         await this.q(`INSERT INTO keyv (key, value) VALUES ${values} ON CONFLICT(key) DO UPDATE SET value = excluded.value`, ...params);
@@ -200,11 +225,11 @@ export class SqliteTable implements Table {
     return true;
   }
 
-  async insertNew([key, value]: Row, expires?: number): Promise<boolean> {
+  async insertNew(row: Row, expires?: number): Promise<boolean> {
     const rows = await this.q(
       "INSERT INTO keyv (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING RETURNING key",
-      this.ns + key,
-      JSON.stringify({ value, expires: expires ?? null }),
+      this.ns + row[0],
+      encode(row, expires ?? null),
     );
     return rows.length > 0;
   }
@@ -219,6 +244,51 @@ export class SqliteTable implements Table {
     const start = this.ns + prefix;
     const rows = await this.q("DELETE FROM keyv WHERE key >= ? AND key < ? RETURNING key", start, rangeEnd(start));
     return rows.length;
+  }
+
+  async deleteOrphans(prefix: string, parent: string, now: number): Promise<number> {
+    const start = this.ns + prefix;
+    const rest = `substr(keyv.key, ${start.length + 1})`;
+    const rows = await this.q(
+      `DELETE FROM keyv WHERE key >= ? AND key < ? AND NOT EXISTS (SELECT 1 FROM keyv AS p WHERE p.key = ? || substr(${rest}, 1, instr(${rest}, ':') - 1) AND NOT (json_valid(p.value) AND json_extract(p.value, '$.expires') < ?)) RETURNING key`,
+      start,
+      rangeEnd(start),
+      this.ns + parent,
+      now,
+    );
+    return rows.length;
+  }
+
+  async replace(guard: string, removeKeys: string[], removePrefixes: string[], rows: Row[]): Promise<boolean> {
+    // The table's statements run one after another on its connection; BEGIN IMMEDIATE takes the write
+    // lock first, so the guard read and the writes are one moment for every other connection.
+    await this.q("BEGIN IMMEDIATE");
+    try {
+      const [found] = await this.q("SELECT key, value FROM keyv WHERE key = ?", this.ns + guard);
+      if (!found) {
+        await this.q("ROLLBACK");
+        return false;
+      }
+      const expires = (JSON.parse(found.value) as { expires?: number | null }).expires ?? null;
+      await this.q("DELETE FROM keyv WHERE key IN (SELECT value FROM json_each(?))", JSON.stringify(removeKeys.map((k) => this.ns + k)));
+      for (const prefix of removePrefixes) {
+        const start = this.ns + prefix;
+        await this.q("DELETE FROM keyv WHERE key >= ? AND key < ?", start, rangeEnd(start));
+      }
+      for (const part of chunk(rows, UPSERT_ROWS)) {
+        const params: unknown[] = [];
+        for (const row of part) params.push(this.ns + row[0], encode(row, expires));
+        await this.q(
+          `INSERT INTO keyv (key, value) VALUES ${part.map(() => "(?, ?)").join(", ")} ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+          ...params,
+        );
+      }
+      await this.q("COMMIT");
+      return true;
+    } catch (error) {
+      await this.q("ROLLBACK").catch(() => undefined);
+      throw error;
+    }
   }
 }
 
@@ -271,19 +341,40 @@ export class MapTable implements Table {
         if (v?.[c.field] !== c.equals) return Promise.resolve(false);
       } else if (v !== undefined && c.notIn.includes(v[c.field] as string)) return Promise.resolve(false);
     }
-    for (const [k, value] of rows) this.map.set(k, { value: structuredClone(value), expires: expires ?? null });
+    for (const [k, value, bare] of rows) this.map.set(k, { value: structuredClone(value), expires: bare ? null : (expires ?? null) });
     return Promise.resolve(true);
   }
 
-  insertNew([key, value]: Row, expires?: number): Promise<boolean> {
+  insertNew([key, value, bare]: Row, expires?: number): Promise<boolean> {
     if (this.read(key) !== undefined) return Promise.resolve(false);
-    this.map.set(key, { value: structuredClone(value), expires: expires ?? null });
+    this.map.set(key, { value: structuredClone(value), expires: bare ? null : (expires ?? null) });
     return Promise.resolve(true);
+  }
+
+  deleteOrphans(prefix: string, parent: string, now: number): Promise<number> {
+    let n = 0;
+    for (const k of [...this.map.keys()]) {
+      if (!k.startsWith(prefix)) continue;
+      const rest = k.slice(prefix.length);
+      if (this.read(parent + rest.slice(0, rest.indexOf(":")), now) !== undefined) continue;
+      this.map.delete(k);
+      n++;
+    }
+    return Promise.resolve(n);
   }
 
   delete(keys: string[]): Promise<void> {
     for (const k of keys) this.map.delete(k);
     return Promise.resolve();
+  }
+
+  replace(guard: string, removeKeys: string[], removePrefixes: string[], rows: Row[]): Promise<boolean> {
+    const row = this.map.get(guard);
+    if (this.read(guard) === undefined || !row) return Promise.resolve(false);
+    for (const k of removeKeys) this.map.delete(k);
+    for (const k of [...this.map.keys()]) if (removePrefixes.some((p) => k.startsWith(p))) this.map.delete(k);
+    for (const [k, value, bare] of rows) this.map.set(k, { value: structuredClone(value), expires: bare ? null : row.expires });
+    return Promise.resolve(true);
   }
 
   deleteRange(prefix: string): Promise<number> {

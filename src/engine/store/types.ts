@@ -38,6 +38,8 @@ export type OwnerLease = OwnerInfo & { expiresAt: number };
 export type Transition = {
   executionId: string;
   expectVersion: number;
+  /** The execution's definition hash (its header's), when known: a driver may leave out of node states what the definition gives. */
+  hash?: string;
   /** The last event seq the decision read (with `expectVersion`): events must continue from it. */
   seq: number;
   /**
