@@ -9,20 +9,33 @@ export type Clock = {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 };
 
+/** setTimeout's longest delay; a longer one fires after 1 ms, so longer sleeps wait in pieces of this size. */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
+
 export const systemClock: Clock = {
   now: () => Date.now(),
   sleep: (ms, signal) =>
     new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason ?? new CancelledError());
-      const timer = setTimeout(() => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve();
-      }, ms);
+      const until = Date.now() + ms;
+      let timer: ReturnType<typeof setTimeout>;
+      const arm = (left: number) => {
+        timer = setTimeout(
+          () => {
+            const rest = until - Date.now();
+            if (rest > 0) return arm(rest);
+            signal?.removeEventListener("abort", onAbort);
+            resolve();
+          },
+          Math.min(Math.max(left, 0), LONGEST_TIMER_MS),
+        );
+      };
       const onAbort = () => {
         clearTimeout(timer);
         reject(signal?.reason ?? new CancelledError());
       };
       signal?.addEventListener("abort", onAbort, { once: true });
+      arm(ms);
     }),
 };
 
