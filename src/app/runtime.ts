@@ -68,6 +68,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     storeUrl: config.STAFFROOM_STORE_URL,
     queueUrl: config.STAFFROOM_QUEUE_URL,
     retentionDays: config.STAFFROOM_RETENTION_DAYS,
+    ...(config.STAFFROOM_DATA_KEY ? { dataKey: config.STAFFROOM_DATA_KEY } : {}),
   });
   const { store } = drivers;
   const privacy = new PrivacyStore(store.namespace("privacy"));

@@ -1,12 +1,13 @@
 // Forget, end to end: when the engine forgets a teacher, their placeholder maps and roster go too, the
 // deletion is audited (counts only), and the store is compacted (SQLite: secure_delete is on, and the WAL is
 // checkpointed and truncated) so nothing stays readable in free pages or the WAL. Callers delete their own records (conversations, profiles, threads) before engine.forgetUser.
+
+import type { SharedStore } from "../drivers/types.ts";
 import type { EngineApi } from "../engine/api.ts";
-import type { Store } from "../engine/store.ts";
 import type { AuditLog } from "./audit.ts";
 import type { PrivacyStore } from "./store.ts";
 
-export type ForgetDeps = { store: Pick<Store, "compact">; privacy: PrivacyStore; audit: AuditLog };
+export type ForgetDeps = { store: Pick<SharedStore, "compact">; privacy: PrivacyStore; audit: AuditLog };
 
 export type ForgetCounts = { executions: number; maps: number; roster: number } & Record<string, number>;
 

@@ -12,6 +12,7 @@ describeWithServices("replicas on PostgreSQL (and BullMQ on Redis)", () => {
   const prefix = uniqueName("sr_replicas");
   const env = (queue: boolean) => ({
     STAFFROOM_STORE_URL: schema.storeUrl,
+    STAFFROOM_DATA_KEY: "5a".repeat(32),
     ...(queue ? { STAFFROOM_QUEUE_URL: `${redisUrl()}?prefix=${prefix}` } : {}),
     STAFFROOM_STANDARDS_DIR: "none",
     LOG_LEVEL: "silent",

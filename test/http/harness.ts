@@ -3,8 +3,9 @@
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
 import { z } from "zod";
+import { openStore, type Store } from "../../src/drivers/local/database.ts";
 import type { Clock, RegisteredWorkflow } from "../../src/engine/index.ts";
-import { createEngine, type Engine, openStore, type Store, WorkflowDefinition } from "../../src/engine/index.ts";
+import { createEngine, type Engine, WorkflowDefinition } from "../../src/engine/index.ts";
 import { type ApiOptions, createHttpServer, type HttpMount, type HttpServer, type HttpServerOptions } from "../../src/http/index.ts";
 import { silentLogger } from "../../src/log.ts";
 import { createOfflineProvider } from "../../src/model/index.ts";
