@@ -1,7 +1,11 @@
 // Process bootstrap shared by the CLI and the bot: store, model provider, engine and registered templates,
 // built once from the validated configuration and closed in the right order.
+
+import { chatOwners, chatStores } from "../chat/index.ts";
 import type { Config } from "../config.ts";
+import { SavedDocuments } from "../documents/index.ts";
 import { type Drivers, openDrivers, type SharedStore } from "../drivers/open.ts";
+import type { TeacherData } from "../drivers/types.ts";
 import type { EngineApi } from "../engine/api.ts";
 import { createEngine } from "../engine/index.ts";
 import type { Logger } from "../log.ts";
@@ -11,11 +15,13 @@ import { defaultModelConcurrency } from "../model/limits.ts";
 import {
   AuditLog,
   type ForgetCounts,
+  findStudent,
+  forgetStudent,
   forgetTeacher,
   loadRosterDir,
   PrivacyStore,
+  type StudentMatch,
   storeBoundary,
-  withPrivacyForget,
   workflowVocabulary,
 } from "../privacy/index.ts";
 import { type LoadProblem, loadTemplates, type StandardsSet, type Template } from "../templates/index.ts";
@@ -31,11 +37,20 @@ export type Runtime = {
   /** Placeholder maps and imported rosters. */
   privacy: PrivacyStore;
   audit: AuditLog;
-  /** Deletes a teacher's executions, maps and roster (callers delete their own records first), audited, then compacts. */
-  forgetTeacher(
-    userId: string,
-    how: { action: "forget" | "delete"; actor: string; counts?: Record<string, number> },
-  ): Promise<ForgetCounts>;
+  /** Documents saved as files (STAFFROOM_DOCUMENTS_DIR), listed per teacher. */
+  documents: SavedDocuments;
+  /** Every owner of a teacher's data, in the order forget calls them. */
+  owners: readonly TeacherData[];
+  /**
+   * The one forget (src/privacy/forget.ts): every owner in turn, then the teacher's data key, one compaction,
+   * one audit entry. `/staffroom forget`, `staffroom forget --user` and `DELETE /api/users/{id}` all call it.
+   */
+  forget(userId: string, how: { action: "forget" | "delete"; actor: string }): Promise<ForgetCounts>;
+  /**
+   * Forget by student: the executions whose inputs or outputs name the student (any case, diacritics, the
+   * whole name or a part); with `dryRun` only listed. Each owner deletes what it keeps of them.
+   */
+  forgetStudent(name: string, how: { actor: string; dryRun?: boolean }): Promise<{ matches: StudentMatch[]; counts: ForgetCounts }>;
   /** Every registered template, built-in and admin-defined, in display order. */
   templates: Template[];
   template(id: string): Template | undefined;
@@ -85,10 +100,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     },
   );
   let engine: EngineApi;
-  let rawEngine: EngineApi;
   let recovery: { close(): Promise<void> } | undefined;
   try {
-    rawEngine = createEngine({
+    engine = createEngine({
       executions: store.executions,
       ...(drivers.queue ? { queue: drivers.queue } : {}),
       model,
@@ -98,10 +112,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       defaultTimeoutMs: config.STAFFROOM_MODEL_TIMEOUT_MS,
       defaultModel: config.STAFFROOM_MODEL,
     });
-    for (const t of templates) rawEngine.register(t.workflow);
-    engine = withPrivacyForget(rawEngine, { store, privacy, audit });
+    for (const t of templates) engine.register(t.workflow);
     if (drivers.redis && options.clusterRecovery !== false) {
-      const ready = rawEngine;
+      const ready = engine;
       const { scheduleRecovery } = await import("../drivers/recovery.ts");
       recovery = scheduleRecovery({
         connection: drivers.redis,
@@ -116,6 +129,20 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     throw error;
   }
 
+  const documents = new SavedDocuments(store.namespace("documents"), config.STAFFROOM_DOCUMENTS_DIR);
+  const executionsOf = async (userId: string) => (await engine.list({ userId, limit: 1_000_000 })).map((r) => r.id);
+  const executions = engine;
+  // Readers of the engine's list first (the chat's outbox streams), the executions themselves last.
+  const owners: TeacherData[] = [
+    ...chatOwners(chatStores(store.namespace("chat")), executionsOf),
+    documents,
+    privacy,
+    {
+      name: "executions",
+      forgetUser: (userId) => executions.forgetUser(userId),
+      forgetStudent: (_userId, ids) => executions.forgetExecutions(ids),
+    },
+  ];
   const byId = new Map(templates.map((t) => [t.id, t]));
   let closing: Promise<void> | undefined;
   return {
@@ -126,7 +153,14 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     model,
     privacy,
     audit,
-    forgetTeacher: (userId, how) => forgetTeacher(rawEngine, { store, privacy, audit }, userId, how),
+    documents,
+    owners,
+    forget: (userId, how) => forgetTeacher(userId, owners, { keys: store.keys, store, audit }, how),
+    async forgetStudent(name, how) {
+      const matches = await findStudent(name, engine);
+      if (how.dryRun || matches.length === 0) return { matches, counts: {} };
+      return { matches, counts: await forgetStudent(name, matches, owners, { store, audit }, how) };
+    },
     templates,
     template: (id) => byId.get(id),
     loaded: { standards: set?.standards, problems: set?.problems ?? [] },

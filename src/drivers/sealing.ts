@@ -6,8 +6,11 @@ import type { KeyvStoreAdapter } from "keyv";
 import { open, seal } from "./crypto.ts";
 import type { DataKeys } from "./types.ts";
 
-/** Key segments that name the teacher a record belongs to (`chat:user:<id>`, `chat:profile:<id>#memory`, `roster:<id>`). */
-const OWNER_SEGMENT = /(?:^|:)(?:user|profile|form|last|roster):([^:#]+)/;
+/**
+ * Key segments that name the teacher a record belongs to: an encoded id (`chat:user:<id>`, `roster:<id>`), or
+ * the raw id that ends a profile's key (`chat:profile:<id>` and `chat:profile:<id>#memory`).
+ */
+const OWNER_SEGMENT = /(?:^|:)(?:user|form|last|roster):([^:#]+)|(?:^|:)profile:([^#]+)(?:#[a-z]+)?$/;
 
 /**
  * The teacher a record belongs to: the `userId` it carries (threads, executions' chat records,
@@ -18,6 +21,7 @@ export function recordOwner(key: string, value: unknown): string | undefined {
   if (value && typeof value === "object" && typeof (value as { userId?: unknown }).userId === "string")
     return (value as { userId: string }).userId;
   const m = OWNER_SEGMENT.exec(key);
+  if (m?.[2]) return m[2];
   if (!m?.[1]) return undefined;
   try {
     return decodeURIComponent(m[1]);

@@ -38,7 +38,12 @@ export interface DataKeys {
  * teacher and says how many records went.
  */
 export interface TeacherData {
-  /** What the owner keeps, as a reader says it ("executions", "documents"): the key of its count. */
+  /** What the owner keeps, as a reader says it ("executions", "saved documents"): the key of its count. */
   readonly name: string;
   forgetUser(userId: string): Promise<number>;
+  /**
+   * Forget by student: deletes what the owner keeps of these executions of the teacher (all of which name
+   * the student), and anything else of the teacher's that `student` finds its name in; returns how many records went.
+   */
+  forgetStudent?(userId: string, executionIds: readonly string[], student: { find(text: string): string | undefined }): Promise<number>;
 }

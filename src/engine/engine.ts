@@ -267,8 +267,12 @@ export class Engine implements EngineApi {
 
   /** Deletes every execution the user started (cancelling unfinished ones first), then compacts the store. */
   async forgetUser(userId: string): Promise<number> {
+    return this.forgetExecutions(await this.store.executionIdsOfUser(userId));
+  }
+
+  async forgetExecutions(executionIds: readonly string[]): Promise<number> {
     let count = 0;
-    for (const id of await this.store.executionIdsOfUser(userId)) {
+    for (const id of executionIds) {
       await this.cancel(id).catch(() => false);
       this.handlers.forget(id);
       if (await this.store.deleteExecution(id)) count++;
