@@ -107,6 +107,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<num
         rateLimitPerMinute: config.STAFFROOM_API_RATE_LIMIT,
         catalog: () => adminCatalog(runtime),
         knownNames: names,
+        forgetTeacher: (userId, actor) => runtime.forget(userId, { action: "delete", actor }),
       },
       readiness: async () => ({
         store: !stop.stopping && (await runtime.store.ping()),
