@@ -108,6 +108,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<num
         catalog: () => adminCatalog(runtime),
         knownNames: names,
         forgetTeacher: (userId, actor) => runtime.forget(userId, { action: "delete", actor }),
+        lastSweep: () => runtime.store.lastSweep(),
       },
       readiness: async () => ({
         store: !stop.stopping && (await runtime.store.ping()),

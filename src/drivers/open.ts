@@ -6,6 +6,7 @@ import { ConfigError } from "../errors.ts";
 import { parseDataKey } from "./crypto.ts";
 import { openStore } from "./local/database.ts";
 import { Retention } from "./retention.ts";
+import { SealedExecutionStore } from "./sealed-executions.ts";
 import type { SharedStore } from "./types.ts";
 import { chooseQueue, chooseStore, dataKeyProblems, driverProblems } from "./urls.ts";
 
@@ -33,6 +34,8 @@ export async function openDrivers(opts: {
   retentionDays?: number;
   /** STAFFROOM_DATA_KEY: required with PostgreSQL; the local store keeps a generated one beside its file when unset. */
   dataKey?: string;
+  /** How often the retention sweep runs after the one at open (default: 6 hours local, hourly PostgreSQL). */
+  sweepEveryMs?: number;
 }): Promise<Drivers> {
   const problems = [...driverProblems(opts.storeUrl, opts.queueUrl), ...dataKeyProblems(opts.storeUrl, opts.dataKey)];
   if (problems.length > 0) throw new ConfigError(problems);
@@ -45,16 +48,35 @@ export async function openDrivers(opts: {
       retentionDays: opts.retentionDays ?? 30,
       ...(opts.dataKey ? { dataKey: opts.dataKey } : {}),
     });
-    return { store, close: () => store.close() };
+    if (opts.sweepEveryMs !== undefined) store.retention.schedule(opts.sweepEveryMs);
+    // On a file, executions are sealed like every other teacher record; memory keeps nothing on disk.
+    if (storeChoice.kind === "memory") return { store, close: () => store.close() };
+    const sealed: SharedStore = {
+      executions: new SealedExecutionStore(store.executions, store.keys),
+      keys: store.keys,
+      namespace: (n) => store.namespace(n),
+      ping: () => store.ping(),
+      compact: () => store.compact(),
+      sweep: () => store.sweep(),
+      lastSweep: () => store.lastSweep(),
+      close: () => store.close(),
+    };
+    return { store: sealed, close: () => store.close() };
   }
   // Loaded only when chosen: a one-process install (and every CLI command) never pays for pg, ioredis or BullMQ.
   const { openPostgresStore } = await import("./postgres/open.ts");
   // The sweep runs on the drivers' one schedule (../retention.ts), not the execution store's own timer.
   const pg = await openPostgresStore(storeChoice, { ttlMs, dataKey: parseDataKey(opts.dataKey ?? "")!, sweepEveryMs: 0 });
   const retention = new Retention(pg.executions, pg.namespace("retention"));
-  retention.schedule(PG_SWEEP_EVERY_MS);
+  try {
+    await retention.sweep();
+  } catch (error) {
+    await pg.close();
+    throw error;
+  }
+  retention.schedule(opts.sweepEveryMs ?? PG_SWEEP_EVERY_MS);
   const store: SharedStore = {
-    executions: pg.executions,
+    executions: new SealedExecutionStore(pg.executions, pg.keys),
     keys: pg.keys,
     namespace: (n) => pg.namespace(n),
     ping: () => pg.executions.ping(),

@@ -48,6 +48,8 @@ export type ApiOptions = {
   catalog?: () => Catalog;
   /** Names the privacy layer knows for a run, kept out of document file names. */
   knownNames?: KnownNames;
+  /** When the store's retention sweep last ran (the admin dashboard shows it). */
+  lastSweep?: () => Promise<number | undefined>;
   /** The app's one forget, for DELETE /api/users/{user_id} (admin keys). */
   forgetTeacher?: (userId: string, actor: string) => Promise<Record<string, number>>;
 };
@@ -124,6 +126,7 @@ function buildApi(
       templates,
       catalog: options.catalog ?? (() => ({ standards: [], problems: [] })),
       health,
+      ...(options.lastSweep ? { lastSweep: options.lastSweep } : {}),
       logger: logger.child({ component: "admin" }),
     }),
     stopInvalidating,
