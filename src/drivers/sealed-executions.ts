@@ -44,6 +44,19 @@ class Box {
 }
 
 const CACHE_LIMIT = 10_000;
+/** Event facts that never hold a teacher's or a model's words. */
+const CLEAR_FACTS: ReadonlySet<string> = new Set([
+  "attempt",
+  "durationMs",
+  "delayMs",
+  "usage",
+  "chose",
+  "fallbackFrom",
+  "from",
+  "to",
+  "skipped",
+  "by",
+]);
 
 export class SealedExecutionStore implements ExecutionStore {
   readonly driver: string;
@@ -116,7 +129,10 @@ export class SealedExecutionStore implements ExecutionStore {
   }
 
   private sealEvent(b: Box, e: EngineEvent): EngineEvent {
-    return e.data ? { ...e, data: b.value(e.data) as Record<string, unknown> } : e;
+    // Facts that are only counts and names from the definition stay clear (a store may recognise the
+    // event a node state implies); anything else (a question, an answer, an error's words) is sealed.
+    if (!e.data || Object.keys(e.data).every((k) => CLEAR_FACTS.has(k))) return e;
+    return { ...e, data: b.value(e.data) as Record<string, unknown> };
   }
 
   private openEvent(b: Box, e: EngineEvent): EngineEvent {
