@@ -150,7 +150,12 @@ export class SealedExecutionStore implements ExecutionStore {
   private async sealNew(input: NewExecution): Promise<NewExecution> {
     const b = await this.box(input.header.userId, true);
     this.remember(input.header.id, input.header.userId);
-    return { ...input, header: this.sealHeader(b, input.header), events: input.events.map((e) => this.sealEvent(b, e)) };
+    return {
+      ...input,
+      header: this.sealHeader(b, input.header),
+      events: input.events.map((e) => this.sealEvent(b, e)),
+      ...(input.nodes ? { nodes: input.nodes.map((n) => this.sealNode(b, n)) } : {}),
+    };
   }
 
   // ---- owners ------------------------------------------------------------------------------------
