@@ -45,7 +45,7 @@ export type Runtime = {
    * The one forget (src/privacy/forget.ts): every owner in turn, then the teacher's data key, one compaction,
    * one audit entry. `/staffroom forget`, `staffroom forget --user` and `DELETE /api/users/{id}` all call it.
    */
-  forget(userId: string, how: { action: "forget" | "delete"; actor: string }): Promise<ForgetCounts>;
+  forget(userId: string, how: { action: "forget" | "delete"; actor: string; chat?: readonly TeacherData[] }): Promise<ForgetCounts>;
   /**
    * Forget by student: the executions whose inputs or outputs name the student (any case, diacritics, the
    * whole name or a part); with `dryRun` only listed. Each owner deletes what it keeps of them.
@@ -132,9 +132,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const documents = new SavedDocuments(store.namespace("documents"), config.STAFFROOM_DOCUMENTS_DIR);
   const executionsOf = async (userId: string) => (await engine.list({ userId, limit: 1_000_000 })).map((r) => r.id);
   const executions = engine;
-  // Readers of the engine's list first (the chat's outbox streams), the executions themselves last.
-  const owners: TeacherData[] = [
-    ...chatOwners(chatStores(store.namespace("chat")), executionsOf),
+  // Readers of the engine's list first (the chat's outbox streams), the executions themselves last. A
+  // running chat core passes its own chat owners (`how.chat`: the same records, under the core's locks).
+  const chat = chatOwners(chatStores(store.namespace("chat")), executionsOf);
+  const others: TeacherData[] = [
     documents,
     privacy,
     {
@@ -143,6 +144,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       forgetStudent: (_userId, ids) => executions.forgetExecutions(ids),
     },
   ];
+  const owners = [...chat, ...others];
   const byId = new Map(templates.map((t) => [t.id, t]));
   let closing: Promise<void> | undefined;
   return {
@@ -155,7 +157,13 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     audit,
     documents,
     owners,
-    forget: (userId, how) => forgetTeacher(userId, owners, { keys: store.keys, store, audit }, how),
+    forget: (userId, how) =>
+      forgetTeacher(
+        userId,
+        how.chat ? [...how.chat, ...others] : owners,
+        { keys: store.keys, store, audit },
+        { action: how.action, actor: how.actor },
+      ),
     async forgetStudent(name, how) {
       const matches = await findStudent(name, engine);
       if (how.dryRun || matches.length === 0) return { matches, counts: {} };

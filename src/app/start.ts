@@ -83,7 +83,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<num
       ...(extract ? { extract } : {}),
       ...(links ? { links } : {}),
       knownNames: names,
-      forgetTeacher: (userId) => runtime.forget(userId, { action: "forget", actor: userId }),
+      forgetTeacher: (userId, chat) => runtime.forget(userId, { action: "forget", actor: userId, chat }),
     });
     const core = parts.core;
 

@@ -9,6 +9,7 @@ import { specOf } from "../conversation/spec.ts";
 import { ConversationStore } from "../conversation/store.ts";
 import { type KnownNames, namesToHide } from "../documents/files.ts";
 import type { LinkSigner } from "../documents/links.ts";
+import type { TeacherData } from "../drivers/types.ts";
 import type { EngineApi } from "../engine/api.ts";
 import type { ExecutionRecord, Origin } from "../engine/records.ts";
 import { type Logger, silentLogger } from "../log.ts";
@@ -55,7 +56,7 @@ export type ChatCoreOptions = {
    * The app's one forget over every owner of a teacher's data (app/runtime.ts); without it, forget covers
    * the chat's own records and the engine's executions.
    */
-  forgetTeacher?: (userId: string) => Promise<Record<string, number>>;
+  forgetTeacher?: (userId: string, chat: readonly TeacherData[]) => Promise<Record<string, number>>;
 };
 
 export class ChatContext {
@@ -96,19 +97,21 @@ export class ChatContext {
     this.profiles = new ProfileStore(options.keyv);
     this.outbox = new Outbox(options.outbox ?? new KeyvOutboxStore(options.keyv));
     const engine = this.engine;
-    const owners = [
-      ...chatOwners(
-        {
-          records: this.records,
-          conversations: this.conversations,
-          profiles: this.profiles,
-          outbox: { delete: (s) => this.outbox.forget(s) },
-        },
-        async (userId) => (await engine.list({ userId, limit: 1_000_000 })).map((r) => r.id),
-      ),
-      { name: "executions", forgetUser: (userId: string) => engine.forgetUser(userId) },
-    ];
-    this.forgetTeacher = options.forgetTeacher ?? ((userId) => forgetTeacher(userId, owners, {}, { action: "forget", actor: userId }));
+    // The core's own stores (and their in-process locks) stand for the chat's data in the app's forget.
+    const chat = chatOwners(
+      {
+        records: this.records,
+        conversations: this.conversations,
+        profiles: this.profiles,
+        outbox: { delete: (s) => this.outbox.forget(s) },
+      },
+      async (userId) => (await engine.list({ userId, limit: 1_000_000 })).map((r) => r.id),
+    );
+    const own = [...chat, { name: "executions", forgetUser: (userId: string) => engine.forgetUser(userId) }];
+    const port = options.forgetTeacher;
+    this.forgetTeacher = port
+      ? (userId) => port(userId, chat)
+      : (userId) => forgetTeacher(userId, own, {}, { action: "forget", actor: userId });
   }
 
   /** Moves a thread to its next phase (see lifecycle.ts); the caller saves the record. */

@@ -62,7 +62,7 @@ async function fill(env: Record<string, string>): Promise<World> {
     templates: teacherTemplates(rt.templates),
     keyv: rt.store.namespace("chat"),
     progressIntervalMs: 0,
-    forgetTeacher: (userId) => rt.forget(userId, { action: "forget", actor: userId }),
+    forgetTeacher: (userId, chat) => rt.forget(userId, { action: "forget", actor: userId, chat }),
   });
   const d = new Driver(core, TEACHER, { saveDocument: (doc, user) => rt.documents.save(user.id, doc) });
   expect(await d.say(`/lesson-plan 5th grade science ${marker} volcanoes 45 min`)).toContain("Saved:");
