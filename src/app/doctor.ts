@@ -78,7 +78,15 @@ export async function checkStore(config: Config): Promise<DoctorLine[]> {
       return [
         fail("store", `${file} is writable but in ${mode} journal mode, not WAL; it may be on a network drive: move it to a local disk`),
       ];
-    return [pass("store", `${file} is writable, WAL mode, ${megabytes(size)}`)];
+    return [
+      pass("store", `${file} is writable, WAL mode, ${megabytes(size)}`),
+      pass(
+        "data key",
+        config.STAFFROOM_DATA_KEY
+          ? "STAFFROOM_DATA_KEY wraps each teacher's data key"
+          : `generated and kept in ${file}.key (whoever reads it and the database reads everything); set STAFFROOM_DATA_KEY and keep it out of backups for a real deployment`,
+      ),
+    ];
   } catch (error) {
     return [fail("store", `${describeError(error)} Check STAFFROOM_STORE_URL and the folder's permissions.`)];
   } finally {
