@@ -1,6 +1,6 @@
-// Sealing benchmark (area "sealing"): what sealing a teacher's executions costs: the same 20-node chains through the engine on a SQLite file,
-// with the plain local driver and with SealedExecutionStore over it (the app's setting), interleaved in
-// the same run; the row is the ratio of their medians (the plain driver is the floor).
+// The sealing area of `npm run bench`: what sealing a teacher's executions costs. The same 20-node chains run
+// through the engine on a SQLite file with the plain local driver and with SealedExecutionStore over it (the
+// app's setting), interleaved in the same run; the row is the ratio of their medians (the plain one is the floor).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
