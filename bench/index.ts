@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { type BenchRow, renderRows } from "./lib.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const areas = ["engine", "slack", "discord", "http", "conversation", "privacy"] as const;
+const areas = ["engine", "slack", "discord", "http", "conversation", "privacy", "sealing"] as const;
 
 const rows: BenchRow[] = [];
 for (const area of areas) {

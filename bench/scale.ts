@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { openPostgresStore } from "../src/drivers/postgres/open.ts";
-import { chooseStore } from "../src/drivers/select.ts";
+import { chooseStore } from "../src/drivers/urls.ts";
 import {
   callsPerStep,
   inFlight,

@@ -4,7 +4,8 @@
 // `npm run eval -- --update` rewrites the baseline (commit it with the change that moved the scores).
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { createEngine, openStore } from "../src/engine/index.ts";
+import { openStore } from "../src/drivers/local/database.ts";
+import { createEngine } from "../src/engine/index.ts";
 import { createOfflineProvider } from "../src/model/offline.ts";
 import { createOpenAIProvider } from "../src/model/openai.ts";
 import type { ModelProvider } from "../src/model/types.ts";

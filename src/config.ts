@@ -2,7 +2,7 @@
 // Every problem is reported in one clear line; the README's configuration table mirrors this file.
 import { existsSync, statSync } from "node:fs";
 import { z } from "zod";
-import { driverProblems } from "./drivers/select.ts";
+import { DEFAULT_STORE_URL, dataKeyProblems, driverProblems } from "./drivers/urls.ts";
 import { ConfigError } from "./errors.ts";
 
 const optionalString = z
@@ -43,7 +43,9 @@ const url = z
 
 export const ConfigSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  STAFFROOM_STORE_URL: z.string().trim().min(1).default("sqlite://data/staffroom.sqlite"),
+  STAFFROOM_STORE_URL: z.string().trim().min(1).default(DEFAULT_STORE_URL),
+  /** Wraps every teacher's data key (checked with the store URL in crossProblems); unset: a local key beside the SQLite file. */
+  STAFFROOM_DATA_KEY: optionalString,
   STAFFROOM_QUEUE_URL: z.string().trim().min(1).default("local:"),
   STAFFROOM_RETENTION_DAYS: int(30, 1, 3650),
   STAFFROOM_MODEL_PROVIDER: z.enum(["openai", "offline"]).optional(),
@@ -174,6 +176,7 @@ function crossProblems(env: NodeJS.ProcessEnv): string[] {
     "is required with STAFFROOM_MODEL_PROVIDER=openai (or set OPENAI_BASE_URL for a local server)",
   );
   problems.push(...driverProblems(v("STAFFROOM_STORE_URL"), v("STAFFROOM_QUEUE_URL")));
+  problems.push(...dataKeyProblems(v("STAFFROOM_STORE_URL"), v("STAFFROOM_DATA_KEY")));
   const publicKey = v("DISCORD_PUBLIC_KEY");
   need(
     Boolean(publicKey && !/^[0-9a-f]{64}$/i.test(publicKey)),

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { discordTokenBotId, loadConfig } from "../src/config.ts";
-import { chooseQueue, chooseStore } from "../src/drivers/select.ts";
+import { chooseQueue, chooseStore } from "../src/drivers/urls.ts";
 import { ConfigError } from "../src/errors.ts";
 
 function problemsOf(env: Record<string, string>): string[] {
@@ -154,7 +154,9 @@ describe("configuration from the environment", () => {
     const cluster = loadConfig({
       STAFFROOM_STORE_URL: "postgres://app@db:5432/staffroom?schema=district",
       STAFFROOM_QUEUE_URL: "redis://cache:6379",
+      STAFFROOM_DATA_KEY: "ab".repeat(32),
     });
+    expect(chooseStore("sqlite://data/x.sqlite")).toEqual({ kind: "sqlite", url: "sqlite://data/x.sqlite", file: "data/x.sqlite" });
     expect(chooseStore(cluster.STAFFROOM_STORE_URL)).toEqual({
       kind: "postgres",
       url: "postgres://app@db:5432/staffroom?schema=district",
@@ -172,7 +174,18 @@ describe("configuration from the environment", () => {
       prefix: "district-7",
     });
     // PostgreSQL with the in-process queue is a valid single-process set-up.
-    expect(problemsOf({ STAFFROOM_STORE_URL: "postgresql://db/x" })).toEqual([]);
+    expect(problemsOf({ STAFFROOM_STORE_URL: "postgresql://db/x", STAFFROOM_DATA_KEY: "ab".repeat(32) })).toEqual([]);
+  });
+
+  it("needs STAFFROOM_DATA_KEY with a shared store and checks its format; the local store makes its own", () => {
+    expect(problemsOf({ STAFFROOM_STORE_URL: "postgresql://db/x" })).toEqual([
+      "STAFFROOM_DATA_KEY: is required with a PostgreSQL store (every replica must share it); make one with openssl rand -hex 32 and keep it out of the database's backups",
+    ]);
+    expect(problemsOf({ STAFFROOM_DATA_KEY: "secret" })).toEqual([
+      "STAFFROOM_DATA_KEY: should be 64 hex characters (make one with openssl rand -hex 32)",
+    ]);
+    expect(problemsOf({ STAFFROOM_DATA_KEY: Buffer.alloc(32, 7).toString("base64") })).toEqual([]);
+    expect(problemsOf({})).toEqual([]);
   });
 
   it("refuses a Redis queue over a SQLite or memory store in one sentence, and names bad URLs", () => {

@@ -5,7 +5,9 @@ import { readFileSync, statSync } from "node:fs";
 import { checkDiscordApplication, checkDiscordToken } from "../adapters/discord/preflight.ts";
 import { checkSlackAppToken, checkSlackBotToken } from "../adapters/slack/preflight.ts";
 import { type Config, loadConfig } from "../config.ts";
-import { openStore } from "../engine/index.ts";
+import { openStore } from "../drivers/local/database.ts";
+import { openDrivers } from "../drivers/open.ts";
+import { chooseStore } from "../drivers/urls.ts";
 import { ConfigError, describeError } from "../errors.ts";
 import { createOpenAIProvider } from "../model/index.ts";
 import { loadStandards, loadTemplates, SAMPLE_STANDARDS_DIR } from "../templates/index.ts";
@@ -52,11 +54,16 @@ function fileSize(path: string): number {
 
 export async function checkStore(config: Config): Promise<DoctorLine[]> {
   const url = config.STAFFROOM_STORE_URL;
-  if (url.startsWith("memory:"))
+  const choice = chooseStore(url);
+  if (choice?.kind === "memory")
     return [pass("store", "memory: keeps nothing once the process stops; set STAFFROOM_STORE_URL=sqlite://… to keep work")];
+  if (choice?.kind === "postgres") return checkSharedStore(config, choice.schema);
   let store: Awaited<ReturnType<typeof openStore>> | undefined;
   try {
-    store = await openStore(url, { retentionDays: config.STAFFROOM_RETENTION_DAYS });
+    store = await openStore(url, {
+      retentionDays: config.STAFFROOM_RETENTION_DAYS,
+      ...(config.STAFFROOM_DATA_KEY ? { dataKey: config.STAFFROOM_DATA_KEY } : {}),
+    });
     const kv = store.namespace("doctor");
     const probe = `probe-${process.pid}-${Date.now()}`;
     await kv.set(probe, { at: Date.now() });
@@ -65,13 +72,21 @@ export async function checkStore(config: Config): Promise<DoctorLine[]> {
     if (!back) return [fail("store", `${url} accepted a write but did not read it back; check the disk and the file's permissions`)];
     const rows = (await store.query("PRAGMA journal_mode")) as { journal_mode?: string }[];
     const mode = String(rows[0]?.journal_mode ?? "unknown").toLowerCase();
-    const file = url.slice("sqlite://".length);
+    const file = choice?.kind === "sqlite" ? choice.file : url;
     const size = fileSize(file) + fileSize(`${file}-wal`) + fileSize(`${file}-shm`);
     if (mode !== "wal")
       return [
         fail("store", `${file} is writable but in ${mode} journal mode, not WAL; it may be on a network drive: move it to a local disk`),
       ];
-    return [pass("store", `${file} is writable, WAL mode, ${megabytes(size)}`)];
+    return [
+      pass("store", `${file} is writable, WAL mode, ${megabytes(size)}`),
+      pass(
+        "data key",
+        config.STAFFROOM_DATA_KEY
+          ? "STAFFROOM_DATA_KEY wraps each teacher's data key"
+          : `generated and kept in ${file}.key (whoever reads it and the database reads everything); set STAFFROOM_DATA_KEY and keep it out of backups for a real deployment`,
+      ),
+    ];
   } catch (error) {
     return [fail("store", `${describeError(error)} Check STAFFROOM_STORE_URL and the folder's permissions.`)];
   } finally {
@@ -224,4 +239,24 @@ export async function checkFolders(config: Config): Promise<DoctorLine[]> {
       ),
     );
   return lines;
+}
+
+/** PostgreSQL: opened as the app opens it (migrations, data keys), then asked to answer. */
+async function checkSharedStore(config: Config, schema: string): Promise<DoctorLine[]> {
+  try {
+    const drivers = await openDrivers({
+      storeUrl: config.STAFFROOM_STORE_URL,
+      retentionDays: config.STAFFROOM_RETENTION_DAYS,
+      ...(config.STAFFROOM_DATA_KEY ? { dataKey: config.STAFFROOM_DATA_KEY } : {}),
+    });
+    try {
+      return (await drivers.store.ping())
+        ? [pass("store", `PostgreSQL answers (schema ${schema})`)]
+        : [fail("store", "PostgreSQL opened but does not answer; check the server")];
+    } finally {
+      await drivers.close();
+    }
+  } catch (error) {
+    return [fail("store", `${describeError(error)} Check STAFFROOM_STORE_URL.`)];
+  }
 }

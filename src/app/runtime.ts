@@ -1,7 +1,11 @@
 // Process bootstrap shared by the CLI and the bot: store, model provider, engine and registered templates,
 // built once from the validated configuration and closed in the right order.
+
+import { chatOwners, chatStores } from "../chat/index.ts";
 import type { Config } from "../config.ts";
+import { SavedDocuments } from "../documents/index.ts";
 import { type Drivers, openDrivers, type SharedStore } from "../drivers/open.ts";
+import type { TeacherData } from "../drivers/types.ts";
 import type { EngineApi } from "../engine/api.ts";
 import { createEngine } from "../engine/index.ts";
 import type { Logger } from "../log.ts";
@@ -11,11 +15,13 @@ import { defaultModelConcurrency } from "../model/limits.ts";
 import {
   AuditLog,
   type ForgetCounts,
+  findStudent,
+  forgetStudent,
   forgetTeacher,
   loadRosterDir,
   PrivacyStore,
+  type StudentMatch,
   storeBoundary,
-  withPrivacyForget,
   workflowVocabulary,
 } from "../privacy/index.ts";
 import { type LoadProblem, loadTemplates, type StandardsSet, type Template } from "../templates/index.ts";
@@ -31,11 +37,20 @@ export type Runtime = {
   /** Placeholder maps and imported rosters. */
   privacy: PrivacyStore;
   audit: AuditLog;
-  /** Deletes a teacher's executions, maps and roster (callers delete their own records first), audited, then compacts. */
-  forgetTeacher(
-    userId: string,
-    how: { action: "forget" | "delete"; actor: string; counts?: Record<string, number> },
-  ): Promise<ForgetCounts>;
+  /** Documents saved as files (STAFFROOM_DOCUMENTS_DIR), listed per teacher. */
+  documents: SavedDocuments;
+  /** Every owner of a teacher's data, in the order forget calls them. */
+  owners: readonly TeacherData[];
+  /**
+   * The one forget (src/privacy/forget.ts): every owner in turn, then the teacher's data key, one compaction,
+   * one audit entry. `/staffroom forget`, `staffroom forget --user` and `DELETE /api/users/{id}` all call it.
+   */
+  forget(userId: string, how: { action: "forget" | "delete"; actor: string; chat?: readonly TeacherData[] }): Promise<ForgetCounts>;
+  /**
+   * Forget by student: the executions whose inputs or outputs name the student (any case, diacritics, the
+   * whole name or a part); with `dryRun` only listed. Each owner deletes what it keeps of them.
+   */
+  forgetStudent(name: string, how: { actor: string; dryRun?: boolean }): Promise<{ matches: StudentMatch[]; counts: ForgetCounts }>;
   /** Every registered template, built-in and admin-defined, in display order. */
   templates: Template[];
   template(id: string): Template | undefined;
@@ -68,6 +83,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     storeUrl: config.STAFFROOM_STORE_URL,
     queueUrl: config.STAFFROOM_QUEUE_URL,
     retentionDays: config.STAFFROOM_RETENTION_DAYS,
+    ...(config.STAFFROOM_DATA_KEY ? { dataKey: config.STAFFROOM_DATA_KEY } : {}),
   });
   const { store } = drivers;
   const privacy = new PrivacyStore(store.namespace("privacy"));
@@ -84,10 +100,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     },
   );
   let engine: EngineApi;
-  let rawEngine: EngineApi;
   let recovery: { close(): Promise<void> } | undefined;
   try {
-    rawEngine = createEngine({
+    engine = createEngine({
       executions: store.executions,
       ...(drivers.queue ? { queue: drivers.queue } : {}),
       model,
@@ -97,10 +112,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       defaultTimeoutMs: config.STAFFROOM_MODEL_TIMEOUT_MS,
       defaultModel: config.STAFFROOM_MODEL,
     });
-    for (const t of templates) rawEngine.register(t.workflow);
-    engine = withPrivacyForget(rawEngine, { store, privacy, audit });
+    for (const t of templates) engine.register(t.workflow);
     if (drivers.redis && options.clusterRecovery !== false) {
-      const ready = rawEngine;
+      const ready = engine;
       const { scheduleRecovery } = await import("../drivers/recovery.ts");
       recovery = scheduleRecovery({
         connection: drivers.redis,
@@ -115,6 +129,22 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     throw error;
   }
 
+  const documents = new SavedDocuments(store.namespace("documents"), config.STAFFROOM_DOCUMENTS_DIR);
+  const executionsOf = async (userId: string) => (await engine.list({ userId, limit: 1_000_000 })).map((r) => r.id);
+  const executions = engine;
+  // Readers of the engine's list first (the chat's outbox streams), the executions themselves last. A
+  // running chat core passes its own chat owners (`how.chat`: the same records, under the core's locks).
+  const chat = chatOwners(chatStores(store.namespace("chat")), executionsOf);
+  const others: TeacherData[] = [
+    documents,
+    privacy,
+    {
+      name: "executions",
+      forgetUser: (userId) => executions.forgetUser(userId),
+      forgetStudent: (_userId, ids) => executions.forgetExecutions(ids),
+    },
+  ];
+  const owners = [...chat, ...others];
   const byId = new Map(templates.map((t) => [t.id, t]));
   let closing: Promise<void> | undefined;
   return {
@@ -125,7 +155,20 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     model,
     privacy,
     audit,
-    forgetTeacher: (userId, how) => forgetTeacher(rawEngine, { store, privacy, audit }, userId, how),
+    documents,
+    owners,
+    forget: (userId, how) =>
+      forgetTeacher(
+        userId,
+        how.chat ? [...how.chat, ...others] : owners,
+        { keys: store.keys, store, audit },
+        { action: how.action, actor: how.actor },
+      ),
+    async forgetStudent(name, how) {
+      const matches = await findStudent(name, engine);
+      if (how.dryRun || matches.length === 0) return { matches, counts: {} };
+      return { matches, counts: await forgetStudent(name, matches, owners, { store, audit }, how) };
+    },
     templates,
     template: (id) => byId.get(id),
     loaded: { standards: set?.standards, problems: set?.problems ?? [] },

@@ -9,7 +9,7 @@ import { SLACK_EVENTS_PATH, type SlackHandle, startSlack } from "../adapters/sla
 import { createChatCore, type StaffroomChatCore } from "../chat/index.ts";
 import type { Config } from "../config.ts";
 import { createModelExtractor } from "../conversation/index.ts";
-import { createLinkSigner, knownNames, saveDocumentFiles } from "../documents/index.ts";
+import { createLinkSigner, knownNames } from "../documents/index.ts";
 import { describeError, StaffroomError } from "../errors.ts";
 import { type AdminCatalog, createHttpServer, type HttpMount, type HttpServer, printMount } from "../http/index.ts";
 import type { Logger } from "../log.ts";
@@ -83,6 +83,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<num
       ...(extract ? { extract } : {}),
       ...(links ? { links } : {}),
       knownNames: names,
+      forgetTeacher: (userId, chat) => runtime.forget(userId, { action: "forget", actor: userId, chat }),
     });
     const core = parts.core;
 
@@ -106,6 +107,8 @@ export async function startBot(config: Config, options: BotOptions): Promise<num
         rateLimitPerMinute: config.STAFFROOM_API_RATE_LIMIT,
         catalog: () => adminCatalog(runtime),
         knownNames: names,
+        forgetTeacher: (userId, actor) => runtime.forget(userId, { action: "delete", actor }),
+        lastSweep: () => runtime.store.lastSweep(),
       },
       readiness: async () => ({
         store: !stop.stopping && (await runtime.store.ping()),
@@ -179,11 +182,11 @@ export async function startBot(config: Config, options: BotOptions): Promise<num
     }
 
     if (consoleMode) {
-      const documentsDir = config.STAFFROOM_DOCUMENTS_DIR;
       parts.console = startConsole({
         core,
         logger,
-        saveDocument: (doc) => saveDocumentFiles(documentsDir, doc),
+        // Listed under the teacher, so forget deletes the files too.
+        saveDocument: (doc, user) => runtime.documents.save(user.id, doc),
         pasteMs: config.STAFFROOM_CONSOLE_PASTE_MS,
         ...(options.input ? { input: options.input } : {}),
         ...(options.output ? { output: options.output } : {}),

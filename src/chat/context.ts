@@ -9,16 +9,19 @@ import { specOf } from "../conversation/spec.ts";
 import { ConversationStore } from "../conversation/store.ts";
 import { type KnownNames, namesToHide } from "../documents/files.ts";
 import type { LinkSigner } from "../documents/links.ts";
+import type { TeacherData } from "../drivers/types.ts";
 import type { EngineApi } from "../engine/api.ts";
 import type { ExecutionRecord, Origin } from "../engine/records.ts";
 import { type Logger, silentLogger } from "../log.ts";
 import { activeConversations } from "../metrics.ts";
+import { forgetTeacher } from "../privacy/forget.ts";
 import type { RenderedDocument, Template } from "../templates/types.ts";
 import { KeyedMutex } from "../util/mutex.ts";
 import { shorten } from "../util/shorten.ts";
 import { type Checklist, createChecklist } from "./checklist.ts";
 import type { Inbound, OutDocument, Surface, SurfaceName, ThreadRef } from "./contract.ts";
 import type { Follower } from "./follower.ts";
+import { chatOwners } from "./forget.ts";
 import { type HistoryEntry, historyOf } from "./history.ts";
 import { type LifecycleEvent, nextPhase } from "./lifecycle.ts";
 import { documentOf } from "./messages.ts";
@@ -49,6 +52,11 @@ export type ChatCoreOptions = {
   links?: LinkSigner;
   /** The names the privacy layer knows for a run (kept out of file names); see documents' knownNames. */
   knownNames?: KnownNames;
+  /**
+   * The app's one forget over every owner of a teacher's data (app/runtime.ts); without it, forget covers
+   * the chat's own records and the engine's executions.
+   */
+  forgetTeacher?: (userId: string, chat: readonly TeacherData[]) => Promise<Record<string, number>>;
 };
 
 export class ChatContext {
@@ -66,6 +74,7 @@ export class ChatContext {
   readonly extract: FieldExtractor | undefined;
   readonly links: LinkSigner | undefined;
   readonly knownNames: KnownNames | undefined;
+  readonly forgetTeacher: (userId: string) => Promise<Record<string, number>>;
   readonly surfaces = new Map<SurfaceName, Surface>();
   readonly followers = new Map<string, Follower>();
   readonly locks = new KeyedMutex();
@@ -87,6 +96,22 @@ export class ChatContext {
     this.conversations = new ConversationStore(options.keyv, this.ttlMs);
     this.profiles = new ProfileStore(options.keyv);
     this.outbox = new Outbox(options.outbox ?? new KeyvOutboxStore(options.keyv));
+    const engine = this.engine;
+    // The core's own stores (and their in-process locks) stand for the chat's data in the app's forget.
+    const chat = chatOwners(
+      {
+        records: this.records,
+        conversations: this.conversations,
+        profiles: this.profiles,
+        outbox: { delete: (s) => this.outbox.forget(s) },
+      },
+      async (userId) => (await engine.list({ userId, limit: 1_000_000 })).map((r) => r.id),
+    );
+    const own = [...chat, { name: "executions", forgetUser: (userId: string) => engine.forgetUser(userId) }];
+    const port = options.forgetTeacher;
+    this.forgetTeacher = port
+      ? (userId) => port(userId, chat)
+      : (userId) => forgetTeacher(userId, own, {}, { action: "forget", actor: userId });
   }
 
   /** Moves a thread to its next phase (see lifecycle.ts); the caller saves the record. */

@@ -156,6 +156,27 @@ export class ChatRecords {
     return index;
   }
 
+  /**
+   * Deletes the records of some of a user's executions and of every thread that ran one of them (its draft
+   * holds their inputs and markdown); returns the thread keys deleted.
+   */
+  async deleteExecutions(userId: string, executionIds: readonly string[]): Promise<string[]> {
+    const ids = new Set(executionIds);
+    const gone: string[] = [];
+    await this.lists.run(async () => {
+      const index = await this.user(userId);
+      for (const key of index.threads) {
+        const rec = await this.keyv.get<ThreadRecord>(`chat:thread:${key}`);
+        if (rec?.executionIds.some((id) => ids.has(id))) gone.push(key);
+      }
+      const next = { threads: index.threads.filter((k) => !gone.includes(k)), executions: index.executions.filter((id) => !ids.has(id)) };
+      await this.keyv.set(`chat:user:${encodeURIComponent(userId)}`, next);
+    });
+    for (const key of gone) await this.keyv.delete(`chat:thread:${key}`);
+    for (const id of ids) await this.deleteExec(id);
+    return gone;
+  }
+
   /** The thread a user last opened per surface and channel (the console continues it after a restart). */
   async setLast(userId: string, thread: ThreadRef): Promise<void> {
     await this.lists.run(async () => {

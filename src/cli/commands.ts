@@ -467,6 +467,13 @@ Usage: staffroom <command> [options]
   stats [template] [--json]           Success rate and timings per template and node
   cancel <id|number> [--user=id]      Cancel a running or waiting execution
   resume [--json]                     Resume executions a crash left running and wait for them
+  forget --user <id> [--json]         Delete everything kept about one teacher (every surface, CLI and API included):
+                                      executions, chat records, conversations, profile, placeholder maps, saved
+                                      documents, then their data key
+  admin forget-student "<name>" [--dry-run] [--json]
+                                      Delete every execution whose inputs or outputs name the student (any case,
+                                      with or without accents, the whole name or a part), with its chat threads,
+                                      placeholder maps and saved documents naming them; --dry-run only lists them
   discord register                    Register the Discord slash commands (guild-scoped with DISCORD_GUILD_IDS)
   help                                This text
 

@@ -20,6 +20,7 @@ import {
   statsCommand,
   templatesCommand,
 } from "./commands.ts";
+import { adminCommand, forgetCommand } from "./data.ts";
 import { STANDARDS_HELP, standardsCommand } from "./standards.ts";
 import { validateCommand } from "./validate.ts";
 
@@ -81,6 +82,8 @@ const COMMANDS: Record<string, Command> = {
   stats: withRuntime(statsCommand),
   cancel: withRuntime(cancelCommand),
   resume: withRuntime(resumeCommand, { notices: true }),
+  forget: withRuntime(forgetCommand),
+  admin: withRuntime(adminCommand),
 };
 
 /** Commands that read the environment themselves instead of failing on a bad configuration. */

@@ -25,3 +25,4 @@ export {
 export { escapeHtml, toHtml } from "./html.ts";
 export { createLinkSigner, DEFAULT_LINK_DAYS, type LinkCheck, type LinkSigner, PRINT_PATH } from "./links.ts";
 export { saveDocumentFiles } from "./save.ts";
+export { SavedDocuments, shred } from "./saved.ts";

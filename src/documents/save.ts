@@ -34,13 +34,16 @@ export async function saveDocumentFiles(
   dir: string,
   doc: RenderedDocument & { files?: Built },
   formats: readonly ExportFormat[] = ["docx", "md"],
+  /** Told the paths before any is written (SavedDocuments lists them under the teacher first). */
+  beforeWrite?: (paths: string[]) => Promise<void>,
 ): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const paths: string[] = [];
   const parts = [doc, ...(doc.companions ?? [])].map((d) => ({ doc: d }));
   const built = doc.files?.length === parts.length ? doc.files : undefined;
-  const names = [];
+  const names: string[] = [];
   for (const [i, p] of parts.entries()) names.push(await freeName(dir, built?.[i]?.filename ?? p.doc.filename, formats));
+  await beforeWrite?.(formats.flatMap((format) => parts.map((_, i) => join(dir, withExtension(names[i]!, format)))));
   for (const format of formats) {
     for (const [i, p] of parts.entries()) {
       const path = join(dir, withExtension(names[i]!, format));

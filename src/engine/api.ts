@@ -95,6 +95,8 @@ export interface EngineApi {
   stats(templateId?: string): Promise<WorkflowStats[]>;
   /** Delete every execution a user started, however many, with everything keyed to them (teacher `forget`); returns how many. */
   forgetUser(userId: string): Promise<number>;
+  /** Delete these executions (cancelling unfinished ones first), e.g. every one naming a student; returns how many went. */
+  forgetExecutions(executionIds: readonly string[]): Promise<number>;
   /** Make deletions physical in the store (sqlite: WAL checkpoint TRUNCATE); call after deleting records of a user. */
   compact(): Promise<void>;
   /** Stop timers, wait for in-flight writes, close nothing owned by others. */

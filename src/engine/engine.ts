@@ -27,15 +27,14 @@ import { errorInfo, Handlers } from "./run/handlers.ts";
 import { reconcile } from "./run/reconcile.ts";
 import { toWorkflowStats } from "./stats.ts";
 import type { ExecutionStore } from "./store/types.ts";
-import type { Store } from "./store.ts";
 import { type Clock, systemClock } from "./timing.ts";
 
 const WAIT_POLL_MS = 1_000;
 const WAKES: ReadonlySet<string> = new Set(["execution.waiting", "execution.completed", "execution.failed", "execution.cancelled"]);
 
 export type EngineOptions = {
-  /** The local store (its `executions` driver is used unless `executions` is given). */
-  store?: Store;
+  /** A database holding an ExecutionStore driver (the local SQLite/memory one); used unless `executions` is given. */
+  store?: { executions: ExecutionStore };
   /** An ExecutionStore driver (PostgreSQL, ...); defaults to `store.executions`. */
   executions?: ExecutionStore;
   /** A WorkQueue driver; defaults to the in-process LocalWorkQueue. */
@@ -268,8 +267,12 @@ export class Engine implements EngineApi {
 
   /** Deletes every execution the user started (cancelling unfinished ones first), then compacts the store. */
   async forgetUser(userId: string): Promise<number> {
+    return this.forgetExecutions(await this.store.executionIdsOfUser(userId));
+  }
+
+  async forgetExecutions(executionIds: readonly string[]): Promise<number> {
     let count = 0;
-    for (const id of await this.store.executionIdsOfUser(userId)) {
+    for (const id of executionIds) {
       await this.cancel(id).catch(() => false);
       this.handlers.forget(id);
       if (await this.store.deleteExecution(id)) count++;

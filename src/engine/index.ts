@@ -9,6 +9,5 @@ export * from "./records.ts";
 export * from "./schema.ts";
 export { LocalExecutionStore, localOwner } from "./store/local.ts";
 export type * from "./store/types.ts";
-export { openStore, Store, type StoreOptions } from "./store.ts";
 export { type Clock, systemClock } from "./timing.ts";
 export { type Problem, type Registries, validateWorkflow } from "./validate.ts";

@@ -3,10 +3,27 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { HttpProblem } from "./problem.ts";
 
+/**
+ * What a key may do. "api": today's keys (start, read, cancel and answer executions). "admin": also what only
+ * an administrator may do (delete a teacher's data). A key listed as `admin:<key>` in STAFFROOM_API_KEYS is an
+ * admin key; the key itself is the part after `admin:`.
+ */
+export type ApiScope = "api" | "admin";
+
 export type ApiKeyCheck = {
   /** Which key matched, as a short stable id safe to log (never the key itself); undefined when none did. */
   keyId: string | undefined;
+  /** The matched key's scope; undefined when none matched. */
+  scope?: ApiScope;
 };
+
+const ADMIN_PREFIX = "admin:";
+
+/** One entry of STAFFROOM_API_KEYS: its key and scope (pure). */
+export function parseApiKey(entry: string): { key: string; scope: ApiScope } {
+  const t = entry.trim();
+  return t.startsWith(ADMIN_PREFIX) ? { key: t.slice(ADMIN_PREFIX.length).trim(), scope: "admin" } : { key: t, scope: "api" };
+}
 
 function digest(text: string): Buffer {
   return createHash("sha256").update(text, "utf8").digest();
@@ -18,10 +35,12 @@ export function apiKeyId(key: string): string {
 }
 
 export class ApiKeys {
-  private readonly keys: { digest: Buffer; id: string }[];
+  private readonly keys: { digest: Buffer; id: string; scope: ApiScope }[];
 
   constructor(keys: readonly string[]) {
-    this.keys = [...new Set(keys.map((k) => k.trim()).filter(Boolean))].map((k) => ({ digest: digest(k), id: apiKeyId(k) }));
+    const parsed = new Map<string, ApiScope>();
+    for (const { key, scope } of keys.map(parseApiKey)) if (key && parsed.get(key) !== "admin") parsed.set(key, scope);
+    this.keys = [...parsed].map(([k, scope]) => ({ digest: digest(k), id: apiKeyId(k), scope }));
   }
 
   get size(): number {
@@ -41,12 +60,21 @@ export class ApiKeys {
   /** The same check for a key typed elsewhere (the admin sign-in form). */
   checkToken(token: string | undefined): ApiKeyCheck {
     const presented = digest(token?.trim() ?? "");
-    let keyId: string | undefined;
+    let match: { id: string; scope: ApiScope } | undefined;
     for (const key of this.keys) {
-      if (timingSafeEqual(presented, key.digest) && token) keyId = key.id;
+      if (timingSafeEqual(presented, key.digest) && token) match = key;
     }
-    return { keyId };
+    return match ? { keyId: match.id, scope: match.scope } : { keyId: undefined };
   }
+}
+
+/** A valid key without the scope a route needs. */
+export function forbidden(scope: ApiScope): HttpProblem {
+  return new HttpProblem(
+    403,
+    "forbidden",
+    `This endpoint needs an ${scope} API key; list such a key as ${scope}:<key> in STAFFROOM_API_KEYS and send it as Authorization: Bearer <key>.`,
+  );
 }
 
 export function unauthorized(req: IncomingMessage): HttpProblem {

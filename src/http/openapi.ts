@@ -80,6 +80,7 @@ function operation(r: Route): Json {
     responses["400"] ??= problem("The request does not fit: the body lists each field and its fix.");
   if (r.method === "POST") responses["413"] ??= problem("The body is larger than the server accepts.");
   if (r.body) responses["415"] ??= problem("The body is not sent as application/json.");
+  if (r.scope) responses["403"] ??= problem(`The API key is valid but not an ${r.scope} key.`);
   responses["401"] = problem("Missing or wrong API key.", {
     "WWW-Authenticate": { description: "Bearer challenge.", schema: { type: "string" } },
   });
@@ -178,11 +179,18 @@ export function buildOpenApi(routes: readonly Route[], version: string): Json {
       { name: "templates", description: "Teacher templates and their fields." },
       { name: "quick", description: "One-call documents from the built-in templates." },
       { name: "stats", description: "Run statistics." },
+      { name: "users", description: "A teacher's data (admin keys only)." },
       { name: "operations", description: "Health, readiness, metrics." },
     ],
     paths: { ...paths, ...operations },
     components: {
-      securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", description: "A key from STAFFROOM_API_KEYS." } },
+      securitySchemes: {
+        bearerAuth: {
+          type: "http",
+          scheme: "bearer",
+          description: "A key from STAFFROOM_API_KEYS (admin keys, listed as admin:<key>, also reach the admin-only endpoints).",
+        },
+      },
       schemas: components(routes),
     },
   };

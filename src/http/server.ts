@@ -16,7 +16,7 @@ import { ExecutionViewCache } from "./api/cache.ts";
 import { type ApiDeps, apiRoutes, type CompiledRoute, compileRoutes } from "./api/index.ts";
 import { pathParam } from "./api/params.ts";
 import type { RouteContext } from "./api/route.ts";
-import { ApiKeys, RateLimiter, rateLimited, unauthorized } from "./auth.ts";
+import { ApiKeys, forbidden, RateLimiter, rateLimited, unauthorized } from "./auth.ts";
 import { DEFAULT_MAX_BODY_BYTES, discardBody, readJsonBody } from "./body.ts";
 import { httpRequestDurationSeconds, httpRequestsTotal } from "./metrics.ts";
 import { buildOpenApi } from "./openapi.ts";
@@ -48,6 +48,10 @@ export type ApiOptions = {
   catalog?: () => Catalog;
   /** Names the privacy layer knows for a run, kept out of document file names. */
   knownNames?: KnownNames;
+  /** When the store's retention sweep last ran (the admin dashboard shows it). */
+  lastSweep?: () => Promise<number | undefined>;
+  /** The app's one forget, for DELETE /api/users/{user_id} (admin keys). */
+  forgetTeacher?: (userId: string, actor: string) => Promise<Record<string, number>>;
 };
 
 export type HttpServerOptions = {
@@ -122,6 +126,7 @@ function buildApi(
       templates,
       catalog: options.catalog ?? (() => ({ standards: [], problems: [] })),
       health,
+      ...(options.lastSweep ? { lastSweep: options.lastSweep } : {}),
       logger: logger.child({ component: "admin" }),
     }),
     stopInvalidating,
@@ -135,6 +140,7 @@ function buildApi(
       streams: new Set(),
       sseLimits: { total: options.sseMaxStreams ?? 200, perKey: options.sseMaxStreamsPerKey ?? 20 },
       ...(options.knownNames ? { knownNames: options.knownNames } : {}),
+      ...(options.forgetTeacher ? { forgetTeacher: options.forgetTeacher } : {}),
     },
     keys,
     limiter: new RateLimiter(options.rateLimitPerMinute),
@@ -179,7 +185,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       );
     }
     // Authenticate before reading anything else of the request: nothing runs without a key.
-    const { keyId } = api.keys.check(req);
+    const { keyId, scope } = api.keys.check(req);
     if (!keyId) {
       const address = req.socket.remoteAddress ?? "unknown";
       const decision = api.failures.take(`ip:${address}`);
@@ -210,6 +216,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     if (!compiled) throw methodNotAllowed([...new Set(matching.map((c) => c.route.method))]);
     const { route } = compiled;
     label.route = route.path;
+    if (route.scope === "admin" && scope !== "admin") throw forbidden("admin");
 
     const match = compiled.pattern.exec(path)!;
     const params: Record<string, string> = {};
@@ -253,6 +260,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       body,
       rawBody,
       keyId,
+      scope: scope ?? "api",
       requestId,
       deps: api.deps,
       // Built on first use: most requests log nothing beyond the debug line.

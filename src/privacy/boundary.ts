@@ -2,7 +2,7 @@
 // revision or field extraction made it. Input values are fenced as data, then names, e-mails, phone numbers
 // and ids become the execution's placeholders; the answer comes back with them restored, before the engine
 // stores or shows it. The map is saved before the call, so a restart restores what a model wrote earlier.
-import type { Store } from "../engine/store.ts";
+import type { SharedStore } from "../drivers/types.ts";
 import type { Logger } from "../log.ts";
 import { silentLogger } from "../log.ts";
 import type { ChatMessage, ModelProvider, ModelRequest, ModelResponse } from "../model/types.ts";
@@ -128,7 +128,7 @@ function restoringDeltas(map: PlaceholderMap, onDelta: (delta: string) => void):
 /** The boundary over an engine store: maps and rosters in its "privacy" namespace, teachers and inputs from its executions. */
 export function storeBoundary(
   inner: ModelProvider,
-  store: Pick<Store, "namespace" | "executions">,
+  store: Pick<SharedStore, "namespace" | "executions">,
   options: { roster?: readonly string[]; vocabulary?: ReadonlySet<string>; logger?: Logger; privacy?: PrivacyStore } = {},
 ): ModelProvider {
   return withRedaction(inner, {

@@ -12,7 +12,15 @@ export {
   normaliseData,
   STEP_INSTRUCTION_VAR,
 } from "./fence.ts";
-export { type ForgetCounts, type ForgetDeps, forgetTeacher, withPrivacyForget } from "./forget.ts";
+export {
+  type ForgetCounts,
+  type ForgetDeps,
+  ForgetIncompleteError,
+  findStudent,
+  forgetStudent,
+  forgetTeacher,
+  type StudentMatch,
+} from "./forget.ts";
 export { nameForms } from "./forms.ts";
 export { NOT_NAMES, type NotName } from "./not-names.ts";
 export { findPeople, loadNameModel, notNameSpans, vocabularyOf, workflowVocabulary } from "./people.ts";
@@ -20,3 +28,4 @@ export { PlaceholderMap } from "./placeholders.ts";
 export { redactText, rosterNames, seedNameFields } from "./redact.ts";
 export { loadRosterDir, parseRoster } from "./roster.ts";
 export { PrivacyStore, SCHOOL_ROSTER, type StoredMap, type StoredRoster } from "./store.ts";
+export { type StudentMatcher, studentMatcher, textOf } from "./student.ts";

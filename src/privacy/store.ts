@@ -2,6 +2,7 @@
 // holds the real names, so it expires with the execution's retention and goes with forget) and teachers'
 // imported class rosters. Indexed per teacher so forget and export find everything.
 import type Keyv from "keyv";
+import type { TeacherData } from "../drivers/types.ts";
 import { KeyedMutex } from "../util/mutex.ts";
 import type { MapEntry } from "./placeholders.ts";
 
@@ -11,7 +12,9 @@ export type StoredRoster = { userId: string; names: string[]; source: string; up
 /** The user id under which school-wide rosters (imported without a teacher) are kept. */
 export const SCHOOL_ROSTER = "*";
 
-export class PrivacyStore {
+export class PrivacyStore implements TeacherData {
+  readonly name = "placeholder maps";
+
   private readonly mutex = new KeyedMutex();
 
   constructor(private readonly keyv: Keyv) {}
@@ -46,6 +49,26 @@ export class PrivacyStore {
 
   async deleteRoster(userId: string): Promise<boolean> {
     return this.keyv.delete(`roster:${encodeURIComponent(userId)}`);
+  }
+
+  /** Forget's part: the teacher's placeholder maps and roster; returns how many records went. */
+  async forgetUser(userId: string): Promise<number> {
+    const { maps, roster } = await this.deleteUser(userId);
+    return maps + (roster ? 1 : 0);
+  }
+
+  /** Forget by student: the placeholder maps of these executions (they hold the real names). */
+  async forgetStudent(userId: string, executionIds: readonly string[]): Promise<number> {
+    let count = 0;
+    for (const id of executionIds) if (await this.keyv.delete(`map:${id}`)) count++;
+    await this.mutex.run(this.userKey(userId), async () => {
+      const ids = (await this.keyv.get<string[]>(this.userKey(userId))) ?? [];
+      await this.keyv.set(
+        this.userKey(userId),
+        ids.filter((id) => !executionIds.includes(id)),
+      );
+    });
+    return count;
   }
 
   /** Deletes every placeholder map and the roster of a teacher; returns how many records went. */

@@ -4,7 +4,8 @@
 import { afterEach } from "vitest";
 import { createChatCore, type StaffroomChatCore } from "../../src/chat/index.ts";
 import type { FieldExtractor } from "../../src/conversation/extract.ts";
-import { createEngine, type Engine, openStore, type Store } from "../../src/engine/index.ts";
+import { openStore, type Store } from "../../src/drivers/local/database.ts";
+import { createEngine, type Engine } from "../../src/engine/index.ts";
 import { createOfflineProvider } from "../../src/model/offline.ts";
 import { loadTemplates, offlineDrafters } from "../../src/templates/index.ts";
 import { RecordingSurface } from "./recording-surface.ts";

@@ -67,6 +67,7 @@ describe("staffroom doctor", () => {
     expect(lines.at(-1)).toBe("Everything checked is fine.");
     expect(res.stdout).toContain("✓ configuration: every setting is valid");
     expect(res.stdout).toMatch(/✓ store: .*doctor\.sqlite is writable, WAL mode, \d+ KB/);
+    expect(res.stdout).toMatch(/✓ data key: generated and kept in .*doctor\.sqlite\.key/);
     expect(res.stdout).toMatch(new RegExp(`✓ model: gpt-4o-mini at ${openai.url.replace(/[.:/]/g, "\\$&")} answered in \\d+ ms`));
     expect(res.stdout).toMatch(/✓ Slack token: bot "staffroom" in Fake School \(T0FAKE0001\), auth\.test in \d+ ms/);
     expect(res.stdout).toContain(`✓ Slack scopes: all ${manifestScopes().length} scopes of manifest.json are granted`);

@@ -4,7 +4,7 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { openPostgresStore, type PostgresStore } from "../../src/drivers/postgres/open.ts";
-import { chooseStore } from "../../src/drivers/select.ts";
+import { chooseStore } from "../../src/drivers/urls.ts";
 import { tempDir } from "../engine/helpers.ts";
 import {
   callsPerStep,

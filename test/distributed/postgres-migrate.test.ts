@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { migrate } from "../../src/drivers/postgres/migrate.ts";
 import { MIGRATIONS } from "../../src/drivers/postgres/migrations.ts";
 import { openPool, PostgresUnavailableError } from "../../src/drivers/postgres/pool.ts";
-import { chooseStore } from "../../src/drivers/select.ts";
+import { chooseStore } from "../../src/drivers/urls.ts";
 import { describeWithPostgres, testSchema } from "./helpers.ts";
 
 describeWithPostgres("PostgreSQL schema migrations", () => {

@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { openPostgresStore, type PostgresStore } from "../../src/drivers/postgres/open.ts";
-import { chooseStore } from "../../src/drivers/select.ts";
+import { chooseStore } from "../../src/drivers/urls.ts";
 import type { ExecutionRecord } from "../../src/engine/records.ts";
 import { describeExecutionStore } from "../engine/drivers/store-conformance.ts";
 import { describeWithPostgres, testSchema } from "./helpers.ts";

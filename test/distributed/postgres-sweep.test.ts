@@ -4,7 +4,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { openPostgresStore, type PostgresStore } from "../../src/drivers/postgres/open.ts";
-import { chooseStore } from "../../src/drivers/select.ts";
+import { chooseStore } from "../../src/drivers/urls.ts";
 import type { ExecutionRecord } from "../../src/engine/records.ts";
 import { describeWithPostgres, postgresUrl, testSchema } from "./helpers.ts";
 

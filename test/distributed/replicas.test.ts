@@ -1,10 +1,12 @@
 // Full runtimes from their own configuration on the real PostgreSQL and Redis: replicas sharing one
 // PostgreSQL store (each running what it started, taking over what a stopped replica left), and a
 // replica on the BullMQ queue running work to completion with a gap-free log.
+
+import pg from "pg";
 import { afterAll, expect, it } from "vitest";
 import { createRuntime, type Runtime } from "../../src/app/runtime.ts";
 import { loadConfig } from "../../src/config.ts";
-import { describeWithServices, redisUrl, testRedis, testSchema, uniqueName } from "./helpers.ts";
+import { describeWithServices, postgresUrl, redisUrl, testRedis, testSchema, uniqueName } from "./helpers.ts";
 
 describeWithServices("replicas on PostgreSQL (and BullMQ on Redis)", () => {
   const schema = testSchema("sr_replicas");
@@ -12,6 +14,7 @@ describeWithServices("replicas on PostgreSQL (and BullMQ on Redis)", () => {
   const prefix = uniqueName("sr_replicas");
   const env = (queue: boolean) => ({
     STAFFROOM_STORE_URL: schema.storeUrl,
+    STAFFROOM_DATA_KEY: "5a".repeat(32),
     ...(queue ? { STAFFROOM_QUEUE_URL: `${redisUrl()}?prefix=${prefix}` } : {}),
     STAFFROOM_STANDARDS_DIR: "none",
     LOG_LEVEL: "silent",
@@ -63,10 +66,10 @@ describeWithServices("replicas on PostgreSQL (and BullMQ on Redis)", () => {
       await expectCleanLog(b, r.id);
     }
     expect(resumed.length).toBeLessThanOrEqual(left.length);
-    const { rows } = await (b.store.executions as unknown as { pool: import("pg").Pool }).pool.query(
-      "SELECT id FROM staffroom_migrations ORDER BY id",
-    );
-    expect(rows.map((row) => row.id)).toEqual([1, 2, 3]);
+    const client = new pg.Client({ connectionString: postgresUrl() });
+    await client.connect();
+    const { rows } = await client.query(`SELECT id FROM "${schema.schema}".staffroom_migrations ORDER BY id`).finally(() => client.end());
+    expect(rows.map((row) => row.id)).toEqual([1, 2, 3, 4]);
   });
 
   it("runs work on the BullMQ queue to completion, with the cluster recovery schedule on", async () => {

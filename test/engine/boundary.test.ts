@@ -1,5 +1,7 @@
 // Layering of the engine and the model layer, read from the sources: the engine imports no surface,
-// chat, conversation, template, http or app code; the model layer imports nothing from the engine.
+// chat, conversation, template, http, app, driver, privacy or quality code (drivers implement the engine's
+// ports, not the other way round); the model layer imports nothing from the engine; privacy sees the store only
+// through the port in src/drivers/types.ts.
 import { describe, expect, it } from "vitest";
 import { crossings } from "../imports.ts";
 
@@ -12,10 +14,13 @@ const outside = [
   "src/app/",
   "src/cli/",
   "src/documents/",
+  "src/drivers/",
+  "src/privacy/",
+  "src/quality/",
 ];
 
 describe("engine and model boundaries", () => {
-  it("src/engine imports nothing from surfaces, chat, conversation, templates, http or the app", () => {
+  it("src/engine imports nothing from surfaces, chat, conversation, templates, http, the app, drivers, privacy or quality", () => {
     expect(crossings("src/engine", (target) => outside.some((prefix) => target.startsWith(prefix)))).toEqual([]);
   });
 
@@ -27,6 +32,15 @@ describe("engine and model boundaries", () => {
     expect(crossings("src/model", (target) => target === "src/model/offline.ts").filter((c) => c.startsWith("src/model/openai"))).toEqual(
       [],
     );
+  });
+
+  it("privacy imports no concrete store: only the port in src/drivers/types.ts", () => {
+    expect(
+      crossings(
+        "src/privacy",
+        (target) => (target.startsWith("src/drivers/") && target !== "src/drivers/types.ts") || target.startsWith("src/engine/store"),
+      ),
+    ).toEqual([]);
   });
 
   it("notices a crossing (the check reads real imports)", () => {

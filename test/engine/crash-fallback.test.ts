@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { openStore } from "../../src/engine/index.ts";
+import { openStore } from "../../src/drivers/local/database.ts";
 import { spawnMarked } from "./child-markers.ts";
 import { tempDir } from "./helpers.ts";
 

@@ -3,8 +3,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { openStore, type Store } from "../../src/drivers/local/database.ts";
 import type { EngineApi } from "../../src/engine/api.ts";
-import { createEngine, type EngineOptions, openStore, type Store } from "../../src/engine/index.ts";
+import { createEngine, type EngineOptions } from "../../src/engine/index.ts";
 import type { EngineEvent } from "../../src/engine/records.ts";
 import type { ModelProvider, ModelRequest, ModelResponse } from "../../src/model/types.ts";
 

@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { openStore } from "../../src/engine/index.ts";
+import { openStore } from "../../src/drivers/local/database.ts";
 import { callsPerStep, inFlight, type Replica, sideLog, spawnReplica, startMany, until } from "../distributed/fixtures/replicas.ts";
 import { tempDir } from "./helpers.ts";
 

@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { openStore } from "../../src/engine/index.ts";
+import { openStore } from "../../src/drivers/local/database.ts";
 import { runCli } from "../cli/helpers.ts";
 import { tempDir } from "./helpers.ts";
 

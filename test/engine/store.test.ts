@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { openStore, type Store } from "../../src/engine/index.ts";
+import { openStore, type Store } from "../../src/drivers/local/database.ts";
 import { tempDir } from "./helpers.ts";
 
 describe("store namespaces", () => {

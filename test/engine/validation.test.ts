@@ -4,7 +4,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createEngine, loadWorkflowFile, openStore, parseWorkflow, validateWorkflow, WorkflowBuilder } from "../../src/engine/index.ts";
+import { openStore } from "../../src/drivers/local/database.ts";
+import { createEngine, loadWorkflowFile, parseWorkflow, validateWorkflow, WorkflowBuilder } from "../../src/engine/index.ts";
 import { InvalidInputError, NotFoundError, WorkflowInvalidError } from "../../src/errors.ts";
 import { ScriptedModel, tempDir } from "./helpers.ts";
 

@@ -1,7 +1,8 @@
 // The real backend behind any chat surface in tests: a store, the engine with the offline model (or a
 // given one), the built-in templates plus extras, and the chat core. Surfaces' suites add their adapter.
 import { type ChatCoreOptions, createChatCore, type StaffroomChatCore } from "../../src/chat/index.ts";
-import { createEngine, type Engine, openStore, type Store } from "../../src/engine/index.ts";
+import { openStore, type Store } from "../../src/drivers/local/database.ts";
+import { createEngine, type Engine } from "../../src/engine/index.ts";
 import { silentLogger } from "../../src/log.ts";
 import { createOfflineProvider, type Drafter, type ModelProvider } from "../../src/model/index.ts";
 import { builtinTemplates, offlineDrafters } from "../../src/templates/index.ts";

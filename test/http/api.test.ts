@@ -3,7 +3,7 @@
 import { createHash } from "node:crypto";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Api, gate, KEY, OTHER_KEY, readSse, startApi } from "./harness.ts";
+import { ADMIN_KEY, type Api, gate, KEY, OTHER_KEY, readSse, startApi } from "./harness.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are read loosely; their shapes are checked against the OpenAPI document
 type Json = Record<string, any>;
@@ -566,6 +566,36 @@ describe("stats", () => {
 
     const unknown = await api.call("GET", "/api/workflows/stats/nope");
     expect(unknown.status).toBe(404);
+  });
+});
+
+describe("users (admin keys)", () => {
+  it("DELETE /api/users/{user_id}: an ordinary key is refused (403); an admin key deletes the teacher's executions from every surface", async () => {
+    const start = async (user_id: string) => {
+      const r = await api.call("POST", "/api/workflows/execute", {
+        body: { workflow_id: "greet", input_data: { name: "Ada", grade: "5" }, user_id },
+      });
+      expect(r.status).toBe(202);
+    };
+    await start("api-teacher-1");
+    await start("api-teacher-1");
+    await start("api-teacher-2");
+    const refused = await api.call("DELETE", "/api/users/api-teacher-1");
+    expect(refused.status).toBe(403);
+    expect((refused.body as Json).detail).toMatch(/needs an admin API key/);
+    expect(await api.engine.list({ userId: "api-teacher-1" })).toHaveLength(2);
+
+    const done = await api.call("DELETE", "/api/users/api-teacher-1", { key: ADMIN_KEY });
+    expect(done.status).toBe(200);
+    expect(done.body).toEqual({ user_id: "api-teacher-1", deleted: { executions: 2, "data key": 0 } });
+    expect(await api.engine.list({ userId: "api-teacher-1" })).toEqual([]);
+    expect(await api.engine.list({ userId: "api-teacher-2" })).toHaveLength(1);
+    // Ids with characters a path needs encoded reach the same forget.
+    const odd = await api.call("DELETE", `/api/users/${encodeURIComponent("cli:teacher one")}`, { key: ADMIN_KEY });
+    expect(odd.status).toBe(200);
+    expect((odd.body as Json).user_id).toBe("cli:teacher one");
+    // The admin key is an ordinary key everywhere else.
+    expect((await api.call("GET", "/api/workflows", { key: ADMIN_KEY })).status).toBe(200);
   });
 });
 

@@ -3,12 +3,14 @@
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
 import { z } from "zod";
+import { openStore, type Store } from "../../src/drivers/local/database.ts";
 import type { Clock, RegisteredWorkflow } from "../../src/engine/index.ts";
-import { createEngine, type Engine, openStore, type Store, WorkflowDefinition } from "../../src/engine/index.ts";
+import { createEngine, type Engine, WorkflowDefinition } from "../../src/engine/index.ts";
 import { type ApiOptions, createHttpServer, type HttpMount, type HttpServer, type HttpServerOptions } from "../../src/http/index.ts";
 import { silentLogger } from "../../src/log.ts";
 import { createOfflineProvider } from "../../src/model/index.ts";
 import type { ModelProvider } from "../../src/model/types.ts";
+import { forgetTeacher } from "../../src/privacy/forget.ts";
 import { builtinTemplates, EMPTY_STANDARDS, offlineDrafters, type Template } from "../../src/templates/index.ts";
 
 // ajv-formats is CommonJS: its module object is the plugin function.
@@ -16,6 +18,8 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
 
 export const KEY = "test-key-0123456789abcdef";
 export const OTHER_KEY = "other-key-0123456789abcdef";
+/** Listed as admin:<key>: reaches the admin-only endpoints too. */
+export const ADMIN_KEY = "admin-key-0123456789abcdef";
 
 export type Deferred = { promise: Promise<void>; resolve: () => void };
 export function deferred(): Deferred {
@@ -186,7 +190,24 @@ export async function startApi(
     readiness: async () => ({ store: ready.value, slack: true }),
     ...(opts.api === false
       ? {}
-      : { api: { engine, templates, apiKeys: [KEY, OTHER_KEY], rateLimitPerMinute: 10_000, sseHeartbeatSeconds: 1, ...opts.api } }),
+      : {
+          api: {
+            engine,
+            templates,
+            apiKeys: [KEY, OTHER_KEY, `admin:${ADMIN_KEY}`],
+            rateLimitPerMinute: 10_000,
+            sseHeartbeatSeconds: 1,
+            // The app's one forget, over the owners this rig has: the engine's executions, then the data key.
+            forgetTeacher: (userId, actor) =>
+              forgetTeacher(
+                userId,
+                [{ name: "executions", forgetUser: (u) => engine.forgetUser(u) }],
+                { keys: store.keys, store },
+                { action: "delete", actor },
+              ),
+            ...opts.api,
+          },
+        }),
   });
   const { port } = await http.listen();
   const base = `http://127.0.0.1:${port}`;

@@ -2,7 +2,8 @@
 // ("which statement best describes", "| Little or no evidence", "Flesch-Kincaid grade 5.2"), or the model
 // revises "[STUDENT_2] grade 5.2". Each template's offline draft is rendered and searched.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEngine, type Engine, openStore, type Store } from "../../src/engine/index.ts";
+import { openStore, type Store } from "../../src/drivers/local/database.ts";
+import { createEngine, type Engine } from "../../src/engine/index.ts";
 import { createOfflineProvider } from "../../src/model/offline.ts";
 import { findPeople, loadNameModel, workflowVocabulary } from "../../src/privacy/index.ts";
 import { loadTemplates, offlineDrafters, type Template } from "../../src/templates/index.ts";

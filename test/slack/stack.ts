@@ -3,8 +3,8 @@
 
 import { type SlackHandle, startSlack } from "../../src/adapters/slack/index.ts";
 import type { ChatCoreOptions, StaffroomChatCore } from "../../src/chat/index.ts";
+import type { Store } from "../../src/drivers/local/database.ts";
 import type { EngineApi } from "../../src/engine/api.ts";
-import type { Store } from "../../src/engine/index.ts";
 import { silentLogger } from "../../src/log.ts";
 import type { Drafter, ModelProvider } from "../../src/model/index.ts";
 import type { Template } from "../../src/templates/types.ts";

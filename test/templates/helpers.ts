@@ -1,5 +1,7 @@
 // Shared setup for the template suites: a real engine on an in-memory store with the given model provider.
-import { createEngine, type Engine, openStore, type Store } from "../../src/engine/index.ts";
+
+import { openStore, type Store } from "../../src/drivers/local/database.ts";
+import { createEngine, type Engine } from "../../src/engine/index.ts";
 import type { ExecutionView } from "../../src/engine/records.ts";
 import type { ModelProvider } from "../../src/model/types.ts";
 import type { Template } from "../../src/templates/index.ts";

@@ -22,7 +22,7 @@ export type ConsoleOptions = {
    */
   settle?: boolean;
   /** Saves each finished document to files and returns their paths (printed under it); none when absent. */
-  saveDocument?: (document: OutDocument) => Promise<string[]>;
+  saveDocument?: (document: OutDocument, user: ChatUser) => Promise<string[]>;
   /**
    * Lines arriving within this many milliseconds of each other are one message (a paste of student work
    * is one answer, never several). 0 reads every line as its own message. The app passes
@@ -56,7 +56,8 @@ export function startConsole(options: ConsoleOptions): ConsoleHandle {
   const user: ChatUser = options.user ?? { id: `console-${username}`, name: username };
   const tty = Boolean((output as { isTTY?: boolean }).isTTY) && Boolean((input as { isTTY?: boolean }).isTTY);
   const settle = options.settle ?? !(input as { isTTY?: boolean }).isTTY;
-  const surface = new ConsoleSurface((text) => output.write(text), tty, options.saveDocument);
+  const save = options.saveDocument;
+  const surface = new ConsoleSurface((text) => output.write(text), tty, save ? (doc) => save(doc, user) : undefined);
   const place = { channelId: options.channelId ?? "console", isDirect: true };
   const inbound = (): Inbound => ({ surface, user, place });
 

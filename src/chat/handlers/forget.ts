@@ -1,6 +1,7 @@
 // Use case "forget": `/staffroom forget` asks for confirmation with two buttons; confirmed, everything
-// kept about the teacher is deleted (profile, conversations, thread records, executions) and the teacher
-// is told exactly what was deleted.
+// kept about the teacher is deleted by the app's one forget (ctx.forgetTeacher: profile, conversations,
+// thread records, executions, placeholder maps, saved documents, then the data key) and the teacher is told
+// exactly what was deleted.
 
 import { actionId } from "../actions.ts";
 import type { ChatContext } from "../context.ts";
@@ -26,11 +27,14 @@ export async function forgetAction(ctx: ChatContext, inbound: Inbound, verb: "co
   await forget(ctx, inbound);
 }
 
-/** Deletes everything kept about a teacher: profile, conversations, thread records, executions. */
+/**
+ * Deletes everything kept about a teacher through the one forget (every owner of their data, then their
+ * data key), after stopping the followers of their runs here, and tells them what went.
+ */
 export async function forget(ctx: ChatContext, inbound: Inbound): Promise<void> {
   const userId = inbound.user.id;
   const known = await ctx.records.user(userId);
-  const mine = new Set([...known.executions, ...(await ctx.engine.list({ userId, limit: 10_000 })).map((r) => r.id)]);
+  const mine = new Set([...known.executions, ...(await ctx.engine.list({ userId, limit: 1_000_000 })).map((r) => r.id)]);
   for (const id of mine) {
     const follower = ctx.followers.get(id);
     if (follower) {
@@ -38,15 +42,16 @@ export async function forget(ctx: ChatContext, inbound: Inbound): Promise<void> 
       await follower.stop();
     }
   }
-  const conversations = await ctx.conversations.deleteUser(userId);
-  const index = await ctx.records.deleteUser(userId);
-  for (const stream of [...mine, ...index.threads]) await ctx.outbox.forget(stream);
-  const hadProfile = await ctx.profiles.delete(userId);
-  const executions = await ctx.engine.forgetUser(userId);
+  const counts = await ctx.forgetTeacher(userId);
   await ctx.countConversations();
-  ctx.logger.info({ userId, conversations, executions }, "teacher data forgotten");
-  await ctx.tell(
-    inbound,
-    `Done: I deleted ${hadProfile ? "your profile, " : ""}${conversations} conversation${conversations === 1 ? "" : "s"} and ${executions} request${executions === 1 ? "" : "s"} (with their inputs and results).`,
-  );
+  ctx.logger.info({ userId, counts }, "teacher data forgotten");
+  await ctx.tell(inbound, forgottenSentence(counts));
+}
+
+/** What forget tells the teacher it deleted (pure). */
+export function forgottenSentence(counts: Record<string, number>): string {
+  const n = (key: string) => counts[key] ?? 0;
+  const plural = (count: number, one: string, many = `${one}s`) => `${count} ${count === 1 ? one : many}`;
+  const documents = n("saved documents");
+  return `Done: I deleted ${n("profile") > 0 ? "your profile, " : ""}${plural(n("conversations"), "conversation")}${documents > 0 ? `, ${plural(documents, "saved document file")}` : ""} and ${plural(n("executions"), "request")} (with their inputs and results).`;
 }

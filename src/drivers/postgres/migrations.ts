@@ -177,4 +177,9 @@ export const MIGRATIONS: readonly Migration[] = [
       $f$;
     `,
   },
+  {
+    id: 4,
+    name: "per-teacher data keys (wrapped by STAFFROOM_DATA_KEY; forget deletes the row)",
+    sql: (s) => `CREATE TABLE IF NOT EXISTS ${s}.data_keys (user_id text PRIMARY KEY, wrapped text NOT NULL)`,
+  },
 ];

@@ -49,6 +49,8 @@ export type AdminOptions = {
   /** The same named checks as /readyz: plain booleans or part statuses (connecting, retrying, ...). */
   health: () => Promise<Record<string, boolean | PartStatus>>;
   logger: Logger;
+  /** When the store's retention sweep last finished (epoch ms; undefined before its first run). */
+  lastSweep?: () => Promise<number | undefined>;
   now?: () => number;
   sessionTtlMs?: number;
 };
@@ -171,13 +173,14 @@ export function createAdmin(options: AdminOptions) {
 
   async function overview(res: ServerResponse, session: AdminSession): Promise<void> {
     const startOfDay = new Date(now()).setUTCHours(0, 0, 0, 0);
-    const [health, recent, stats, running, waiting, failed] = await Promise.all([
+    const [health, recent, stats, running, waiting, failed, lastSweep] = await Promise.all([
       options.health().catch(() => ({ readiness: false })),
       engine.list({ limit: 10 }),
       engine.stats(),
       engine.list({ status: ["running"], limit: 1000 }),
       engine.list({ status: ["waiting"], limit: 1000 }),
       engine.list({ status: ["failed"], limit: 1000 }),
+      options.lastSweep?.().catch(() => undefined),
     ]);
     sendHtml(
       res,
@@ -188,6 +191,7 @@ export function createAdmin(options: AdminOptions) {
         recent,
         stats,
         counts: { running: running.length, waiting: waiting.length, failedToday: failed.filter((r) => r.createdAt >= startOfDay).length },
+        ...(options.lastSweep ? { retention: { lastSweep } } : {}),
         now: now(),
       }),
     );

@@ -67,9 +67,12 @@ export function overviewPage(d: {
   recent: ExecutionRecord[];
   stats: WorkflowStats[];
   counts: { running: number; waiting: number; failedToday: number };
+  /** The retention sweep's last run; absent when the server was not told. */
+  retention?: { lastSweep: number | undefined };
   now: number;
 }): string {
   const ready = d.checks.every((c) => c.ok);
+  const sweep = d.retention?.lastSweep;
   return page({
     title: "Overview",
     current: "/admin",
@@ -78,7 +81,11 @@ export function overviewPage(d: {
 <section class="card" aria-labelledby="h-health"><h2 id="h-health">Health</h2>
 <p class="${ready ? "ok" : "bad"} big">${ready ? "✓ Ready: everything is working." : "✗ Something needs attention."}</p>${healthList(d.checks)}</section>
 <section class="card" aria-labelledby="h-now"><h2 id="h-now">Right now</h2>
-<dl class="counts"><div><dt>Running</dt><dd>${d.counts.running}</dd></div><div><dt>Waiting for a teacher</dt><dd>${d.counts.waiting}</dd></div><div><dt>Failed today</dt><dd>${d.counts.failedToday}</dd></div></dl></section>
+<dl class="counts"><div><dt>Running</dt><dd>${d.counts.running}</dd></div><div><dt>Waiting for a teacher</dt><dd>${d.counts.waiting}</dd></div><div><dt>Failed today</dt><dd>${d.counts.failedToday}</dd></div></dl>${
+      d.retention
+        ? html`<p id="retention">Retention sweep: ${sweep === undefined ? "has not run yet" : html`last ran <time datetime="${new Date(sweep).toISOString()}">${new Date(sweep).toISOString().slice(0, 16).replace("T", " ")} UTC</time> (${formatDuration(Math.max(0, d.now - sweep))} ago)`}</p>`
+        : ""
+    }</section>
 </div>
 <section class="card" aria-labelledby="h-templates"><h2 id="h-templates">Templates</h2>${
       d.stats.length === 0

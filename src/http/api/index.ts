@@ -6,12 +6,21 @@ import { quickRoutes } from "./quick.ts";
 import type { Route } from "./route.ts";
 import { statsRoutes } from "./stats.ts";
 import { templateRoutes } from "./templates.ts";
+import { userRoutes } from "./users.ts";
 import { workflowRoutes } from "./workflows.ts";
 
 export type { ApiDeps, Route, RouteContext, RouteResult } from "./route.ts";
 
 export function apiRoutes(templates: ReadonlyMap<string, Template>): Route[] {
-  const routes = [...workflowRoutes, ...executionRoutes, ...documentRoutes, ...templateRoutes, ...quickRoutes(templates), ...statsRoutes];
+  const routes = [
+    ...workflowRoutes,
+    ...executionRoutes,
+    ...documentRoutes,
+    ...templateRoutes,
+    ...quickRoutes(templates),
+    ...statsRoutes,
+    ...userRoutes,
+  ];
   const params = (r: Route) => (r.path.match(/\{/g) ?? []).length;
   return routes.sort((a, b) => params(a) - params(b));
 }

@@ -6,6 +6,7 @@ import type { KnownNames } from "../../documents/index.ts";
 import type { EngineApi } from "../../engine/api.ts";
 import type { Logger } from "../../log.ts";
 import type { Template } from "../../templates/types.ts";
+import type { ApiScope } from "../auth.ts";
 import type { ExecutionViewCache } from "./cache.ts";
 import type { PathParam } from "./params.ts";
 
@@ -26,6 +27,8 @@ export type ApiDeps = {
   sseLimits: { total: number; perKey: number };
   /** Names the privacy layer knows for a run, kept out of document file names. */
   knownNames?: KnownNames;
+  /** The app's one forget (DELETE /api/users/{user_id}); the route answers 501 without it. */
+  forgetTeacher?: (userId: string, actor: string) => Promise<Record<string, number>>;
 };
 
 export type RouteContext = {
@@ -38,6 +41,7 @@ export type RouteContext = {
   rawBody: unknown;
   /** Id of the API key that authenticated (never the key itself). */
   keyId: string;
+  scope: ApiScope;
   requestId: string;
   deps: ApiDeps;
   logger: Logger;
@@ -64,7 +68,9 @@ export type ResponseSpec = {
 };
 
 export type Route = {
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "DELETE";
+  /** Set: only keys of this scope may call it (others get 403). */
+  scope?: ApiScope;
   /** OpenAPI-style template: /api/workflows/executions/{id}. */
   path: string;
   operationId: string;

@@ -298,6 +298,12 @@ export const StatsOverview = z.object({
   workflows: z.array(WorkflowStatsView),
 });
 
+export const UserDeleted = z.object({
+  user_id: z.string(),
+  /** How many records each owner of the teacher's data deleted ("executions", "saved documents", "data key", ...). */
+  deleted: z.record(z.string(), z.number().int()),
+});
+
 export const Health = z.object({ status: z.literal("ok") });
 export const Readiness = z.object({ status: z.enum(["ready", "not_ready"]), checks: z.record(z.string(), z.boolean()) });
 
@@ -310,6 +316,7 @@ export const responseComponents = {
   ExecutionList,
   ExecutionEvent,
   CancelResult,
+  UserDeleted,
   QuickResult,
   WorkflowList,
   WorkflowDetail,

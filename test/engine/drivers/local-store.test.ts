@@ -1,6 +1,6 @@
 // The local ExecutionStore driver (Keyv + @keyv/sqlite, and memory:) against the conformance suite.
 import { join } from "node:path";
-import { openStore } from "../../../src/engine/index.ts";
+import { openStore } from "../../../src/drivers/local/database.ts";
 import { tempDir } from "../helpers.ts";
 import { describeExecutionStore } from "./store-conformance.ts";
 

@@ -1,19 +1,30 @@
 // The local database: one Keyv adapter (@keyv/sqlite, or memory) shared by every layer's namespace,
-// with the engine's executions behind the ExecutionStore driver in ./store/local.ts (which owns their
-// layout: one small header per execution, one record per node state, one key per event).
-import { mkdirSync, type Stats, statSync } from "node:fs";
+// with the engine's executions behind the ExecutionStore driver in engine/store/local.ts (which owns their
+// layout: one small header per execution, one record per node state, one key per event), and the
+// teachers' data keys in their own `data_keys` table (see ../keys.ts).
+import { linkSync, mkdirSync, readFileSync, type Stats, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import KeyvSqlite from "@keyv/sqlite";
 import Keyv, { type KeyvStoreAdapter } from "keyv";
 import sqlite3 from "sqlite3";
-import { StaffroomError } from "../errors.ts";
-import { LocalExecutionStore } from "./store/local.ts";
-import { MapTable, SqliteTable } from "./store/table.ts";
-import type { ExecutionStore } from "./store/types.ts";
+import { LocalExecutionStore } from "../../engine/store/local.ts";
+import { MapTable, SqliteTable } from "../../engine/store/table.ts";
+import type { ExecutionStore } from "../../engine/store/types.ts";
+import { StaffroomError } from "../../errors.ts";
+import { newKey, parseDataKey } from "../crypto.ts";
+import { KeyRing, type KeyTable, MapKeyTable } from "../keys.ts";
+import { Retention } from "../retention.ts";
+import { sealingAdapter } from "../sealing.ts";
+import type { DataKeys } from "../types.ts";
+import { chooseStore } from "../urls.ts";
 
 const DAY_MS = 86_400_000;
 
-export type StoreOptions = { retentionDays?: number };
+export type StoreOptions = {
+  retentionDays?: number;
+  /** STAFFROOM_DATA_KEY; unset: a key generated once and kept beside the database file (see localDataKey). */
+  dataKey?: string;
+};
 
 export class Store {
   /** A Keyv in the engine's namespace (diagnostics; the engine itself writes through `executions`). */
@@ -27,19 +38,24 @@ export class Store {
   /** The engine table's own connection (prepared statements), when the file is a real one. */
   private readonly raw: sqlite3.Database | undefined;
   private readonly table: SqliteTable | undefined;
-  private sweepTimer: NodeJS.Timeout | undefined;
+  /** The retention sweep's schedule and its last run (see ../retention.ts). */
+  readonly retention: Retention;
   /** The engine's executions, through the local ExecutionStore driver on this database. */
   readonly executions: ExecutionStore;
+  /** The teachers' data keys (the `data_keys` table; memory: a map). */
+  readonly keys: DataKeys;
 
   private constructor(
     url: string,
     adapter: KeyvStoreAdapter | Map<string, unknown>,
     sqlite: KeyvSqlite | undefined,
     ttlMs: number,
+    keys: DataKeys,
     raw?: sqlite3.Database,
   ) {
     this.url = url;
     this.adapter = adapter;
+    this.keys = keys;
     this.sqlite = sqlite;
     this.raw = raw;
     this.ttlMs = ttlMs;
@@ -54,21 +70,41 @@ export class Store {
       sweep: (now) => this.sweepExpired(now),
       ping: () => this.ping(),
     });
+    this.retention = new Retention(this.executions, this.namespace("retention"));
+  }
+
+  /** Runs the retention sweep now and records it (it also runs at open and every 6 hours). */
+  sweep(): Promise<number> {
+    return this.retention.sweep();
+  }
+
+  lastSweep(): Promise<number | undefined> {
+    return this.retention.last();
+  }
+
+  /** Sweeps once now, then on the schedule. */
+  private async startRetention(): Promise<this> {
+    await this.retention.sweep();
+    this.retention.schedule();
+    return this;
   }
 
   /** Opens `sqlite://<path>` (created on first use, WAL, synchronous=NORMAL) or `memory:`. */
   static async open(url: string, options: StoreOptions = {}): Promise<Store> {
     const ttlMs = (options.retentionDays ?? 30) * DAY_MS;
-    if (url === "memory:" || url.startsWith("memory:")) {
-      return new Store(url, new Map(), undefined, ttlMs);
+    const choice = chooseStore(url);
+    if (choice?.kind === "memory") {
+      // Nothing reaches a disk: an in-process key is enough, and is gone with the process like the records.
+      const master = (options.dataKey ? parseDataKey(options.dataKey) : undefined) ?? newKey();
+      return new Store(url, new Map(), undefined, ttlMs, new KeyRing(new MapKeyTable(), master)).startRetention();
     }
-    if (!url.startsWith("sqlite://")) {
+    if (choice?.kind !== "sqlite") {
       throw new StaffroomError(
         "store_url_invalid",
         `STAFFROOM_STORE_URL "${url}" is not supported: use sqlite://path/to/file.sqlite or memory:.`,
       );
     }
-    const file = url.slice("sqlite://".length);
+    const file = choice.file;
     if (file !== ":memory:") prepareStoreFolder(file);
     const sqlite = new KeyvSqlite({ uri: url, busyTimeout: 10_000 });
     // Connection errors also surface through the first query; without a listener the emit would throw.
@@ -83,14 +119,18 @@ export class Store {
       await sqlite.close().catch(() => undefined);
       throw openError(file, cause);
     }
+    let master: Buffer;
+    try {
+      await sqlite.query("CREATE TABLE IF NOT EXISTS data_keys (user_id TEXT PRIMARY KEY, wrapped TEXT NOT NULL)");
+      master = options.dataKey ? dataKeyOf(options.dataKey) : localDataKey(file);
+    } catch (error) {
+      await sqlite.close().catch(() => undefined);
+      throw error;
+    }
     // `sqlite://:memory:` is one database per connection: the table must share Keyv's then.
     const raw = file === ":memory:" ? undefined : await openRaw(file).catch(() => undefined);
-    const store = new Store(url, sqlite as unknown as KeyvStoreAdapter, sqlite, ttlMs, raw);
-    await store.executions.sweepExpired();
-    // Expired records are also dropped lazily on read; the sweep reclaims ones nobody reads again.
-    store.sweepTimer = setInterval(() => void store.executions.sweepExpired().catch(() => undefined), 6 * 3_600_000);
-    store.sweepTimer.unref();
-    return store;
+    const keys = new KeyRing(sqliteKeyTable(sqlite), master);
+    return new Store(url, sqlite as unknown as KeyvStoreAdapter, sqlite, ttlMs, keys, raw).startRetention();
   }
 
   /** A Keyv for another layer's records (conversations, profiles, adapter cursors), sharing this database. */
@@ -99,7 +139,8 @@ export class Store {
     if (!kv) {
       // Keyv writes its namespace onto the adapter, and the adapter's clear()/iterator() read it back:
       // give each namespace its own view of the shared adapter so they never act on another's records.
-      const store = this.adapter instanceof Map ? this.adapter : (Object.create(this.adapter) as KeyvStoreAdapter);
+      // On a file, each teacher's records are sealed with their data key (memory keeps nothing on disk).
+      const store = this.adapter instanceof Map ? this.adapter : sealingAdapter(this.adapter, this.keys);
       kv = new Keyv({ store, namespace: name, ttl: this.ttlMs, useKeyPrefix: true });
       this.namespaces.set(name, kv);
     }
@@ -142,7 +183,7 @@ export class Store {
   /** Closes the database; a second call waits for the first. */
   close(): Promise<void> {
     this.closed ??= (async () => {
-      if (this.sweepTimer) clearInterval(this.sweepTimer);
+      await this.retention.close();
       // Pending index deletes go out before the connection closes.
       await this.executions.close().catch(() => undefined);
       await this.table?.close();
@@ -154,6 +195,60 @@ export class Store {
     })();
     return this.closed;
   }
+}
+
+/** The `data_keys` table of the SQLite file (secure_delete is on, so a deleted key is overwritten). */
+function sqliteKeyTable(sqlite: KeyvSqlite): KeyTable {
+  return {
+    async get(userId) {
+      const rows = (await sqlite.query("SELECT wrapped FROM data_keys WHERE user_id = ?", userId)) as { wrapped: string }[];
+      return rows[0]?.wrapped;
+    },
+    async insertIfAbsent(userId, wrapped) {
+      await sqlite.query("INSERT OR IGNORE INTO data_keys (user_id, wrapped) VALUES (?, ?)", userId, wrapped);
+    },
+    async delete(userId) {
+      const rows = (await sqlite.query("DELETE FROM data_keys WHERE user_id = ? RETURNING user_id", userId)) as unknown[];
+      return rows.length > 0;
+    },
+  };
+}
+
+function dataKeyOf(text: string): Buffer {
+  const key = parseDataKey(text);
+  if (!key)
+    throw new StaffroomError("data_key_invalid", "STAFFROOM_DATA_KEY should be 64 hex characters (make one with openssl rand -hex 32).");
+  return key;
+}
+
+/**
+ * With STAFFROOM_DATA_KEY unset, a key made once and kept beside the database (`<file>.key`, readable by
+ * this user only), so `npm start` works with nothing set. Whoever can read that file and the database can
+ * read the teachers' records; forget still works (it deletes the teacher's key). The README says so.
+ */
+export function localDataKey(file: string): Buffer {
+  if (file === ":memory:") return newKey();
+  const path = `${file}.key`;
+  try {
+    const key = parseDataKey(readFileSync(path, "utf8"));
+    if (key) return key;
+    throw new StaffroomError("data_key_invalid", `${path} does not hold a data key (64 hex characters); restore it from a backup.`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  // Written aside, then linked into place: a process opening the same new store at once reads a whole key.
+  const key = newKey();
+  const aside = `${path}.${process.pid}.tmp`;
+  writeFileSync(aside, `${key.toString("hex")}\n`, { mode: 0o600 });
+  try {
+    linkSync(aside, path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    return localDataKey(file);
+  } finally {
+    unlinkSync(aside);
+  }
+  return key;
 }
 
 /** A second connection to the store's file for the engine's table (same pragmas as Keyv's). */

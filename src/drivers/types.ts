@@ -1,0 +1,49 @@
+// The ports every store driver (src/drivers/local, src/drivers/postgres) offers the rest of the process, and
+// the shape of an owner of a teacher's data. Types only: privacy, chat and the app depend on these, never on
+// a concrete driver.
+import type Keyv from "keyv";
+import type { ExecutionStore } from "../engine/store/types.ts";
+
+/** What the rest of the process needs of a store, whichever driver holds it. */
+export type SharedStore = {
+  executions: ExecutionStore;
+  /**
+   * A Keyv for another layer's records (conversations, profiles, the outbox, adapter cursors). Records that
+   * belong to a teacher (see recordOwner in src/drivers/sealing.ts) are sealed with that teacher's data key.
+   */
+  namespace(name: string): Keyv;
+  /** The per-teacher data keys: forget deletes a teacher's key, so every sealed copy becomes unreadable at once. */
+  keys: DataKeys;
+  ping(): Promise<boolean>;
+  /** Makes deletions physical (sqlite: WAL checkpoint; PostgreSQL: nothing to force). */
+  compact(): Promise<void>;
+  /** Deletes records whose retention has passed, now (each driver also runs it on a schedule); returns how many. */
+  sweep(): Promise<number>;
+  /** When the retention sweep last finished (epoch ms), on this store, by any process; undefined before the first. */
+  lastSweep(): Promise<number | undefined>;
+  close(): Promise<void>;
+};
+
+/** Per-teacher data keys, each kept wrapped (AES-256-GCM under STAFFROOM_DATA_KEY) in the store's own table. */
+export interface DataKeys {
+  /** The teacher's key, made on first use when `create` (a concurrent maker's key wins, so every replica agrees). */
+  key(userId: string, create: boolean): Promise<Buffer | undefined>;
+  /** Deletes the teacher's key; returns whether there was one. */
+  delete(userId: string): Promise<boolean>;
+}
+
+/**
+ * One owner of a teacher's data (engine executions, chat records, privacy maps, saved documents, ...). The one
+ * forget (src/privacy/forget.ts) calls each owner in turn; an owner deletes everything it keeps about the
+ * teacher and says how many records went.
+ */
+export interface TeacherData {
+  /** What the owner keeps, as a reader says it ("executions", "saved documents"): the key of its count. */
+  readonly name: string;
+  forgetUser(userId: string): Promise<number>;
+  /**
+   * Forget by student: deletes what the owner keeps of these executions of the teacher (all of which name
+   * the student), and anything else of the teacher's that `student` finds its name in; returns how many records went.
+   */
+  forgetStudent?(userId: string, executionIds: readonly string[], student: { find(text: string): string | undefined }): Promise<number>;
+}
