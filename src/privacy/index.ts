@@ -1,5 +1,5 @@
 // Student-data protection: the redacting model boundary, placeholder maps, rosters, forget, audit and export.
-export { type AuditAction, type AuditEntry, AuditLog } from "./audit.ts";
+export { AUDIT_ACTIONS, type AuditAction, type AuditEntry, type AuditFilter, type AuditInput, AuditLog, auditMatches } from "./audit.ts";
 export { type BoundaryOptions, EPHEMERAL_EXECUTION, storeBoundary, withRedaction } from "./boundary.ts";
 export {
   boundaryNote,
