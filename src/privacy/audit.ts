@@ -125,3 +125,33 @@ function clean(entry: AuditInput): Omit<AuditEntry, "at"> {
     counts: { ...entry.counts },
   };
 }
+
+/** What an entry says happened, in one line for the CLI table and the dashboard (pure; ids and counts only). */
+export function auditSummary(entry: AuditEntry): string {
+  const parts: string[] = [];
+  if (entry.route) parts.push(entry.route);
+  const counts = Object.entries(entry.counts)
+    .filter(([, n]) => n > 0)
+    .map(([name, n]) => `${n} ${name}`);
+  if (counts.length > 0) parts.push(counts.join(", "));
+  else if (["forget", "delete", "forget-student", "export"].includes(entry.action) && !entry.dryRun) parts.push("nothing");
+  if (entry.targets?.length) {
+    const shown = entry.targets.slice(0, 5).join(", ");
+    parts.push(`${entry.route ? "" : "ids: "}${shown}${entry.targets.length > 5 ? ` and ${entry.targets.length - 5} more` : ""}`);
+  }
+  if (entry.dryRun) parts.push("dry run: nothing deleted");
+  return parts.join("; ");
+}
+
+/**
+ * A `--since` / `since=` value as epoch ms: a duration back from now ("30m", "24h", "7d") or a date or time
+ * ("2026-12-01", "2026-12-01T08:00Z"); undefined when it is neither (pure).
+ */
+export function parseSince(text: string, now: number): number | undefined {
+  const t = text.trim();
+  const rel = /^(\d{1,6})\s*([mhd])$/i.exec(t);
+  if (rel) return now - Number(rel[1]) * { m: 60_000, h: 3_600_000, d: DAY_MS }[rel[2]!.toLowerCase() as "m" | "h" | "d"];
+  if (!/^\d{4}-\d{2}-\d{2}/.test(t)) return undefined;
+  const at = Date.parse(t);
+  return Number.isNaN(at) ? undefined : at;
+}
