@@ -179,8 +179,7 @@ export async function auditCommand(rt: Runtime, args: ParsedArgs, io: CliIO): Pr
   let since: number | undefined;
   if (args.flags.since !== undefined) {
     since = typeof args.flags.since === "string" ? parseSince(args.flags.since, Date.now()) : undefined;
-    if (since === undefined)
-      throw new InvalidInputError('Give --since as a time back ("30m", "24h", "7d") or a date ("2026-12-01").');
+    if (since === undefined) throw new InvalidInputError('Give --since as a time back ("30m", "24h", "7d") or a date ("2026-12-01").');
   }
   let action: AuditAction | undefined;
   if (args.flags.action !== undefined) {

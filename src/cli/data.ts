@@ -10,7 +10,6 @@ import type { CliIO } from "./commands.ts";
 
 const say = (stream: NodeJS.WritableStream, text: string) => stream.write(text.endsWith("\n") ? text : `${text}\n`);
 
-
 /** "3 executions, 1 profile" (pure). */
 export function countsLine(counts: ForgetCounts): string {
   const parts = Object.entries(counts)

@@ -107,7 +107,14 @@ async function namedStems(paths: readonly string[], student: StudentFinder): Pro
 
 async function existing(paths: readonly string[]): Promise<string[]> {
   const out: string[] = [];
-  for (const p of paths) if (await stat(p).then((s) => s.isFile(), () => false)) out.push(p);
+  for (const p of paths)
+    if (
+      await stat(p).then(
+        (s) => s.isFile(),
+        () => false,
+      )
+    )
+      out.push(p);
   return out;
 }
 

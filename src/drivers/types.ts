@@ -56,5 +56,9 @@ export interface TeacherData {
   /** Everything the owner keeps about the teacher, readable, for `staffroom admin export --user`. */
   exportUser(userId: string): Promise<OwnerExport>;
   /** What `forgetStudent` would delete, readable, for `staffroom admin export --student`; owners without it hold nothing per student. */
-  exportStudent?(userId: string, executionIds: readonly string[], student: { find(text: string): string | undefined }): Promise<OwnerExport>;
+  exportStudent?(
+    userId: string,
+    executionIds: readonly string[],
+    student: { find(text: string): string | undefined },
+  ): Promise<OwnerExport>;
 }

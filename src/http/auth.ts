@@ -98,7 +98,12 @@ export class ApiKeys {
     const parsed = new Map<string, ApiKeyEntry>();
     for (const entry of keys.map(parseApiKey))
       if (!("problem" in entry) && entry.key && parsed.get(entry.key)?.scope !== "admin") parsed.set(entry.key, entry);
-    this.keys = [...parsed].map(([k, e]) => ({ digest: digest(k), id: apiKeyId(k), scope: e.scope, ...(e.userId ? { userId: e.userId } : {}) }));
+    this.keys = [...parsed].map(([k, e]) => ({
+      digest: digest(k),
+      id: apiKeyId(k),
+      scope: e.scope,
+      ...(e.userId ? { userId: e.userId } : {}),
+    }));
   }
 
   get size(): number {

@@ -8,15 +8,15 @@ import type { KnownNames } from "../documents/index.ts";
 import type { EngineApi } from "../engine/api.ts";
 import { InvalidInputError, NotFoundError, StaffroomError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import type { AuditLog } from "../privacy/index.ts";
 import { registry as sharedRegistry } from "../metrics.ts";
+import type { AuditLog } from "../privacy/index.ts";
 import { type PartStatus, readinessReport } from "../readiness.ts";
 import type { Template } from "../templates/types.ts";
 import { type Catalog, createAdmin, sendAdminDisabled } from "./admin/index.ts";
+import type { Access } from "./api/access.ts";
 import { ExecutionViewCache } from "./api/cache.ts";
 import { type ApiDeps, apiRoutes, type CompiledRoute, compileRoutes } from "./api/index.ts";
 import { pathParam } from "./api/params.ts";
-import type { Access } from "./api/access.ts";
 import type { RouteContext } from "./api/route.ts";
 import { ApiKeys, forbidden, parseApiKey, RateLimiter, rateLimited, unauthorized, unscopedKeys } from "./auth.ts";
 import { DEFAULT_MAX_BODY_BYTES, discardBody, readJsonBody } from "./body.ts";
@@ -55,7 +55,7 @@ export type ApiOptions = {
   /** The app's one forget, for DELETE /api/users/{user_id} (admin keys). */
   forgetTeacher?: (userId: string, actor: string) => Promise<Record<string, number>>;
   /** The audit log: API-key use (one entry per key, route, target and minute) and dashboard sign-ins. */
-  audit?: Pick<AuditLog, "record" | "recordApiUse">;
+  audit?: Pick<AuditLog, "record" | "recordApiUse" | "list">;
 };
 
 export type HttpServerOptions = {

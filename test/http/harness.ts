@@ -200,12 +200,7 @@ export async function startApi(
             sseHeartbeatSeconds: 1,
             // The app's one forget, over the owners this rig has: the engine's executions, then the data key.
             forgetTeacher: (userId, actor) =>
-              forgetTeacher(
-                userId,
-                [executionsOwner(engine)],
-                { keys: store.keys, store },
-                { action: "delete", actor },
-              ),
+              forgetTeacher(userId, [executionsOwner(engine)], { keys: store.keys, store }, { action: "delete", actor }),
             ...opts.api,
           },
         }),

@@ -1,7 +1,8 @@
 // What a teacher key may touch: only its own teacher's executions (see the grammar in ../auth.ts). The one
 // place routes ask; admin and unscoped keys pass every check.
-import type { ApiScope } from "../auth.ts";
+
 import { shorten } from "../../util/shorten.ts";
+import type { ApiScope } from "../auth.ts";
 import { HttpProblem } from "../problem.ts";
 import { shortId } from "./params.ts";
 

@@ -14,8 +14,8 @@ import {
 import type { ExecutionView } from "../../engine/records.ts";
 import type { Template } from "../../templates/types.ts";
 import { HttpProblem } from "../problem.ts";
-import { renderDocument } from "./executions.ts";
 import { type Access, checkOwner } from "./access.ts";
+import { renderDocument } from "./executions.ts";
 import { EXECUTION_ID, shortId } from "./params.ts";
 import type { ApiDeps, Route } from "./route.ts";
 
