@@ -147,8 +147,7 @@ export async function exportCommand(rt: Runtime, args: ParsedArgs, io: CliIO): P
     out = typeof args.flags.out === "string" ? args.flags.out : `staffroom-export-student-${stamp(now)}.zip`;
   }
   await writeNew(out, zip(entries, now));
-  const documents = entries.filter((e) => e.name.startsWith("documents/")).length;
-  const counts = { ...bundle.counts, "saved document files": documents };
+  const counts = bundle.counts;
   await rt.audit.record({
     action: "export",
     actor: adminActor(),
