@@ -196,5 +196,5 @@ describe("staffroom admin audit", () => {
       expect(raw).not.toContain(MARKER);
       expect(raw).not.toMatch(/amara|okafor/i);
     });
-  });
+  }, 120_000);
 });
