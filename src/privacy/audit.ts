@@ -50,6 +50,7 @@ export class AuditLog {
   /** API-use buckets this process already wrote this minute. */
   private readonly written = new Set<string>();
   private minute = 0;
+  private seq = 0;
   private readonly ttlMs: number | undefined;
 
   constructor(
@@ -66,7 +67,10 @@ export class AuditLog {
   /** Writes one entry, under a key that sorts by time. */
   async record(entry: AuditInput): Promise<void> {
     const at = entry.at ?? this.now();
-    await this.write(`${String(at).padStart(15, "0")}-${randomBytes(6).toString("hex")}`, { ...clean(entry), at });
+    // The sequence orders this process's entries of one millisecond; the random part keeps replicas apart.
+    this.seq = (this.seq + 1) % 1e9;
+    const key = `${String(at).padStart(15, "0")}-${String(this.seq).padStart(9, "0")}-${randomBytes(6).toString("hex")}`;
+    await this.write(key, { ...clean(entry), at });
   }
 
   /**
@@ -102,14 +106,16 @@ export class AuditLog {
 
   /** Entries passing the filter, newest first (at most `limit`, default 1000). */
   async list(filter: AuditFilter = {}): Promise<AuditEntry[]> {
-    const out: AuditEntry[] = [];
+    const out: { key: string; entry: AuditEntry }[] = [];
     const iterate = this.keyv.iterator as ((ns?: string) => AsyncGenerator<[string, unknown]>) | undefined;
     if (!iterate) throw new Error("the store's audit namespace cannot be listed");
-    for await (const [, value] of iterate.call(this.keyv)) {
+    for await (const [key, value] of iterate.call(this.keyv)) {
       const entry = value as AuditEntry | undefined;
-      if (entry && typeof entry.at === "number" && auditMatches(entry, filter)) out.push(entry);
+      if (entry && typeof entry.at === "number" && auditMatches(entry, filter)) out.push({ key, entry });
     }
-    return out.sort((a, b) => b.at - a.at).slice(0, filter.limit ?? 1000);
+    // Newest first; entries of one millisecond by their key (time, then this process's sequence).
+    out.sort((a, b) => b.entry.at - a.entry.at || (a.key < b.key ? 1 : a.key > b.key ? -1 : 0));
+    return out.slice(0, filter.limit ?? 1000).map((o) => o.entry);
   }
 }
 
