@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRuntime, type Runtime } from "../../src/app/runtime.ts";
 import { loadConfig } from "../../src/config.ts";
 import { ProfileStore } from "../../src/conversation/profile.ts";
-import { runCli } from "./helpers.ts";
+import { runCli, spawnCli } from "./helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "staffroom-cli-admin-"));
 const env = {
@@ -197,4 +197,45 @@ describe("staffroom admin audit", () => {
       expect(raw).not.toMatch(/amara|okafor/i);
     });
   }, 120_000);
+});
+
+describe("the running app's keys and audit log", () => {
+  const ADMIN = "admin-key-0123456789abcdef0123";
+  const TEACHER = "teacher-key-0123456789abcdef01";
+  const PLAIN = "plain-key-0123456789abcdef0123";
+  const LISTENING = /"port":(\d+)[^\n]*"msg":"HTTP server listening"/;
+
+  it("`serve` warns about unscoped keys, scopes teacher keys, forgets through DELETE /api/users, and audits it all", async () => {
+    const bot = spawnCli(["serve"], {
+      cwd: dir,
+      env: { ...env, PORT: "0", LOG_LEVEL: "info", STAFFROOM_API_KEYS: `admin:${ADMIN},user:U_A:${TEACHER},${PLAIN}` },
+    });
+    try {
+      await bot.stderrIncludes(LISTENING);
+      const base = `http://127.0.0.1:${LISTENING.exec(bot.output().stderr)![1]}`;
+      expect(bot.output().stderr).toContain("API keys without a scope in STAFFROOM_API_KEYS read every teacher's executions");
+      const call = (path: string, key: string, method = "GET") =>
+        fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${key}` } });
+      const mine = (await (await call("/api/workflows/executions", TEACHER)).json()) as { executions: { user_id: string }[] };
+      expect(new Set(mine.executions.map((e) => e.user_id))).toEqual(new Set(["U_A"]));
+      expect((await call(`/api/workflows/executions/${ids.b1}`, TEACHER)).status).toBe(403);
+      expect((await call(`/api/workflows/executions/${ids.b1}`, PLAIN)).status).toBe(200);
+      expect((await call("/api/users/U_B", PLAIN, "DELETE")).status).toBe(403);
+      expect((await call("/api/users/U_B", ADMIN, "DELETE")).status).toBe(200);
+      expect((await call(`/api/workflows/executions/${ids.b1}`, ADMIN)).status).toBe(404);
+    } finally {
+      bot.child.kill("SIGTERM");
+      expect((await bot.done).code).toBe(0);
+    }
+    const res = await runCli(["admin", "audit", "--json", "--limit", "1000"], { cwd: dir, env });
+    const entries = (
+      JSON.parse(res.stdout) as { entries: { action: string; actor: string; teacher?: string; route?: string; targets?: string[] }[] }
+    ).entries;
+    const refused = entries.find((e) => e.action === "api" && e.actor.startsWith("user:") && e.targets?.[0] === ids.b1);
+    expect(refused).toMatchObject({ teacher: "U_A", route: "GET /api/workflows/executions/{id}" });
+    expect(entries.some((e) => e.action === "api" && e.actor.startsWith("api:") && e.route === "DELETE /api/users/{user_id}")).toBe(true);
+    expect(entries.find((e) => e.action === "delete" && e.teacher === "U_B")?.actor).toMatch(/^api:key_/);
+    expect(res.stdout).not.toContain(MARKER);
+    for (const key of [ADMIN, TEACHER, PLAIN]) expect(res.stdout).not.toContain(key);
+  }, 60_000);
 });
