@@ -10,8 +10,8 @@ import { createEngine } from "../src/engine/index.ts";
 import { createHttpServer } from "../src/http/index.ts";
 import { silentLogger } from "../src/log.ts";
 import { createOfflineProvider } from "../src/model/index.ts";
-import { AuditLog } from "../src/privacy/audit.ts";
 import type { ModelProvider } from "../src/model/types.ts";
+import { AuditLog } from "../src/privacy/audit.ts";
 import { loadTemplates, offlineDrafters } from "../src/templates/index.ts";
 import { type BenchRow, median } from "./lib.ts";
 
