@@ -137,11 +137,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   // Readers of the engine's list first (the chat's outbox streams), the executions themselves last. A
   // running chat core passes its own chat owners (`how.chat`: the same records, under the core's locks).
   const chat = chatOwners(chatStores(store.namespace("chat")), executionsOf);
-  const others: TeacherData[] = [
-    documents,
-    privacy,
-    executionsOwner(executions),
-  ];
+  const others: TeacherData[] = [documents, privacy, executionsOwner(executions)];
   const owners = [...chat, ...others];
   const byId = new Map(templates.map((t) => [t.id, t]));
   let closing: Promise<void> | undefined;
