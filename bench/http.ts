@@ -11,6 +11,7 @@ import { createHttpServer } from "../src/http/index.ts";
 import { silentLogger } from "../src/log.ts";
 import { createOfflineProvider } from "../src/model/index.ts";
 import type { ModelProvider } from "../src/model/types.ts";
+import { AuditLog } from "../src/privacy/audit.ts";
 import { loadTemplates, offlineDrafters } from "../src/templates/index.ts";
 import { type BenchRow, median } from "./lib.ts";
 
@@ -166,7 +167,8 @@ export async function run(): Promise<BenchRow[]> {
     host: "127.0.0.1",
     logger: silentLogger,
     readiness: async () => ({ store: true }),
-    api: { engine, templates, apiKeys: [KEY], rateLimitPerMinute: 100_000_000 },
+    // As `staffroom start` runs it: every key use goes to the audit log (deduplicated per key, route, target, minute).
+    api: { engine, templates, apiKeys: [KEY], rateLimitPerMinute: 100_000_000, audit: new AuditLog(store.namespace("audit")) },
   });
   const inputs = { grade: "5", subject: "Science", topic: "Solar System", duration: 45 };
   let runningId: string | undefined;

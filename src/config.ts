@@ -4,6 +4,7 @@ import { existsSync, statSync } from "node:fs";
 import { z } from "zod";
 import { DEFAULT_STORE_URL, dataKeyProblems, driverProblems } from "./drivers/urls.ts";
 import { ConfigError } from "./errors.ts";
+import { apiKeyProblems } from "./http/auth.ts";
 
 const optionalString = z
   .string()
@@ -48,6 +49,8 @@ export const ConfigSchema = z.object({
   STAFFROOM_DATA_KEY: optionalString,
   STAFFROOM_QUEUE_URL: z.string().trim().min(1).default("local:"),
   STAFFROOM_RETENTION_DAYS: int(30, 1, 3650),
+  /** How long audit entries are kept (0: until deleted); they hold ids and counts, never content. */
+  STAFFROOM_AUDIT_RETENTION_DAYS: int(365, 0, 3650),
   STAFFROOM_MODEL_PROVIDER: z.enum(["openai", "offline"]).optional(),
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: url,
@@ -177,6 +180,13 @@ function crossProblems(env: NodeJS.ProcessEnv): string[] {
   );
   problems.push(...driverProblems(v("STAFFROOM_STORE_URL"), v("STAFFROOM_QUEUE_URL")));
   problems.push(...dataKeyProblems(v("STAFFROOM_STORE_URL"), v("STAFFROOM_DATA_KEY")));
+  for (const problem of apiKeyProblems(
+    (v("STAFFROOM_API_KEYS") ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+  ))
+    problems.push(`STAFFROOM_API_KEYS: ${problem}`);
   const publicKey = v("DISCORD_PUBLIC_KEY");
   need(
     Boolean(publicKey && !/^[0-9a-f]{64}$/i.test(publicKey)),

@@ -13,7 +13,9 @@ import { silentLogger } from "../log.ts";
 import { createModelProvider, type Drafter, type ModelProvider } from "../model/index.ts";
 import { defaultModelConcurrency } from "../model/limits.ts";
 import {
+  type AuditInput,
   AuditLog,
+  executionsOwner,
   type ForgetCounts,
   findStudent,
   forgetStudent,
@@ -87,7 +89,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   });
   const { store } = drivers;
   const privacy = new PrivacyStore(store.namespace("privacy"));
-  const audit = new AuditLog(store.namespace("audit"));
+  const audit = new AuditLog(store.namespace("audit"), { retentionDays: config.STAFFROOM_AUDIT_RETENTION_DAYS });
   // Installed here, where the provider is built, so no template, revision or extraction can go around it.
   const model = storeBoundary(
     createModelProvider(config, { drafters, logger, ...(options.notice ? { notice: options.notice } : {}) }),
@@ -135,15 +137,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   // Readers of the engine's list first (the chat's outbox streams), the executions themselves last. A
   // running chat core passes its own chat owners (`how.chat`: the same records, under the core's locks).
   const chat = chatOwners(chatStores(store.namespace("chat")), executionsOf);
-  const others: TeacherData[] = [
-    documents,
-    privacy,
-    {
-      name: "executions",
-      forgetUser: (userId) => executions.forgetUser(userId),
-      forgetStudent: (_userId, ids) => executions.forgetExecutions(ids),
-    },
-  ];
+  const others: TeacherData[] = [documents, privacy, executionsOwner(executions)];
   const owners = [...chat, ...others];
   const byId = new Map(templates.map((t) => [t.id, t]));
   let closing: Promise<void> | undefined;
@@ -166,8 +160,26 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       ),
     async forgetStudent(name, how) {
       const matches = await findStudent(name, engine);
-      if (how.dryRun || matches.length === 0) return { matches, counts: {} };
-      return { matches, counts: await forgetStudent(name, matches, owners, { store, audit }, how) };
+      // Audited with ids only: the student's name is content and never reaches the log.
+      if (how.dryRun || matches.length === 0) {
+        await audit.record({
+          action: "forget-student",
+          actor: how.actor,
+          targets: matches.map((m) => m.executionId),
+          dryRun: how.dryRun === true,
+        });
+        return { matches, counts: {} };
+      }
+      // Each teacher's entry says it was a forget by student, and which of their executions went.
+      const byStudent = {
+        record: (e: AuditInput) =>
+          audit.record({
+            ...e,
+            action: "forget-student",
+            targets: matches.filter((m) => m.userId === e.teacher).map((m) => m.executionId),
+          }),
+      };
+      return { matches, counts: await forgetStudent(name, matches, owners, { store, audit: byStudent }, how) };
     },
     templates,
     template: (id) => byId.get(id),

@@ -109,6 +109,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<num
         knownNames: names,
         forgetTeacher: (userId, actor) => runtime.forget(userId, { action: "delete", actor }),
         lastSweep: () => runtime.store.lastSweep(),
+        audit: runtime.audit,
       },
       readiness: async () => ({
         store: !stop.stopping && (await runtime.store.ping()),

@@ -14,6 +14,7 @@ import type { EngineApi } from "../engine/api.ts";
 import type { ExecutionRecord, Origin } from "../engine/records.ts";
 import { type Logger, silentLogger } from "../log.ts";
 import { activeConversations } from "../metrics.ts";
+import { executionsOwner } from "../privacy/executions.ts";
 import { forgetTeacher } from "../privacy/forget.ts";
 import type { RenderedDocument, Template } from "../templates/types.ts";
 import { KeyedMutex } from "../util/mutex.ts";
@@ -107,7 +108,7 @@ export class ChatContext {
       },
       async (userId) => (await engine.list({ userId, limit: 1_000_000 })).map((r) => r.id),
     );
-    const own = [...chat, { name: "executions", forgetUser: (userId: string) => engine.forgetUser(userId) }];
+    const own = [...chat, executionsOwner(engine)];
     const port = options.forgetTeacher;
     this.forgetTeacher = port
       ? (userId) => port(userId, chat)

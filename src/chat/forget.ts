@@ -11,8 +11,8 @@ import { ChatRecords } from "./records.ts";
 
 export type ChatStores = {
   records: ChatRecords;
-  conversations: Pick<ConversationStore, "deleteUser">;
-  profiles: Pick<ProfileStore, "delete">;
+  conversations: Pick<ConversationStore, "deleteUser" | "ofUser">;
+  profiles: Pick<ProfileStore, "delete" | "get" | "memory">;
   outbox: Pick<OutboxStore, "delete">;
 };
 
@@ -33,8 +33,18 @@ export function chatStores(keyv: Keyv): ChatStores {
  */
 export function chatOwners(stores: ChatStores, executionsOf: (userId: string) => Promise<string[]>): TeacherData[] {
   return [
-    { name: "conversations", forgetUser: (userId) => stores.conversations.deleteUser(userId) },
-    { name: "profile", forgetUser: async (userId) => ((await stores.profiles.delete(userId)) ? 1 : 0) },
+    {
+      name: "conversations",
+      forgetUser: (userId) => stores.conversations.deleteUser(userId),
+      exportUser: async (userId) => ({ records: await stores.conversations.ofUser(userId) }),
+    },
+    {
+      name: "profile",
+      forgetUser: async (userId) => ((await stores.profiles.delete(userId)) ? 1 : 0),
+      exportUser: async (userId) => ({
+        records: { profile: await stores.profiles.get(userId), remembered: await stores.profiles.memory(userId) },
+      }),
+    },
     {
       name: "chat records",
       async forgetUser(userId) {
@@ -49,6 +59,9 @@ export function chatOwners(stores: ChatStores, executionsOf: (userId: string) =>
         for (const stream of [...executionIds, ...threads]) await stores.outbox.delete(stream);
         return threads.length + executionIds.length;
       },
+      // The outbox holds delivery state (platform message ids), not the teacher's words: it is not exported.
+      exportUser: async (userId) => ({ records: await stores.records.exportUser(userId) }),
+      exportStudent: async (userId, executionIds) => ({ records: await stores.records.exportExecutions(userId, executionIds) }),
     },
   ];
 }

@@ -177,6 +177,37 @@ export class ChatRecords {
     return gone;
   }
 
+  /**
+   * What `deleteUser` deletes, readable, for an export: the teacher's threads (drafts with their inputs and
+   * markdown), the records of their executions, the last threads they opened and a refused form's values.
+   */
+  async exportUser(userId: string): Promise<Record<string, unknown>> {
+    const index = await this.user(userId);
+    const threads = [];
+    for (const key of index.threads) threads.push(await this.keyv.get<ThreadRecord>(`chat:thread:${key}`));
+    const executions = [];
+    for (const id of index.executions) executions.push(await this.exec(id));
+    return {
+      threads: threads.filter(Boolean),
+      executions: executions.filter(Boolean),
+      last: (await this.keyv.get(`chat:last:${encodeURIComponent(userId)}`)) ?? {},
+      refusedForm: (await this.refusedForm(userId)) ?? null,
+    };
+  }
+
+  /** What `deleteExecutions` deletes, readable: the threads that ran one of these executions and their records. */
+  async exportExecutions(userId: string, executionIds: readonly string[]): Promise<Record<string, unknown>> {
+    const ids = new Set(executionIds);
+    const threads: ThreadRecord[] = [];
+    for (const key of (await this.user(userId)).threads) {
+      const rec = await this.keyv.get<ThreadRecord>(`chat:thread:${key}`);
+      if (rec?.executionIds.some((id) => ids.has(id))) threads.push(rec);
+    }
+    const executions = [];
+    for (const id of ids) executions.push(await this.exec(id));
+    return { threads, executions: executions.filter(Boolean) };
+  }
+
   /** The thread a user last opened per surface and channel (the console continues it after a restart). */
   async setLast(userId: string, thread: ThreadRef): Promise<void> {
     await this.lists.run(async () => {

@@ -8,7 +8,7 @@ export type ParsedArgs = {
 };
 
 /** Flags that take a value (`--limit 5` or `--limit=5`); every other flag is a switch. */
-const VALUE_FLAGS = new Set(["limit", "status", "template", "user", "output"]);
+const VALUE_FLAGS = new Set(["limit", "status", "template", "user", "output", "out", "student", "since", "action"]);
 
 export function parseArgs(argv: string[]): ParsedArgs {
   const positionals: string[] = [];

@@ -474,6 +474,13 @@ Usage: staffroom <command> [options]
                                       Delete every execution whose inputs or outputs name the student (any case,
                                       with or without accents, the whole name or a part), with its chat threads,
                                       placeholder maps and saved documents naming them; --dry-run only lists them
+  admin export --user <id> | --student "<name>" [--out file.zip] [--json]
+                                      A zip of everything kept about a teacher (executions with inputs, outputs and
+                                      events, conversations, profile, chat records, placeholder maps, saved documents),
+                                      or of everything naming a student; audited
+  admin audit [--user <id>] [--since 7d|2026-12-01] [--action forget] [--limit 100] [--json]
+                                      The audit log: forgets (dry runs flagged), exports, dashboard sign-ins and
+                                      API-key use, newest first; ids and counts, never content
   discord register                    Register the Discord slash commands (guild-scoped with DISCORD_GUILD_IDS)
   help                                This text
 

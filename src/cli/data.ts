@@ -1,23 +1,14 @@
 // The CLI's data commands for a family's request: `staffroom forget --user <id>` (everything of one teacher,
 // whatever surface it came from) and `staffroom admin forget-student "<name>" [--dry-run]`. Both go through
 // the runtime's one forget; the output lists counts and execution ids, never content.
-import { userInfo } from "node:os";
 import type { Runtime } from "../app/runtime.ts";
 import { InvalidInputError } from "../errors.ts";
 import type { ForgetCounts, StudentMatch } from "../privacy/index.ts";
+import { adminActor, auditCommand, exportCommand } from "./admin.ts";
 import type { ParsedArgs } from "./args.ts";
 import type { CliIO } from "./commands.ts";
 
 const say = (stream: NodeJS.WritableStream, text: string) => stream.write(text.endsWith("\n") ? text : `${text}\n`);
-
-/** Who runs the admin command, for the audit log. */
-function adminActor(): string {
-  try {
-    return `cli:${userInfo().username}`;
-  } catch {
-    return "cli:local";
-  }
-}
 
 /** "3 executions, 1 profile" (pure). */
 export function countsLine(counts: ForgetCounts): string {
@@ -80,6 +71,8 @@ async function forgetStudentCommand(rt: Runtime, args: ParsedArgs, io: CliIO): P
 /** Admin subcommands by name; the audit and export commands join this table. */
 const ADMIN: Record<string, (rt: Runtime, args: ParsedArgs, io: CliIO) => Promise<number>> = {
   "forget-student": forgetStudentCommand,
+  export: exportCommand,
+  audit: auditCommand,
 };
 
 /** `staffroom admin <subcommand> ...`. */

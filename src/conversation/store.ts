@@ -80,6 +80,17 @@ export class ConversationStore {
     return counts;
   }
 
+  /** Every stored conversation of a user (what `deleteUser` deletes), for an export. */
+  async ofUser(userId: string): Promise<StoredConversation[]> {
+    const keys = (await this.keyv.get<string[]>(`${this.prefix}user:${encodeURIComponent(userId)}`)) ?? [];
+    const out: StoredConversation[] = [];
+    for (const key of keys) {
+      const c = await this.keyv.get<StoredConversation>(key);
+      if (c) out.push(c);
+    }
+    return out;
+  }
+
   /** Deletes every conversation of a user; returns how many there were. */
   async deleteUser(userId: string): Promise<number> {
     const userKey = `${this.prefix}user:${encodeURIComponent(userId)}`;

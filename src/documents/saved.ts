@@ -5,7 +5,7 @@
 import { open as openFile, readFile, stat, unlink } from "node:fs/promises";
 import { basename, extname } from "node:path";
 import type Keyv from "keyv";
-import type { TeacherData } from "../drivers/types.ts";
+import type { OwnerExport, TeacherData } from "../drivers/types.ts";
 import { KeyedMutex } from "../util/mutex.ts";
 import type { ExportFormat } from "./export.ts";
 import { saveDocumentFiles } from "./save.ts";
@@ -51,12 +51,7 @@ export class SavedDocuments implements TeacherData {
   ): Promise<number> {
     return this.locks.run(userId, async () => {
       const paths = await this.paths(userId);
-      const stem = (p: string) => p.slice(0, p.length - extname(p).length);
-      const named = new Set<string>();
-      for (const path of paths) {
-        const markdown = extname(path) === ".md" ? await readFile(path, "utf8").catch(() => "") : "";
-        if (student.find(basename(stem(path)).replace(/-/g, " ")) || student.find(markdown)) named.add(stem(path));
-      }
+      const named = await namedStems(paths, student);
       let count = 0;
       const kept: string[] = [];
       for (const path of paths) {
@@ -68,6 +63,20 @@ export class SavedDocuments implements TeacherData {
     });
   }
 
+  /** The teacher's saved files that still exist, for an export. */
+  async exportUser(userId: string): Promise<OwnerExport> {
+    const files = await existing(await this.paths(userId));
+    return { records: files.map((p) => basename(p)), files };
+  }
+
+  /** The files `forgetStudent` would delete, for an export by student. */
+  async exportStudent(userId: string, _executionIds: readonly string[], student: StudentFinder): Promise<OwnerExport> {
+    const paths = await this.paths(userId);
+    const named = await namedStems(paths, student);
+    const files = await existing(paths.filter((p) => named.has(stem(p))));
+    return { records: files.map((p) => basename(p)), files };
+  }
+
   /** Overwrites and deletes every file saved for the teacher, then their list; returns how many files went. */
   async forgetUser(userId: string): Promise<number> {
     return this.locks.run(userId, async () => {
@@ -77,6 +86,36 @@ export class SavedDocuments implements TeacherData {
       return count;
     });
   }
+}
+
+type StudentFinder = { find(text: string): string | undefined };
+
+const stem = (p: string) => p.slice(0, p.length - extname(p).length);
+
+/**
+ * The documents (paths without extension) that name the student in their file name or their Markdown twin's
+ * text: the Word file of the same document goes with it. Forget and export by student both ask here.
+ */
+async function namedStems(paths: readonly string[], student: StudentFinder): Promise<Set<string>> {
+  const named = new Set<string>();
+  for (const path of paths) {
+    const markdown = extname(path) === ".md" ? await readFile(path, "utf8").catch(() => "") : "";
+    if (student.find(basename(stem(path)).replace(/-/g, " ")) || student.find(markdown)) named.add(stem(path));
+  }
+  return named;
+}
+
+async function existing(paths: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of paths)
+    if (
+      await stat(p).then(
+        (s) => s.isFile(),
+        () => false,
+      )
+    )
+      out.push(p);
+  return out;
 }
 
 /** Overwrites a file with zeros, flushes, then unlinks it; false when it was already gone. */

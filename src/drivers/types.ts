@@ -33,9 +33,16 @@ export interface DataKeys {
 }
 
 /**
+ * What an owner keeps about a teacher, for an export: its records as it holds them (opened, JSON-able) and the
+ * files it keeps for them (saved documents), by path.
+ */
+export type OwnerExport = { records: unknown; files?: readonly string[] };
+
+/**
  * One owner of a teacher's data (engine executions, chat records, privacy maps, saved documents, ...). The one
  * forget (src/privacy/forget.ts) calls each owner in turn; an owner deletes everything it keeps about the
- * teacher and says how many records went.
+ * teacher and says how many records went. The export (src/privacy/export.ts) goes through the same owners,
+ * so an owner that forget reaches is exported too.
  */
 export interface TeacherData {
   /** What the owner keeps, as a reader says it ("executions", "saved documents"): the key of its count. */
@@ -46,4 +53,12 @@ export interface TeacherData {
    * the student), and anything else of the teacher's that `student` finds its name in; returns how many records went.
    */
   forgetStudent?(userId: string, executionIds: readonly string[], student: { find(text: string): string | undefined }): Promise<number>;
+  /** Everything the owner keeps about the teacher, readable, for `staffroom admin export --user`. */
+  exportUser(userId: string): Promise<OwnerExport>;
+  /** What `forgetStudent` would delete, readable, for `staffroom admin export --student`; owners without it hold nothing per student. */
+  exportStudent?(
+    userId: string,
+    executionIds: readonly string[],
+    student: { find(text: string): string | undefined },
+  ): Promise<OwnerExport>;
 }

@@ -4,25 +4,81 @@ import type { IncomingMessage } from "node:http";
 import { HttpProblem } from "./problem.ts";
 
 /**
- * What a key may do. "api": today's keys (start, read, cancel and answer executions). "admin": also what only
- * an administrator may do (delete a teacher's data). A key listed as `admin:<key>` in STAFFROOM_API_KEYS is an
- * admin key; the key itself is the part after `admin:`.
+ * What a key may do (the grammar of STAFFROOM_API_KEYS entries; README "API keys"):
+ * - `admin:<key>`: everything, every teacher's executions and the admin-only routes (DELETE /api/users/{id}).
+ * - `user:<user_id>:<key>`: a teacher key, bound to one teacher: it starts, reads, cancels, answers and streams
+ *   only that teacher's executions (others answer 403) and lists only theirs. The user id is everything between
+ *   `user:` and the last `:` (ids such as `cli:ana` keep their colons; percent-encode a comma as %2C).
+ * - `<key>` alone: today's keys, kept as they were for existing integrations: every teacher's executions, but
+ *   not the admin-only routes. The server warns at start that such keys read every teacher's inputs.
  */
-export type ApiScope = "api" | "admin";
+export type ApiScope = "api" | "admin" | "teacher";
 
 export type ApiKeyCheck = {
   /** Which key matched, as a short stable id safe to log (never the key itself); undefined when none did. */
   keyId: string | undefined;
   /** The matched key's scope; undefined when none matched. */
   scope?: ApiScope;
+  /** A teacher key's teacher. */
+  userId?: string;
 };
 
-const ADMIN_PREFIX = "admin:";
+export type ApiKeyEntry = { key: string; scope: ApiScope; userId?: string };
 
-/** One entry of STAFFROOM_API_KEYS: its key and scope (pure). */
-export function parseApiKey(entry: string): { key: string; scope: ApiScope } {
+/** One entry of STAFFROOM_API_KEYS: its key, scope and teacher, or one sentence saying what to fix (pure). */
+export function parseApiKey(entry: string): ApiKeyEntry | { problem: string } {
   const t = entry.trim();
-  return t.startsWith(ADMIN_PREFIX) ? { key: t.slice(ADMIN_PREFIX.length).trim(), scope: "admin" } : { key: t, scope: "api" };
+  const prefix = /^([a-z]+):/.exec(t)?.[1];
+  if (prefix === "admin") {
+    const key = t.slice("admin:".length).trim();
+    return key ? { key, scope: "admin" } : { problem: '"admin:" is followed by no key; write admin:<key>' };
+  }
+  if (prefix === "user") {
+    const rest = t.slice("user:".length);
+    const cut = rest.lastIndexOf(":");
+    const key = cut < 0 ? "" : rest.slice(cut + 1).trim();
+    let userId = cut < 0 ? "" : rest.slice(0, cut).trim();
+    if (!userId || !key) return { problem: `"${shown(t)}" needs both a user id and a key; write user:<user_id>:<key>` };
+    try {
+      userId = decodeURIComponent(userId);
+    } catch {
+      return { problem: `the user id in "${shown(t)}" has a stray %; percent-encode it (a comma is %2C)` };
+    }
+    return { key, scope: "teacher", userId };
+  }
+  // A word and a colon that is no scope is almost always a mistyped one (keys themselves are random hex).
+  if (prefix) return { problem: `"${prefix}:" is not a scope; write admin:<key>, user:<user_id>:<key> or the key alone` };
+  return { key: t, scope: "api" };
+}
+
+/** The start of an entry, never the key itself (config messages are printed and logged). */
+function shown(entry: string): string {
+  const cut = entry.lastIndexOf(":");
+  return `${cut > 0 ? entry.slice(0, cut + 1) : ""}…`;
+}
+
+/** One message per problem in STAFFROOM_API_KEYS (config.ts reports them), e.g. a key listed with two scopes. */
+export function apiKeyProblems(entries: readonly string[]): string[] {
+  const problems: string[] = [];
+  const seen = new Map<string, string>();
+  entries.forEach((entry, i) => {
+    const parsed = parseApiKey(entry);
+    if ("problem" in parsed) {
+      problems.push(`entry ${i + 1}: ${parsed.problem}`);
+      return;
+    }
+    const scope = parsed.scope === "teacher" ? `user:${parsed.userId}` : parsed.scope;
+    const before = seen.get(parsed.key);
+    if (before !== undefined && before !== scope)
+      problems.push(`entry ${i + 1}: the same key is listed before with another scope; give each scope its own key`);
+    seen.set(parsed.key, scope);
+  });
+  return problems;
+}
+
+/** How many keys read every teacher's executions without being admin keys (the start-up warning). */
+export function unscopedKeys(entries: readonly string[]): number {
+  return entries.map(parseApiKey).filter((e) => !("problem" in e) && e.scope === "api").length;
 }
 
 function digest(text: string): Buffer {
@@ -35,12 +91,19 @@ export function apiKeyId(key: string): string {
 }
 
 export class ApiKeys {
-  private readonly keys: { digest: Buffer; id: string; scope: ApiScope }[];
+  private readonly keys: { digest: Buffer; id: string; scope: ApiScope; userId?: string }[];
 
+  /** Entries the config refused never get here; a malformed one passed directly is skipped, never widened. */
   constructor(keys: readonly string[]) {
-    const parsed = new Map<string, ApiScope>();
-    for (const { key, scope } of keys.map(parseApiKey)) if (key && parsed.get(key) !== "admin") parsed.set(key, scope);
-    this.keys = [...parsed].map(([k, scope]) => ({ digest: digest(k), id: apiKeyId(k), scope }));
+    const parsed = new Map<string, ApiKeyEntry>();
+    for (const entry of keys.map(parseApiKey))
+      if (!("problem" in entry) && entry.key && parsed.get(entry.key)?.scope !== "admin") parsed.set(entry.key, entry);
+    this.keys = [...parsed].map(([k, e]) => ({
+      digest: digest(k),
+      id: apiKeyId(k),
+      scope: e.scope,
+      ...(e.userId ? { userId: e.userId } : {}),
+    }));
   }
 
   get size(): number {
@@ -60,11 +123,13 @@ export class ApiKeys {
   /** The same check for a key typed elsewhere (the admin sign-in form). */
   checkToken(token: string | undefined): ApiKeyCheck {
     const presented = digest(token?.trim() ?? "");
-    let match: { id: string; scope: ApiScope } | undefined;
+    let match: { id: string; scope: ApiScope; userId?: string } | undefined;
     for (const key of this.keys) {
       if (timingSafeEqual(presented, key.digest) && token) match = key;
     }
-    return match ? { keyId: match.id, scope: match.scope } : { keyId: undefined };
+    return match
+      ? { keyId: match.id, scope: match.scope, ...(match.userId !== undefined ? { userId: match.userId } : {}) }
+      : { keyId: undefined };
   }
 }
 

@@ -188,7 +188,8 @@ export function buildOpenApi(routes: readonly Route[], version: string): Json {
         bearerAuth: {
           type: "http",
           scheme: "bearer",
-          description: "A key from STAFFROOM_API_KEYS (admin keys, listed as admin:<key>, also reach the admin-only endpoints).",
+          description:
+            "A key from STAFFROOM_API_KEYS. Admin keys (admin:<key>) see every teacher and reach the admin-only endpoints; teacher keys (user:<user_id>:<key>) start, list, read, cancel, answer, stream and download only their teacher's executions (403 otherwise); keys listed alone see every teacher but not the admin-only endpoints.",
         },
       },
       schemas: components(routes),

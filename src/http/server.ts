@@ -9,14 +9,16 @@ import type { EngineApi } from "../engine/api.ts";
 import { InvalidInputError, NotFoundError, StaffroomError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { registry as sharedRegistry } from "../metrics.ts";
+import type { AuditLog } from "../privacy/index.ts";
 import { type PartStatus, readinessReport } from "../readiness.ts";
 import type { Template } from "../templates/types.ts";
 import { type Catalog, createAdmin, sendAdminDisabled } from "./admin/index.ts";
+import type { Access } from "./api/access.ts";
 import { ExecutionViewCache } from "./api/cache.ts";
 import { type ApiDeps, apiRoutes, type CompiledRoute, compileRoutes } from "./api/index.ts";
 import { pathParam } from "./api/params.ts";
 import type { RouteContext } from "./api/route.ts";
-import { ApiKeys, forbidden, RateLimiter, rateLimited, unauthorized } from "./auth.ts";
+import { ApiKeys, forbidden, parseApiKey, RateLimiter, rateLimited, unauthorized, unscopedKeys } from "./auth.ts";
 import { DEFAULT_MAX_BODY_BYTES, discardBody, readJsonBody } from "./body.ts";
 import { httpRequestDurationSeconds, httpRequestsTotal } from "./metrics.ts";
 import { buildOpenApi } from "./openapi.ts";
@@ -52,6 +54,8 @@ export type ApiOptions = {
   lastSweep?: () => Promise<number | undefined>;
   /** The app's one forget, for DELETE /api/users/{user_id} (admin keys). */
   forgetTeacher?: (userId: string, actor: string) => Promise<Record<string, number>>;
+  /** The audit log: API-key use (one entry per key, route, target and minute) and dashboard sign-ins. */
+  audit?: Pick<AuditLog, "record" | "recordApiUse" | "list">;
 };
 
 export type HttpServerOptions = {
@@ -99,6 +103,7 @@ type Api = {
   routes: CompiledRoute[];
   openapi: string;
   maxBodyBytes: number;
+  audit?: Pick<AuditLog, "record" | "recordApiUse">;
 };
 
 function buildApi(
@@ -109,8 +114,16 @@ function buildApi(
 ): Api | undefined {
   const keys = new ApiKeys(options.apiKeys);
   if (keys.size === 0) return undefined;
-  if (options.apiKeys.some((k) => k.trim().length > 0 && k.trim().length < 16)) {
+  const entries = options.apiKeys.map(parseApiKey);
+  if (entries.some((e) => "key" in e && e.key.length < 16)) {
     logger.warn("an API key in STAFFROOM_API_KEYS is shorter than 16 characters; use long random keys (openssl rand -hex 24)");
+  }
+  const unscoped = unscopedKeys(options.apiKeys);
+  if (unscoped > 0) {
+    logger.warn(
+      { keys: unscoped },
+      "API keys without a scope in STAFFROOM_API_KEYS read every teacher's executions, inputs included; bind each to its teacher (user:<user_id>:<key>) or mark it admin:<key>",
+    );
   }
   const templates: ReadonlyMap<string, Template> =
     options.templates instanceof Map ? options.templates : new Map((options.templates as readonly Template[]).map((t) => [t.id, t]));
@@ -127,6 +140,7 @@ function buildApi(
       catalog: options.catalog ?? (() => ({ standards: [], problems: [] })),
       health,
       ...(options.lastSweep ? { lastSweep: options.lastSweep } : {}),
+      ...(options.audit ? { audit: options.audit } : {}),
       logger: logger.child({ component: "admin" }),
     }),
     stopInvalidating,
@@ -148,7 +162,17 @@ function buildApi(
     routes: compileRoutes(routes),
     openapi: JSON.stringify(buildOpenApi(routes, version)),
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    ...(options.audit ? { audit: options.audit } : {}),
   };
+}
+
+/** A path's first {param} as the audit log keeps it (decoded when it decodes, bounded). */
+function decodeTarget(raw: string): string {
+  let text = raw;
+  try {
+    text = decodeURIComponent(raw);
+  } catch {}
+  return text.slice(0, 200);
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -185,7 +209,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       );
     }
     // Authenticate before reading anything else of the request: nothing runs without a key.
-    const { keyId, scope } = api.keys.check(req);
+    const { keyId, scope, userId } = api.keys.check(req);
     if (!keyId) {
       const address = req.socket.remoteAddress ?? "unknown";
       const decision = api.failures.take(`ip:${address}`);
@@ -216,6 +240,18 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     if (!compiled) throw methodNotAllowed([...new Set(matching.map((c) => c.route.method))]);
     const { route } = compiled;
     label.route = route.path;
+    const access: Access = { scope: scope ?? "api", ...(userId !== undefined ? { userId } : {}) };
+    // Recorded before anything can refuse the request, so refused attempts show too; never awaited (the
+    // log is deduplicated per key, route, target and minute, and must not slow or fail the request).
+    const target = compiled.pattern.exec(path)?.[1];
+    api.audit
+      ?.recordApiUse({
+        actor: `${access.scope === "teacher" ? "user" : access.scope}:${keyId}`,
+        route: `${req.method} ${route.path}`,
+        ...(target ? { target: decodeTarget(target) } : {}),
+        ...(access.userId !== undefined ? { teacher: access.userId } : {}),
+      })
+      .catch((error: unknown) => logger.warn({ reqId: requestId, err: error }, "writing the audit entry of an API request failed"));
     if (route.scope === "admin" && scope !== "admin") throw forbidden("admin");
 
     const match = compiled.pattern.exec(path)!;
@@ -261,6 +297,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       rawBody,
       keyId,
       scope: scope ?? "api",
+      access,
       requestId,
       deps: api.deps,
       // Built on first use: most requests log nothing beyond the debug line.

@@ -1,6 +1,18 @@
 // Student-data protection: the redacting model boundary, placeholder maps, rosters, forget, audit and export.
-export { type AuditAction, type AuditEntry, AuditLog } from "./audit.ts";
+export {
+  AUDIT_ACTIONS,
+  type AuditAction,
+  type AuditEntry,
+  type AuditFilter,
+  type AuditInput,
+  AuditLog,
+  auditMatches,
+  auditSummary,
+  parseSince,
+} from "./audit.ts";
 export { type BoundaryOptions, EPHEMERAL_EXECUTION, storeBoundary, withRedaction } from "./boundary.ts";
+export { executionsOwner } from "./executions.ts";
+export { type ExportBundle, exportStudent, exportTeacher, recordCount } from "./export.ts";
 export {
   boundaryNote,
   defuse,

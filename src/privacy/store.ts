@@ -57,6 +57,22 @@ export class PrivacyStore implements TeacherData {
     return maps + (roster ? 1 : 0);
   }
 
+  /** The teacher's placeholder maps and roster (real names included: they are the teacher's), for an export. */
+  async exportUser(userId: string): Promise<{ records: { maps: StoredMap[]; roster: StoredRoster | null } }> {
+    const maps = (await this.exportStudent(userId, await this.mapIds(userId))).records;
+    return { records: { maps, roster: (await this.getRoster(userId)) ?? null } };
+  }
+
+  /** The placeholder maps of these executions, for an export by student. */
+  async exportStudent(_userId: string, executionIds: readonly string[]): Promise<{ records: StoredMap[] }> {
+    const maps: StoredMap[] = [];
+    for (const id of executionIds) {
+      const map = await this.getMap(id);
+      if (map) maps.push(map);
+    }
+    return { records: maps };
+  }
+
   /** Forget by student: the placeholder maps of these executions (they hold the real names). */
   async forgetStudent(userId: string, executionIds: readonly string[]): Promise<number> {
     let count = 0;

@@ -99,11 +99,20 @@ describe("staffroom admin forget-student", () => {
       expect(await rt.privacy.getMap(ids.a1!)).toBeUndefined();
       expect(existsSync(savedPath)).toBe(false);
       expect(await rt.documents.paths("U_A")).toEqual([join(env.STAFFROOM_DOCUMENTS_DIR, "picture-day.md")]);
+      // The two dry runs (flagged, the matched ids only), then one entry per teacher of the real run.
       const audit = await rt.audit.list();
-      expect(audit.map((e) => [e.action, e.teacher]).sort()).toEqual([
-        ["delete", "U_A"],
-        ["delete", "U_B"],
+      expect(audit.map((e) => [e.action, e.teacher ?? "-", e.dryRun === true]).sort()).toEqual([
+        ["forget-student", "-", true],
+        ["forget-student", "-", true],
+        ["forget-student", "U_A", false],
+        ["forget-student", "U_B", false],
       ]);
+      expect(
+        audit
+          .find((e) => e.teacher === "U_B")!
+          .targets?.slice()
+          .sort(),
+      ).toEqual([ids.b1!, ids.b2!].sort());
       expect(audit[0]!.actor).toMatch(/^cli:/);
       expect(JSON.stringify(audit)).not.toMatch(/n[uú][nñ]ez/i);
     });
@@ -115,9 +124,9 @@ describe("staffroom admin forget-student", () => {
     const res = await runCli(["admin", "forget-student"], { cwd: dir, env });
     expect(res.code).toBe(2);
     expect(res.stderr.trim()).toBe('Give the student\'s name, e.g. staffroom admin forget-student "Maria Lopez" --dry-run.');
-    const unknown = await runCli(["admin", "export"], { cwd: dir, env });
+    const unknown = await runCli(["admin", "purge"], { cwd: dir, env });
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('Unknown admin command "export"; use one of: forget-student.');
+    expect(unknown.stderr).toContain('Unknown admin command "purge"; use one of: forget-student, export, audit.');
   });
 });
 

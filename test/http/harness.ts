@@ -10,6 +10,7 @@ import { type ApiOptions, createHttpServer, type HttpMount, type HttpServer, typ
 import { silentLogger } from "../../src/log.ts";
 import { createOfflineProvider } from "../../src/model/index.ts";
 import type { ModelProvider } from "../../src/model/types.ts";
+import { executionsOwner } from "../../src/privacy/executions.ts";
 import { forgetTeacher } from "../../src/privacy/forget.ts";
 import { builtinTemplates, EMPTY_STANDARDS, offlineDrafters, type Template } from "../../src/templates/index.ts";
 
@@ -199,12 +200,7 @@ export async function startApi(
             sseHeartbeatSeconds: 1,
             // The app's one forget, over the owners this rig has: the engine's executions, then the data key.
             forgetTeacher: (userId, actor) =>
-              forgetTeacher(
-                userId,
-                [{ name: "executions", forgetUser: (u) => engine.forgetUser(u) }],
-                { keys: store.keys, store },
-                { action: "delete", actor },
-              ),
+              forgetTeacher(userId, [executionsOwner(engine)], { keys: store.keys, store }, { action: "delete", actor }),
             ...opts.api,
           },
         }),

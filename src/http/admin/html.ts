@@ -39,6 +39,7 @@ export const NAV: NavItem[] = [
   { href: "/admin/executions", label: "Executions" },
   { href: "/admin/stats", label: "Stats" },
   { href: "/admin/templates", label: "Templates and standards" },
+  { href: "/admin/audit", label: "Audit log" },
 ];
 
 export type Frame = { title: string; current?: string; csrf?: string; body: Html; flash?: string };

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { EngineApi } from "../../engine/api.ts";
 import { ExecutionStatus } from "../../engine/records.ts";
 import type { Logger } from "../../log.ts";
+import { AUDIT_ACTIONS, type AuditAction, type AuditLog, parseSince } from "../../privacy/index.ts";
 import type { PartStatus } from "../../readiness.ts";
 import type { Template } from "../../templates/types.ts";
 import { EXECUTION_ID, pathParam } from "../api/params.ts";
@@ -11,6 +12,7 @@ import { type ApiKeys, RateLimiter } from "../auth.ts";
 import { readFormBody } from "../body.ts";
 import { HttpProblem } from "../problem.ts";
 import { ADMIN_CSS } from "./assets.ts";
+import { type AuditFilters, auditPage } from "./audit.ts";
 import { dailyStats } from "./daily.ts";
 import {
   type Catalog,
@@ -51,6 +53,8 @@ export type AdminOptions = {
   logger: Logger;
   /** When the store's retention sweep last finished (epoch ms; undefined before its first run). */
   lastSweep?: () => Promise<number | undefined>;
+  /** Sign-ins (success and failure) are audited here, and the audit page reads it. */
+  audit?: Pick<AuditLog, "record" | "list">;
   now?: () => number;
   sessionTtlMs?: number;
 };
@@ -130,7 +134,21 @@ export function createAdmin(options: AdminOptions) {
       return;
     }
     const address = req.socket.remoteAddress ?? "unknown";
-    const { keyId } = options.keys.checkToken(form.key);
+    const { keyId, scope } = options.keys.checkToken(form.key);
+    if (!keyId || scope === "teacher") {
+      await audited({ action: "signin-failed", actor: keyId ? `user:${keyId}` : `address:${address}` });
+    }
+    if (keyId && scope === "teacher") {
+      // A teacher key sees one teacher's executions; the dashboard shows every teacher's.
+      logger.warn({ keyId }, "admin: sign-in with a teacher key refused");
+      await showLogin(
+        req,
+        res,
+        403,
+        "That key belongs to one teacher; the dashboard needs an admin key (admin:<key> in STAFFROOM_API_KEYS).",
+      );
+      return;
+    }
     if (!keyId) {
       const decision = loginFailures.take(`ip:${address}`);
       logger.warn({ address }, "admin: sign-in with a wrong key refused");
@@ -141,8 +159,9 @@ export function createAdmin(options: AdminOptions) {
       await showLogin(req, res, 401, "That key is not one of STAFFROOM_API_KEYS. Check it and try again.");
       return;
     }
-    const { id } = sessions.create(keyId);
+    const { id } = sessions.create(keyId, scope);
     logger.info({ keyId }, "admin: signed in");
+    await audited({ action: "signin", actor: `${scope === "admin" ? "admin" : "api"}:${keyId}` });
     const secure = isHttps(req);
     redirect(res, "/admin", {
       "set-cookie": [
@@ -150,6 +169,53 @@ export function createAdmin(options: AdminOptions) {
         cookie(LOGIN_COOKIE, "", { maxAgeSeconds: 0, secure }),
       ],
     });
+  }
+
+  /** Writes an audit entry; a failing log costs a warning, never the sign-in page. */
+  async function audited(entry: { action: AuditAction; actor: string }): Promise<void> {
+    await options.audit?.record(entry).catch((error: unknown) => logger.warn({ err: error }, "admin: writing the audit entry failed"));
+  }
+
+  async function auditLog(res: ServerResponse, url: URL, session: AdminSession): Promise<void> {
+    if (session.scope !== "admin" || !options.audit) {
+      sendHtml(
+        res,
+        403,
+        messagePage(
+          "Admins only",
+          options.audit
+            ? "The audit log needs an admin key; sign out and sign in again with a key listed as admin:<key> in STAFFROOM_API_KEYS."
+            : "This server keeps no audit log.",
+          session.csrf,
+        ),
+      );
+      return;
+    }
+    const q = url.searchParams;
+    const problems: string[] = [];
+    const filters: AuditFilters = { limit: 200 };
+    const user = (q.get("user") ?? "").trim();
+    if (user) {
+      if (user.length <= 200) filters.user = user;
+      else problems.push("An id is at most 200 characters; showing everyone.");
+    }
+    const action = q.get("action") ?? "";
+    if (action) {
+      if ((AUDIT_ACTIONS as readonly string[]).includes(action)) filters.action = action;
+      else problems.push("That action does not exist; showing every action.");
+    }
+    const sinceText = (q.get("since") ?? "").trim();
+    const since = sinceText ? parseSince(sinceText, now()) : undefined;
+    if (sinceText && since === undefined)
+      problems.push('Give "since" as a time back (7d, 24h) or a date (2026-12-01); showing every time.');
+    else if (sinceText) filters.since = sinceText;
+    const entries = await options.audit.list({
+      ...(filters.user ? { teacher: filters.user } : {}),
+      ...(filters.action ? { action: filters.action as AuditAction } : {}),
+      ...(since !== undefined ? { since } : {}),
+      limit: filters.limit,
+    });
+    sendHtml(res, 200, auditPage({ csrf: session.csrf, filters, entries, ...(problems.length ? { problem: problems.join(" ") } : {}) }));
   }
 
   /** Every POST past sign-in: same origin and the session's own CSRF token, compared in constant time. */
@@ -366,6 +432,9 @@ export function createAdmin(options: AdminOptions) {
       } else if (path === "/admin/templates") {
         label.route = path;
         templates(res, session);
+      } else if (path === "/admin/audit") {
+        label.route = path;
+        await auditLog(res, url, session);
       } else {
         label.route = "/admin/*";
         sendHtml(res, 404, messagePage("Not found", "There is no admin page here.", session.csrf));

@@ -2,13 +2,14 @@
 // digest (a restart signs everyone out), each with its own CSRF token that every POST must carry.
 import { createHash, randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { sameSecret } from "../auth.ts";
+import { type ApiScope, sameSecret } from "../auth.ts";
 
 export const SESSION_COOKIE = "staffroom_admin";
 /** A pre-session token for the sign-in form, so a login cannot be forged from another site either. */
 export const LOGIN_COOKIE = "staffroom_login";
 
-export type AdminSession = { keyId: string; csrf: string; expiresAt: number };
+/** `scope`: the signing-in key's; only admin sessions read the audit log. */
+export type AdminSession = { keyId: string; scope: ApiScope; csrf: string; expiresAt: number };
 
 const token = () => randomBytes(32).toString("base64url");
 const digest = (id: string) => createHash("sha256").update(id).digest("base64url");
@@ -26,7 +27,7 @@ export class AdminSessions {
     return Math.floor(this.ttlMs / 1000);
   }
 
-  create(keyId: string): { id: string; session: AdminSession } {
+  create(keyId: string, scope: ApiScope = "api"): { id: string; session: AdminSession } {
     this.prune();
     if (this.sessions.size >= this.max) {
       // Oldest first: a Map keeps insertion order.
@@ -34,7 +35,7 @@ export class AdminSessions {
       if (oldest !== undefined) this.sessions.delete(oldest);
     }
     const id = token();
-    const session = { keyId, csrf: token(), expiresAt: this.now() + this.ttlMs };
+    const session = { keyId, scope, csrf: token(), expiresAt: this.now() + this.ttlMs };
     this.sessions.set(digest(id), session);
     return { id, session };
   }

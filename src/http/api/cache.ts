@@ -38,6 +38,11 @@ export class ExecutionViewCache {
     this.entries.delete(id);
   }
 
+  /** Drops every entry (a teacher's data was deleted here: none of their views may be served again). */
+  clear(): void {
+    this.entries.clear();
+  }
+
   get size(): number {
     return this.entries.size;
   }

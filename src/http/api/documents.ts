@@ -14,6 +14,7 @@ import {
 import type { ExecutionView } from "../../engine/records.ts";
 import type { Template } from "../../templates/types.ts";
 import { HttpProblem } from "../problem.ts";
+import { type Access, checkOwner } from "./access.ts";
 import { renderDocument } from "./executions.ts";
 import { EXECUTION_ID, shortId } from "./params.ts";
 import type { ApiDeps, Route } from "./route.ts";
@@ -39,9 +40,11 @@ export async function documentFile(
   id: string,
   format: ExportFormat,
   part: DocumentPart,
+  access?: Access,
 ): Promise<DocumentFileAnswer> {
   const view: ExecutionView | undefined = await deps.engine.get(id);
   if (!view) throw new HttpProblem(404, "unknown_execution", `No execution with id "${shortId(id)}" exists.`);
+  if (access) checkOwner(access, view);
   if (view.status !== "completed")
     throw new HttpProblem(
       409,
@@ -89,12 +92,13 @@ export const documentRoutes: Route[] = [
           "content-disposition": { description: "attachment (docx, md) or inline (html), with the file name.", schema: { type: "string" } },
         },
       },
+      403: { description: "A teacher key and another teacher's execution.", component: "Problem" },
       404: { description: "No such execution, no document, or no such part.", component: "Problem" },
       409: { description: "The execution has not completed.", component: "Problem" },
     },
-    async handle({ deps, params, query }) {
+    async handle({ deps, params, query, access }) {
       const { format, part } = query as z.infer<typeof DocumentQuery>;
-      const file = await documentFile(deps, params.id ?? "", format, part);
+      const file = await documentFile(deps, params.id ?? "", format, part, access);
       return {
         status: 200,
         bytes: file.bytes,

@@ -5,6 +5,7 @@ import type { EngineEvent, ExecutionStatus, ExecutionView } from "../../engine/r
 import type { Template } from "../../templates/types.ts";
 import { HttpProblem } from "../problem.ts";
 import { lastEventId, openEventStream } from "../sse.ts";
+import { boundTeacher, checkActingAs, checkOwner } from "./access.ts";
 import { EXECUTION_ID, shortId } from "./params.ts";
 import { type ApiDeps, json, type Route } from "./route.ts";
 import { AnswerRequest, ExecuteRequest, ExecutionListQuery } from "./schemas.ts";
@@ -83,10 +84,12 @@ export const executionRoutes: Route[] = [
         component: "ExecutionAccepted",
         headers: { Location: { description: "The status URL.", schema: { type: "string" } } },
       },
+      403: { description: "A teacher key and another teacher's user_id.", component: "Problem" },
       422: { description: "Unknown workflow, or an Idempotency-Key reused for a different request.", component: "Problem" },
     },
-    async handle({ body, deps, req, keyId }) {
+    async handle({ body, deps, req, keyId, access }) {
       const b = body as ExecuteRequest;
+      checkActingAs(access, b.user_id);
       const workflow = deps.engine.workflow(b.workflow_id, b.version);
       if (!workflow) {
         const known = deps.engine.workflow(b.workflow_id);
@@ -121,15 +124,20 @@ export const executionRoutes: Route[] = [
     path: "/api/workflows/executions",
     operationId: "listExecutions",
     summary: "List executions",
-    description: "Newest first, optionally filtered.",
+    description: "Newest first, optionally filtered. A teacher key lists only its own teacher's executions.",
     tag: "executions",
     query: ExecutionListQuery,
-    responses: { 200: { description: "The executions.", component: "ExecutionList" } },
-    async handle({ deps, query }) {
+    responses: {
+      200: { description: "The executions.", component: "ExecutionList" },
+      403: { description: "A teacher key asked for another teacher's executions.", component: "Problem" },
+    },
+    async handle({ deps, query, access }) {
       const q = query as { workflow_id?: string; user_id?: string; status?: ExecutionStatus; limit?: number };
+      checkActingAs(access, q.user_id);
+      const userId = boundTeacher(access) ?? q.user_id;
       const records = await deps.engine.list({
         ...(q.workflow_id ? { templateId: q.workflow_id } : {}),
-        ...(q.user_id ? { userId: q.user_id } : {}),
+        ...(userId ? { userId } : {}),
         ...(q.status ? { status: [q.status] } : {}),
         limit: q.limit ?? 50,
       });
@@ -158,14 +166,17 @@ export const executionRoutes: Route[] = [
     params: idParam,
     responses: {
       200: { description: "The execution.", component: "ExecutionDetail" },
+      403: { description: "A teacher key and another teacher's execution.", component: "Problem" },
       404: { description: "No such execution.", component: "Problem" },
     },
-    async handle({ deps, params }) {
+    async handle({ deps, params, access }) {
       const id = params.id ?? "";
-      const cached = deps.views.get(id);
+      // A teacher key needs the owner first, so it never takes the cached answer's shortcut.
+      const cached = boundTeacher(access) === undefined ? deps.views.get(id) : undefined;
       if (cached !== undefined) return { status: 200, json: cached };
       const view = await deps.engine.get(id);
       if (!view) throw notFound(id);
+      checkOwner(access, view);
       const text = JSON.stringify(detailOf(deps, view));
       deps.views.set(id, text);
       return { status: 200, json: text };
@@ -181,13 +192,15 @@ export const executionRoutes: Route[] = [
     params: idParam,
     responses: {
       200: { description: "Cancelled.", component: "CancelResult" },
+      403: { description: "A teacher key and another teacher's execution.", component: "Problem" },
       404: { description: "No such execution.", component: "Problem" },
       409: { description: "The execution had already finished.", component: "Problem" },
     },
-    async handle({ deps, params, logger }) {
+    async handle({ deps, params, logger, access }) {
       const id = params.id ?? "";
       const view = await deps.engine.get(id);
       if (!view) throw notFound(id);
+      checkOwner(access, view);
       if (FINAL.has(view.status) || !(await deps.engine.cancel(id))) {
         const now = (await deps.engine.get(id))?.status ?? view.status;
         throw new HttpProblem(
@@ -211,15 +224,17 @@ export const executionRoutes: Route[] = [
     body: { schema: AnswerRequest, component: "AnswerRequest", description: "The answer and who gives it." },
     responses: {
       200: { description: "Accepted; the execution continues.", component: "ExecutionDetail" },
-      403: { description: "This user may not answer this step.", component: "Problem" },
+      403: { description: "This user may not answer this step, or a teacher key and another teacher's execution.", component: "Problem" },
       404: { description: "No such execution or step.", component: "Problem" },
       409: { description: "The step is not waiting (or was already answered).", component: "Problem" },
     },
-    async handle({ deps, params, body }) {
+    async handle({ deps, params, body, access }) {
       const id = params.id ?? "";
       const b = body as AnswerRequest;
       const view = await deps.engine.get(id);
       if (!view) throw notFound(id);
+      checkOwner(access, view);
+      checkActingAs(access, b.user_id);
       const waiting = view.nodes.filter((n) => n.status === "waiting").map((n) => n.nodeId);
       let nodeId = b.node_id;
       if (nodeId === undefined) {
@@ -268,14 +283,16 @@ export const executionRoutes: Route[] = [
     ],
     responses: {
       200: { description: "The event stream.", contentType: "text/event-stream" },
+      403: { description: "A teacher key and another teacher's execution.", component: "Problem" },
       404: { description: "No such execution.", component: "Problem" },
     },
-    async handle({ deps, params, req, res, logger, keyId }) {
+    async handle({ deps, params, req, res, logger, keyId, access }) {
       const id = params.id ?? "";
       const url = new URL(req.url ?? "/", "http://localhost");
       const after = lastEventId(req, url.searchParams.get("last_event_id") ?? undefined);
       const view = await deps.engine.get(id);
       if (!view) throw notFound(id);
+      checkOwner(access, view);
       checkStreamLimits(deps, keyId);
 
       const stream = openEventStream(req, res, { retryMs: 2000 });

@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { ExecutionStatus, ExecutionView } from "../../engine/records.ts";
 import type { Template } from "../../templates/types.ts";
 import { HttpProblem } from "../problem.ts";
+import { checkActingAs } from "./access.ts";
 import { renderDocument } from "./executions.ts";
 import { json, type Route } from "./route.ts";
 import { QuickQuery } from "./schemas.ts";
@@ -100,15 +101,17 @@ export function quickRoutes(templates: ReadonlyMap<string, Template>): Route[] {
           component: "ExecutionAccepted",
           headers: { Location: { description: "The status URL.", schema: { type: "string" } } },
         },
+        403: { description: "A teacher key and another teacher's user_id.", component: "Problem" },
         404: { description: "The template is not loaded on this server.", component: "Problem" },
       },
-      async handle({ deps, rawBody, query, req, res, keyId, logger }) {
+      async handle({ deps, rawBody, query, req, res, keyId, logger, access }) {
         const current = deps.templates.get(action.templateId);
         const workflow = deps.engine.workflow(action.templateId);
         if (!current || !workflow) {
           throw new HttpProblem(404, "unknown_template", `The ${action.templateId} template is not loaded on this server.`);
         }
         const { user_id: userId, ...given } = rawBody as Record<string, unknown>;
+        checkActingAs(access, String(userId).trim());
         const inputs = { ...applicableDefaults(current, action.defaults), ...given };
         const record = await startExecution(deps, {
           workflow,

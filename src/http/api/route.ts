@@ -7,6 +7,7 @@ import type { EngineApi } from "../../engine/api.ts";
 import type { Logger } from "../../log.ts";
 import type { Template } from "../../templates/types.ts";
 import type { ApiScope } from "../auth.ts";
+import type { Access } from "./access.ts";
 import type { ExecutionViewCache } from "./cache.ts";
 import type { PathParam } from "./params.ts";
 
@@ -42,6 +43,8 @@ export type RouteContext = {
   /** Id of the API key that authenticated (never the key itself). */
   keyId: string;
   scope: ApiScope;
+  /** The key's scope and, for a teacher key, its teacher (see access.ts). */
+  access: Access;
   requestId: string;
   deps: ApiDeps;
   logger: Logger;

@@ -28,6 +28,8 @@ export const userRoutes: Route[] = [
       if (!deps.forgetTeacher) throw new HttpProblem(501, "not_available", "Deleting a teacher's data is not available on this server.");
       const userId = params.user_id!;
       const deleted = await deps.forgetTeacher(userId, `api:${keyId}`);
+      // Not even the cached view of a deleted execution is served again from this process.
+      deps.views.clear();
       return json(200, { user_id: userId, deleted });
     },
   },
