@@ -4,7 +4,8 @@
 import { copyFileSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createEngine, openStore } from "../../src/engine/index.ts";
+import { openStore } from "../../src/drivers/local/database.ts";
+import { createEngine } from "../../src/engine/index.ts";
 import type { EngineEvent, ExecutionRecord } from "../../src/engine/records.ts";
 import type { WorkflowDefinition } from "../../src/engine/schema.ts";
 import type { ExecutionStore } from "../../src/engine/store/types.ts";
