@@ -7,7 +7,6 @@ export { type LocalQueueOptions, LocalWorkQueue } from "./queue/local.ts";
 export type * from "./queue/types.ts";
 export * from "./records.ts";
 export * from "./schema.ts";
-export { LocalExecutionStore, localOwner } from "./store/local.ts";
 export type * from "./store/types.ts";
 export { type Clock, systemClock } from "./timing.ts";
 export { type Problem, type Registries, validateWorkflow } from "./validate.ts";

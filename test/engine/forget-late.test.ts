@@ -2,8 +2,9 @@
 // header, so a question answered long after the start (here: after the creation rows' retention) does not
 // leave the execution, inputs included, readable but unlisted.
 import { describe, expect, it } from "vitest";
-import { createEngine, LocalExecutionStore, WorkflowBuilder } from "../../src/engine/index.ts";
-import { MapTable } from "../../src/engine/store/table.ts";
+import { LocalExecutionStore } from "../../src/drivers/local/execution-store.ts";
+import { MapTable } from "../../src/drivers/local/table.ts";
+import { createEngine, WorkflowBuilder } from "../../src/engine/index.ts";
 import { ScriptedModel } from "./helpers.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -3,8 +3,9 @@
 // dispatches the lost attempt again with a new token, and the old attempt's late completion changes
 // nothing. Its own work is left alone while its own queue holds the job.
 import { describe, expect, it } from "vitest";
-import { createEngine, LocalExecutionStore, WorkflowBuilder } from "../../src/engine/index.ts";
-import { MapTable } from "../../src/engine/store/table.ts";
+import { LocalExecutionStore } from "../../src/drivers/local/execution-store.ts";
+import { MapTable } from "../../src/drivers/local/table.ts";
+import { createEngine, WorkflowBuilder } from "../../src/engine/index.ts";
 import type { ExecutionStore, OwnerInfo } from "../../src/engine/store/types.ts";
 import { gate, ScriptedModel } from "./helpers.ts";
 

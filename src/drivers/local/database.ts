@@ -1,14 +1,12 @@
 // The local database: one Keyv adapter (@keyv/sqlite, or memory) shared by every layer's namespace,
-// with the engine's executions behind the ExecutionStore driver in engine/store/local.ts (which owns their
-// layout: one small header per execution, one record per node state, one key per event), and the
-// teachers' data keys in their own `data_keys` table (see ../keys.ts).
+// with the engine's executions behind the ExecutionStore driver in ./execution-store.ts (which owns their
+// layout: one small header per execution and one commit row per write, holding its events and the node
+// states it wrote), and the teachers' data keys in their own `data_keys` table (see ../keys.ts).
 import { linkSync, mkdirSync, readFileSync, type Stats, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import KeyvSqlite from "@keyv/sqlite";
 import Keyv, { type KeyvStoreAdapter } from "keyv";
 import sqlite3 from "sqlite3";
-import { LocalExecutionStore } from "../../engine/store/local.ts";
-import { MapTable, SqliteTable } from "../../engine/store/table.ts";
 import type { ExecutionStore } from "../../engine/store/types.ts";
 import { StaffroomError } from "../../errors.ts";
 import { newKey, parseDataKey } from "../crypto.ts";
@@ -17,6 +15,8 @@ import { Retention } from "../retention.ts";
 import { sealingAdapter } from "../sealing.ts";
 import type { DataKeys } from "../types.ts";
 import { chooseStore } from "../urls.ts";
+import { LocalExecutionStore } from "./execution-store.ts";
+import { MapTable, SqliteTable } from "./table.ts";
 
 const DAY_MS = 86_400_000;
 

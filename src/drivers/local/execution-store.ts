@@ -20,16 +20,12 @@
 // (forget finds an execution as long as any of it is readable). `ix:f` is dropped after the header
 // turns terminal (a later statement, one for many executions, when the committer is idle); a crash
 // between the two leaves an entry `unfinished()` heals.
-import { randomBytes } from "node:crypto";
-import { readFileSync, readlinkSync } from "node:fs";
-import { hostname } from "node:os";
-import { KeyedMutex } from "../../util/mutex.ts";
-import { nodePlan } from "../graph.ts";
-import type { AttemptRecord, EngineEvent, ExecutionRecord, NodeState } from "../records.ts";
-import type { WorkflowDefinition } from "../schema.ts";
-import type { StatsRecord } from "../stats.ts";
-import { isLegacyVersion, legacyLog } from "./legacy.ts";
-import type { Condition, Row, Table } from "./table.ts";
+
+import { nodePlan } from "../../engine/graph.ts";
+import { alive } from "../../engine/ownership.ts";
+import type { AttemptRecord, EngineEvent, ExecutionRecord, NodeState } from "../../engine/records.ts";
+import type { WorkflowDefinition } from "../../engine/schema.ts";
+import type { StatsRecord } from "../../engine/stats.ts";
 import type {
   CommitResult,
   CreateResult,
@@ -41,7 +37,10 @@ import type {
   OwnerLease,
   Transition,
   UnfinishedExecution,
-} from "./types.ts";
+} from "../../engine/store/types.ts";
+import { KeyedMutex } from "../../util/mutex.ts";
+import { isLegacyVersion, legacyLog } from "./legacy.ts";
+import type { Condition, Row, Table } from "./table.ts";
 
 const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 /** A definition row is written again when this process last wrote it longer ago, so it outlives the headers that need it. */
@@ -118,7 +117,6 @@ const GROUP_MAX = 200;
 /** Ids from outside (user, template) inside keys: `:` and `%` escaped so one id is never a prefix of another's rows. */
 const part = (id: string) => id.replace(/%/g, "%25").replace(/:/g, "%3A");
 const inv = (createdAt: number) => String(MAX_TIME - createdAt).padStart(13, "0");
-const newToken = () => randomBytes(9).toString("base64url");
 
 export type LocalStoreOptions = {
   driver: "sqlite" | "memory";
@@ -129,49 +127,6 @@ export type LocalStoreOptions = {
   sweep?: (now: number) => Promise<number>;
   ping?: () => Promise<boolean>;
 };
-
-function readOr(read: () => string): string | undefined {
-  try {
-    return read().trim();
-  } catch {
-    return undefined;
-  }
-}
-
-/** This process's PID namespace and boot: a PID identifies a process only within both. */
-const PIDNS = readOr(() => readlinkSync("/proc/self/ns/pid"));
-const BOOT = readOr(() => readFileSync("/proc/sys/kernel/random/boot_id", "utf8"));
-
-/**
- * An owner lease counts as live until it expires. The one shortcut: a process in this very PID
- * namespace on this boot whose PID no longer exists is dead at once (a killed server's work resumes
- * without waiting out its lease). Host names prove nothing (two containers may share one), so the
- * shortcut needs the namespace's identity (its nsfs inode, unique while the namespace lives) and the
- * boot id to match; otherwise only the lease counts. A reused PID only makes a dead owner look alive
- * until its lease expires: never the reverse.
- */
-export function alive(lease: OwnerLease, now: number): boolean {
-  if (lease.expiresAt < now) return false;
-  if (lease.pid === undefined || lease.pid === process.pid) return true;
-  if (PIDNS === undefined || BOOT === undefined || lease.pidns !== PIDNS || lease.boot !== BOOT) return true;
-  try {
-    process.kill(lease.pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-export function localOwner(): OwnerInfo {
-  return {
-    owner: newToken(),
-    pid: process.pid,
-    host: hostname(),
-    ...(PIDNS !== undefined ? { pidns: PIDNS } : {}),
-    ...(BOOT !== undefined ? { boot: BOOT } : {}),
-    startedAt: Date.now(),
-  };
-}
 
 export class LocalExecutionStore implements ExecutionStore {
   readonly driver: string;

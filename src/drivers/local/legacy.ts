@@ -2,8 +2,8 @@
 // execution a version row `v:<id>` = {v: version, s: last seq}, one row per node state
 // `n:<id>:<node>`, and events under `e:<id>:<first seq>` (an array, seqs implied by position; the
 // first v3 layouts stored one event object per seq). Pure: the local store reads the rows and writes
-// what this returns as commit rows, in one transaction per execution (./local.ts `upgradeLegacy`).
-import type { EngineEvent, NodeState } from "../records.ts";
+// what this returns as commit rows, in one transaction per execution (./execution-store.ts `upgradeLegacy`).
+import type { EngineEvent, NodeState } from "../../engine/records.ts";
 import type { Row } from "./table.ts";
 
 export type LegacyVersion = { v: number; s: number };

@@ -3,7 +3,7 @@
 // never taken. "Provably gone" is the queue's word when jobs live outside processes (BullMQ:
 // `exists` is false), and, for the in-process queue, either this process's own queue not holding it
 // or the dispatching process's owner lease having expired (measured on the store's clock; see
-// store/local.ts `alive` for the one same-namespace shortcut). A re-dispatched attempt gets a new
+// ../ownership.ts `alive` for the one same-namespace shortcut). A re-dispatched attempt gets a new
 // token, so the old one, should it still be running somewhere, cannot complete the node.
 import type { Logger } from "../../log.ts";
 import type { WorkQueue } from "../queue/types.ts";
