@@ -7,15 +7,10 @@ import { afterAll, describe, expect, it } from "vitest";
 import { openDrivers } from "../../src/drivers/open.ts";
 import { overviewPage } from "../../src/http/admin/pages.ts";
 import { describeWithPostgres, postgresUrl, testSchema } from "../distributed/helpers.ts";
-import { tempDir } from "../engine/helpers.ts";
+import { tempDir, until } from "../engine/helpers.ts";
 
-const until = async (what: string, check: () => Promise<boolean>, ms = 10_000) => {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
+// Long enough that no sweep removes the row before the test has counted it, even on a loaded machine.
+const EXPIRES_MS = 1500;
 
 describe("retention on the local store", () => {
   it("sweeps at open and on its schedule, records each run, and removes expired rows from the SQLite table", async () => {
@@ -26,7 +21,7 @@ describe("retention on the local store", () => {
     try {
       const first = await drivers.store.lastSweep();
       expect(first).toBeGreaterThanOrEqual(before);
-      await drivers.store.namespace("chat").set("old", { note: "expires" }, 1);
+      await drivers.store.namespace("chat").set("old", { note: "expires" }, EXPIRES_MS);
       const { default: sqlite3 } = await import("sqlite3");
       const db = new sqlite3.Database(file);
       const count = () =>
@@ -36,7 +31,7 @@ describe("retention on the local store", () => {
           ),
         );
       expect(await count()).toBe(1);
-      await until("a scheduled sweep", async () => ((await drivers.store.lastSweep()) ?? 0) > first! && (await count()) === 0);
+      await until(async () => ((await drivers.store.lastSweep()) ?? 0) > first! && (await count()) === 0, "a scheduled sweep");
       await new Promise<void>((resolve) => db.close(() => resolve()));
     } finally {
       await drivers.close();
@@ -72,11 +67,11 @@ describeWithPostgres("retention on PostgreSQL", () => {
     try {
       const first = await drivers.store.lastSweep();
       expect(first).toBeGreaterThanOrEqual(before);
-      await drivers.store.namespace("chat").set("old", { note: "expires" }, 1);
+      await drivers.store.namespace("chat").set("old", { note: "expires" }, EXPIRES_MS);
       const count = async () =>
         Number((await client.query(`SELECT count(*) AS n FROM "${schema.schema}".keyv WHERE key LIKE '%old'`)).rows[0].n);
       expect(await count()).toBe(1);
-      await until("a scheduled sweep", async () => ((await drivers.store.lastSweep()) ?? 0) > first! && (await count()) === 0);
+      await until(async () => ((await drivers.store.lastSweep()) ?? 0) > first! && (await count()) === 0, "a scheduled sweep");
     } finally {
       await client.end();
       await drivers.close();
