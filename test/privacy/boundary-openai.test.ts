@@ -4,14 +4,12 @@
 // pasted work with fence-breaking payloads stays inside its per-request fence; the teacher's revision request
 // and the template's own repair step arrive as instructions, outside every fence.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createOpenAIProvider } from "../../src/model/openai.ts";
-import { loadNameModel, storeBoundary, workflowVocabulary } from "../../src/privacy/index.ts";
 import { builtinTemplates, loadStandards, SAMPLE_STANDARDS_DIR, type Template } from "../../src/templates/index.ts";
-import { type FakeOpenAI, startFakeOpenAI } from "../fakes/openai-server.ts";
-import { type Harness, harness } from "../templates/helpers.ts";
+import type { FakeOpenAI } from "../fakes/openai-server.ts";
+import { type OpenAIHarness, openAIHarness } from "../templates/helpers.ts";
 
 let fake: FakeOpenAI;
-let h: Harness;
+let h: OpenAIHarness;
 
 /** Every request's marker (named in its system note), fenced bodies and text outside the fences. */
 function parts(i: number): { marker: string; fenced: string[]; outside: string; all: string } {
@@ -37,18 +35,11 @@ const breaksOut = (body: string) =>
   );
 
 beforeAll(async () => {
-  fake = await startFakeOpenAI();
   const templates: Template[] = builtinTemplates((await loadStandards(SAMPLE_STANDARDS_DIR)).set);
-  await loadNameModel();
-  const vocabulary = workflowVocabulary(templates.map((t) => t.workflow.definition));
-  h = await harness(templates, (store) =>
-    storeBoundary(createOpenAIProvider({ apiKey: "sk-test", baseURL: fake.url, model: "gpt-test" }), store, { vocabulary }),
-  );
+  h = await openAIHarness(templates);
+  fake = h.fake;
 });
-afterAll(async () => {
-  await h.close();
-  await fake.close();
-});
+afterAll(() => h.close());
 beforeEach(() => {
   fake.requests.length = 0;
 });

@@ -3,8 +3,11 @@
 import { openStore, type Store } from "../../src/drivers/local/database.ts";
 import { createEngine, type Engine } from "../../src/engine/index.ts";
 import type { ExecutionView } from "../../src/engine/records.ts";
+import { createOpenAIProvider } from "../../src/model/openai.ts";
 import type { ModelProvider } from "../../src/model/types.ts";
+import { loadNameModel, storeBoundary, workflowVocabulary } from "../../src/privacy/index.ts";
 import type { Template } from "../../src/templates/index.ts";
+import { type FakeOpenAI, startFakeOpenAI } from "../fakes/openai-server.ts";
 
 export type Harness = {
   engine: Engine;
@@ -28,6 +31,35 @@ export async function harness(templates: readonly Template[], model: ModelProvid
     async close() {
       await engine.close();
       await store.close();
+    },
+  };
+}
+
+export type OpenAIHarness = Harness & {
+  fake: FakeOpenAI;
+  /** The user prompt of the fake's request `i`, with the privacy boundary's data fences taken out (asserted in test/privacy). */
+  prompt(i: number): string;
+};
+
+/**
+ * The harness as the runtime builds its model: the real openai SDK against the local OpenAI-compatible fake,
+ * behind the privacy boundary. `close` closes both.
+ */
+export async function openAIHarness(templates: readonly Template[]): Promise<OpenAIHarness> {
+  const fake = await startFakeOpenAI();
+  // The name detector loads once per process (seconds on a busy machine); not part of any test's time.
+  await loadNameModel();
+  const vocabulary = workflowVocabulary(templates.map((t) => t.workflow.definition));
+  const h = await harness(templates, (store) =>
+    storeBoundary(createOpenAIProvider({ apiKey: "sk-test", baseURL: fake.url, model: "gpt-test" }), store, { vocabulary }),
+  );
+  return {
+    ...h,
+    fake,
+    prompt: (i) => (fake.requests[i]?.messages.find((m) => m.role === "user")?.content ?? "").replace(/<\/?data(?:-[a-z0-9]+)?>/g, ""),
+    async close() {
+      await h.close();
+      await fake.close();
     },
   };
 }

@@ -3,26 +3,20 @@
 import { Writable } from "node:stream";
 import pino from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createOpenAIProvider } from "../../src/model/openai.ts";
-import { loadNameModel, storeBoundary, workflowVocabulary } from "../../src/privacy/index.ts";
 import { builtinTemplates, loadStandards, SAMPLE_STANDARDS_DIR, type StandardsSet, type Template } from "../../src/templates/index.ts";
-import { type FakeOpenAI, startFakeOpenAI } from "../fakes/openai-server.ts";
-import { type Harness, harness, headings, timingTable } from "./helpers.ts";
+import type { FakeOpenAI } from "../fakes/openai-server.ts";
+import { headings, type OpenAIHarness, openAIHarness, timingTable } from "./helpers.ts";
 
 const CODE_LIKE = /(?<![A-Za-z0-9.-])(?:[A-Z0-9]{1,12}[.-]){2,}[A-Z0-9]{1,12}(?![A-Za-z0-9-])/g;
 
 let fake: FakeOpenAI;
 let standards: StandardsSet;
 let templates: Template[];
-let h: Harness;
+let h: OpenAIHarness;
 const logLines: Record<string, unknown>[] = [];
 const template = (id: string) => templates.find((t) => t.id === id)!;
-/** The prompt a request carried, with the privacy boundary's data fences taken out (asserted in test/privacy). */
-const userText = (i: number) =>
-  (fake.requests[i]?.messages.find((m) => m.role === "user")?.content ?? "").replace(/<\/?data(?:-[a-z0-9]+)?>/g, "");
 
 beforeAll(async () => {
-  fake = await startFakeOpenAI();
   standards = (await loadStandards(SAMPLE_STANDARDS_DIR)).set;
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -32,17 +26,10 @@ beforeAll(async () => {
   });
   templates = builtinTemplates(standards, pino({ level: "debug" }, sink));
   // As the runtime builds it: the OpenAI provider behind the privacy boundary.
-  // The name detector loads once per process (seconds on a busy machine); not part of any test's time.
-  await loadNameModel();
-  const vocabulary = workflowVocabulary(templates.map((t) => t.workflow.definition));
-  h = await harness(templates, (store) =>
-    storeBoundary(createOpenAIProvider({ apiKey: "sk-test", baseURL: fake.url, model: "gpt-test" }), store, { vocabulary }),
-  );
+  h = await openAIHarness(templates);
+  fake = h.fake;
 });
-afterAll(async () => {
-  await h.close();
-  await fake.close();
-});
+afterAll(() => h.close());
 beforeEach(() => {
   fake.requests.length = 0;
   logLines.length = 0;
@@ -82,9 +69,9 @@ describe("lesson plan against an OpenAI-compatible endpoint", () => {
     expect(view.provider).toBe("openai");
 
     // The research prompt carried the inputs and the candidate codes; its schema only allows codes from the set.
-    expect(userText(0)).toContain('"Shadows during the day" for grade 5 Science');
-    expect(userText(0)).toContain("Record shadow data");
-    expect(userText(0)).toContain("5-ESS1-2");
+    expect(h.prompt(0)).toContain('"Shadows during the day" for grade 5 Science');
+    expect(h.prompt(0)).toContain("Record shadow data");
+    expect(h.prompt(0)).toContain("5-ESS1-2");
     const schema = fake.requests[0]!.response_format?.json_schema?.schema as {
       properties: { standards: { items: { properties: { code: { enum: string[] } } } } };
     };
@@ -110,8 +97,8 @@ describe("lesson plan against an OpenAI-compatible endpoint", () => {
     expect(timingTable(doc.markdown)).toEqual({ rows: [9, 9, 9, 9, 9], total: 45 });
 
     // Outline prompt carried the grounded standards and the duration; content and differentiation ran after it.
-    expect(userText(2)).toContain("Outline a 45-minute Science lesson for grade 5");
-    expect(userText(2)).toContain("5-ESS1-2");
+    expect(h.prompt(2)).toContain("Outline a 45-minute Science lesson for grade 5");
+    expect(h.prompt(2)).toContain("5-ESS1-2");
     // Then the quality stage: the model's Bloom labels, and one repair of the synthesized (hard to read) text.
     expect(fake.requests.slice(5).map((r) => r.response_format?.json_schema?.name)).toEqual(["quality_bloom", "quality_rewrite"]);
     expect(headings(doc.markdown).at(-1)).toBe("Quality checks");
@@ -212,9 +199,9 @@ describe("student feedback against an OpenAI-compatible endpoint", () => {
     expect(fake.requests).toHaveLength(2);
     const sent = JSON.stringify(fake.requests);
     expect(sent).not.toMatch(/maria|garcia/i);
-    expect(userText(0)).toContain("[STUDENT_1]'s class wrote a paragraph arguing for a longer lunch break.");
-    expect(userText(0)).toContain("I think lunch should be longer because we need time to eat.");
-    expect(userText(0)).toContain("Help [STUDENT_1] use evidence");
+    expect(h.prompt(0)).toContain("[STUDENT_1]'s class wrote a paragraph arguing for a longer lunch break.");
+    expect(h.prompt(0)).toContain("I think lunch should be longer because we need time to eat.");
+    expect(h.prompt(0)).toContain("Help [STUDENT_1] use evidence");
     const doc = template("student-feedback").render(view);
     expect(doc.markdown).toContain("Dear Maria Garcia, your reason is clear. Next, add evidence.");
     expect(doc.markdown).toContain("**Names protected.**");
@@ -232,7 +219,7 @@ describe("student feedback against an OpenAI-compatible endpoint", () => {
     expect(revised.status).toBe("completed");
     expect(fake.requests).toHaveLength(1);
     expect(JSON.stringify(fake.requests)).not.toMatch(/maria|garcia/i);
-    expect(userText(0)).toContain("Teacher's instruction: Shorter, and call her [STUDENT_1] not Ms [STUDENT_1]");
+    expect(h.prompt(0)).toContain("Teacher's instruction: Shorter, and call her [STUDENT_1] not Ms [STUDENT_1]");
     expect(template("student-feedback").render(revised).markdown).toContain("Maria Garcia, good start. Add one example.");
   });
 });
@@ -329,9 +316,9 @@ describe("assessment and parent message against an OpenAI-compatible endpoint", 
       level: "dok2",
     });
     expect(view.status).toBe("completed");
-    expect(userText(1)).toContain('Write exactly 4 assessment questions for grade 5 Math on "Adding fractions with unlike denominators".');
-    expect(userText(1)).toContain("multiple-choice");
-    expect(userText(1)).toContain("dok2");
+    expect(h.prompt(1)).toContain('Write exactly 4 assessment questions for grade 5 Math on "Adding fractions with unlike denominators".');
+    expect(h.prompt(1)).toContain("multiple-choice");
+    expect(h.prompt(1)).toContain("dok2");
     expect(fake.requests[1]!.response_format?.json_schema?.name).toBe("assessment_questions");
     expect(headings(template("assessment").render(view).markdown)).toEqual([
       "Standards assessed",
@@ -353,9 +340,9 @@ describe("assessment and parent message against an OpenAI-compatible endpoint", 
       targetLanguage: "Spanish",
     });
     expect(message.status).toBe("completed");
-    expect(userText(1)).toContain("Thursday 5pm, gym");
-    expect(userText(2)).toContain("into Spanish");
-    expect(userText(2)).toContain("Dear families, join us Thursday.");
+    expect(h.prompt(1)).toContain("Thursday 5pm, gym");
+    expect(h.prompt(2)).toContain("into Spanish");
+    expect(h.prompt(2)).toContain("Dear families, join us Thursday.");
     const doc = template("parent-message").render(message).markdown;
     expect(doc).toContain("## Message (Spanish)\n**Subject:** Feria de ciencias\n\nEstimadas familias, acompáñennos el jueves.");
   });

@@ -3,8 +3,6 @@
 // rewrites land in the document, names never reach the model, and every code is checked against the set.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createOfflineProvider } from "../../src/model/offline.ts";
-import { createOpenAIProvider } from "../../src/model/openai.ts";
-import { storeBoundary, workflowVocabulary } from "../../src/privacy/index.ts";
 import { readingGrade } from "../../src/quality/index.ts";
 import {
   builtinTemplates,
@@ -15,8 +13,8 @@ import {
   type Template,
 } from "../../src/templates/index.ts";
 import { patchPaths } from "../../src/templates/quality/render.ts";
-import { type FakeOpenAI, startFakeOpenAI } from "../fakes/openai-server.ts";
-import { type Harness, harness } from "./helpers.ts";
+import type { FakeOpenAI } from "../fakes/openai-server.ts";
+import { type Harness, harness, type OpenAIHarness, openAIHarness } from "./helpers.ts";
 
 const HARD =
   "Consequently, families are cordially encouraged to familiarize themselves with the comprehensive documentation regarding forthcoming extracurricular examinations, notwithstanding any administrative irregularities that may subsequently materialize throughout the semester.";
@@ -34,23 +32,15 @@ beforeAll(async () => {
 
 describe("through an OpenAI-compatible endpoint", () => {
   let fake: FakeOpenAI;
-  let h: Harness;
+  let h: OpenAIHarness;
   const schemaName = (i: number) => fake.requests[i]?.response_format?.json_schema?.name;
-  const userText = (i: number) =>
-    (fake.requests[i]?.messages.find((m) => m.role === "user")?.content ?? "").replace(/<\/?data(?:-[a-z0-9]+)?>/g, "");
 
   beforeAll(async () => {
-    fake = await startFakeOpenAI();
     // As the runtime builds it: the OpenAI provider behind the privacy boundary.
-    const vocabulary = workflowVocabulary(templates.map((t) => t.workflow.definition));
-    h = await harness(templates, (store) =>
-      storeBoundary(createOpenAIProvider({ apiKey: "sk-test", baseURL: fake.url, model: "gpt-test" }), store, { vocabulary }),
-    );
+    h = await openAIHarness(templates);
+    fake = h.fake;
   });
-  afterAll(async () => {
-    await h.close();
-    await fake.close();
-  });
+  afterAll(() => h.close());
   beforeEach(() => {
     fake.requests.length = 0;
   });
@@ -71,8 +61,8 @@ describe("through an OpenAI-compatible endpoint", () => {
     const view = await h.run("parent-message", { purpose: "Tell families about exams", keyPoints: "Exams in May" });
     expect(view.status).toBe("completed");
     expect(fake.requests.map((_, i) => schemaName(i))).toEqual(["parent-message_analysis", "parent-message_draft", "quality_rewrite"]);
-    expect(userText(2)).toContain("for families");
-    expect(userText(2)).toMatch(/"?id"?: ?"message"/);
+    expect(h.prompt(2)).toContain("for families");
+    expect(h.prompt(2)).toMatch(/"?id"?: ?"message"/);
     const doc = template("parent-message").render(view).markdown;
     expect(doc).toContain(PLAIN);
     expect(doc).not.toContain("cordially");
@@ -133,8 +123,8 @@ describe("through an OpenAI-compatible endpoint", () => {
     const view = await h.run("assessment", { grade: "7", subject: "Science", topic: "The solar system", questionCount: 3 });
     expect(view.status).toBe("completed");
     expect(fake.requests.map((_, i) => schemaName(i)).slice(3)).toEqual(["quality_bloom", "quality_rewrite"]);
-    expect(userText(3)).toContain("Name planet number 2 from the sun.");
-    expect(userText(4)).toMatch(/"?raise"?: ?true/);
+    expect(h.prompt(3)).toContain("Name planet number 2 from the sun.");
+    expect(h.prompt(4)).toMatch(/"?raise"?: ?true/);
     const doc = template("assessment").render(view).markdown;
     expect(doc).toContain(raised);
     expect(doc).toContain(

@@ -4,35 +4,26 @@
 // assessment's student copy and answer key follow the revised questions; the teacher's instruction is not
 // inside a data fence while the document (and a student's pasted work) is.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createOpenAIProvider } from "../../src/model/openai.ts";
-import { loadNameModel, storeBoundary, workflowVocabulary } from "../../src/privacy/index.ts";
 import { builtinTemplates, loadStandards, SAMPLE_STANDARDS_DIR, type Template } from "../../src/templates/index.ts";
 import { splitSections } from "../../src/templates/revision/sections.ts";
-import { type FakeOpenAI, startFakeOpenAI } from "../fakes/openai-server.ts";
-import { type Harness, harness } from "./helpers.ts";
+import type { FakeOpenAI } from "../fakes/openai-server.ts";
+import { type OpenAIHarness, openAIHarness } from "./helpers.ts";
 
 let fake: FakeOpenAI;
 let templates: Template[];
-let h: Harness;
+let h: OpenAIHarness;
 const template = (id: string) => templates.find((t) => t.id === id)!;
 const userOf = (i: number) => fake.requests[i]?.messages.find((m) => m.role === "user")?.content ?? "";
 // Each request fences with a marker of its own ("<data-k3f9q2m7x1>").
 const fenced = (prompt: string) => [...prompt.matchAll(/<(data-[a-z0-9]+)>([\s\S]*?)<\/\1>/g)].map((m) => m[2]!);
 
 beforeAll(async () => {
-  fake = await startFakeOpenAI();
   const standards = (await loadStandards(SAMPLE_STANDARDS_DIR)).set;
   templates = builtinTemplates(standards);
-  await loadNameModel();
-  const vocabulary = workflowVocabulary(templates.map((t) => t.workflow.definition));
-  h = await harness(templates, (store) =>
-    storeBoundary(createOpenAIProvider({ apiKey: "sk-test", baseURL: fake.url, model: "gpt-test" }), store, { vocabulary }),
-  );
+  h = await openAIHarness(templates);
+  fake = h.fake;
 });
-afterAll(async () => {
-  await h.close();
-  await fake.close();
-});
+afterAll(() => h.close());
 beforeEach(() => {
   fake.requests.length = 0;
 });
