@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiKeyId } from "../../src/http/auth.ts";
-import { type AuditFilter, type AuditInput, AuditLog } from "../../src/privacy/audit.ts";
+import type { AuditLog } from "../../src/privacy/audit.ts";
 import { ADMIN_KEY, type Api, KEY, OTHER_KEY, startApi } from "../http/harness.ts";
 import { ARTIFACTS, launchChromium } from "./browser.ts";
 
@@ -20,21 +20,9 @@ let audit: AuditLog | undefined;
 let chromium: Awaited<ReturnType<typeof launchChromium>>;
 let page: Page;
 let executionId = "";
-const sink = {
-  async record(entry: AuditInput) {
-    await audit?.record(entry);
-  },
-  async recordApiUse(use: Parameters<AuditLog["recordApiUse"]>[0]) {
-    await audit?.recordApiUse(use);
-  },
-  async list(filter?: AuditFilter) {
-    return (await audit?.list(filter)) ?? [];
-  },
-};
-
 beforeAll(async () => {
-  api = await startApi({ api: { apiKeys: [KEY, OTHER_KEY, `admin:${ADMIN_KEY}`, `user:teacher-a:${TEACHER_KEY}`], audit: sink } });
-  audit = new AuditLog(api.store.namespace("audit"));
+  api = await startApi({ audit: true, api: { apiKeys: [KEY, OTHER_KEY, `admin:${ADMIN_KEY}`, `user:teacher-a:${TEACHER_KEY}`] } });
+  audit = api.audit!;
   const started = await api.call("POST", "/api/workflows/execute", {
     key: TEACHER_KEY,
     body: { workflow_id: "approval", input_data: { topic: `volcanoes ${MARKER}` }, user_id: "teacher-a" },

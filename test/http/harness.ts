@@ -1,5 +1,6 @@
 // Test harness for the HTTP API: a real engine (memory store, offline model that a test can hold),
 // the real server on 127.0.0.1, and a client that checks every response against the OpenAPI document.
+
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
 import { z } from "zod";
@@ -10,6 +11,7 @@ import { type ApiOptions, createHttpServer, type HttpMount, type HttpServer, typ
 import { silentLogger } from "../../src/log.ts";
 import { createOfflineProvider } from "../../src/model/index.ts";
 import type { ModelProvider } from "../../src/model/types.ts";
+import { AuditLog } from "../../src/privacy/audit.ts";
 import { executionsOwner } from "../../src/privacy/executions.ts";
 import { forgetTeacher } from "../../src/privacy/forget.ts";
 import { builtinTemplates, EMPTY_STANDARDS, offlineDrafters, type Template } from "../../src/templates/index.ts";
@@ -148,6 +150,8 @@ export type Api = {
   base: string;
   engine: Engine;
   store: Store;
+  /** The audit log, when the rig was asked for one. */
+  audit?: AuditLog;
   http: HttpServer;
   templates: Template[];
   slow: { gate: Deferred | undefined };
@@ -173,6 +177,8 @@ export async function startApi(
     timeouts?: HttpServerOptions["timeouts"];
     /** The engine's clock (tests that need executions on earlier days shift it). */
     clock?: Clock;
+    /** Keep an audit log in the rig's store, as `staffroom start` does, and hand it to the API and dashboard. */
+    audit?: boolean;
   } = {},
 ): Promise<Api> {
   const store = await openStore("memory:");
@@ -181,6 +187,7 @@ export async function startApi(
   const engine = createEngine({ store, model, logger: silentLogger, ...(opts.clock ? { clock: opts.clock } : {}) });
   for (const t of templates) engine.register(t.workflow);
   for (const w of testWorkflows) engine.register(w);
+  const audit = opts.audit ? new AuditLog(store.namespace("audit")) : undefined;
   const ready = { value: true };
   const http = createHttpServer({
     port: 0,
@@ -201,6 +208,7 @@ export async function startApi(
             // The app's one forget, over the owners this rig has: the engine's executions, then the data key.
             forgetTeacher: (userId, actor) =>
               forgetTeacher(userId, [executionsOwner(engine)], { keys: store.keys, store }, { action: "delete", actor }),
+            ...(audit ? { audit } : {}),
             ...opts.api,
           },
         }),
@@ -217,6 +225,7 @@ export async function startApi(
     base,
     engine,
     store,
+    ...(audit ? { audit } : {}),
     http,
     templates,
     slow,

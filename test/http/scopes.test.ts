@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
 import { ConfigError } from "../../src/errors.ts";
 import { apiKeyId, apiKeyProblems, parseApiKey } from "../../src/http/auth.ts";
-import { type AuditFilter, type AuditInput, AuditLog } from "../../src/privacy/audit.ts";
+import type { AuditLog } from "../../src/privacy/audit.ts";
 import { ADMIN_KEY, type Api, KEY, OTHER_KEY, startApi } from "./harness.ts";
 
 type Json = Record<string, unknown>;
@@ -20,24 +20,12 @@ const MARKER = "Lanternfish9023";
 let api: Api;
 let audit: AuditLog | undefined;
 const ids: Record<string, string> = {};
-/** The server's audit sink, bound to the rig's store once startApi has opened it. */
-const sink = {
-  async record(entry: AuditInput) {
-    await audit?.record(entry);
-  },
-  async recordApiUse(use: Parameters<AuditLog["recordApiUse"]>[0]) {
-    await audit?.recordApiUse(use);
-  },
-  async list(filter?: AuditFilter) {
-    return (await audit?.list(filter)) ?? [];
-  },
-};
-
 beforeAll(async () => {
   api = await startApi({
-    api: { apiKeys: [KEY, OTHER_KEY, `admin:${ADMIN_KEY}`, `user:teacher-a:${TEACHER_A}`, `user:${USER_B}:${TEACHER_B}`], audit: sink },
+    audit: true,
+    api: { apiKeys: [KEY, OTHER_KEY, `admin:${ADMIN_KEY}`, `user:teacher-a:${TEACHER_A}`, `user:${USER_B}:${TEACHER_B}`] },
   });
-  audit = new AuditLog(api.store.namespace("audit"));
+  audit = api.audit!;
 }, 30_000);
 
 afterAll(async () => {
