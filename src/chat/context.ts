@@ -18,7 +18,6 @@ import { executionsOwner } from "../privacy/executions.ts";
 import { forgetTeacher } from "../privacy/forget.ts";
 import type { RenderedDocument, Template } from "../templates/types.ts";
 import { KeyedMutex } from "../util/mutex.ts";
-import { shorten } from "../util/shorten.ts";
 import { type Checklist, createChecklist } from "./checklist.ts";
 import type { Inbound, OutDocument, Surface, SurfaceName, ThreadRef } from "./contract.ts";
 import type { Follower } from "./follower.ts";

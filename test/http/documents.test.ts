@@ -8,6 +8,7 @@ import { silentLogger } from "../../src/log.ts";
 import { readDocx } from "../documents/docx-reader.ts";
 import { type Api, KEY, startApi } from "./harness.ts";
 
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are read field by field in assertions, each checked by value
 type Json = Record<string, any>;
 
 const DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
