@@ -155,7 +155,7 @@ export async function startFakeOpenAI(options: FakeOptions = {}): Promise<FakeOp
       }
       for (const p of pieces.slice(1)) {
         // Large answers: respect back-pressure, and stop once the client has gone.
-        if (!piece(p)) await new Promise((resolve) => res.once("drain", resolve).once("close", resolve));
+        if (!piece(p)) await drained(res);
         if (res.destroyed) return;
       }
       send({ ...base, choices: [{ index: 0, delta: {}, finish_reason: "stop" }] });
@@ -251,6 +251,19 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
     req.on("error", reject);
+  });
+}
+
+/** Resolves once the response can take more, or has closed. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
   });
 }
 
