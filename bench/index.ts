@@ -1,4 +1,4 @@
-// `npm run bench`: runs every area module present (engine, slack, discord, http, conversation, privacy), prints one table of
+// `npm run bench`: runs every area module present (engine, slack, discord, http, conversation, privacy, quality), prints one table of
 // medians against the targets, and exits 0; the table is the result (CI does not run benchmarks).
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { type BenchRow, renderRows } from "./lib.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const areas = ["engine", "slack", "discord", "http", "conversation", "privacy", "sealing"] as const;
+const areas = ["engine", "slack", "discord", "http", "conversation", "privacy", "quality", "sealing"] as const;
 
 const rows: BenchRow[] = [];
 for (const area of areas) {

@@ -60,6 +60,8 @@ export const ConfigSchema = z.object({
   /** Unset: each workflow's own maxParallel (default 8). */
   STAFFROOM_EXECUTION_PARALLELISM: optionalInt(1, 64, "each workflow's own, 8 unless it says"),
   STAFFROOM_MODEL_TIMEOUT_MS: int(120_000, 1_000, 3_600_000),
+  /** Largest model answer read (UTF-8 bytes of its text); reading stops past it. 256 KB is ~60,000 words. */
+  STAFFROOM_MODEL_MAX_ANSWER_BYTES: int(262_144, 1_024, 67_108_864),
   STAFFROOM_STANDARDS_DIR: optionalString,
   STAFFROOM_TEMPLATES_DIR: optionalString,
   STAFFROOM_DOCUMENTS_DIR: z.string().trim().min(1).default("documents"),

@@ -75,6 +75,38 @@ export class ModelOutputError extends StaffroomError {
   }
 }
 
+/** The model's answer grew past the configured size limit; reading stopped there (retrying would grow it again). */
+export class ModelAnswerTooLargeError extends StaffroomError {
+  constructor(limitBytes: number) {
+    super(
+      "model_answer_too_large",
+      `The model's answer grew past the ${formatBytes(limitBytes)} limit and was stopped; ask for a shorter answer (an admin can raise STAFFROOM_MODEL_MAX_ANSWER_BYTES).`,
+      { details: { limitBytes } },
+    );
+  }
+}
+
+/** The model endpoint's answer arrived cut off or garbled (a transport fault, not the answer's shape): may pass on a retry. */
+export class ModelAnswerBrokenError extends StaffroomError {
+  constructor(how: "incomplete" | "garbled", opts: { cause?: unknown } = {}) {
+    super(
+      "model_answer_broken",
+      how === "incomplete"
+        ? "The model endpoint's answer arrived cut off before its end."
+        : "The model endpoint's answer arrived garbled (not a valid response).",
+      { retryable: true, cause: opts.cause, details: { how } },
+    );
+  }
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1 << 20 && bytes % (1 << 20) === 0
+    ? `${bytes / (1 << 20)} MB`
+    : bytes >= 1024
+      ? `${Math.round(bytes / 1024)} KB`
+      : `${bytes} bytes`;
+}
+
 /** A node attempt took longer than its timeout and was aborted. */
 export class NodeTimeoutError extends StaffroomError {
   constructor(nodeId: string, timeoutMs: number) {

@@ -22,7 +22,7 @@ export type ModelProviderOptions = {
 
 export function createModelProvider(
   config: Pick<Config, "modelProvider" | "OPENAI_API_KEY" | "OPENAI_BASE_URL" | "STAFFROOM_MODEL" | "STAFFROOM_MODEL_PROVIDER"> &
-    Partial<Pick<Config, "STAFFROOM_MODEL_TIMEOUT_MS">>,
+    Partial<Pick<Config, "STAFFROOM_MODEL_TIMEOUT_MS" | "STAFFROOM_MODEL_MAX_ANSWER_BYTES">>,
   options: ModelProviderOptions = {},
 ): ModelProvider {
   const logger = options.logger ?? silentLogger;
@@ -34,6 +34,7 @@ export function createModelProvider(
       logger,
       // A little above the engine's per-node timeout so the engine's own timeout error wins.
       ...(config.STAFFROOM_MODEL_TIMEOUT_MS ? { timeoutMs: config.STAFFROOM_MODEL_TIMEOUT_MS + 5_000 } : {}),
+      ...(config.STAFFROOM_MODEL_MAX_ANSWER_BYTES ? { maxAnswerBytes: config.STAFFROOM_MODEL_MAX_ANSWER_BYTES } : {}),
     });
   }
   // Chosen explicitly: no notice needed; chosen because nothing is configured: say so once.

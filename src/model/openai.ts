@@ -2,10 +2,18 @@
 // SDK retries are off (the engine owns retry policy); SDK errors become our error classes with one clear sentence.
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
 import type { ChatCompletionCreateParamsBase } from "openai/resources/chat/completions";
-import { ModelRateLimitError, ModelRequestError, ModelUnavailableError, StaffroomError } from "../errors.ts";
+import {
+  ModelAnswerBrokenError,
+  ModelAnswerTooLargeError,
+  ModelRateLimitError,
+  ModelRequestError,
+  ModelUnavailableError,
+  StaffroomError,
+} from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { silentLogger } from "../log.ts";
 import { abortReason } from "./abort.ts";
+import { bodyLimits, boundedFetch } from "./bounded-fetch.ts";
 import type { ModelProvider, ModelRequest, ModelResponse } from "./types.ts";
 
 export type OpenAIProviderOptions = {
@@ -17,19 +25,26 @@ export type OpenAIProviderOptions = {
   logger?: Logger;
   /** SDK-level safety timeout; the engine's per-node timeout normally fires first through the signal. */
   timeoutMs?: number;
+  /** Largest answer read, in UTF-8 bytes of its text (STAFFROOM_MODEL_MAX_ANSWER_BYTES). */
+  maxAnswerBytes?: number;
 };
+
+export const DEFAULT_MAX_ANSWER_BYTES = 256 * 1024;
 
 const DEFAULT_BASE_URL = "https://api.openai.com/v1";
 
 export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvider {
   const baseURL = options.baseURL ?? DEFAULT_BASE_URL;
   const logger = options.logger ?? silentLogger;
+  const maxAnswerBytes = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
   const client = new OpenAI({
     // Local servers (Ollama, vLLM) need no key, but the SDK insists on one.
     apiKey: options.apiKey ?? "no-key",
     baseURL,
     maxRetries: 0,
     timeout: options.timeoutMs ?? 600_000,
+    // Counts the body as it arrives: a 5 MB answer is stopped at the limit, not read whole and then refused.
+    fetch: boundedFetch(bodyLimits(maxAnswerBytes)),
   });
   const host = hostOf(baseURL);
 
@@ -77,9 +92,13 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
 
   async function whole(body: ChatCompletionCreateParamsBase, request: ModelRequest): Promise<ModelResponse> {
     const completion = await client.chat.completions.create({ ...body, stream: false }, { signal: request.signal });
+    // A body that parsed as JSON but is no completion (an HTML error page, a proxy's text) is a transport fault.
+    if (!completion || typeof completion !== "object" || !Array.isArray(completion.choices)) throw new ModelAnswerBrokenError("garbled");
     const choice = completion.choices[0];
+    const text = choice?.message?.content ?? "";
+    if (Buffer.byteLength(text) > maxAnswerBytes) throw new ModelAnswerTooLargeError(maxAnswerBytes);
     return {
-      text: choice?.message?.content ?? "",
+      text,
       usage: { inputTokens: completion.usage?.prompt_tokens ?? 0, outputTokens: completion.usage?.completion_tokens ?? 0 },
       model: completion.model || body.model,
     };
@@ -91,12 +110,19 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
       { signal: request.signal },
     );
     let text = "";
+    let bytes = 0;
+    let finished = false;
     let model = body.model;
     const usage = { inputTokens: 0, outputTokens: 0 };
     for await (const chunk of stream) {
       if (chunk.model) model = chunk.model;
-      const delta = chunk.choices[0]?.delta?.content;
+      const choice = chunk.choices[0];
+      if (choice?.finish_reason) finished = true;
+      const delta = choice?.delta?.content;
       if (delta) {
+        // Counted as it arrives; leaving the loop makes the SDK abort the request, so the rest is never read.
+        bytes += Buffer.byteLength(delta);
+        if (bytes > maxAnswerBytes) throw new ModelAnswerTooLargeError(maxAnswerBytes);
         text += delta;
         request.onDelta?.(delta);
       }
@@ -107,6 +133,8 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
     }
     // The SDK ends a stream quietly when its signal aborts; a partial answer must not pass as complete.
     if (request.signal.aborted) throw abortReason(request.signal);
+    // Every complete stream says why it stopped; one that ends without it was cut off in transit.
+    if (!finished) throw new ModelAnswerBrokenError("incomplete");
     return { text, usage, model };
   }
 
@@ -128,7 +156,12 @@ function hostOf(baseURL: string): string {
 
 /** One clear sentence per failure; retryable for what may pass on its own (network, 5xx, 429). */
 export function mapError(error: unknown, host: string): StaffroomError {
-  if (error instanceof StaffroomError) return error;
+  // Our own errors thrown inside the SDK's fetch (the size limit) come back wrapped as a connection error.
+  const own = ownError(error);
+  if (own) return own;
+  // The body stopped mid-way (undici: "terminated") or did not parse: the answer broke in transit, not its shape.
+  if (error instanceof SyntaxError) return new ModelAnswerBrokenError("garbled", { cause: error });
+  if (isTerminated(error)) return new ModelAnswerBrokenError("incomplete", { cause: error });
   if (error instanceof APIUserAbortError) return new ModelUnavailableError("The model request was aborted.", { cause: error });
   if (error instanceof APIConnectionTimeoutError) {
     return new ModelUnavailableError(`Could not reach the model endpoint at ${host}: the request timed out. Check OPENAI_BASE_URL.`, {
@@ -143,10 +176,7 @@ export function mapError(error: unknown, host: string): StaffroomError {
   if (error instanceof APIError && typeof error.status === "number") {
     const status = error.status;
     if (status === 429) {
-      return new ModelRateLimitError(
-        `The model endpoint at ${host} is rate limiting requests (HTTP 429); staffroom will wait and try again.`,
-        retryAfterMs(error.headers),
-      );
+      return new ModelRateLimitError(`The model endpoint at ${host} is rate limiting requests (HTTP 429).`, retryAfterMs(error.headers));
     }
     if (status >= 500) {
       return new ModelUnavailableError(`The model endpoint at ${host} had a server error (HTTP ${status}); trying again may help.`, {
@@ -171,6 +201,25 @@ export function mapError(error: unknown, host: string): StaffroomError {
     return new ModelUnavailableError("The model request was aborted.", { cause: error });
   const message = error instanceof Error ? error.message : String(error);
   return new ModelUnavailableError(`The model call to ${host} failed: ${message}.`, { cause: error });
+}
+
+function ownError(error: unknown): StaffroomError | undefined {
+  let current: unknown = error;
+  for (let i = 0; i < 5 && current; i++) {
+    if (current instanceof StaffroomError) return current;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function isTerminated(error: unknown): boolean {
+  let current: unknown = error;
+  for (let i = 0; i < 5 && current; i++) {
+    // undici's word for a body whose connection closed before its end (after the headers arrived).
+    if ((current as { message?: unknown }).message === "terminated") return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 function connectionReason(error: APIConnectionError): string {

@@ -1,8 +1,12 @@
 // Standard-code checking over any text: find code-like tokens, look each up in the loaded set, strip the ones
 // that are not in it, and summarise what is cited ("Standards cited: 3, all in NGSS"). Pure.
 
-/** Something shaped like a standard code: 3+ segments joined by . or -, upper-case letters and digits, with both. */
-export const CODE_LIKE = /(?<![A-Za-z0-9.-])(?:[A-Z0-9]{1,12}[.-]){2,}[A-Z0-9]{1,12}(?![A-Za-z0-9-]|\.[A-Za-z0-9])/g;
+/**
+ * Something shaped like a standard code: 3 to 16 segments joined by . or -, upper-case letters and digits, with
+ * both. Real codes have at most 7 segments (CCSS.ELA-LITERACY.RL.5.1); the bound keeps a 1 MB chain of segments
+ * from being matched and then backtracked segment by segment.
+ */
+export const CODE_LIKE = /(?<![A-Za-z0-9.-])(?:[A-Z0-9]{1,12}[.-]){2,15}[A-Z0-9]{1,12}(?![A-Za-z0-9-]|\.[A-Za-z0-9])/g;
 
 export function looksLikeCode(token: string): boolean {
   return /[A-Z]/.test(token) && /\d/.test(token);
@@ -71,8 +75,9 @@ export function removeCodes(line: string, codes: ReadonlySet<string>): string {
   const lead = /^\s*(?:[-*]|\d+\.)?\s*/.exec(out)?.[0] ?? "";
   const body = out
     .slice(lead.length)
-    .replace(/\(\s*[,;]?\s*\)|\[\s*\]|\*\*\s*\*\*/g, "")
-    .replace(/\s+([,.;:)])/g, "$1")
+    // Each run of spaces is tried once, from its start (two adjacent \s* or a mid-run start would be quadratic).
+    .replace(/\(\s*(?:[,;]\s*)?\)|\[\s*\]|\*\*\s*\*\*/g, "")
+    .replace(/(?<!\s)\s+([,.;:)])/g, "$1")
     .replace(/([(])\s+/g, "$1")
     .replace(/(\S)[ \t]{2,}(?=\S)/g, "$1 ")
     .replace(/^[\s,;:]+/, "");

@@ -24,18 +24,27 @@ export function readingCounts(texts: readonly string[]): ReadingCounts {
   const counts: ReadingCounts = { sentence: 0, word: 0, syllable: 0 };
   for (const raw of texts) {
     const text = raw
-      .replace(/\[[^\]]*\]/g, " ")
+      // Patterns here run on whole model answers: none may retry a long run from each of its characters.
+      // An inner "[" ends the bracket so a run of "[" is scanned once, not once per "[".
+      .replace(/\[[^\][]*\]/g, " ")
       .replace(/https?:\/\/\S+/g, " ")
       .replace(/[*_`#>|]/g, " ");
-    for (const sentence of text.split(/[.!?]+(?=\s|$)|\n+/)) {
+    for (const sentence of text.split(/(?<![.!?])[.!?]+(?=\s|$)|\n+/)) {
       const words = sentence.match(/[A-Za-z][A-Za-z'’-]*/g) ?? [];
       if (words.length === 0) continue;
       counts.sentence++;
       counts.word += words.length;
-      for (const w of words) counts.syllable += Math.max(1, syllable(w));
+      for (const w of words) counts.syllable += Math.max(1, syllablesOf(w));
     }
   }
   return counts;
+}
+
+/** No English word is longer; past it the `syllable` package's patterns backtrack quadratically, so estimate. */
+const LONGEST_WORD = 45;
+
+function syllablesOf(word: string): number {
+  return word.length > LONGEST_WORD ? Math.ceil(word.length / 3) : syllable(word);
 }
 
 /** Flesch-Kincaid grade of the texts together (one decimal), or undefined when there are no words. */
@@ -101,6 +110,6 @@ export function simplify(text: string): string {
   for (const [re, word] of SIMPLER)
     out = out.replace(re, (m) => (m[0] === m[0]!.toUpperCase() ? word[0]!.toUpperCase() + word.slice(1) : word));
   return out
-    .replace(/\s*;\s+(\w)/g, (_m, c: string) => `. ${c.toUpperCase()}`)
+    .replace(/(?<!\s)\s*;\s+(\w)/g, (_m, c: string) => `. ${c.toUpperCase()}`)
     .replace(/,\s+(and|but|so|which)\s+(\w)/g, (_m, _j: string, c: string) => `. ${c.toUpperCase()}`);
 }

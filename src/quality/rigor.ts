@@ -69,8 +69,10 @@ export function bloomByVerbs(text: string): BloomLevel | undefined {
   const clauses = text
     .toLowerCase()
     .replace(/[“”"]/g, "")
-    .split(/[.;:!?()]|,\s*(?:then|and|or)\b|\s(?:then|and then)\s|\band\s(?=\w+\s)/);
+    .split(/[.;:!?()]+|,\s*(?:then|and|or)\b|\s(?:then|and then)\s|\band\s(?=\w+\s)/);
   for (const raw of clauses) {
+    // A run of separators gives one empty clause per character: skip them before any pattern runs.
+    if (raw === "") continue;
     const clause = raw
       .trim()
       .replace(/^[-*\d.)\s]+/, "")
@@ -150,6 +152,7 @@ export function describeRigor(rigor: Pick<Rigor, "higher" | "total" | "share">):
 
 /** The offline raise: a lower-order task gets a follow-up that asks students to justify or compare. */
 export function raiseTask(text: string): string {
-  const base = text.trim().replace(/[.?!]+$/, "");
+  // From the start of a run only: a run of dots not at the end is then scanned once, not from each dot.
+  const base = text.trim().replace(/(?<![.?!])[.?!]+$/, "");
   return `${base}, then compare it with a partner's and decide which is best.`;
 }

@@ -29,6 +29,14 @@ export type FakeBehaviour = {
   status?: number;
   /** With status 429: the Retry-After header, in seconds. */
   retryAfter?: number;
+  /**
+   * Break the answer in transit, half-way through its body: "cut" closes the socket (the client sees the
+   * connection end early), "end" ends the response cleanly (a JSON body that stops mid-way, a stream with no
+   * finish_reason and no [DONE]).
+   */
+  truncate?: "cut" | "end";
+  /** Answer 200 with a JSON content type but a body that is not JSON (a proxy's error page). */
+  garbled?: true;
   /** Token usage to report; defaults to a word count. */
   usage?: { prompt_tokens: number; completion_tokens: number };
 };
@@ -117,6 +125,11 @@ export async function startFakeOpenAI(options: FakeOptions = {}): Promise<FakeOp
       return;
     }
 
+    if (behaviour.garbled) {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end("<html><body>502 Bad Gateway</body></html>");
+      return;
+    }
     const content = answerText(body, behaviour, options);
     const usage = behaviour.usage ?? {
       prompt_tokens: countWords(body.messages.map((m) => m.content).join(" ")),
@@ -133,21 +146,46 @@ export async function startFakeOpenAI(options: FakeOptions = {}): Promise<FakeOp
       const piece = (p: string) => send({ ...base, choices: [{ index: 0, delta: { content: p }, finish_reason: null }] });
       if (pieces[0] !== undefined) piece(pieces[0]);
       if (!(await wait())) return;
-      for (const p of pieces.slice(1)) piece(p);
+      if (behaviour.truncate) {
+        for (const p of pieces.slice(1, Math.max(1, Math.floor(pieces.length / 2)))) piece(p);
+        // "cut": close once what was sent has left (destroy alone would drop the buffered events too).
+        if (behaviour.truncate === "cut") res.write(": cut\n\n", () => res.destroy());
+        else res.end();
+        return;
+      }
+      for (const p of pieces.slice(1)) {
+        // Large answers: respect back-pressure, and stop once the client has gone.
+        if (!piece(p)) await drained(res);
+        if (res.destroyed) return;
+      }
       send({ ...base, choices: [{ index: 0, delta: {}, finish_reason: "stop" }] });
       const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage;
       if (includeUsage) send({ ...base, choices: [], usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } });
       res.end("data: [DONE]\n\n");
       return;
     }
-    sendJson(res, 200, {
+    const completion = {
       id,
       object: "chat.completion",
       created,
       model: body.model,
       choices: [{ index: 0, message: { role: "assistant", content, refusal: null }, finish_reason: "stop", logprobs: null }],
       usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens },
-    });
+    };
+    if (behaviour.truncate) {
+      const text = JSON.stringify(completion);
+      const half = text.slice(0, Math.floor(text.length / 2));
+      if (behaviour.truncate === "cut") {
+        // Promise the whole body, send half, close: the client's read ends early.
+        res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+        res.write(half, () => res.destroy());
+      } else {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(half);
+      }
+      return;
+    }
+    sendJson(res, 200, completion);
   }
 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -213,6 +251,19 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
     req.on("error", reject);
+  });
+}
+
+/** Resolves once the response can take more, or has closed. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
   });
 }
 

@@ -412,18 +412,32 @@ function settleSuccess(d: Draft, nodeId: string, startedAt: number, raw: unknown
   else advance(d);
 }
 
-function settleFailure(d: Draft, nodeId: string, startedAt: number, error: ErrorInfo, retry: RetryDecision): void {
+/**
+ * The error a node ends with. A fault that may pass on its own (a 429, a server error) and was tried more than
+ * once says so, so the failure reads as the final state it is, not as the first attempt's report.
+ */
+export function finalError(error: ErrorInfo, attempts: number): ErrorInfo {
+  if (!error.retryable || attempts < 2) return error;
+  return { ...error, message: `${error.message} Stopped after ${attempts} attempts.` };
+}
+
+function settleFailure(d: Draft, nodeId: string, startedAt: number, attemptError: ErrorInfo, retry: RetryDecision): void {
   const node = d.s.graph.byId.get(nodeId) as WorkflowNode;
   const st = d.node(nodeId);
   const now = d.ctx.now;
   const attempt = st.attempts;
-  const row = { nodeId, attempt: { attempt, startedAt, endedAt: now, durationMs: now - startedAt, ok: false, error } };
+  const row = { nodeId, attempt: { attempt, startedAt, endedAt: now, durationMs: now - startedAt, ok: false, error: attemptError } };
   d.attempts.push(row);
   if (retry.retry) {
-    d.event("node.retrying", nodeId, { attempt, delayMs: retry.delayMs, error: { code: error.code, message: error.message } });
+    d.event("node.retrying", nodeId, {
+      attempt,
+      delayMs: retry.delayMs,
+      error: { code: attemptError.code, message: attemptError.message },
+    });
     dispatch(d, nodeId, { delayMs: retry.delayMs, ...(st.fallbackFor ? { fallbackFor: st.fallbackFor } : {}) });
     return;
   }
+  const error = finalError(attemptError, attempt);
   d.set({ ...withoutDispatch(st), status: "failed", error, endedAt: now, durationMs: now - (st.startedAt ?? now) });
   d.event("node.failed", nodeId, { attempt, error });
   const isHandler = isFailing(d.rec) && nodeId === d.s.def.onFailure;
