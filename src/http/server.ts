@@ -56,6 +56,8 @@ export type ApiOptions = {
   forgetTeacher?: (userId: string, actor: string) => Promise<Record<string, number>>;
   /** The audit log: API-key use (one entry per key, route, target and minute) and dashboard sign-ins. */
   audit?: Pick<AuditLog, "record" | "recordApiUse" | "list">;
+  /** The clock the dashboard's sessions and sign-in pause read (epoch ms); tests move it instead of sleeping. */
+  adminNow?: () => number;
 };
 
 export type HttpServerOptions = {
@@ -141,6 +143,7 @@ function buildApi(
       health,
       ...(options.lastSweep ? { lastSweep: options.lastSweep } : {}),
       ...(options.audit ? { audit: options.audit } : {}),
+      ...(options.adminNow ? { now: options.adminNow } : {}),
       logger: logger.child({ component: "admin" }),
     }),
     stopInvalidating,
