@@ -54,6 +54,7 @@ export async function openDrivers(opts: {
     const sealed: SharedStore = {
       executions: new SealedExecutionStore(store.executions, store.keys),
       keys: store.keys,
+      claims: store.claims,
       namespace: (n) => store.namespace(n),
       ping: () => store.ping(),
       compact: () => store.compact(),
@@ -78,6 +79,7 @@ export async function openDrivers(opts: {
   const store: SharedStore = {
     executions: new SealedExecutionStore(pg.executions, pg.keys),
     keys: pg.keys,
+    claims: pg.claims,
     namespace: (n) => pg.namespace(n),
     ping: () => pg.executions.ping(),
     compact: () => pg.executions.compact(),
