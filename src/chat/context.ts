@@ -38,9 +38,9 @@ export type ChatCoreOptions = {
   keyv: Keyv;
   /**
    * The store's atomic delivery claims (SharedStore.claims), so two replicas handed one delivery never both
-   * act; without it, claims are kept in this process only (one-process tests).
+   * act, and a replay after a restart is still caught.
    */
-  claims?: DeliveryClaims;
+  claims: DeliveryClaims;
   logger?: Logger;
   clock?: { now(): number };
   /** Idle minutes before a conversation expires with a notice. */

@@ -81,7 +81,7 @@ export class ChatRecords {
 
   constructor(
     private readonly keyv: Keyv,
-    // Without the store's claims (one-process tests), a map in this process: atomic within it.
+    // Forget builds records without claims (it only deletes): a map then, never asked.
     private readonly claims: DeliveryClaims = new MapClaims(),
   ) {}
 

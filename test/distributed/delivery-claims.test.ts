@@ -17,9 +17,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const CLAIMS = 40;
 
 async function race(handles: Drivers[], key: string): Promise<number> {
-  const results = await Promise.all(
-    Array.from({ length: CLAIMS }, (_, i) => handles[i % handles.length]!.store.claims.claim(key, 60_000)),
-  );
+  const results = await Promise.all(Array.from({ length: CLAIMS }, (_, i) => handles[i % handles.length]!.store.claims.claim(key, 60_000)));
   return results.filter(Boolean).length;
 }
 
