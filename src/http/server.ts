@@ -19,7 +19,7 @@ import { type ApiDeps, apiRoutes, type CompiledRoute, compileRoutes } from "./ap
 import { pathParam } from "./api/params.ts";
 import type { RouteContext } from "./api/route.ts";
 import { ApiKeys, forbidden, parseApiKey, RateLimiter, rateLimited, unauthorized, unscopedKeys } from "./auth.ts";
-import { DEFAULT_MAX_BODY_BYTES, discardBody, readJsonBody } from "./body.ts";
+import { DEFAULT_MAX_BODY_BYTES, discardBody, readJsonBody, refuseUnstorable } from "./body.ts";
 import { httpRequestDurationSeconds, httpRequestsTotal } from "./metrics.ts";
 import { buildOpenApi } from "./openapi.ts";
 import { requestUrl, shownPath } from "./path.ts";
@@ -268,6 +268,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     let query: unknown = {};
     if (route.query) {
       const raw = Object.fromEntries(url.searchParams);
+      refuseUnstorable(raw, "query");
       const parsed = route.query.safeParse(raw);
       if (!parsed.success) throw validationProblem(zodFieldErrors(parsed.error, raw, { prefix: ["query"] }));
       query = parsed.data;

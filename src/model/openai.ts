@@ -5,6 +5,7 @@ import type { ChatCompletionCreateParamsBase } from "openai/resources/chat/compl
 import { ModelRateLimitError, ModelRequestError, ModelUnavailableError, StaffroomError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { silentLogger } from "../log.ts";
+import { storableAnswer } from "../util/unstorable.ts";
 import { abortReason } from "./abort.ts";
 import type { ModelProvider, ModelRequest, ModelResponse } from "./types.ts";
 
@@ -51,7 +52,9 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
     };
     const started = Date.now();
     try {
-      const result = request.onDelta ? await streamed(body, request) : await whole(body, request);
+      const answer = request.onDelta ? await streamed(body, request) : await whole(body, request);
+      // NUL and lone surrogates cannot be stored (PostgreSQL refused the run's write and it stayed running).
+      const result = { ...answer, text: storableAnswer(answer.text, request.schema !== undefined) };
       logger.debug(
         {
           executionId: request.meta.executionId,
