@@ -20,8 +20,14 @@ export class MapClaims implements DeliveryClaims {
     const until = this.claims.get(key);
     if (until !== undefined && until > now) return false;
     this.claims.set(key, now + ttlMs);
-    if (this.claims.size % PRUNE_EVERY === 0) for (const [k, u] of this.claims) if (u <= now) this.claims.delete(k);
+    if (this.claims.size % PRUNE_EVERY === 0) await this.sweepExpired(now);
     return true;
+  }
+
+  async sweepExpired(now = this.now()): Promise<number> {
+    let removed = 0;
+    for (const [k, u] of this.claims) if (u <= now && this.claims.delete(k)) removed++;
+    return removed;
   }
 }
 
@@ -49,8 +55,12 @@ export class SqliteClaims implements DeliveryClaims {
       now + ttlMs,
       now,
     )) as unknown[];
-    if (++this.count % PRUNE_EVERY === 0) await this.query("DELETE FROM delivery_claims WHERE expires_at <= ?", now).catch(() => undefined);
+    if (++this.count % PRUNE_EVERY === 0) await this.sweepExpired(now).catch(() => undefined);
     return rows.length === 1;
+  }
+
+  async sweepExpired(now = this.now()): Promise<number> {
+    return ((await this.query("DELETE FROM delivery_claims WHERE expires_at <= ? RETURNING key", now)) as unknown[]).length;
   }
 }
 
@@ -70,8 +80,11 @@ export class PostgresClaims implements DeliveryClaims {
        ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE delivery_claims.expires_at <= $3`,
       [key, now + ttlMs, now],
     );
-    if (++this.count % PRUNE_EVERY === 0)
-      await this.pool.query("DELETE FROM delivery_claims WHERE expires_at <= $1", [now]).catch(() => undefined);
+    if (++this.count % PRUNE_EVERY === 0) await this.sweepExpired(now).catch(() => undefined);
     return rowCount === 1;
+  }
+
+  async sweepExpired(now = this.now()): Promise<number> {
+    return (await this.pool.query("DELETE FROM delivery_claims WHERE expires_at <= $1", [now])).rowCount ?? 0;
   }
 }

@@ -30,6 +30,8 @@ export type SharedStore = {
 export interface DeliveryClaims {
   /** True for exactly one caller per key, until `ttlMs` after its claim; false for every other, on any replica. */
   claim(key: string, ttlMs: number): Promise<boolean>;
+  /** Deletes expired claims (keys can name a platform user); the retention sweep calls it. Returns how many. */
+  sweepExpired(now?: number): Promise<number>;
 }
 
 /** Per-teacher data keys, each kept wrapped (AES-256-GCM under STAFFROOM_DATA_KEY) in the store's own table. */

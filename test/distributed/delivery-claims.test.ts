@@ -43,6 +43,13 @@ function suite(name: string, storeUrl: () => string, handles: number) {
       await new Promise((r) => setTimeout(r, 20));
       const again = await Promise.all(Array.from({ length: 10 }, (_, i) => opened[i % opened.length]!.store.claims.claim("short", 60_000)));
       expect(again.filter(Boolean)).toHaveLength(1);
+
+      // The retention sweep deletes expired claims (their keys can name a platform user), and only those.
+      expect(await opened[0]!.store.claims.sweepExpired()).toBe(0);
+      // Two minutes on: the three one-minute claims are gone, the chat core's (kept a day) stays.
+      expect(await opened[0]!.store.claims.sweepExpired(Date.now() + 120_000)).toBe(3);
+      expect(await records[1 % records.length]!.firstDelivery("slack", "slack:view:V123")).toBe(false);
+      expect(await opened[0]!.store.claims.claim("slack:command:trigger-1", 60_000)).toBe(true);
     } finally {
       for (const d of opened) await d.close();
     }

@@ -162,12 +162,13 @@ export class Store {
 
   /** Deletes records whose retention has passed. Returns how many were removed (sqlite). */
   async sweepExpired(now = Date.now()): Promise<number> {
-    if (!this.sqlite) return 0;
+    const claims = await this.claims.sweepExpired(now);
+    if (!this.sqlite) return claims;
     const rows = (await this.sqlite.query(
       "DELETE FROM keyv WHERE json_valid(value) AND json_extract(value, '$.expires') IS NOT NULL AND json_extract(value, '$.expires') < ? RETURNING key",
       now,
     )) as unknown[];
-    return rows.length;
+    return rows.length + claims;
   }
 
   /** Makes deletions physical: folds the WAL back into the database file and truncates it (sqlite). */
