@@ -47,7 +47,7 @@ export async function run(): Promise<BenchRow[]> {
   const store = await openStore("memory:");
   const engine = createEngine({ store, model: createOfflineProvider({ drafters: offlineDrafters(templates) }) });
   for (const t of templates) engine.register(t.workflow);
-  const core = createChatCore({ engine, templates, keyv: store.namespace("chat"), progressIntervalMs: 1000 });
+  const core = createChatCore({ engine, templates, keyv: store.namespace("chat"), claims: store.claims, progressIntervalMs: 1000 });
   const surface = {
     name: "slack" as const,
     n: 0,

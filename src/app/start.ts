@@ -78,6 +78,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<num
       engine: runtime.engine,
       templates: teacherSet,
       keyv: runtime.store.namespace("chat"),
+      claims: runtime.store.claims,
       logger,
       conversationTtlMinutes: config.STAFFROOM_CONVERSATION_TTL_MINUTES,
       ...(extract ? { extract } : {}),

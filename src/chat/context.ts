@@ -9,7 +9,7 @@ import { specOf } from "../conversation/spec.ts";
 import { ConversationStore } from "../conversation/store.ts";
 import { type KnownNames, namesToHide } from "../documents/files.ts";
 import type { LinkSigner } from "../documents/links.ts";
-import type { TeacherData } from "../drivers/types.ts";
+import type { DeliveryClaims, TeacherData } from "../drivers/types.ts";
 import type { EngineApi } from "../engine/api.ts";
 import type { ExecutionRecord, Origin } from "../engine/records.ts";
 import { type Logger, silentLogger } from "../log.ts";
@@ -35,6 +35,11 @@ export type ChatCoreOptions = {
   templates: Template[];
   /** A Keyv (namespace) for the core's own records: conversations, profiles, follower cursors. */
   keyv: Keyv;
+  /**
+   * The store's atomic delivery claims (SharedStore.claims), so two replicas handed one delivery never both
+   * act, and a replay after a restart is still caught.
+   */
+  claims: DeliveryClaims;
   logger?: Logger;
   clock?: { now(): number };
   /** Idle minutes before a conversation expires with a notice. */
@@ -92,7 +97,7 @@ export class ChatContext {
     this.extract = options.extract;
     this.links = options.links;
     this.knownNames = options.knownNames;
-    this.records = new ChatRecords(options.keyv);
+    this.records = new ChatRecords(options.keyv, options.claims);
     this.conversations = new ConversationStore(options.keyv, this.ttlMs);
     this.profiles = new ProfileStore(options.keyv);
     this.outbox = new Outbox(options.outbox ?? new KeyvOutboxStore(options.keyv));

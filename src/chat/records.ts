@@ -2,6 +2,8 @@
 // record per execution (so a restart resumes posting without repeats), draft versions, dedupe keys.
 
 import type Keyv from "keyv";
+import { MapClaims } from "../drivers/claims.ts";
+import type { DeliveryClaims } from "../drivers/types.ts";
 import { Mutex } from "../util/mutex.ts";
 import type { MessageRef, ThreadRef } from "./contract.ts";
 import type { ThreadPhase } from "./lifecycle.ts";
@@ -76,9 +78,12 @@ export function threadKey(t: ThreadRef): string {
 
 export class ChatRecords {
   private readonly lists = new Mutex();
-  private readonly seen = new Set<string>();
 
-  constructor(private readonly keyv: Keyv) {}
+  constructor(
+    private readonly keyv: Keyv,
+    // Forget builds records without claims (it only deletes): a map then, never asked.
+    private readonly claims: DeliveryClaims = new MapClaims(),
+  ) {}
 
   // ---- threads --------------------------------------------------------------------------
   async thread(ref: ThreadRef): Promise<ThreadRecord | undefined> {
@@ -246,15 +251,13 @@ export class ChatRecords {
   }
 
   // ---- dedupe -------------------------------------------------------------------------------
-  /** True the first time a delivery key is seen (persisted, so a replay after a restart is caught too). */
+  /**
+   * True for exactly one caller per delivery key, on any replica sharing the store: one atomic claim, never a
+   * check-then-set (two replicas handed one Slack command both acted). Persisted, so a replay after a restart
+   * is caught too.
+   */
   async firstDelivery(surface: string, key: string | undefined): Promise<boolean> {
     if (!key) return true;
-    const full = `chat:dedupe:${surface}:${key}`;
-    if (this.seen.has(full)) return false;
-    this.seen.add(full);
-    if (this.seen.size > 10_000) this.seen.clear();
-    if ((await this.keyv.get(full)) !== undefined) return false;
-    await this.keyv.set(full, 1, DEDUPE_TTL_MS);
-    return true;
+    return this.claims.claim(`chat:dedupe:${surface}:${key}`, DEDUPE_TTL_MS);
   }
 }

@@ -424,7 +424,13 @@ export async function discordCommand(config: Config, logger: Logger, args: Parse
   const { createChatCore } = await import("../chat/index.ts");
   const rt = await createRuntime(config, { logger, notice: () => {} });
   try {
-    const core = createChatCore({ engine: rt.engine, templates: teacherTemplates(rt.templates), keyv: rt.store.namespace("chat"), logger });
+    const core = createChatCore({
+      engine: rt.engine,
+      templates: teacherTemplates(rt.templates),
+      keyv: rt.store.namespace("chat"),
+      claims: rt.store.claims,
+      logger,
+    });
     try {
       const result = await registerCommands({ config, core, logger });
       say(

@@ -54,6 +54,7 @@ export async function openDrivers(opts: {
     const sealed: SharedStore = {
       executions: new SealedExecutionStore(store.executions, store.keys),
       keys: store.keys,
+      claims: store.claims,
       namespace: (n) => store.namespace(n),
       ping: () => store.ping(),
       compact: () => store.compact(),
@@ -67,7 +68,11 @@ export async function openDrivers(opts: {
   const { openPostgresStore } = await import("./postgres/open.ts");
   // The sweep runs on the drivers' one schedule (../retention.ts), not the execution store's own timer.
   const pg = await openPostgresStore(storeChoice, { ttlMs, dataKey: parseDataKey(opts.dataKey ?? "")!, sweepEveryMs: 0 });
-  const retention = new Retention(pg.executions, pg.namespace("retention"));
+  // Expired delivery claims go with the same sweep (their keys can name a platform user).
+  const sweeper = {
+    sweepExpired: async (now?: number) => (await pg.executions.sweepExpired(now)) + (await pg.claims.sweepExpired(now)),
+  };
+  const retention = new Retention(sweeper, pg.namespace("retention"));
   try {
     await retention.sweep();
   } catch (error) {
@@ -78,6 +83,7 @@ export async function openDrivers(opts: {
   const store: SharedStore = {
     executions: new SealedExecutionStore(pg.executions, pg.keys),
     keys: pg.keys,
+    claims: pg.claims,
     namespace: (n) => pg.namespace(n),
     ping: () => pg.executions.ping(),
     compact: () => pg.executions.compact(),

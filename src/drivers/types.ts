@@ -14,6 +14,8 @@ export type SharedStore = {
   namespace(name: string): Keyv;
   /** The per-teacher data keys: forget deletes a teacher's key, so every sealed copy becomes unreadable at once. */
   keys: DataKeys;
+  /** Atomic delivery marks: of every replica handed one platform delivery, exactly one acts on it. */
+  claims: DeliveryClaims;
   ping(): Promise<boolean>;
   /** Makes deletions physical (sqlite: WAL checkpoint; PostgreSQL: nothing to force). */
   compact(): Promise<void>;
@@ -23,6 +25,14 @@ export type SharedStore = {
   lastSweep(): Promise<number | undefined>;
   close(): Promise<void>;
 };
+
+/** One atomic insert-if-absent per delivery key (see claims.ts); no teacher's data, kept in the clear. */
+export interface DeliveryClaims {
+  /** True for exactly one caller per key, until `ttlMs` after its claim; false for every other, on any replica. */
+  claim(key: string, ttlMs: number): Promise<boolean>;
+  /** Deletes expired claims (keys can name a platform user); the retention sweep calls it. Returns how many. */
+  sweepExpired(now?: number): Promise<number>;
+}
 
 /** Per-teacher data keys, each kept wrapped (AES-256-GCM under STAFFROOM_DATA_KEY) in the store's own table. */
 export interface DataKeys {

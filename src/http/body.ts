@@ -1,5 +1,6 @@
 // Reads a JSON request body with a size cap and a nesting cap; anything else is a 4xx problem.
 import type { IncomingMessage } from "node:http";
+import { findUnstorable } from "../util/unstorable.ts";
 import { HttpProblem } from "./problem.ts";
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
@@ -48,7 +49,20 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
       errors: [{ field: "(body)", message: `nests more than ${MAX_DEPTH} levels` }],
     });
   }
+  refuseUnstorable(value);
   return value;
+}
+
+/**
+ * 400 for a NUL character or a lone surrogate anywhere in what was sent (no store can keep either; PostgreSQL
+ * answered 500): one sentence naming the field.
+ */
+export function refuseUnstorable(value: unknown, prefix = ""): void {
+  const found = findUnstorable(value, prefix);
+  if (!found) return;
+  throw new HttpProblem(400, "unstorable_character", `${found.field} contains ${found.what}; remove it and send the text again.`, {
+    errors: [{ field: found.field, message: `contains ${found.what}` }],
+  });
 }
 
 /** Reads and drops a body an endpoint does not use, still within the cap. */

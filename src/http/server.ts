@@ -19,7 +19,7 @@ import { type ApiDeps, apiRoutes, type CompiledRoute, compileRoutes } from "./ap
 import { pathParam } from "./api/params.ts";
 import type { RouteContext } from "./api/route.ts";
 import { ApiKeys, forbidden, parseApiKey, RateLimiter, rateLimited, unauthorized, unscopedKeys } from "./auth.ts";
-import { DEFAULT_MAX_BODY_BYTES, discardBody, readJsonBody } from "./body.ts";
+import { DEFAULT_MAX_BODY_BYTES, discardBody, readJsonBody, refuseUnstorable } from "./body.ts";
 import { httpRequestDurationSeconds, httpRequestsTotal } from "./metrics.ts";
 import { buildOpenApi } from "./openapi.ts";
 import { requestUrl, shownPath } from "./path.ts";
@@ -56,6 +56,8 @@ export type ApiOptions = {
   forgetTeacher?: (userId: string, actor: string) => Promise<Record<string, number>>;
   /** The audit log: API-key use (one entry per key, route, target and minute) and dashboard sign-ins. */
   audit?: Pick<AuditLog, "record" | "recordApiUse" | "list">;
+  /** The clock the dashboard's sessions and sign-in pause read (epoch ms); tests move it instead of sleeping. */
+  adminNow?: () => number;
 };
 
 export type HttpServerOptions = {
@@ -141,6 +143,7 @@ function buildApi(
       health,
       ...(options.lastSweep ? { lastSweep: options.lastSweep } : {}),
       ...(options.audit ? { audit: options.audit } : {}),
+      ...(options.adminNow ? { now: options.adminNow } : {}),
       logger: logger.child({ component: "admin" }),
     }),
     stopInvalidating,
@@ -265,6 +268,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     let query: unknown = {};
     if (route.query) {
       const raw = Object.fromEntries(url.searchParams);
+      refuseUnstorable(raw, "query");
       const parsed = route.query.safeParse(raw);
       if (!parsed.success) throw validationProblem(zodFieldErrors(parsed.error, raw, { prefix: ["query"] }));
       query = parsed.data;

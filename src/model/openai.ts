@@ -12,6 +12,7 @@ import {
 } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { silentLogger } from "../log.ts";
+import { storableAnswer } from "../util/unstorable.ts";
 import { abortReason } from "./abort.ts";
 import { bodyLimits, boundedFetch } from "./bounded-fetch.ts";
 import type { ModelProvider, ModelRequest, ModelResponse } from "./types.ts";
@@ -66,7 +67,9 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
     };
     const started = Date.now();
     try {
-      const result = request.onDelta ? await streamed(body, request) : await whole(body, request);
+      const answer = request.onDelta ? await streamed(body, request) : await whole(body, request);
+      // NUL and lone surrogates cannot be stored (PostgreSQL refused the run's write and it stayed running).
+      const result = { ...answer, text: storableAnswer(answer.text, request.schema !== undefined) };
       logger.debug(
         {
           executionId: request.meta.executionId,

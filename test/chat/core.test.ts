@@ -30,6 +30,7 @@ async function rig(options: { templates?: Template[]; model?: ModelProvider; sto
     engine,
     templates,
     keyv: store.namespace("chat"),
+    claims: store.claims,
     progressIntervalMs: 0,
     clock,
     conversationTtlMinutes: 60,

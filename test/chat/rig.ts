@@ -30,6 +30,7 @@ export function useChatRigs(): (options?: { extract?: FieldExtractor }) => Promi
       engine,
       templates,
       keyv: store.namespace("chat"),
+      claims: store.claims,
       progressIntervalMs: 0,
       ...(options.extract ? { extract: options.extract } : {}),
     });

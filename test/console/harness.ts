@@ -38,6 +38,7 @@ export async function openWorld(
     engine,
     templates,
     keyv: store.namespace("chat"),
+    claims: store.claims,
     progressIntervalMs: 0,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.ttlMinutes ? { conversationTtlMinutes: options.ttlMinutes } : {}),

@@ -75,7 +75,7 @@ export type StackOptions = {
   /** Templates beside the built-in ones. */
   extraTemplates?: Template[];
   /** Chat core options beside the stack's own (e.g. print links). */
-  core?: Omit<ChatCoreOptions, "engine" | "templates" | "keyv">;
+  core?: Omit<ChatCoreOptions, "engine" | "templates" | "keyv" | "claims">;
 };
 
 /**

@@ -67,6 +67,20 @@ describe("Discord over the HTTP interactions endpoint", () => {
     expect((await post(garbage, signed(garbage))).status).toBe(400);
   });
 
+  it("refuses a validly signed request whose timestamp is outside five minutes either way, or malformed, with 401", async () => {
+    const ping = JSON.stringify({ id: "2", type: 1, token: "t", application_id: fake.applicationId, version: 1 });
+    const now = Math.floor(Date.now() / 1000);
+    const at = (seconds: number) => post(ping, signed(ping, privateKey, String(now + seconds)));
+    // Inside the window, both ways: still answered.
+    expect((await at(-290)).status).toBe(200);
+    expect((await at(290)).status).toBe(200);
+    // A year ago, an hour ahead, just outside either edge: refused though the signature is right.
+    for (const seconds of [-365 * 86_400, 3_600, -310, 310]) expect((await at(seconds)).status, `${seconds} s`).toBe(401);
+    for (const timestamp of ["abc", "", "1e9", `${now}.5`, ` ${now}`, `-${now}`]) {
+      expect((await post(ping, signed(ping, privateKey, timestamp))).status, JSON.stringify(timestamp)).toBe(401);
+    }
+  });
+
   it("runs a slash command acknowledged in the HTTP answer, then a click on its thread, end to end", async () => {
     const i = fake.slash({
       name: "lesson-plan",

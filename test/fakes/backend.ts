@@ -27,7 +27,7 @@ export type BackendOptions = {
   /** Resume what an earlier process left running before the core attaches. */
   recover?: boolean;
   /** Chat core options beyond engine, templates and keyv. */
-  core?: Omit<ChatCoreOptions, "engine" | "templates" | "keyv">;
+  core?: Omit<ChatCoreOptions, "engine" | "templates" | "keyv" | "claims">;
 };
 
 export async function startBackend(options: BackendOptions = {}): Promise<Backend> {
@@ -38,7 +38,14 @@ export async function startBackend(options: BackendOptions = {}): Promise<Backen
   const engine = createEngine({ store, model, logger: silentLogger });
   for (const t of templates) engine.register(t.workflow);
   if (options.recover) await engine.recover();
-  const core = createChatCore({ logger: silentLogger, ...options.core, engine, templates, keyv: store.namespace("chat") });
+  const core = createChatCore({
+    logger: silentLogger,
+    ...options.core,
+    engine,
+    templates,
+    keyv: store.namespace("chat"),
+    claims: store.claims,
+  });
   let closing: Promise<void> | undefined;
   return {
     templates,

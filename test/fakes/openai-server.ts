@@ -27,6 +27,8 @@ export type FakeBehaviour = {
   notFitting?: unknown;
   /** Answer with an error status (500, 401, 429, ...) and an OpenAI-style error body. */
   status?: number;
+  /** With status: the error body's message instead of the usual one (an endpoint that echoes the prompt). */
+  errorMessage?: string;
   /** With status 429: the Retry-After header, in seconds. */
   retryAfter?: number;
   /**
@@ -121,7 +123,7 @@ export async function startFakeOpenAI(options: FakeOptions = {}): Promise<FakeOp
     if (behaviour.status && behaviour.status >= 400) {
       const headers: Record<string, string> = {};
       if (behaviour.retryAfter !== undefined) headers["retry-after"] = String(behaviour.retryAfter);
-      sendError(res, behaviour.status, statusMessage(behaviour.status), headers);
+      sendError(res, behaviour.status, behaviour.errorMessage ?? statusMessage(behaviour.status), headers);
       return;
     }
 

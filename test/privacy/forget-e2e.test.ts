@@ -61,6 +61,7 @@ async function fill(env: Record<string, string>): Promise<World> {
     engine: rt.engine,
     templates: teacherTemplates(rt.templates),
     keyv: rt.store.namespace("chat"),
+    claims: rt.store.claims,
     progressIntervalMs: 0,
     forgetTeacher: (userId, chat) => rt.forget(userId, { action: "forget", actor: userId, chat }),
   });

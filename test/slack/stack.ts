@@ -33,7 +33,7 @@ export async function startStack(
     /** Extra templates beside the built-in ones. */
     extraTemplates?: Template[];
     /** Chat core options beside the stack's own (e.g. print links). */
-    core?: Omit<ChatCoreOptions, "engine" | "templates" | "keyv">;
+    core?: Omit<ChatCoreOptions, "engine" | "templates" | "keyv" | "claims">;
   } = {},
 ): Promise<Stack> {
   const backend = await startBackend({

@@ -11,6 +11,11 @@ export const INTERACTIONS_PATH = "/discord/interactions";
 /** Interaction payloads are small; anything larger is not Discord. */
 const BODY_LIMIT = 256 * 1024;
 const PING = 1;
+/**
+ * How far a request's X-Signature-Timestamp may lie from our clock, either way: a signed request captured
+ * once cannot be replayed later (or prepared for the future). Discord sends the time it signed, in seconds.
+ */
+export const TIMESTAMP_WINDOW_SECONDS = 5 * 60;
 const PONG = { type: 1 };
 
 /** The application's public key (64 hex characters, from the developer portal) as a node:crypto key. */
@@ -18,14 +23,25 @@ export function discordPublicKey(hex: string): KeyObject {
   return createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(hex, "hex").toString("base64url") }, format: "jwk" });
 }
 
-/** Discord signs timestamp + raw body with Ed25519; the signature header is 128 hex characters. */
+/** Whether a timestamp header is whole seconds since the epoch within the window around `nowMs`. */
+export function freshTimestamp(timestamp: string | undefined, nowMs: number): boolean {
+  if (!timestamp || !/^\d{1,12}$/.test(timestamp)) return false;
+  return Math.abs(Number(timestamp) - nowMs / 1000) <= TIMESTAMP_WINDOW_SECONDS;
+}
+
+/**
+ * Discord signs timestamp + raw body with Ed25519; the signature header is 128 hex characters, and the
+ * timestamp must be fresh (see TIMESTAMP_WINDOW_SECONDS), so a valid signature alone is not enough.
+ */
 export function verifyDiscordSignature(
   key: KeyObject,
   headers: { signature: string | undefined; timestamp: string | undefined },
   rawBody: Buffer,
+  nowMs: number = Date.now(),
 ): boolean {
   const { signature, timestamp } = headers;
   if (!signature || !timestamp || !/^[0-9a-f]{128}$/i.test(signature)) return false;
+  if (!freshTimestamp(timestamp, nowMs)) return false;
   try {
     return verify(null, Buffer.concat([Buffer.from(timestamp, "utf8"), rawBody]), key, Buffer.from(signature, "hex"));
   } catch {
@@ -38,6 +54,8 @@ export type InteractionsEndpointOptions = {
   logger: Logger;
   /** Takes a verified interaction: the first response to send in the HTTP answer, or none (see HttpAnswer). */
   receive(raw: RawInteraction & Record<string, unknown>): HttpAnswer;
+  /** The clock signed timestamps are compared with (epoch ms). */
+  now?: () => number;
 };
 
 export type HttpAnswer = {
@@ -85,9 +103,10 @@ export function interactionsEndpoint(options: InteractionsEndpointOptions): (req
       key,
       { signature: header(req, "x-signature-ed25519"), timestamp: header(req, "x-signature-timestamp") },
       raw,
+      (options.now ?? Date.now)(),
     );
     if (!ok) {
-      log.warn("discord: interaction with a bad or missing signature refused");
+      log.warn("discord: interaction with a bad, missing or stale signature refused");
       return reply(res, 401, "invalid request signature");
     }
     let interaction: RawInteraction & Record<string, unknown>;

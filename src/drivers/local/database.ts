@@ -9,11 +9,12 @@ import Keyv, { type KeyvStoreAdapter } from "keyv";
 import sqlite3 from "sqlite3";
 import type { ExecutionStore } from "../../engine/store/types.ts";
 import { StaffroomError } from "../../errors.ts";
+import { MapClaims, SqliteClaims } from "../claims.ts";
 import { newKey, parseDataKey } from "../crypto.ts";
 import { KeyRing, type KeyTable, MapKeyTable } from "../keys.ts";
 import { Retention } from "../retention.ts";
 import { sealingAdapter } from "../sealing.ts";
-import type { DataKeys } from "../types.ts";
+import type { DataKeys, DeliveryClaims } from "../types.ts";
 import { chooseStore } from "../urls.ts";
 import { LocalExecutionStore } from "./execution-store.ts";
 import { MapTable, SqliteTable } from "./table.ts";
@@ -44,6 +45,8 @@ export class Store {
   readonly executions: ExecutionStore;
   /** The teachers' data keys (the `data_keys` table; memory: a map). */
   readonly keys: DataKeys;
+  /** Delivery claims (the `delivery_claims` table; memory: a map). */
+  readonly claims: DeliveryClaims;
 
   private constructor(
     url: string,
@@ -51,11 +54,13 @@ export class Store {
     sqlite: KeyvSqlite | undefined,
     ttlMs: number,
     keys: DataKeys,
+    claims: DeliveryClaims,
     raw?: sqlite3.Database,
   ) {
     this.url = url;
     this.adapter = adapter;
     this.keys = keys;
+    this.claims = claims;
     this.sqlite = sqlite;
     this.raw = raw;
     this.ttlMs = ttlMs;
@@ -96,7 +101,7 @@ export class Store {
     if (choice?.kind === "memory") {
       // Nothing reaches a disk: an in-process key is enough, and is gone with the process like the records.
       const master = (options.dataKey ? parseDataKey(options.dataKey) : undefined) ?? newKey();
-      return new Store(url, new Map(), undefined, ttlMs, new KeyRing(new MapKeyTable(), master)).startRetention();
+      return new Store(url, new Map(), undefined, ttlMs, new KeyRing(new MapKeyTable(), master), new MapClaims()).startRetention();
     }
     if (choice?.kind !== "sqlite") {
       throw new StaffroomError(
@@ -120,8 +125,10 @@ export class Store {
       throw openError(file, cause);
     }
     let master: Buffer;
+    let claims: DeliveryClaims;
     try {
       await sqlite.query("CREATE TABLE IF NOT EXISTS data_keys (user_id TEXT PRIMARY KEY, wrapped TEXT NOT NULL)");
+      claims = await SqliteClaims.open((sql, ...params) => sqlite.query(sql, ...params));
       master = options.dataKey ? dataKeyOf(options.dataKey) : localDataKey(file);
     } catch (error) {
       await sqlite.close().catch(() => undefined);
@@ -130,7 +137,7 @@ export class Store {
     // `sqlite://:memory:` is one database per connection: the table must share Keyv's then.
     const raw = file === ":memory:" ? undefined : await openRaw(file).catch(() => undefined);
     const keys = new KeyRing(sqliteKeyTable(sqlite), master);
-    return new Store(url, sqlite as unknown as KeyvStoreAdapter, sqlite, ttlMs, keys, raw).startRetention();
+    return new Store(url, sqlite as unknown as KeyvStoreAdapter, sqlite, ttlMs, keys, claims, raw).startRetention();
   }
 
   /** A Keyv for another layer's records (conversations, profiles, adapter cursors), sharing this database. */
@@ -155,12 +162,13 @@ export class Store {
 
   /** Deletes records whose retention has passed. Returns how many were removed (sqlite). */
   async sweepExpired(now = Date.now()): Promise<number> {
-    if (!this.sqlite) return 0;
+    const claims = await this.claims.sweepExpired(now);
+    if (!this.sqlite) return claims;
     const rows = (await this.sqlite.query(
       "DELETE FROM keyv WHERE json_valid(value) AND json_extract(value, '$.expires') IS NOT NULL AND json_extract(value, '$.expires') < ? RETURNING key",
       now,
     )) as unknown[];
-    return rows.length;
+    return rows.length + claims;
   }
 
   /** Makes deletions physical: folds the WAL back into the database file and truncates it (sqlite). */

@@ -182,4 +182,9 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "per-teacher data keys (wrapped by STAFFROOM_DATA_KEY; forget deletes the row)",
     sql: (s) => `CREATE TABLE IF NOT EXISTS ${s}.data_keys (user_id text PRIMARY KEY, wrapped text NOT NULL)`,
   },
+  {
+    id: 5,
+    name: "delivery claims (one replica acts on each platform delivery: INSERT ... ON CONFLICT)",
+    sql: (s) => `CREATE TABLE IF NOT EXISTS ${s}.delivery_claims (key text PRIMARY KEY, expires_at bigint NOT NULL)`,
+  },
 ];

@@ -4,10 +4,11 @@
 import KeyvPostgres from "@keyv/postgres";
 import Keyv, { type KeyvStoreAdapter } from "keyv";
 import type pg from "pg";
+import { PostgresClaims } from "../claims.ts";
 import { newKey } from "../crypto.ts";
 import { KeyRing } from "../keys.ts";
 import { sealingAdapter } from "../sealing.ts";
-import type { DataKeys } from "../types.ts";
+import type { DataKeys, DeliveryClaims } from "../types.ts";
 import type { StoreChoice } from "../urls.ts";
 import { PostgresExecutionStore } from "./execution-store.ts";
 import { migrate } from "./migrate.ts";
@@ -21,6 +22,8 @@ export type PostgresStore = {
   namespace(name: string): Keyv;
   /** The teachers' data keys, in the schema's `data_keys` table. */
   keys: DataKeys;
+  /** Delivery claims, in the schema's `delivery_claims` table. */
+  claims: DeliveryClaims;
   close(): Promise<void>;
 };
 
@@ -76,6 +79,7 @@ export async function openPostgresStore(
     pool,
     executions,
     keys,
+    claims: new PostgresClaims(pool),
     namespace(name) {
       let kv = namespaces.get(name);
       if (!kv) {

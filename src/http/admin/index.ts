@@ -8,7 +8,7 @@ import { AUDIT_ACTIONS, type AuditAction, type AuditLog, parseSince } from "../.
 import type { PartStatus } from "../../readiness.ts";
 import type { Template } from "../../templates/types.ts";
 import { EXECUTION_ID, pathParam } from "../api/params.ts";
-import { type ApiKeys, RateLimiter } from "../auth.ts";
+import type { ApiKeys } from "../auth.ts";
 import { readFormBody } from "../body.ts";
 import { HttpProblem } from "../problem.ts";
 import { ADMIN_CSS } from "./assets.ts";
@@ -38,6 +38,7 @@ import {
   parseCookies,
   SESSION_COOKIE,
 } from "./session.ts";
+import { SignInPause } from "./signin-pause.ts";
 import { buildTimeline } from "./timeline.ts";
 
 export type { Catalog } from "./pages.ts";
@@ -111,7 +112,7 @@ export function createAdmin(options: AdminOptions) {
   const { engine, logger } = options;
   const now = options.now ?? Date.now;
   const sessions = new AdminSessions(options.sessionTtlMs, now);
-  const loginFailures = new RateLimiter(10);
+  const pause = new SignInPause(now);
 
   const sessionOf = (req: IncomingMessage): { id: string; session: AdminSession } | undefined => {
     const id = parseCookies(req.headers.cookie)[SESSION_COOKIE];
@@ -119,9 +120,16 @@ export function createAdmin(options: AdminOptions) {
     return session && id ? { id, session } : undefined;
   };
 
-  async function showLogin(req: IncomingMessage, res: ServerResponse, status = 200, error?: string): Promise<void> {
+  async function showLogin(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status = 200,
+    error?: string,
+    headers: Record<string, string> = {},
+  ): Promise<void> {
     const loginToken = newLoginToken();
     sendHtml(res, status, loginPage({ loginToken, ...(error ? { error } : {}) }), {
+      ...headers,
       "set-cookie": cookie(LOGIN_COOKIE, loginToken, { maxAgeSeconds: 3600, secure: isHttps(req) }),
     });
   }
@@ -134,6 +142,20 @@ export function createAdmin(options: AdminOptions) {
       return;
     }
     const address = req.socket.remoteAddress ?? "unknown";
+    // During a pause no key is checked at all: the right key is refused too, so guessing cannot go on.
+    const paused = pause.check(address);
+    if (paused.paused) {
+      logger.warn({ address, scope: paused.scope }, "admin: sign-in refused during a pause after wrong keys");
+      const who = paused.scope === "global" ? "to this dashboard" : "from this address";
+      await showLogin(
+        req,
+        res,
+        429,
+        `Sign-in is paused after too many wrong keys ${who}; wait ${paused.retryAfterSeconds} seconds and try again.`,
+        { "retry-after": String(paused.retryAfterSeconds) },
+      );
+      return;
+    }
     const { keyId, scope } = options.keys.checkToken(form.key);
     if (!keyId || scope === "teacher") {
       await audited({ action: "signin-failed", actor: keyId ? `user:${keyId}` : `address:${address}` });
@@ -150,12 +172,8 @@ export function createAdmin(options: AdminOptions) {
       return;
     }
     if (!keyId) {
-      const decision = loginFailures.take(`ip:${address}`);
+      pause.fail(address);
       logger.warn({ address }, "admin: sign-in with a wrong key refused");
-      if (!decision.allowed) {
-        await showLogin(req, res, 429, `Too many wrong keys from this address; wait ${decision.retryAfterSeconds} seconds and try again.`);
-        return;
-      }
       await showLogin(req, res, 401, "That key is not one of STAFFROOM_API_KEYS. Check it and try again.");
       return;
     }

@@ -4,6 +4,7 @@ import type { EngineEvent, ExecutionRecord, ExecutionView } from "../../engine/r
 import { formatDuration } from "../../util/duration.ts";
 import { dailyChart, stepChart, timelineChart } from "./charts.ts";
 import type { DayStats } from "./daily.ts";
+import { errorNote } from "./error-note.ts";
 import { formatTime, type Html, html, page, raw, statusBadge } from "./html.ts";
 import type { Timeline } from "./timeline.ts";
 
@@ -55,7 +56,7 @@ function executionTable(records: readonly ExecutionRecord[], now: number): Html 
 <thead><tr><th scope="col">Started</th><th scope="col">Template</th><th scope="col">Status</th><th scope="col">Teacher</th><th scope="col">Duration</th><th scope="col">Id</th></tr></thead>
 <tbody>${records.map(
     (r) => html`<tr>
-<td>${formatTime(r.createdAt)}</td><td>${r.templateId}</td><td>${statusBadge(r.status)}${r.error ? html`<br><span class="muted small">${r.error.message.slice(0, 140)}</span>` : ""}</td>
+<td>${formatTime(r.createdAt)}</td><td>${r.templateId}</td><td>${statusBadge(r.status)}${r.error ? html`<br><span class="muted small"><code>${r.error.code}</code> ${errorNote(r.error).slice(0, 140)}</span>` : ""}</td>
 <td>${r.userId}</td><td>${formatDuration(r.durationMs ?? (r.status === "running" ? now - (r.startedAt ?? r.createdAt) : undefined))}</td>
 <td><a href="/admin/executions/${encodeURIComponent(r.id)}"><code>${r.id}</code></a></td></tr>`,
   )}</tbody></table></div>`;
@@ -149,7 +150,7 @@ export function executionPage(d: { csrf: string; view: ExecutionView; timeline: 
 ${v.provider ? html`<div><dt>Model</dt><dd>${v.provider}</dd></div>` : ""}
 ${v.parent ? html`<div><dt>Part of</dt><dd><a href="/admin/executions/${encodeURIComponent(v.parent.executionId)}">${v.parent.executionId}</a></dd></div>` : ""}
 </dl>
-${v.error ? html`<p class="error">✗ ${v.error.message}</p>` : ""}
+${v.error ? html`<p class="error">✗ <code>${v.error.code}</code> ${errorNote(v.error)}</p>` : ""}
 ${
   canCancel
     ? html`<form method="post" action="/admin/executions/${encodeURIComponent(v.id)}/cancel" class="inline"><input type="hidden" name="csrf" value="${d.csrf}"><button type="submit" class="danger">Cancel this execution</button></form>`
@@ -162,7 +163,7 @@ ${
       (n) =>
         html`<tr><td>${titles.get(n.nodeId) ?? n.nodeId}<br><code class="small">${n.nodeId}</code></td><td>${statusBadge(n.status)}</td><td>${n.attempts}${n.attempts > 1 ? html` <span class="muted">(${n.attempts - 1} retr${n.attempts === 2 ? "y" : "ies"})</span>` : ""}</td>
 <td>${n.startedAt ? `+${formatDuration(n.startedAt - d.timeline.start)}` : "–"}</td><td>${formatDuration(n.durationMs)}</td>
-<td>${n.error ? n.error.message.slice(0, 200) : n.fallbackFrom ? `fallback for ${n.fallbackFrom}` : n.status === "waiting" ? "waiting for a person" : n.answeredBy ? `answered by ${n.answeredBy}` : ""}</td></tr>`,
+<td>${n.error ? html`<code>${n.error.code}</code> ${errorNote(n.error).slice(0, 200)}` : n.fallbackFrom ? `fallback for ${n.fallbackFrom}` : n.status === "waiting" ? "waiting for a person" : n.answeredBy ? `answered by ${n.answeredBy}` : ""}</td></tr>`,
     )}</tbody></table></div></section>
 <section class="card" aria-labelledby="h-events"><h2 id="h-events">Events</h2><details><summary>${d.events.length} events</summary><ol class="events">${d.events.map(
       (e) =>
