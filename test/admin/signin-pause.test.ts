@@ -2,10 +2,10 @@
 // (the right one too) with 429, a sentence and Retry-After until the pause ends; wrong keys spread over many
 // addresses (127.0.0.x, all loopback on Linux) pause every address. The decision itself is checked as a pure
 // function below. The dashboard's clock is moved instead of sleeping.
-import { request } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { pauseDecision, recordFailure, SIGNIN_LIMITS, SignInPause } from "../../src/http/admin/signin-pause.ts";
 import { type Api, KEY, startApi } from "../http/harness.ts";
+import { type PathReply, rawPath } from "../http/sockets.ts";
 
 let api: Api | undefined;
 let clock = Date.UTC(2026, 11, 5, 12);
@@ -15,47 +15,16 @@ afterEach(async () => {
   api = undefined;
 });
 
-type Reply = { status: number; headers: Record<string, string | string[] | undefined>; text: string };
-
-function send(port: number, method: string, path: string, from: string, headers: Record<string, string>, body?: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: "127.0.0.1",
-        port,
-        method,
-        path,
-        localAddress: from,
-        headers: { ...headers, ...(body ? { "content-length": Buffer.byteLength(body) } : {}) },
-      },
-      (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (c: string) => {
-          text += c;
-        });
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
-}
-
 /** One sign-in attempt from `from`: fetch the form (for its CSRF pair), then post the key. */
-async function signIn(port: number, key: string, from = "127.0.0.1"): Promise<Reply> {
-  const form = await send(port, "GET", "/admin/login", from, {});
+async function signIn(port: number, key: string, from = "127.0.0.1"): Promise<PathReply> {
+  const form = await rawPath(port, "/admin/login", {}, "GET", { from });
   const setCookie = ([] as string[]).concat(form.headers["set-cookie"] ?? []);
   const pair = setCookie.find((c) => c.startsWith("staffroom_login="))?.split(";")[0] ?? "";
   const token = pair.slice("staffroom_login=".length);
-  return send(
-    port,
-    "POST",
-    "/admin/login",
+  return rawPath(port, "/admin/login", { cookie: pair, "content-type": "application/x-www-form-urlencoded" }, "POST", {
     from,
-    { cookie: pair, "content-type": "application/x-www-form-urlencoded" },
-    new URLSearchParams({ csrf: token, key }).toString(),
-  );
+    body: new URLSearchParams({ csrf: token, key }).toString(),
+  });
 }
 
 const portOf = (a: Api) => Number(new URL(a.base).port);

@@ -29,18 +29,38 @@ export function slowClient(port: number, head: string, giveUpMs: number): Promis
 
 export type PathReply = { status: number; headers: Record<string, string | string[] | undefined>; text: string };
 
-/** GET (or another method) with the path sent verbatim, as node:http does (fetch would resolve dot segments first). */
-export function rawPath(port: number, path: string, headers: Record<string, string> = {}, method = "GET"): Promise<PathReply> {
+/**
+ * GET (or another method) with the path sent verbatim, as node:http does (fetch would resolve dot segments
+ * first); `from` picks the local address (any 127.x.y.z is loopback on Linux), `body` is sent as given.
+ */
+export function rawPath(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+  method = "GET",
+  opts: { from?: string; body?: string } = {},
+): Promise<PathReply> {
+  const { from, body } = opts;
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: "127.0.0.1", port, path, method, headers }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => {
-        text += c;
-      });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
-    });
+    const req = httpRequest(
+      {
+        host: "127.0.0.1",
+        port,
+        path,
+        method,
+        ...(from ? { localAddress: from } : {}),
+        headers: { ...headers, ...(body !== undefined ? { "content-length": String(Buffer.byteLength(body)) } : {}) },
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => {
+          text += c;
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+      },
+    );
     req.on("error", reject);
-    req.end();
+    req.end(body);
   });
 }
