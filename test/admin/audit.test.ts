@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiKeyId } from "../../src/http/auth.ts";
 import type { AuditLog } from "../../src/privacy/audit.ts";
 import { ADMIN_KEY, type Api, KEY, OTHER_KEY, startApi } from "../http/harness.ts";
-import { ARTIFACTS, launchChromium } from "./browser.ts";
+import { ARTIFACTS, CHROMIUM_SETUP_MS, launchChromium } from "./browser.ts";
 
 const TEACHER_KEY = "teacher-a-key-0123456789abcdef";
 const MARKER = "Marblewing5512";
@@ -33,7 +33,7 @@ beforeAll(async () => {
   await audit.record({ action: "forget", actor: HOSTILE, teacher: HOSTILE, counts: { executions: 2, profile: 1 } });
   chromium = await launchChromium();
   page = chromium.context.pages()[0] ?? (await chromium.context.newPage());
-}, 120_000);
+}, CHROMIUM_SETUP_MS);
 
 afterAll(async () => {
   await chromium?.close();

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { type Clock, systemClock, WorkflowDefinition } from "../../src/engine/index.ts";
 import { StaffroomError } from "../../src/errors.ts";
 import { type Api, KEY, startApi } from "../http/harness.ts";
-import { ARTIFACTS, launchChromium } from "./browser.ts";
+import { ARTIFACTS, CHROMIUM_SETUP_MS, launchChromium } from "./browser.ts";
 
 const DAY = 86_400_000;
 let shift = 0;
@@ -107,7 +107,7 @@ beforeAll(async () => {
   chromium = await launchChromium();
   context = chromium.context;
   page = context.pages()[0] ?? (await context.newPage());
-}, 120_000);
+}, CHROMIUM_SETUP_MS);
 
 afterAll(async () => {
   await chromium?.close();
