@@ -144,20 +144,25 @@ export async function startFakeOpenAI(options: FakeOptions = {}): Promise<FakeOp
       const send = (chunk: unknown) => res.write(`data: ${JSON.stringify(chunk)}\n\n`);
       const base = { id, object: "chat.completion.chunk", created, model: body.model };
       send({ ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] });
-      const pieces = content.match(/\S+\s*|\s+/g) ?? [];
+      // Words are read one at a time: a 5 MB answer as an array of a million strings would weigh on the
+      // test process that the size-cap tests measure.
+      const words = content.matchAll(/\S+\s*|\s+/g);
       const piece = (p: string) => send({ ...base, choices: [{ index: 0, delta: { content: p }, finish_reason: null }] });
-      if (pieces[0] !== undefined) piece(pieces[0]);
+      const first = words.next();
+      if (!first.done) piece(first.value[0]);
       if (!(await wait())) return;
       if (behaviour.truncate) {
-        for (const p of pieces.slice(1, Math.max(1, Math.floor(pieces.length / 2)))) piece(p);
+        const rest = Array.from(words, (m) => m[0]);
+        const total = rest.length + (first.done ? 0 : 1);
+        for (const p of rest.slice(0, Math.max(1, Math.floor(total / 2)) - 1)) piece(p);
         // "cut": close once what was sent has left (destroy alone would drop the buffered events too).
         if (behaviour.truncate === "cut") res.write(": cut\n\n", () => res.destroy());
         else res.end();
         return;
       }
-      for (const p of pieces.slice(1)) {
+      for (const m of words) {
         // Large answers: respect back-pressure, and stop once the client has gone.
-        if (!piece(p)) await drained(res);
+        if (!piece(m[0])) await drained(res);
         if (res.destroyed) return;
       }
       send({ ...base, choices: [{ index: 0, delta: {}, finish_reason: "stop" }] });

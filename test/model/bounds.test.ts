@@ -53,8 +53,11 @@ describe("answer size cap", () => {
         expect(error.message).toBe(
           "The model's answer grew past the 256 KB limit and was stopped; ask for a shorter answer (an admin can raise STAFFROOM_MODEL_MAX_ANSWER_BYTES).",
         );
-        // Loose, and shared with the in-process fake (which builds and sends the whole 5 MB): nothing balloons.
-        expect((process.memoryUsage().rss - rss) / MB).toBeLessThan(200);
+        // Loose: RSS is shared with the in-process fake (which builds and sends the whole 5 MB) and is returned to
+        // the system late, so it read 100-215 MB here on Node 20 and 24; an uncapped read of this answer grew the
+        // app by over 1 GB (issue 23). The strict checks are the error above, raised while reading, and for a
+        // stream the connection closed before the fake finished (below).
+        expect((process.memoryUsage().rss - rss) / MB).toBeLessThan(400);
         // Reading stopped: the client closed the connection before the fake finished sending its many events.
         if (streamed && text.includes(" ")) await expect.poll(() => fake.aborted).toBeGreaterThan(abortedBefore);
       });
