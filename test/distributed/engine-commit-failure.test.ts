@@ -52,12 +52,14 @@ describeWithPostgres("a PostgreSQL backend killed mid-commit", () => {
     const exec = await engine.start("kill-commit", { inputs: {}, userId: "U" });
     while (runs === 0) await new Promise((r) => setTimeout(r, 5));
 
-    // Hold the execution's row, so the step's commit waits inside commit_v3; then kill that backend.
+    // Hold the executions table against writes (reads go on), so the step's commit waits inside commit_v3
+    // whatever row it writes first; then kill that backend. (A lock on the execution's row alone was missed
+    // once in CI: the commit never waited on it.)
     const admin = new pg.Client({ connectionString: postgresUrl() });
     await admin.connect();
     try {
       await admin.query("BEGIN");
-      await admin.query(`SELECT 1 FROM "${target.schema}".executions WHERE id = $1 FOR UPDATE`, [exec.id]);
+      await admin.query(`LOCK TABLE "${target.schema}".executions IN EXCLUSIVE MODE`);
       open.release();
       let killed = 0;
       const stop = Date.now() + 10_000;
