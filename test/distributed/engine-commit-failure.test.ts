@@ -51,48 +51,55 @@ describeWithPostgres("a PostgreSQL backend killed mid-commit", () => {
           ]),
         }),
     });
-    const exec = await engine.start("kill-commit", { inputs: {}, userId: "U" });
-    while (runs === 0) await new Promise((r) => setTimeout(r, 5));
-
-    // Hold the executions table against writes (reads go on), so the step's commit waits inside commit_v3
-    // whatever row it writes first; then kill that backend. (A lock on the execution's row alone was missed
-    // once in CI: the commit never waited on it.)
-    const admin = new pg.Client({ connectionString: postgresUrl() });
-    await admin.connect();
+    // A retried try closes its engine (finally below); count from the runs already recorded.
+    const [prior] = await engine.stats("kill-commit");
+    const priorRuns = prior?.runs ?? 0;
+    const priorCompleted = prior?.completed ?? 0;
     try {
-      await admin.query("BEGIN");
-      await admin.query(`LOCK TABLE "${target.schema}".executions IN EXCLUSIVE MODE`);
-      open.release();
-      let killed = 0;
-      const stop = Date.now() + 10_000;
-      while (killed === 0 && Date.now() < stop) {
-        const { rows } = await admin.query<{ pid: number }>(
-          "SELECT pid FROM pg_stat_activity WHERE query LIKE '%commit_v3%' AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()",
-        );
-        for (const { pid } of rows) {
-          await admin.query("SELECT pg_terminate_backend($1)", [pid]);
-          killed++;
-        }
-        if (killed === 0) await new Promise((r) => setTimeout(r, 10));
-      }
-      expect(killed).toBe(1);
-    } finally {
-      await admin.query("ROLLBACK").catch(() => undefined);
-      await admin.end();
-    }
+      const exec = await engine.start("kill-commit", { inputs: {}, userId: "U" });
+      while (runs === 0) await new Promise((r) => setTimeout(r, 5));
 
-    const view = await engine.wait(exec.id, { timeoutMs: 15_000 });
-    expect(view.status).toBe("completed");
-    expect(view.nodes.map((n) => [n.nodeId, n.status, n.output])).toEqual([
-      ["one", "completed", "one done"],
-      ["two", "completed", "two done"],
-    ]);
-    expect(runs).toBe(1);
-    const events = await engine.events(exec.id);
-    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
-    expect(events.filter((e) => e.type === "node.completed").map((e) => e.nodeId)).toEqual(["one", "two"]);
-    const [stats] = await engine.stats("kill-commit");
-    expect(stats).toMatchObject({ runs: 1, completed: 1 });
-    await engine.close();
+      // Hold the executions table against writes (reads go on), so the step's commit waits inside commit_v3
+      // whatever row it writes first; then kill that backend. (A lock on the execution's row alone was missed
+      // once in CI: the commit never waited on it.)
+      const admin = new pg.Client({ connectionString: postgresUrl() });
+      await admin.connect();
+      try {
+        await admin.query("BEGIN");
+        await admin.query(`LOCK TABLE "${target.schema}".executions IN EXCLUSIVE MODE`);
+        open.release();
+        let killed = 0;
+        const stop = Date.now() + 10_000;
+        while (killed === 0 && Date.now() < stop) {
+          const { rows } = await admin.query<{ pid: number }>(
+            "SELECT pid FROM pg_stat_activity WHERE query LIKE '%commit_v3%' AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()",
+          );
+          for (const { pid } of rows) {
+            await admin.query("SELECT pg_terminate_backend($1)", [pid]);
+            killed++;
+          }
+          if (killed === 0) await new Promise((r) => setTimeout(r, 10));
+        }
+        expect(killed).toBe(1);
+      } finally {
+        await admin.query("ROLLBACK").catch(() => undefined);
+        await admin.end();
+      }
+
+      const view = await engine.wait(exec.id, { timeoutMs: 15_000 });
+      expect(view.status).toBe("completed");
+      expect(view.nodes.map((n) => [n.nodeId, n.status, n.output])).toEqual([
+        ["one", "completed", "one done"],
+        ["two", "completed", "two done"],
+      ]);
+      expect(runs).toBe(1);
+      const events = await engine.events(exec.id);
+      expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+      expect(events.filter((e) => e.type === "node.completed").map((e) => e.nodeId)).toEqual(["one", "two"]);
+      const [stats] = await engine.stats("kill-commit");
+      expect(stats).toMatchObject({ runs: priorRuns + 1, completed: priorCompleted + 1 });
+    } finally {
+      await engine.close();
+    }
   });
 });
